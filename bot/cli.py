@@ -1,0 +1,104 @@
+"""`lessonloop serve` and `lessonloop migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+from waitress.server import create_server
+
+from bot.app import create_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.scheduler import build_scheduler
+from bot.server import make_wsgi_app
+from models.db import make_engine, upgrade_schema
+
+log = logging.getLogger("lessonloop")
+
+CONFIG_HELP = (
+    "Set them in the environment or in a .env file (see .env.example). "
+    "To get the Slack values, create the app from manifest.json "
+    "(README, 'Set up the Slack app')."
+)
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lessonloop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="do not send due messages from this process"
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(require_slack=args.command == "serve")
+    except ConfigError as error:
+        problems = "\n".join(f"  - {problem}" for problem in error.problems)
+        print(f"lessonloop: configuration problem:\n{problems}\n{CONFIG_HELP}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "migrate":
+        upgrade_schema(make_engine(settings.database_url))
+        log.info("database schema is up to date")
+        return 0
+    return _serve(settings, with_scheduler=not args.no_scheduler)
+
+
+def _serve(settings: Settings, *, with_scheduler: bool) -> int:
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    try:
+        lessonloop = create_app(settings, engine=engine)
+    except (BoltError, SlackApiError) as error:
+        print(
+            f"lessonloop: Slack did not accept SLACK_BOT_TOKEN ({error}).\n{CONFIG_HELP}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    scheduler = build_scheduler(lessonloop.courier) if with_scheduler else None
+    if scheduler is not None:
+        scheduler.start()
+    server = create_server(
+        make_wsgi_app(lessonloop.bolt, engine), host=settings.host, port=settings.port, threads=8
+    )
+    if settings.socket_mode:
+        _start_socket_mode(lessonloop.bolt, settings)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        server.close()
+    return 0
+
+
+def _start_socket_mode(bolt: object, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bolt, app_token=settings.app_token)  # type: ignore[arg-type]
+    threading.Thread(target=handler.start, name="socket-mode", daemon=True).start()
+    log.info("Socket Mode connected; HTTP serves /healthz")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

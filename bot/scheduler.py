@@ -1,0 +1,30 @@
+"""The in-process ticker. What is due lives in the database; the scheduler only ticks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from handlers.deliveries import Courier
+
+log = logging.getLogger(__name__)
+
+DELIVERY_INTERVAL_SECONDS = 30
+
+
+def build_scheduler(courier: Courier) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        # A late tick is still worth running: due work is read from the database.
+        job_defaults={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
+    scheduler.add_job(
+        courier.deliver_due,
+        IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
+        id="deliver-due",
+        replace_existing=True,
+    )
+    return scheduler

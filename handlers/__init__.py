@@ -1,0 +1,15 @@
+"""Every Slack surface of the app, module by module."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, conversation, errors, postmortem
+from handlers.deps import Deps
+
+
+def register_all(app: App, deps: Deps) -> None:
+    errors.register(app)
+    postmortem.register(app, deps)
+    conversation.register(app, deps)
+    actions.register(app, deps)

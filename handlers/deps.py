@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from handlers.blocks import Blocks
+from handlers.deliveries import Courier
+from models.services import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    services: Services
+    blocks: Blocks
+    courier: Courier
+    timezone: ZoneInfo
+
+    def today(self) -> date:
+        """Today where the team works; dates people type are read against it."""
+        return self.services.clock.now().astimezone(self.timezone).date()

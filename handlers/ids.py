@@ -1,0 +1,33 @@
+"""Every Slack surface id the app owns. No literal ids anywhere else."""
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    POSTMORTEM = "/postmortem"
+
+
+class Event(StrEnum):
+    MESSAGE = "message"
+
+
+class ActionId(StrEnum):
+    PHASE_NEXT = "postmortem.next"
+    PHASE_BACK = "postmortem.back"
+    PHASE_SKIP = "postmortem.skip"
+    CLOSE = "postmortem.close"
+    ADD_ACTION = "action.add"
+    ADD_ACTION_FROM_REPLY = "action.add_from_reply"
+
+
+class ViewId(StrEnum):
+    ACTION_CREATE = "action.create"
+
+
+class Field(StrEnum):
+    """block_id and action_id of modal inputs (the same string for both)."""
+
+    DESCRIPTION = "action.description"
+    OWNER = "action.owner"
+    TARGET = "action.target"
+    LESSON = "action.lesson"

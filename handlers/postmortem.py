@@ -1,0 +1,137 @@
+"""`/postmortem` and the buttons that move a review through its steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import read_phase_value
+from handlers.deps import Deps
+from handlers.ids import ActionId, Command
+from models.errors import UserFacingError
+from models.postmortems import Move, kind_from_title, validate_title
+from models.views import PostmortemView
+
+_MOVES = {
+    ActionId.PHASE_NEXT: Move.NEXT,
+    ActionId.PHASE_BACK: Move.BACK,
+    ActionId.PHASE_SKIP: Move.SKIP,
+}
+NOT_IN_CHANNEL = (
+    "I'm not in this channel yet, so I can't follow the thread. "
+    "Invite me with `/invite @Lessonloop` and run the command again."
+)
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = PostmortemHandlers(deps)
+    app.command(Command.POSTMORTEM)(handlers.run_command)
+    for action_id in _MOVES:
+        app.action(action_id)(handlers.move)
+    app.action(ActionId.CLOSE)(handlers.close)
+
+
+class PostmortemHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def run_command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        verb, _, rest = command.get("text", "").strip().partition(" ")
+        match verb.lower():
+            case "" | "help":
+                respond(response_type="ephemeral", **self._deps.blocks.help())
+            case "start":
+                self._start(command, rest, client)
+            case "list":
+                postmortems = self._deps.services.postmortems.open_in_channel(
+                    team_id=command["team_id"], channel_id=command["channel_id"]
+                )
+                respond(response_type="ephemeral", **self._deps.blocks.open_list(postmortems))
+            case _:
+                raise UserFacingError(
+                    f"I don't know `{verb[:40]}`. Try `/postmortem start <title>`, "
+                    "`/postmortem list` or `/postmortem help`."
+                )
+
+    def _start(self, command: dict[str, Any], title: str, client: WebClient) -> None:
+        title = validate_title(title)
+        channel, user = command["channel_id"], command["user_id"]
+        if channel.startswith("D"):
+            raise UserFacingError("Start a post-mortem in a channel, so the team can join in.")
+        root_message = self._deps.blocks.root(
+            title=title, kind=kind_from_title(title).value, facilitator_id=user, closed=False
+        )
+        try:
+            root = client.chat_postMessage(channel=channel, **root_message)
+        except SlackApiError as error:
+            if error.response.get("error") in ("not_in_channel", "channel_not_found"):
+                raise UserFacingError(NOT_IN_CHANNEL) from error
+            raise
+        permalink = client.chat_getPermalink(channel=channel, message_ts=root["ts"])
+        postmortem = self._deps.services.postmortems.start(
+            team_id=command["team_id"],
+            channel_id=channel,
+            thread_ts=root["ts"],
+            title=title,
+            facilitator_id=user,
+            permalink=permalink.get("permalink"),
+        )
+        post_prompt(self._deps, client, postmortem)
+
+    def move(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        postmortem_id, phase = read_phase_value(action["value"])
+        user = body["user"]["id"]
+        change = self._deps.services.postmortems.move(
+            team_id=body["team"]["id"],
+            postmortem_id=postmortem_id,
+            from_phase=phase,
+            move=_MOVES[ActionId(action["action_id"])],
+        )
+        postmortem = change.postmortem
+        if change.left_prompt_ts:
+            client.chat_update(
+                channel=postmortem.channel_id,
+                ts=change.left_prompt_ts,
+                **self._deps.blocks.phase_done(
+                    phase=change.left, skipped=change.skipped, by_user=user
+                ),
+            )
+        post_prompt(self._deps, client, postmortem)
+
+    def close(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        postmortem_id, _ = read_phase_value(action["value"])
+        postmortem = self._deps.services.postmortems.close(
+            team_id=body["team"]["id"], postmortem_id=postmortem_id, by_user=body["user"]["id"]
+        )
+        client.chat_update(
+            channel=postmortem.channel_id,
+            ts=body["container"]["message_ts"],
+            **self._deps.blocks.notice(":lock: Review closed. Thank you all."),
+        )
+        self._deps.courier.deliver_due(subject_id=postmortem.id)
+
+
+def post_prompt(deps: Deps, client: WebClient, postmortem: PostmortemView) -> None:
+    prompt = client.chat_postMessage(
+        channel=postmortem.channel_id,
+        thread_ts=postmortem.thread_ts,
+        **deps.blocks.phase_prompt(postmortem),
+    )
+    deps.services.postmortems.set_prompt(
+        team_id=postmortem.team_id,
+        postmortem_id=postmortem.id,
+        phase=postmortem.phase,
+        prompt_ts=prompt["ts"],
+    )

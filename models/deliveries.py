@@ -1,0 +1,113 @@
+"""Messages the app owes people, kept in the database until Slack has them.
+
+A change that owes a message enqueues it in its own transaction. A sender claims due
+deliveries with a lease (an UPDATE that only one claimer can win; SKIP LOCKED on
+PostgreSQL so parallel senders do not queue behind each other), sends, then marks them
+sent. A sender that dies after claiming leaves the lease to run out, and the delivery is
+claimed again: a crash can repeat a message, never lose it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.clock import Clock
+from models.entities import Delivery, DeliveryStatus
+from models.views import DeliveryView
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    recipient_id: str,
+    dedupe_key: str,
+    due_at: datetime,
+    subject_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Owe a message once: a second enqueue with the same key is a no-op."""
+    if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key)):
+        return
+    session.add(
+        Delivery(
+            team_id=team_id,
+            kind=kind,
+            recipient_id=recipient_id,
+            subject_id=subject_id,
+            payload=payload or {},
+            dedupe_key=dedupe_key,
+            status=DeliveryStatus.PENDING,
+            due_at=due_at,
+            attempts=0,
+            created_at=due_at,
+        )
+    )
+
+
+class Deliveries:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions, self._clock = sessions, clock
+
+    def claim_due(
+        self, *, limit: int = 50, lease: timedelta = LEASE, subject_id: int | None = None
+    ) -> list[DeliveryView]:
+        now = self._clock.now()
+        claimable = (
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        with self._sessions.begin() as session:
+            due = select(Delivery.id).where(*claimable).order_by(Delivery.due_at, Delivery.id)
+            if subject_id is not None:
+                due = due.where(Delivery.subject_id == subject_id)
+            due = due.limit(limit)
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            rows = session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(due.scalar_subquery()), *claimable)
+                .values(claimed_until=now + lease, attempts=Delivery.attempts + 1)
+                .returning(Delivery),
+                execution_options={"synchronize_session": False},
+            ).all()
+            return sorted((DeliveryView.of(row) for row in rows), key=lambda d: d.id)
+
+    def mark_sent(self, *, delivery_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(status=DeliveryStatus.SENT, sent_at=self._clock.now(), claimed_until=None)
+            )
+
+    def mark_failed(self, *, delivery_id: int, error: str, permanent: bool) -> None:
+        """A permanent failure (the user left, blocked DMs) is kept for reports, not retried;
+        a passing one is retried with growing back-off until MAX_ATTEMPTS."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.last_error = error[:500]
+            row.claimed_until = None
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = DeliveryStatus.FAILED
+            else:
+                row.due_at = now + timedelta(minutes=2 ** min(row.attempts, 6))
+
+    def pending_count(self) -> int:
+        with self._sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
+                )
+                or 0
+            )

@@ -1,0 +1,258 @@
+"""Tables. Every row carries the Slack team id so that nothing can cross workspaces."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+from models.phases import Phase
+
+SlackId = String(32)
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        create_constraint=True,
+        name=cls.__name__.lower(),
+    )
+
+
+class PostmortemKind(StrEnum):
+    INCIDENT = "incident"
+    RELEASE = "release"
+    PROJECT = "project"
+
+
+class PostmortemStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LessonKind(StrEnum):
+    KEEP = "keep"
+    IMPROVE = "improve"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.DROPPED)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Postmortem(Base):
+    __tablename__ = "postmortems"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "thread_ts"),
+        Index(None, "team_id", "channel_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    thread_ts: Mapped[str] = mapped_column(SlackId)
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PostmortemKind] = mapped_column(_enum(PostmortemKind))
+    facilitator_id: Mapped[str] = mapped_column(SlackId)
+    status: Mapped[PostmortemStatus] = mapped_column(_enum(PostmortemStatus))
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    prompt_ts: Mapped[str | None] = mapped_column(SlackId)
+    skipped_phases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="postmortem", order_by="Answer.message_ts", passive_deletes=True
+    )
+
+
+class Answer(Base):
+    """One human reply in a post-mortem thread, recorded against the phase it answered."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("postmortem_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    author_id: Mapped[str] = mapped_column(SlackId)
+    text: Mapped[str] = mapped_column(Text)
+    message_ts: Mapped[str] = mapped_column(SlackId)
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    postmortem: Mapped[Postmortem] = relationship(back_populates="answers")
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    __table_args__ = (Index(None, "team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[LessonKind] = mapped_column(_enum(LessonKind))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(SlackId)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        Index(None, "team_id", "owner_id", "status"),
+        Index(None, "team_id", "channel_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
+    )
+    lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL"), index=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), unique=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(SlackId)
+    target_on: Mapped[date | None]
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus))
+    created_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    history: Mapped[list[ActionEvent]] = relationship(
+        back_populates="action", order_by="ActionEvent.id", passive_deletes=True
+    )
+
+    def record(
+        self,
+        *,
+        what: str,
+        by: str,
+        at: datetime,
+        old: str | None = None,
+        new: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        self.updated_at = at
+        self.history.append(
+            ActionEvent(
+                team_id=self.team_id,
+                actor_id=by,
+                at=at,
+                what=what,
+                old_value=old,
+                new_value=new,
+                note=note,
+            )
+        )
+
+    def change_status(
+        self, status: ActionStatus, *, by: str, at: datetime, note: str | None = None
+    ) -> None:
+        if status is self.status and note is None:
+            return
+        self.record(what="status", by=by, at=at, old=self.status.value, new=status.value, note=note)
+        self.status = status
+        self.closed_at = at if status.is_closed else None
+
+
+class ActionEvent(Base):
+    """The history of an action: who changed what, when, from what to what."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[str] = mapped_column(SlackId)
+    at: Mapped[datetime]
+    what: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    action: Mapped[Action] = relationship(back_populates="history")
+
+
+class SlackEvent(Base):
+    """Event ids already handled: Slack retries deliveries and Bolt does not de-duplicate."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Delivery(Base):
+    """A message the app owes someone. Written in the same transaction as the change that
+    owes it, claimed with a lease before sending, so a crash retries it and never loses it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index(None, "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(SlackId)
+    subject_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

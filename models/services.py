@@ -1,0 +1,36 @@
+"""Every use case, built once per process around one engine and one clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.actions import ActionItems
+from models.clock import Clock
+from models.db import make_sessions
+from models.deliveries import Deliveries
+from models.postmortems import Postmortems
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    postmortems: Postmortems
+    actions: ActionItems
+    deliveries: Deliveries
+
+    @classmethod
+    def build(cls, engine: Engine, clock: Clock) -> Services:
+        sessions = make_sessions(engine)
+        return cls(
+            engine=engine,
+            sessions=sessions,
+            clock=clock,
+            postmortems=Postmortems(sessions, clock),
+            actions=ActionItems(sessions, clock),
+            deliveries=Deliveries(sessions, clock),
+        )

@@ -1,0 +1,163 @@
+"""Drives one review through the real app the way people in Slack would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from handlers.ids import ActionId, Field
+from models.entities import Action, Answer, Lesson, Postmortem
+from tests.harness import AppHarness
+
+CHANNEL = "C0INCIDENT"
+FACILITATOR, BEA, CAI = "U0FACIL01", "U0BEA0002", "U0CAI0003"
+
+
+class Review:
+    def __init__(self, app: AppHarness, *, channel: str = CHANNEL, deliver_twice: bool = False):
+        self.app, self.channel, self.deliver_twice = app, channel, deliver_twice
+        self.thread_ts = ""
+
+    @property
+    def fake(self) -> Any:
+        return self.app.fake
+
+    def start(self, title: str, *, user: str = FACILITATOR) -> None:
+        response = self.app.driver.command(f"start {title}", user=user, channel=self.channel)
+        assert response.status == 200, response.body
+        root = self.fake.wait_for(
+            lambda: [
+                p
+                for p in self.fake.calls_to("chat.postMessage")
+                if p["channel"] == self.channel and "thread_ts" not in p and title in p["text"]
+            ],
+            what="root message",
+        )[-1]
+        self.thread_ts = self.fake.wait_for(lambda: self._ts_of(root), what="root ts")
+        self.wait_for_prompt("Step 1 of 6")
+
+    def _ts_of(self, params: dict[str, Any]) -> str | None:
+        for (channel, ts), message in self.fake.messages.items():
+            if channel == self.channel and message.get("text") == params["text"]:
+                return ts
+        return None
+
+    def prompts(self) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.fake.posts_in_thread(self.channel, self.thread_ts)
+            if any(b["type"] == "actions" for b in p["blocks"])
+        ]
+
+    def wait_for_prompt(self, step: str) -> dict[str, Any]:
+        return self.fake.wait_for(
+            lambda: next((p for p in reversed(self.prompts()) if step in p["text"]), None),
+            what=f"prompt {step!r}",
+        )
+
+    def prompt_ts(self, prompt: dict[str, Any]) -> str:
+        for (channel, ts), message in self.fake.messages.items():
+            if (
+                channel == self.channel
+                and message is not None
+                and message.get("text") == prompt["text"]
+                and message.get("thread_ts") == self.thread_ts
+            ):
+                found = ts
+        return found
+
+    def button(self, prompt: dict[str, Any], action_id: ActionId) -> dict[str, Any]:
+        for block in prompt["blocks"]:
+            for element in block.get("elements", []):
+                if element.get("action_id") == action_id:
+                    return element
+        raise AssertionError(f"no {action_id} button on prompt {prompt['text'][:40]!r}")
+
+    def press(self, step: str, action_id: ActionId, *, user: str = FACILITATOR) -> Any:
+        prompt = self.wait_for_prompt(step)
+        button = self.button(prompt, action_id)
+        response = self.app.driver.click(
+            action_id,
+            button["value"],
+            user=user,
+            channel=self.channel,
+            message_ts=self.prompt_ts(prompt),
+            thread_ts=self.thread_ts,
+        )
+        assert response.status == 200, response.body
+        return button
+
+    def next_step(self, number: int) -> None:
+        """Press Next on step `number` and wait for the next prompt, as a person would."""
+        self.press(f"Step {number} of 6", ActionId.PHASE_NEXT)
+        self.wait_for_prompt(f"Step {number + 1} of 6")
+
+    def reply(self, text: str, *, user: str) -> str:
+        ts, event_id, response = self.app.driver.reply(
+            text, user=user, channel=self.channel, thread_ts=self.thread_ts
+        )
+        assert response.status == 200, response.body
+        if self.deliver_twice:
+            again = self.app.driver.reply(
+                text,
+                user=user,
+                channel=self.channel,
+                thread_ts=self.thread_ts,
+                ts=ts,
+                event_id=event_id,
+                retry_num=1,
+            )[2]
+            assert again.status == 200
+        self.fake.wait_for(lambda: self.answer_exists(ts), what=f"answer {text[:30]!r}")
+        return ts
+
+    def answer_exists(self, ts: str) -> bool:
+        with self.app.services.sessions() as session:
+            return session.scalar(select(Answer.id).where(Answer.message_ts == ts)) is not None
+
+    def postmortem(self) -> Postmortem:
+        with self.app.services.sessions() as session:
+            return session.scalars(
+                select(Postmortem).where(Postmortem.thread_ts == self.thread_ts)
+            ).one()
+
+    def count(self, entity: Any) -> int:
+        postmortem_id = self.postmortem().id
+        with self.app.services.sessions() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(entity)
+                .where(entity.postmortem_id == postmortem_id)
+            )
+
+    def add_action_with_modal(
+        self, description: str, *, owner: str, date: str, by: str, lesson: bool = True
+    ) -> None:
+        before = len(self.fake.calls_to("views.open"))
+        self.press("Step 5", ActionId.ADD_ACTION, user=by)
+        opened = self.fake.wait_for(
+            lambda: self.fake.calls_to("views.open")[before:], what="modal"
+        )[0]
+        view = opened["view"]
+        values: dict[str, Any] = {
+            Field.DESCRIPTION: {"type": "plain_text_input", "value": description},
+            Field.OWNER: {"type": "users_select", "selected_user": owner},
+            Field.TARGET: {"type": "datepicker", "selected_date": date},
+        }
+        if lesson:
+            options = next(b for b in view["blocks"] if b["block_id"] == Field.LESSON)["element"][
+                "options"
+            ]
+            values[Field.LESSON] = {"type": "static_select", "selected_option": options[-1]}
+        response = self.app.driver.submit_view(view, values, user=by)
+        assert response.status == 200, response.body
+        assert response.body in (b"", b"{}") or b"errors" not in response.body, response.body
+
+
+def counts(review: Review) -> dict[str, int]:
+    return {
+        "answers": review.count(Answer),
+        "lessons": review.count(Lesson),
+        "actions": review.count(Action),
+    }

@@ -1,0 +1,211 @@
+"""A stateful fake of the Slack Web API on loopback.
+
+Accepts what slack_sdk sends (JSON bodies, form bodies, query strings, empty auth.test
+bodies), records every call, assigns message timestamps, keeps posted messages so
+updates can be checked, serves `response_url`s, and can be told to answer 429 with
+Retry-After or `ok: false` for the next calls of a method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_USER_ID = "UBOT0001"
+BOT_ID = "BBOT0001"
+TEAM_ID = "T0TEAM01"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    status: int
+    error: str | None
+    retry_after: int | None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._failures: dict[str, list[Failure]] = {}
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def root(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.root}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        return f"{self.root}/response/{name}"
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend(
+                Failure(status, error, retry_after) for _ in range(times)
+            )
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [call.params for call in self.calls if call.method == method]
+
+    def posts_in_thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.calls_to("chat.postMessage")
+            if p.get("channel") == channel and p.get("thread_ts") == thread_ts
+        ]
+
+    def wait_for(
+        self, predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def _answer(
+        self, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            self.calls.append(Call(method, params))
+            failures = self._failures.get(method)
+            if failures:
+                failure = failures.pop(0)
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                body = {"ok": False, "error": failure.error or "ratelimited"}
+                return failure.status, headers, body
+            return 200, {}, self._ok(method, params)
+
+    def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": "https://fake.slack.test/",
+                    "team": "Fake",
+                    "user": "lessonloop",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                }
+            case "chat.postMessage":
+                ts = f"1700000000.{next(self._ts):06d}"
+                message = {**params, "ts": ts, "bot_id": BOT_ID}
+                self.messages[(channel, ts)] = message
+                return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            case "chat.update":
+                ts = str(params.get("ts"))
+                self.messages.setdefault((channel, ts), {}).update(params)
+                return {"ok": True, "channel": channel, "ts": ts}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+            case "chat.getPermalink":
+                ts = str(params.get("message_ts", "")).replace(".", "")
+                return {
+                    "ok": True,
+                    "permalink": f"https://fake.slack.test/archives/{channel}/p{ts}",
+                }
+            case "conversations.open":
+                user = str(params.get("users", "")).split(",")[0]
+                return {"ok": True, "channel": {"id": "D" + user.lstrip("UW")}}
+            case "views.open" | "views.update" | "views.publish":
+                return {"ok": True, "view": {"id": "V0001", **_as_dict(params.get("view"))}}
+            case "users.info":
+                user = str(params.get("user"))
+                return {
+                    "ok": True,
+                    "user": {"id": user, "tz": "Europe/London", "name": user.lower()},
+                }
+            case _:
+                return {"ok": True}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
+                url = urlsplit(self.path)
+                params: dict[str, Any] = dict(parse_qsl(url.query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                if raw:
+                    if "json" in self.headers.get("Content-Type", ""):
+                        params.update(json.loads(raw))
+                    else:
+                        params.update(parse_qsl(raw.decode()))
+                for key in ("blocks", "view", "attachments"):
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                if url.path.startswith("/response/"):
+                    status, headers, body = fake._answer("response_url", params)
+                elif url.path.startswith("/api/"):
+                    status, headers, body = fake._answer(url.path.removeprefix("/api/"), params)
+                else:
+                    status, headers, body = 404, {}, {"ok": False, "error": "unknown_path"}
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

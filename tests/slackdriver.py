@@ -1,0 +1,244 @@
+"""Sends requests to the app the way Slack does: real payload shapes, signed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.fakeslack import TEAM_ID, FakeSlack
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class SlackDriver:
+    def __init__(self, app_url: str, signing_secret: str, fake: FakeSlack) -> None:
+        self.app_url, self.fake = app_url, fake
+        self._signer = SignatureVerifier(signing_secret)
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signed = self._signer.generate_signature(timestamp=str(timestamp), body=body)
+        request = urllib.request.Request(
+            f"{self.app_url}/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": str(timestamp),
+                "X-Slack-Signature": signature or signed,
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Response(response.status, response.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read())
+
+    def command(
+        self, text: str, *, user: str, channel: str, command: str = "/postmortem"
+    ) -> Response:
+        form = {
+            "token": "legacy-unused",
+            "team_id": TEAM_ID,
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "incidents",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0LESSON",
+            "is_enterprise_install": "false",
+            "response_url": self.fake.response_url(f"command-{next(_counter)}"),
+            "trigger_id": f"trigger-{next(_counter)}",
+        }
+        return self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
+
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> Response:
+        envelope = {
+            "token": "legacy-unused",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0LESSON",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_counter):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "team_id": TEAM_ID,
+                    "user_id": "UBOT0001",
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(json.dumps(envelope), content_type="application/json", headers=headers)
+
+    def reply(
+        self,
+        text: str,
+        *,
+        user: str,
+        channel: str,
+        thread_ts: str,
+        ts: str | None = None,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> tuple[str, str, Response]:
+        ts = ts or f"1800000000.{next(_counter):06d}"
+        event_id = event_id or f"Ev{next(_counter):08d}"
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "thread_ts": thread_ts,
+            "event_ts": ts,
+            "channel_type": "channel",
+            "team": TEAM_ID,
+        }
+        response = self.event(event, event_id=event_id, retry_num=retry_num)
+        return ts, event_id, response
+
+    def edit(self, text: str, *, user: str, channel: str, thread_ts: str, ts: str) -> Response:
+        return self.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": channel,
+                "hidden": True,
+                "ts": f"1800000000.{next(_counter):06d}",
+                "message": {
+                    "type": "message",
+                    "user": user,
+                    "text": text,
+                    "ts": ts,
+                    "thread_ts": thread_ts,
+                    "edited": {"user": user, "ts": "1800000001.000000"},
+                },
+                "previous_message": {"type": "message", "user": user, "text": "", "ts": ts},
+                "channel_type": "channel",
+            }
+        )
+
+    def delete(self, *, channel: str, thread_ts: str, ts: str) -> Response:
+        return self.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": channel,
+                "hidden": True,
+                "deleted_ts": ts,
+                "ts": f"1800000000.{next(_counter):06d}",
+                "previous_message": {
+                    "type": "message",
+                    "text": "",
+                    "ts": ts,
+                    "thread_ts": thread_ts,
+                },
+                "channel_type": "channel",
+            }
+        )
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str,
+        channel: str,
+        message_ts: str,
+        thread_ts: str | None = None,
+    ) -> Response:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0LESSON",
+            "token": "legacy-unused",
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+                "thread_ts": thread_ts,
+            },
+            "trigger_id": f"trigger-{next(_counter)}",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "channel": {"id": channel, "name": "incidents"},
+            "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts},
+            "response_url": self.fake.response_url(f"action-{next(_counter)}"),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                    "text": {"type": "plain_text", "text": "x"},
+                }
+            ],
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    def submit_view(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str
+    ) -> Response:
+        """Submit `view` (as the app opened it) with `values` keyed by block id; each value
+        is the element's state, e.g. {"type": "users_select", "selected_user": "U1"}."""
+        state = {block_id: {block_id: value} for block_id, value in values.items()}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0LESSON",
+            "token": "legacy-unused",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "view": {
+                **view,
+                "id": "V0001",
+                "team_id": TEAM_ID,
+                "state": {"values": state},
+                "hash": "h",
+            },
+            "response_urls": [],
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}),
+            content_type="application/x-www-form-urlencoded",
+        )
