@@ -6,10 +6,11 @@ import json
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.errors import replying_privately
 from handlers.ids import ActionId, Field, ViewId
 from models.errors import UserFacingError
 
@@ -26,9 +27,18 @@ class ActionHandlers:
         self._deps = deps
 
     def open_form(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         ack()
+        with replying_privately(body, client, respond):
+            self._open_form(body, action, client)
+
+    def _open_form(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         if action["action_id"] == ActionId.ADD_ACTION_FROM_REPLY:
             context = json.loads(action["value"])
             postmortem_id, draft = int(context["pm"]), str(context.get("draft", ""))
@@ -51,6 +61,12 @@ class ActionHandlers:
         )
 
     def add_action(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            self._add_action(ack, body, view, client)
+
+    def _add_action(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         # Validation must answer inside the ack (response_action=errors), so the service

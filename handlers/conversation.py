@@ -8,6 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.errors import replying_privately
 from handlers.ids import Event
 from handlers.slacktext import to_plain
 from models.quickform import is_quick_action
@@ -26,6 +27,10 @@ class ConversationHandlers:
         self._deps = deps
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        with replying_privately(body, client):
+            self._route(event, body, client)
+
+    def _route(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         subtype = event.get("subtype")
         if subtype == "message_changed":
             self._edit(event, body, client)

@@ -1,10 +1,18 @@
-"""One error handler: a UserFacingError becomes a private reply; anything else is logged
-with an id the user can quote to whoever runs the app."""
+"""One error policy: a UserFacingError becomes a private reply; anything else is logged
+with an id the user can quote to whoever runs the app.
+
+Listeners apply it themselves, after ack(), with `replying_privately`: when a listener
+raises soon after ack(), Bolt 1.30's thread runner (run_ack_function_asynchronously in
+slack_bolt/listener/thread_runner.py) overwrites the acknowledged response with None, so
+Slack sees a 3-second timeout and a 404. `@app.error` still covers middleware errors.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -19,6 +27,16 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.error(tell_user)
+
+
+@contextmanager
+def replying_privately(
+    body: dict[str, Any], client: WebClient, respond: Respond | None = None
+) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:  # the app's one error policy; see the module docstring
+        tell_user(error, body, client, respond)
 
 
 def tell_user(

@@ -10,7 +10,9 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import read_phase_value
 from handlers.deps import Deps
+from handlers.errors import replying_privately
 from handlers.ids import ActionId, Command
+from handlers.slacktext import to_plain
 from models.errors import UserFacingError
 from models.postmortems import Move, kind_from_title, validate_title
 from models.views import PostmortemView
@@ -42,12 +44,16 @@ class PostmortemHandlers:
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
+        with replying_privately(command, client, respond):
+            self._run(command, respond, client)
+
+    def _run(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         verb, _, rest = command.get("text", "").strip().partition(" ")
         match verb.lower():
             case "" | "help":
                 respond(response_type="ephemeral", **self._deps.blocks.help())
             case "start":
-                self._start(command, rest, client)
+                self._start(command, to_plain(rest), client)
             case "list":
                 postmortems = self._deps.services.postmortems.open_in_channel(
                     team_id=command["team_id"], channel_id=command["channel_id"]
@@ -85,9 +91,18 @@ class PostmortemHandlers:
         post_prompt(self._deps, client, postmortem)
 
     def move(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         ack()
+        with replying_privately(body, client, respond):
+            self._move(body, action, client)
+
+    def _move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, phase = read_phase_value(action["value"])
         user = body["user"]["id"]
         change = self._deps.services.postmortems.move(
@@ -108,9 +123,18 @@ class PostmortemHandlers:
         post_prompt(self._deps, client, postmortem)
 
     def close(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         ack()
+        with replying_privately(body, client, respond):
+            self._close(body, action, client)
+
+    def _close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, _ = read_phase_value(action["value"])
         postmortem = self._deps.services.postmortems.close(
             team_id=body["team"]["id"], postmortem_id=postmortem_id, by_user=body["user"]["id"]

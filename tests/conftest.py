@@ -92,3 +92,12 @@ def services(engine: Engine, clock: FrozenClock) -> Services:
 def app(database_url: str, clock: FrozenClock) -> Iterator[AppHarness]:
     with AppHarness(database_url, clock) as harness:
         yield harness
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path, migrated_sqlite: Path, clock: FrozenClock) -> Iterator[AppHarness]:
+    """The app on SQLite only, for checks that do not depend on the database."""
+    path = tmp_path / "app.db"
+    shutil.copy(migrated_sqlite, path)
+    with AppHarness(f"sqlite:///{path}", clock) as harness:
+        yield harness

@@ -132,7 +132,8 @@ class FakeSlack:
                 }
             case "chat.postMessage":
                 ts = f"1700000000.{next(self._ts):06d}"
-                message = {**params, "ts": ts, "bot_id": BOT_ID}
+                params["ts"] = ts  # recorded with the call, so tests can find the message
+                message = {**params, "bot_id": BOT_ID}
                 self.messages[(channel, ts)] = message
                 return {"ok": True, "channel": channel, "ts": ts, "message": message}
             case "chat.update":

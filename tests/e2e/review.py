@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from handlers.ids import ActionId, Field
+from handlers.slacktext import to_plain
 from models.entities import Action, Answer, Lesson, Postmortem
+from templates import escape_mrkdwn
 from tests.harness import AppHarness
 
 CHANNEL = "C0INCIDENT"
@@ -30,18 +32,14 @@ class Review:
             lambda: [
                 p
                 for p in self.fake.calls_to("chat.postMessage")
-                if p["channel"] == self.channel and "thread_ts" not in p and title in p["text"]
+                if p["channel"] == self.channel
+                and "thread_ts" not in p
+                and escape_mrkdwn(to_plain(title)) in p["text"]
             ],
             what="root message",
         )[-1]
-        self.thread_ts = self.fake.wait_for(lambda: self._ts_of(root), what="root ts")
+        self.thread_ts = root["ts"]
         self.wait_for_prompt("Step 1 of 6")
-
-    def _ts_of(self, params: dict[str, Any]) -> str | None:
-        for (channel, ts), message in self.fake.messages.items():
-            if channel == self.channel and message.get("text") == params["text"]:
-                return ts
-        return None
 
     def prompts(self) -> list[dict[str, Any]]:
         return [
@@ -55,17 +53,6 @@ class Review:
             lambda: next((p for p in reversed(self.prompts()) if step in p["text"]), None),
             what=f"prompt {step!r}",
         )
-
-    def prompt_ts(self, prompt: dict[str, Any]) -> str:
-        for (channel, ts), message in self.fake.messages.items():
-            if (
-                channel == self.channel
-                and message is not None
-                and message.get("text") == prompt["text"]
-                and message.get("thread_ts") == self.thread_ts
-            ):
-                found = ts
-        return found
 
     def button(self, prompt: dict[str, Any], action_id: ActionId) -> dict[str, Any]:
         for block in prompt["blocks"]:
@@ -82,7 +69,7 @@ class Review:
             button["value"],
             user=user,
             channel=self.channel,
-            message_ts=self.prompt_ts(prompt),
+            message_ts=prompt["ts"],
             thread_ts=self.thread_ts,
         )
         assert response.status == 200, response.body
