@@ -1,0 +1,892 @@
+"""Tell whether a post-mortem reply blames a person, say why, and offer a systems-focused reframe.
+
+This is a small rule-based classifier (standard library only, no model, no network) so that its
+decisions can be read, explained to users and fixed by editing a lexicon. ``assess`` takes
+about a tenth of a millisecond on a typical reply; every regex is compiled at import.
+
+How a reply is read:
+
+1. Normalise: drop quoted lines (``>``), code, struck-through text and reported speech in double
+   quotes; turn Slack mentions, first names and role nouns ("the intern", "the dev who ...") into
+   person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
+2. Look for direct fault statements at sentence level ("Maria's mistake", "it's on Sven",
+   "human error by Kevin"), counterfactual judgements ("if Alice had just checked") and sarcasm
+   (praise for a person next to a bad outcome: "nice one Dave, prod is down").
+3. Split each sentence into clauses and pair fault language ("forgot", "failed to", "should
+   have ...") with the clause's subject. Only a *person* subject counts: "the deploy script failed
+   to roll back" is a systems statement, and so is "Jake's laptop failed to connect".
+4. Add up the weights. Strong fault language paired with a person is enough on its own; weak cues
+   ("wrong", "deleted") need an intensifier ("again", "??", :facepalm:) to tip the balance.
+
+Policy decisions, mirrored in tests/data/blame_eval.tsv:
+
+* First-person statements are never flagged, singular or plural ("I was careless with the
+  migration", "we forgot load testing"). The coach exists to stop people blaming others; nudging
+  someone who is owning their part would discourage exactly the reflection a blameless retro
+  wants.
+* Things are never blamed: scripts, jobs, alerts, pipelines, processes, vendors' APIs. "It" never
+  refers to a person. "They" does, unless the previous clause was about things ("the replicas
+  were lagging and they should have ...") or an aside says so ("they (the alerts) ...").
+* Named teams count as people ("the QA team", "someone on team payments"); a bare "the team" is
+  read like "we".
+* Quoted material is ignored: Slack quote lines, code spans and blocks, and double-quoted phrases
+  of two or more words (reported speech such as: the error said "user failed to authenticate").
+  A single quoted word is kept, since scare quotes are a sarcasm device.
+* Negated fault is not blame ("it wasn't Bob's fault", "Alice did not make a mistake", "nobody
+  is to blame").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+__all__ = ["BlameVerdict", "assess"]
+
+
+@dataclass(frozen=True, slots=True)
+class BlameVerdict:
+    blames: bool
+    # Short explanations, e.g. 'pairs a person ("he") with fault language ("forgot")'.
+    reasons: tuple[str, ...]
+    # One or two systems-focused questions fitted to what was said.
+    reframes: tuple[str, ...]
+
+
+_NOT_BLAME: Final = BlameVerdict(blames=False, reasons=(), reframes=())
+
+# A strong cue is enough on its own; a weak one needs a second weak cue or an intensifier.
+_STRONG: Final = 1.0
+_WEAK: Final = 0.5
+_THRESHOLD: Final = 1.0
+_MAX_REASONS: Final = 3
+
+Subject = Literal["person", "self", "nobody", "thing", "none"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Common first names (English plus frequent international ones). Matched in any case.
+_NAMES: Final = _words(
+    """
+    aaron abby abdul abigail adam adrian ahmed aidan aiko aisha akira alan albert alex alexa
+    alexander alexandra alexei alexis alfie ali alice alicia alison amanda amara amelia amir amit
+    amy ana anastasia andre andrea andreas andrew andy angela anita anjali ann anna anne annie
+    anthony antonio anya arjun arnav aroha arthur arun ashley astrid aya ayesha ayse barbara ben
+    benjamin beth bethany bilal blake bob bobby boris brad brandon brenda brian bruno bryan caleb
+    camila camille carl carla carlos carmen caroline carlota cassie catherine cesar charles charlie
+    charlotte chen chidi chinedu chloe chris christian christina christine christopher claire
+    clara colin connor craig cynthia dan dana daniel daniela danielle danny dario darius darren
+    dave david debbie deepak deepika denise deniz derek diana diane diego dimitri dmitri dmitry
+    dominic donna doug douglas duncan dylan ed eddie edgar edward elena eli elif elijah elisa
+    eliza elizabeth ella ellen ellie emeka emily emir emma emre eric erik erin ethan eva evan
+    fabian fatima felipe felix fernando finn fiona francesca francisco fred freddie frederick
+    gabriel gabriela gareth gary gemma george georgia gerald giovanni giulia gloria graham greg
+    gregory hamza hana hannah hans haruto hassan heather helen henry hiroshi hugo ian igor imran
+    ines ingrid irene isaac isabel isabella isla ivan jacob jake james jamal jamie jan jane janet
+    jasmine jason javier jeff jeffrey jenna jennifer jenny jeremy jerry jess jessica jim jimmy
+    jin jing joan joanna joao joe joel johan john johnny jon jonas jonathan jorge jose joseph
+    josh joshua juan julia julian julie justin kamal karen karim karl kate katie kavya keith
+    kelly ken kenji kevin khalid kim kofi kostas kris kristen kumar kwame kyle lars laura lauren
+    layla lea leah lena leo leon leonardo liam lina linda lisa liz lorenzo louis louise luca
+    lucas lucia lucy luis lukas luke maggie malik manon manuel marco marcus margaret maria mariam
+    marie marina mario marta martin mary mateo matt matteo matthew maya megan mehmet mei melissa
+    mia michael michelle miguel mike mikhail mila mohammed mohamed muhammad nadia naomi natalia
+    natalie nathan neha neil nia nick nicole niels nikhil nikita nils nina noah nora oleg olga
+    oliver olivia olu omar oscar owen pablo paolo patrick paul paula pedro peter philip pierre
+    pooja priya rachel rafael rahul raj rajesh ravi rebecca renee ricardo richard rita rob robert
+    roberto robin rohan roman rosa ruth ryan sakura salma sam samantha samir samuel sandra sanjay
+    sara sarah scott sean sebastian sergei sergio seth shreya simon sipho sofia sophia sophie
+    stefan stephanie stephen steve steven sunil susan sven takeshi tanya tariq ted teresa thabo
+    thomas tim timothy tina tobias tom tomas tommy tony tunde tyler valentina vanessa veronica
+    vikram vincent wei wendy william xavier xin yan yasmin yuki yusuf yuto zainab zara zoe kai
+    """
+)
+
+# Left out on purpose: names that are mostly tech words here (Ruby, Crystal, Dev, Guy).
+# Names that are also everyday words ("will", "mark", "grace period", "ruby", "amber alert"):
+# only read as names when written in title case.
+_AMBIGUOUS_NAMES: Final = _words(
+    """
+    will mark may grace rose bill pat art hope joy faith june april august amber
+    summer autumn dawn jack frank rich nick sue sky ray drew chase miles lane wade dean don ivy
+    iris holly penny lily jade sage kit max gene lou hunter mason cooper carter parker taylor
+    jordan victor rob sandy
+    """
+)
+
+# Words after a sentence-initial ambiguous name that show it is not a name ("Will we ...").
+_NOT_AFTER_NAME: Final = _words("i we you he she they it the a an this that our your as all there")
+
+# Nouns that, right after a role noun, make it a modifier of a thing ("the on-call rotation").
+_THING_HEADS: Final = _words(
+    """
+    onboarding doc docs documentation runbook checklist rotation rota schedule handbook tool
+    tooling channel process pager phone laptop account access permissions setup dashboard script
+    ticket queue template guide calendar policy page alert alerts handover backlog board form
+    config shift load alias group role bot environment env server box branch build cluster
+    database db instance machine workflow pipeline deploy release version mode flag key token
+    portal site tools
+    """
+)
+
+_ROLE_RE: Final = re.compile(
+    r"\b(?P<det>the|our|that|this|a|an|their|your|some)\s+"
+    r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
+    r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
+    r"it|web|api|network|networking)\s+){0,2})"
+    r"(?P<head>guy|gal|dude|person|intern|new hire|hire|dev|developer|engineer|contractor|dba|"
+    r"sre|sysadmin|on-?call|oncall|qa|tester|reviewer|approver|author|consultant|newbie|"
+    r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
+    r"manager|team|folks|guys)\b"
+    r"|\b(?P<bare>team lead|tech lead)\b",
+    re.IGNORECASE,
+)
+
+_SLACK_MENTION_RE: Final = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>")
+# A converted mention (@U0123ABCD) or a plain @handle; Slack ids always contain a digit.
+_AT_MENTION_RE: Final = re.compile(
+    r"(?<![\w@])@(?:([UW](?=[A-Z0-9]*\d)[A-Z0-9]{5,})\b|([A-Za-z][\w.\-]*[A-Za-z0-9]))"
+)
+_SPECIAL_HANDLES: Final = frozenset({"here", "channel", "everyone"})
+
+_WORD_RE: Final = re.compile(r"[^\W\d_]+")
+
+_PLACEHOLDER_RE: Final = re.compile(r"@p(\d+)")
+
+# Words that can open a clause before its subject without changing who the subject is.
+_LEADING_FILLER_RE: Final = re.compile(
+    r"^(?:(?:honestly|tbh|imo|imho|frankly|ugh|well|so|and|but|also|yeah|yes|ok|okay|lol|sigh|"
+    r"wow|again|then|now|classic|typical|clearly|obviously|apparently|basically|really|just|"
+    r"seriously|sadly|unfortunately|of course|to be honest|btw|fwiw|like|literally|plus|"
+    r"meanwhile|anyway|yesterday|today|tonight|last night|this morning|once again|in the end|"
+    r"turns out(?: that)?|looks like|seems like|root cause|oh|hmm|great|just great|why|how|when|"
+    r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
+    r"a bit|simple as that|no question|"
+    r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
+    r"(?: that)?)\s+)+"
+)
+# "that's negligence", "it was reckless": the judgement is about the previous clause's subject.
+_COPULA_ONLY_RE: Final = re.compile(
+    r"^(?:that|this|it|which)(?: one)? (?:is|was)(?: (?:just|all|pretty|really|totally|so|"
+    r"plain|entirely|simply|obviously|clearly))*$"
+)
+
+_PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
+_THEY_WORDS: Final = frozenset({"they", "them"})
+_SELF_WORDS: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
+_NOBODY_WORDS: Final = frozenset({"nobody", "noone", "none", "no-one"})
+_DETERMINERS: Final = _words(
+    """
+    the a an this that these those our my your his her their its some every each all any no
+    another it there which what everything something nothing anything
+    """
+)
+_NEGATORS: Final = frozenset({"not", "never", "no", "nobody", "none", "neither", "nor", "without"})
+_NEGATION_WINDOW: Final = 4
+
+# Verbs naming a duty a person can be said to have skipped ("didn't check", "never tests").
+_DUTY = (
+    r"(?:check|test|read|follow|updat|escalat|review|look|verif|notic|ask|tell|told|answer|"
+    r"respond|monitor|communicat|document|writ|wrote|catch|caught|open|remov|merg|announc|rotat|"
+    r"drain|renew|bump|wait|listen|report|warn|mention|validat|confirm|run|ran|double[- ]check|"
+    r"pay attention|do (?:his|her|their|your) job|do the one thing)\w*"
+)
+
+# After "should have" / "if X had", these words mean possession or a need, not a judgement:
+# "Ben should have the timeline ready", "the rotation should have a secondary".
+_NOT_A_PARTICIPLE: Final = _words(
+    """
+    the a an access any more no some enough time to his her their its our my your this that
+    these those had one two all both each every plenty fewer less ready got gotten received
+    heard
+    """
+)
+# "if Alice had known about the flag" is about missing information, not conduct.
+_CF_NOT_CONDUCT: Final = _NOT_A_PARTICIPLE | {"known", "been", "a"}
+# "should have been more careful" judges; "should have been paged" is passive, so the person
+# was on the receiving end of a system gap.
+_BEEN_JUDGEMENT: Final = _words("more less careful awake around there focused paying on sober")
+
+
+@dataclass(frozen=True, slots=True)
+class _FaultTerm:
+    pattern: re.Pattern[str]
+    weight: float
+    kind: str
+    # A fault word right after these is not about a person's conduct ("hard to forget").
+    veto_before: re.Pattern[str] | None = None
+
+
+def _term(pattern: str, weight: float, kind: str, veto_before: str | None = None) -> _FaultTerm:
+    return _FaultTerm(
+        re.compile(pattern), weight, kind, re.compile(veto_before) if veto_before else None
+    )
+
+
+# Fault language that counts only when its subject is a person.
+_FAULT_TERMS: Final = (
+    _term(
+        r"\b(?:forgot|forget|forgets|forgetting|forgotten)\b",
+        _STRONG,
+        "forgot",
+        veto_before=r"\b(?:hard|easy|easier|harder|impossible|likely|simple|simpler) to $",
+    ),
+    _term(r"\bfail(?:ed|s|ing)? (?:to|at)\b", _STRONG, "missed"),
+    _term(r"\b(?:should|ought to) (?:not |never )?have \w+(?: \w+)?", _STRONG, "should"),
+    _term(r"\bshould (?:be|feel) (?:ashamed|fired|embarrassed)\b", _STRONG, "judgement"),
+    _term(
+        r"\b(?:should|needs? to|has to|must) (?:really |seriously )?(?:be (?:more|a lot more|"
+        r"much more) careful|pay (?:more )?attention|know better)\b",
+        _STRONG,
+        "judgement",
+    ),
+    _term(
+        r"\bcould (?:easily )?have (?:avoided|prevented|stopped|caught|spotted|noticed|checked|"
+        r"tested)\b",
+        _STRONG,
+        "should",
+    ),
+    _term(
+        rf"\b(?:did|does|do|would|will) not (?:even |just )?(?:bother|care|think|{_DUTY})",
+        _STRONG,
+        "missed",
+    ),
+    _term(rf"\bnever (?:even |once |bother\w* to )?(?:bother\w*|{_DUTY})", _STRONG, "missed"),
+    _term(
+        r"\b(?:could|can|would) not be bothered\b|\bnot even (?:bother|look|try)\w*\b",
+        _STRONG,
+        "missed",
+    ),
+    _term(
+        r"\b(?:careless\w*|sloppy|sloppiness|lazy|laziness|negligen\w+|reckless\w*|incompeten\w+|"
+        r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
+        r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
+        r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b",
+        _STRONG,
+        "judgement",
+    ),
+    _term(
+        r"\b(?:(?:mess|screw)(?:ed|es|s|ing)? (?:(?:this|that|it|the|one|whole|thing|\w+) )"
+        r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us)|drop(?:ped|s)? the ball|blew it|"
+        r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up)\b",
+        _STRONG,
+        "error",
+    ),
+    # "broke the problem down into parts" is analysis, not breakage.
+    _term(
+        r"\b(?:broke|breaks|breaking|broken)\b(?!(?: \w+){0,3} (?:down|into|out)\b)",
+        _STRONG,
+        "error",
+    ),
+    _term(
+        r"\b(?:ignor(?:ed|es|ing|e)|slept through|sleeping through|"
+        r"(?:sat|sitting) on (?:it|this|that|the (?:page|alert|ticket|pr|issue|incident|"
+        r"escalation|warning|report)s?))\b",
+        _STRONG,
+        "ignored",
+    ),
+    _term(r"\bhuman error\b", _STRONG, "human_error"),
+    _term(r"\b(?:at fault|to blame)\b", _STRONG, "fault"),
+    _term(r"\bwrong\b", _WEAK, "error"),
+    _term(r"\bskip(?:ped|ping|s)?\b", _WEAK, "missed"),
+    _term(
+        r"\b(?:delet(?:ed|es|ing)|wiped|nuked|took down|take down|"
+        r"dropped (?:the |a )?(?:table|database|db|prod))\b",
+        _WEAK,
+        "error",
+    ),
+    _term(
+        r"\bwithout (?:telling|asking|checking|testing|a review|review|reviewing|waiting|"
+        r"approval|thinking|looking)\b",
+        _WEAK,
+        "missed",
+    ),
+)
+
+_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever)"  # person as subject
+_PO = r"(?:@p\d+(?! 's)|him|her|them|you|someone|somebody|whoever)"  # person as object
+
+# Sentence-level statements that put fault on a person whatever the clause structure.
+_DIRECT_RULES: Final = (
+    (
+        re.compile(
+            r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour) (?:own )?(?:fault|mistake|screw-?up|blunder|"
+            r"negligence|carelessness|laziness|incompetence|sloppiness|mess|bad|sloppy \w+|"
+            r"careless \w+|lazy \w+)\b"
+        ),
+        "fault",
+    ),
+    (
+        re.compile(
+            r"\b(?:it|this|that|this one|that one|this whole thing|the whole thing|all this|"
+            r"this incident|the outage|this outage) (?:is|was|are) (?:all |entirely |squarely |"
+            r"totally |completely |100% |really |just )?on " + _PO + r"\b"
+        ),
+        "fault",
+    ),
+    (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
+    (
+        re.compile(
+            r"\b(?:fault|blame|responsibility) (?:lies|is|rests|sits|was) (?:squarely |entirely |"
+            r"solely )?with " + _PO + r"\b"
+        ),
+        "fault",
+    ),
+    (
+        re.compile(r"\bno excuse for " + _PO + r"|\b" + _P + r" (?:has|have|had) no excuse\b"),
+        "fault",
+    ),
+    (
+        re.compile(
+            r"\bhow (?:could|can) " + _P + r" (?!(?:have|possibly|know|tell|get|be expected|help|"
+            r"find|reach|access)\b)\w+"
+        ),
+        "judgement",
+    ),
+    (re.compile(r"\b" + _P + r" had one job\b"), "judgement"),
+    (
+        re.compile(
+            _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
+            r"[\w\s'@-]{0,60}?\b(?:and|but) (?:still )?(?:did not|never|forgot|did nothing)\b"
+        ),
+        "missed",
+    ),
+    (
+        re.compile(
+            r"\bwhy (?:did|does|would|could|was|were|is|are) not " + _P + r"\b"
+            r"|\bwhy (?:did|does|would|could) " + _P + r" not\b"
+        ),
+        "missed",
+    ),
+    (
+        re.compile(
+            r"\b(?:human error|sloppy work|careless work|lazy work|negligence|carelessness|"
+            r"screw-?up|sloppiness)(?: \w+)? (?:by|from|of|on the part of) " + _PO + r"\b"
+        ),
+        "human_error",
+    ),
+)
+
+# Counterfactuals about a person: "if Alice had just checked", "had he read the runbook",
+# "if Tom was paying attention". The word after the auxiliary is checked in code.
+_CF_IF_RE: Final = re.compile(
+    r"\bif (?:only )?(?P<who>" + _P + r") (?P<aux>had|would have|would|did) (?P<neg>not |never )?"
+    r"(?:(?:just|only|actually|simply|even|bothered to|taken the time to|cared to) )*"
+    r"(?P<verb>\w+)(?: (?P<after>\w+))?"
+)
+_CF_HAD_RE: Final = re.compile(
+    r"(?:^|[,;] )had (?P<who>" + _P + r") (?P<neg>not |never )?"
+    r"(?:(?:just|only|actually|simply|even|bothered to) )*(?P<verb>\w+)(?: (?P<after>\w+))?"
+)
+_CF_WAS_RE: Final = re.compile(
+    r"\bif (?P<who>" + _P + r") (?:was|were|had been|would have been) (?:not |more |so |actually "
+    r"|even |just |a bit |less )*(?P<verb>paying attention|careful|careless|awake|around|sober|"
+    r"focused|on the ball|doing (?:his|her|their|your) job|listening|watching|lazy|sloppy)\b"
+)
+_CF_JUST_RE: Final = re.compile(
+    r"\bif (?P<who>" + _P + r") (?:just|only|actually|simply) (?P<verb>\w+ed|read|ran|did|took|"
+    r"wrote|made)\b"
+)
+
+# Sarcasm: praise for a person next to a bad outcome, with no sign of a real rescue.
+_PRAISE_RE: Final = re.compile(
+    r"\b(?:(?:great|nice|good|excellent|amazing|awesome|brilliant|fantastic|stellar|lovely|"
+    r"superb|outstanding|wonderful|top) (?:job|work|one|going|call|stuff|move|effort|idea)|"
+    r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
+    r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
+    r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
+    r"real smooth)\b"
+)
+_BAD_OUTCOME_RE: Final = re.compile(
+    r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
+    r"(?:is|was|went|are|were|been|go|goes|gone|took|take|taking|takes|brought|knocked) down|"
+    r"down for|outages?|downtime|5\d\ds|5xx|typo|wrong|(?:nobody|no one) can|locked out|"
+    r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]|"
+    r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
+    # Shipping late in the week is the classic target of ops sarcasm.
+    r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday)\b"
+)
+_RECOVERY_RE: Final = re.compile(
+    r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
+    r"back up|caught|spott\w*|found|helpful|help\w*|handl\w*|quick\w*|fast\w*|clean\w*|"
+    r"clear\w*|write-?up|without you|response)\b"
+)
+_THANKS_FOR_NOTHING_RE: Final = re.compile(r"\bthanks for nothing\b")
+# A whole reply of just "thanks a lot Dave." thanks nobody for anything: read as sarcasm.
+# Sincere thanks say what for, or carry an exclamation mark or emoji.
+_BARE_THANKS_RE: Final = re.compile(
+    r"^(?:thanks|thank you) (?:a lot|a bunch|a ton|so much),? (?:@p\d+|you)\s*\.{0,3}$"
+)
+_ANY_PERSON_RE: Final = re.compile(r"@p\d+|\b(?:you|your|he|she|him|her)\b")
+
+# Emphasis that tips a weak cue over the line, but never blames anyone by itself.
+_INTENSIFIER_RE: Final = re.compile(
+    r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
+    r"who gave (?:him|her|them)|who let)\b"
+    # A deadpan one-word verdict after the fact: "dropped the prod index, great".
+    r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
+)
+_EXASPERATED_EMOJI: Final = _words(
+    """
+    facepalm face_palm man-facepalming woman-facepalming person_facepalming upside_down_face
+    rolling_eyes face_with_rolling_eyes eye_roll eyeroll unamused expressionless rage angry
+    triumph disappointed
+    """
+)
+_ACRONYMS: Final = _words(
+    """
+    API DB DBS DNS TLS SSL CI CD PR PRS EU US UK APAC EMEA TTL SRE QA DBA AWS GCP HTTP HTTPS
+    SLO SLA VPN DST CPU RAM OOM IP ID UI UX URL SQL TABLE DROP OK ETA RCA PM AM UTC ASAP
+    """
+)
+
+_REFRAMES: Final = {
+    "forgot": (
+        "What would have made this step hard to forget, like a checklist or an automated check?"
+    ),
+    "missed": (
+        "What would have made this check happen by default, instead of relying on someone "
+        "remembering it?"
+    ),
+    "should": "What did they know at that moment, and what made that choice look reasonable?",
+    "counterfactual": (
+        "What would have made the safer path the easy, default one for anyone in that seat?"
+    ),
+    "ignored": (
+        "What made this signal easy to miss or dismiss: noise, routing, or too many alerts at once?"
+    ),
+    "judgement": (
+        "What conditions (time pressure, fatigue, unclear ownership) made this harder than it "
+        "looks in hindsight?"
+    ),
+    "error": "What made this easy to get wrong?",
+    "fault": "What made this easy to get wrong?",
+    "human_error": (
+        "Which guardrail or confirmation would have stopped a single slip from reaching production?"
+    ),
+    "sarcasm": (
+        "What let a single action have this much impact, and how could we limit the blast radius?"
+    ),
+}
+_CAUGHT_EARLIER: Final = "What would have caught this earlier?"
+
+_CODE_BLOCK_RE: Final = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_CODE_SPAN_RE: Final = re.compile(r"`[^`\n]*`")
+_LINK_RE: Final = re.compile(r"<(?:https?|mailto):[^|>]*(?:\|([^>]*))?>")
+_CHANNEL_RE: Final = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
+_SPECIAL_RE: Final = re.compile(r"<![^>]*>")
+_BARE_URL_RE: Final = re.compile(r"https?://\S+")
+_QUOTE_LINE_RE: Final = re.compile(r"^\s*>.*$", re.MULTILINE)
+_EMOJI_RE: Final = re.compile(r":([a-z][a-z0-9_+\-]*):")
+_STRIKE_RE: Final = re.compile(r"(?<!\w)~[^~\n]+~(?!\w)")
+_EMPHASIS_RE: Final = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)")
+_DOUBLE_QUOTED_RE: Final = re.compile(r"\"([^\"\n]*)\"|\u201c([^\u201d\n]*)\u201d")
+_APPOSITION_RE: Final = re.compile(r"\b(?:they|them|it)\s*\(([^)]*)\)", re.IGNORECASE)
+
+_CONTRACTIONS: Final = (
+    (re.compile(r"\b(?:can'?t|cannot)\b"), "can not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (
+        re.compile(
+            r"\b(do|does|did|is|are|was|were|has|have|had|should|would|could|must|need)n'?t\b"
+            r"(?!'?ve\b)"
+        ),
+        r"\1 not",
+    ),
+    (re.compile(r"\b(should|could|would|must|might)n'?t'?ve\b"), r"\1 not have"),
+    (re.compile(r"\b(should|could|would|must|might)'?ve\b"), r"\1 have"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"\b(i|you|we|they|he|she|it|that|there|who)'d\b"), r"\1 would"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"\bi'm\b"), "i am"),
+    (re.compile(r"\b(they|you)re\b"), r"\1 are"),
+    (re.compile(r"\b(it|that|there|what|who|he|she|here|where|how)'s\b"), r"\1 is"),
+    (re.compile(r"\bthats\b"), "that is"),
+    (re.compile(r"\blet's\b"), "let us"),
+    (re.compile(r"'s\b"), " 's"),
+)
+
+_SENTENCE_SPLIT_RE: Final = re.compile(r"[.!?]+(?:\s+|$)|\n+")
+_CLAUSE_SPLIT_RE: Final = re.compile(
+    r"\s*(?:[,;:()\[\]]|\s[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
+    r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet)\b|"
+    r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
+    r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
+    # "the dev who wrote this cron job" is a relative clause, "Olga wrote that" is reporting.
+    r"\b(?:wrote|thinks|thought|claims|claimed|agreed) that\b)\s*"
+)
+_CLAUSE_START_RE: Final = re.compile(r"[,;:]|\b(?:and|but|so|because)\b")
+_CLAUSE_JUNK_RE: Final = re.compile(r"[^\w@'\-\s]")
+_SPACES_RE: Final = re.compile(r"\s+")
+_INLINE_SPACES_RE: Final = re.compile(r"[ \t\r\f\v]+")
+_SHOUTED_RE: Final = re.compile(r"\b[A-Z][A-Z']+\b")
+
+
+@dataclass(slots=True)
+class _Doc:
+    text: str  # lowercase, contractions expanded, people as @p0, @p1, ...
+    people: list[str]  # display form of each placeholder
+    emoji: frozenset[str]
+    emphatic: bool  # shouting, "??" or "!!"
+
+
+def _placeholder(display: str, people: list[str]) -> str:
+    people.append(display)
+    return f" @p{len(people) - 1} "
+
+
+def _strip_markup(text: str) -> str:
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = _CODE_BLOCK_RE.sub(" ", text)
+    text = _CODE_SPAN_RE.sub(" ", text)
+    text = _QUOTE_LINE_RE.sub(" ", text)
+    text = _LINK_RE.sub(lambda m: f" {m.group(1) or ''} ", text)
+    text = _CHANNEL_RE.sub(lambda m: f" #{m.group(1) or 'channel'} ", text)
+    text = _SPECIAL_RE.sub(" ", text)
+    text = _BARE_URL_RE.sub(" ", text)
+    # Struck-through text has been taken back by its writer.
+    text = _STRIKE_RE.sub(" ", text)
+    text = _EMPHASIS_RE.sub("", text)
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _drop_reported_speech(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        inner = m.group(1) if m.group(1) is not None else m.group(2)
+        # Scare quotes around one word stay; reported speech goes.
+        return f" {inner} " if len(inner.split()) < 2 else " quote "
+
+    return _DOUBLE_QUOTED_RE.sub(repl, text)
+
+
+def _mark_people(text: str, people: list[str]) -> str:
+    text = _SLACK_MENTION_RE.sub(
+        lambda m: _placeholder(f"@{m.group(2) or m.group(1)}", people), text
+    )
+
+    def at_mention(m: re.Match[str]) -> str:
+        if m.group(1):
+            return _placeholder(f"@{m.group(1)}", people)
+        if m.group(2).lower() in _SPECIAL_HANDLES or _PLACEHOLDER_RE.fullmatch(m.group(0)):
+            return m.group(0)
+        return _placeholder(f"@{m.group(2)}", people)
+
+    text = _AT_MENTION_RE.sub(at_mention, text)
+    # "they (the alerts) should have fired": the aside says who "they" are.
+    text = _APPOSITION_RE.sub(lambda m: f" {m.group(1)} ", text)
+
+    def role(m: re.Match[str]) -> str:
+        rest = text[m.end() :].lstrip()
+        next_word = rest.split(" ", 1)[0].lower().strip(".,;:!?") if rest else ""
+        if next_word in _THING_HEADS:
+            return m.group(0)
+        head = (m.group("head") or "").lower()
+        # "the team" / "our team" without a qualifier is us; "the QA team" is someone else.
+        if head in {"team", "folks", "guys"} and not m.group("mods"):
+            return m.group(0)
+        return _placeholder(m.group(0), people)
+
+    text = _ROLE_RE.sub(role, text)
+
+    def name(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if low in _NAMES:
+            return _placeholder(word, people)
+        if low not in _AMBIGUOUS_NAMES or not (word[0].isupper() and word[1:].islower()):
+            return word
+        before = text[: m.start()].rstrip()
+        if not before or before[-1] in ".!?\n":
+            after = text[m.end() :].split(None, 1)
+            if after and after[0].lower().strip(",.") in _NOT_AFTER_NAME:
+                return word
+        return _placeholder(word, people)
+
+    return _WORD_RE.sub(name, text)
+
+
+def _is_emphatic(text: str) -> bool:
+    if "??" in text or "!!" in text:
+        return True
+    shouted = [w for w in _SHOUTED_RE.findall(text) if w.replace("'", "") not in _ACRONYMS]
+    return len(shouted) >= 3
+
+
+def _normalise(text: str) -> _Doc:
+    people: list[str] = []
+    text = _strip_markup(text)
+    emoji = frozenset(_EMOJI_RE.findall(text))
+    text = _EMOJI_RE.sub(" ", text)
+    text = _drop_reported_speech(text)
+    emphatic = _is_emphatic(text)
+    text = _mark_people(text, people).lower()
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    text = _INLINE_SPACES_RE.sub(" ", text).strip()
+    return _Doc(text=text, people=people, emoji=emoji, emphatic=emphatic)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    weight: float
+    kind: str
+    reason: str
+
+
+def _show(fragment: str, people: list[str]) -> str:
+    shown = _PLACEHOLDER_RE.sub(lambda m: people[int(m.group(1))], fragment)
+    return shown.replace(" 's", "'s").strip()
+
+
+def _negated(before: str) -> bool:
+    """A negator shortly before a fault phrase, in the same clause, cancels it."""
+    clause = _CLAUSE_START_RE.split(before)[-1]
+    return any(w in _NEGATORS for w in clause.split()[-_NEGATION_WINDOW:])
+
+
+def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
+    """Who a clause (or the part of it before a fault word) is about."""
+    if not tokens:
+        return inherited, ""
+    first = tokens[0]
+    if _PLACEHOLDER_RE.fullmatch(first):
+        # "Jake's laptop failed": the subject is the laptop.
+        if len(tokens) > 1 and tokens[1] == "'s":
+            return "thing", first
+        return "person", first
+    if first in _PERSON_WORDS:
+        return "person", first
+    if first in _THEY_WORDS:
+        # "the replicas were lagging and they should have ...": they are the replicas.
+        return ("thing" if inherited == "thing" else "person"), first
+    if first in _SELF_WORDS:
+        return "self", first
+    if first in _NOBODY_WORDS or tokens[:2] == ["no", "one"]:
+        return "nobody", first
+    if first in _DETERMINERS:
+        return "thing", first
+    # An unknown opener ("yesterday", "btw") right before a person: the person is the subject.
+    for i in (1, 2):
+        if i < len(tokens) and tokens[i - 1] not in _DETERMINERS:
+            nxt = tokens[i]
+            if (_PLACEHOLDER_RE.fullmatch(nxt) and tokens[i + 1 : i + 2] != ["'s"]) or (
+                nxt in _PERSON_WORDS
+            ):
+                return "person", nxt
+    return "thing", first
+
+
+def _subject_tokens(fragment: str) -> list[str]:
+    return _LEADING_FILLER_RE.sub("", fragment.strip() + " ").split()
+
+
+def _clause_subject(clause: str, last: Subject, last_who: str) -> tuple[Subject, str]:
+    tokens = _subject_tokens(clause)
+    if not tokens:
+        return last, last_who
+    subject, who = _classify(tokens, last)
+    # A clause opening with a verb ("clicked merge") keeps the previous subject.
+    first = tokens[0]
+    known_opener = (
+        subject != "thing"
+        or first in _DETERMINERS
+        or first in _THEY_WORDS
+        or _PLACEHOLDER_RE.fullmatch(first) is not None
+    )
+    return (subject, who) if known_opener else (last, last_who)
+
+
+def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for term in _FAULT_TERMS:
+        for m in term.pattern.finditer(clause):
+            before = clause[: m.start()]
+            if term.veto_before and term.veto_before.search(before):
+                continue
+            phrase = m.group(0)
+            if term.kind == "should" and not _judgemental_should(phrase):
+                continue
+            if _negated(before):
+                continue
+            tokens = _subject_tokens(before)
+            if not tokens or _COPULA_ONLY_RE.match(" ".join(tokens)):
+                subject, who = last, last_who
+            else:
+                subject, who = _classify(tokens, last)
+            if subject != "person":
+                continue
+            if term.kind == "should":
+                phrase = _trim_should(phrase)
+            phrase_shown = _show(phrase, people)
+            who_shown = _show(who, people) if who else "someone named earlier"
+            hits.append(
+                _Hit(
+                    term.weight,
+                    term.kind,
+                    f'pairs a person ("{who_shown}") with fault language ("{phrase_shown}")',
+                )
+            )
+    return hits
+
+
+def _judgemental_should(phrase: str) -> bool:
+    """'should have checked' judges; 'should have the timeline' or 'should have been paged' not."""
+    words = phrase.split()
+    rest = words[words.index("have") + 1 :]
+    if not rest or rest[0] in _NOT_A_PARTICIPLE:
+        return False
+    if rest[0] == "been":
+        if len(rest) < 2:
+            return False
+        nxt = rest[1]
+        return nxt in _BEEN_JUDGEMENT or nxt.endswith("ing")
+    return True
+
+
+def _trim_should(phrase: str) -> str:
+    """'should have restarted the' -> 'should have restarted'; keeps 'should have been more'."""
+    words = phrase.split()
+    end = words.index("have") + 2
+    if end < len(words) and words[end - 1] == "been":
+        end += 1
+    return " ".join(words[:end])
+
+
+def _counterfactual_hits(sentence: str, people: list[str]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for regex in (_CF_IF_RE, _CF_HAD_RE):
+        for m in regex.finditer(sentence):
+            verb = m.group("verb")
+            if m.groupdict().get("aux") == "did" and not m.group("neg"):
+                continue
+            # "if Alice had been paged" / "if she had access" are about the system;
+            # "if he had been paying attention" is not.
+            after = m.group("after") or ""
+            if verb in _CF_NOT_CONDUCT and not (verb == "been" and after in _BEEN_JUDGEMENT):
+                continue
+            if m.group("who") in _THEY_WORDS and _thing_before(sentence[: m.start()]):
+                continue
+            shown_end = m.end("after") if verb == "been" and m.group("after") else m.end("verb")
+            hits.append(_counterfactual_hit(sentence[m.start() : shown_end], people))
+    for regex in (_CF_WAS_RE, _CF_JUST_RE):
+        hits.extend(_counterfactual_hit(m.group(0), people) for m in regex.finditer(sentence))
+    return hits
+
+
+def _thing_before(prefix: str) -> bool:
+    return _clause_subject(prefix, "none", "")[0] == "thing"
+
+
+def _counterfactual_hit(fragment: str, people: list[str]) -> _Hit:
+    shown = _show(fragment.strip(" ,;"), people)
+    return _Hit(_STRONG, "counterfactual", f'counterfactual judgement about a person ("{shown}")')
+
+
+def _direct_hits(sentence: str, people: list[str]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for regex, kind in _DIRECT_RULES:
+        for m in regex.finditer(sentence):
+            if _negated(sentence[: m.start()]):
+                continue
+            shown = _show(m.group(0), people)
+            hits.append(_Hit(_STRONG, kind, f'puts the fault on a person ("{shown}")'))
+    return hits
+
+
+def _sarcasm_hits(doc: _Doc) -> list[_Hit]:
+    text = doc.text
+    praise = _PRAISE_RE.search(text)
+    if not praise or _negated(text[: praise.start()]) or not _ANY_PERSON_RE.search(text):
+        return []
+    who = _ANY_PERSON_RE.search(text[praise.start() :]) or _ANY_PERSON_RE.search(text)
+    who_shown = _show(who.group(0), doc.people) if who else "someone"
+    if _THANKS_FOR_NOTHING_RE.search(text) or (_BARE_THANKS_RE.match(text) and not doc.emoji):
+        return [_sarcasm_hit(who_shown, praise.group(0), "thanks for nothing in particular")]
+    outcome = _BAD_OUTCOME_RE.search(text)
+    exasperated = doc.emoji & _EXASPERATED_EMOJI
+    if _RECOVERY_RE.search(text) or not (outcome or exasperated):
+        return []
+    bad = outcome.group(0) if outcome else f":{sorted(exasperated)[0]}:"
+    return [_sarcasm_hit(who_shown, praise.group(0), bad)]
+
+
+def _sarcasm_hit(who: str, praise: str, bad: str) -> _Hit:
+    return _Hit(
+        _STRONG,
+        "sarcasm",
+        f'sarcasm aimed at a person ("{who}"): praise ("{praise}") for a bad outcome ("{bad}")',
+    )
+
+
+def _intensifier(doc: _Doc) -> str | None:
+    if doc.emoji & _EXASPERATED_EMOJI:
+        return f":{sorted(doc.emoji & _EXASPERATED_EMOJI)[0]}:"
+    if doc.emphatic:
+        return "shouting or ?? / !!"
+    m = _INTENSIFIER_RE.search(doc.text)
+    return m.group(0) if m else None
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_SPLIT_RE.split(text) if s and s.strip()]
+
+
+def _clauses(sentence: str) -> list[str]:
+    parts = (_CLAUSE_JUNK_RE.sub(" ", p) for p in _CLAUSE_SPLIT_RE.split(sentence) if p)
+    return [_SPACES_RE.sub(" ", p).strip() for p in parts if p.strip()]
+
+
+def _reframes(hits: list[_Hit]) -> tuple[str, ...]:
+    ordered = sorted(hits, key=lambda h: -h.weight)
+    chosen: list[str] = []
+    for hit in ordered:
+        question = _REFRAMES.get(hit.kind)
+        if question is not None and question not in chosen:
+            chosen.append(question)
+        if len(chosen) == 2:
+            return tuple(chosen)
+    if _CAUGHT_EARLIER not in chosen:
+        chosen.append(_CAUGHT_EARLIER)
+    return tuple(chosen[:2])
+
+
+def assess(text: str) -> BlameVerdict:
+    """Say whether a Slack reply blames a person, why, and how to ask about the system instead."""
+    if not text or not text.strip():
+        return _NOT_BLAME
+    doc = _normalise(text)
+    if not doc.text:
+        return _NOT_BLAME
+
+    hits: list[_Hit] = []
+    last: Subject = "none"
+    last_who = ""
+    for sentence in _sentences(doc.text):
+        hits.extend(_direct_hits(sentence, doc.people))
+        hits.extend(_counterfactual_hits(sentence, doc.people))
+        for clause in _clauses(sentence):
+            hits.extend(_pair_hits(clause, last, last_who, doc.people))
+            last, last_who = _clause_subject(clause, last, last_who)
+    hits.extend(_sarcasm_hits(doc))
+
+    score = sum(h.weight for h in hits)
+    if hits and score < _THRESHOLD:
+        boost = _intensifier(doc)
+        if boost is not None:
+            hits.append(_Hit(_WEAK, "emphasis", f'adds emphasis ("{boost}")'))
+            score += _WEAK
+    if score < _THRESHOLD:
+        return _NOT_BLAME
+
+    reasons: list[str] = []
+    for hit in sorted(hits, key=lambda h: -h.weight):
+        if hit.reason not in reasons:
+            reasons.append(hit.reason)
+    return BlameVerdict(
+        blames=True, reasons=tuple(reasons[:_MAX_REASONS]), reframes=_reframes(hits)
+    )

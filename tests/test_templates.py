@@ -1,0 +1,146 @@
+"""Every template renders with sample data, and user text comes out harmless."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from handlers.blocks import Blocks, paginate
+from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
+from models.phases import ORDER, Phase
+from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
+from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
+
+HOSTILE = "<!channel> <@U0VICTIM> & <https://evil.example|click> *bold* ```code``` ‏שלום :fire:"
+AT = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def postmortem(title: str = HOSTILE) -> PostmortemView:
+    return PostmortemView(
+        id=1,
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1.0",
+        permalink="https://fake.slack.test/archives/C1/p10",
+        title=title,
+        kind=PostmortemKind.INCIDENT,
+        facilitator_id="U0FACIL01",
+        status=PostmortemStatus.CLOSED,
+        phase=Phase.WRAP_UP,
+        prompt_ts=None,
+        skipped=(Phase.TIMELINE,),
+        created_at=AT,
+        closed_at=AT,
+    )
+
+
+def action(description: str = HOSTILE) -> ActionView:
+    return ActionView(
+        id=1,
+        description=description,
+        owner_id="U0BEA0002",
+        target_on=date(2026, 12, 4),
+        status=ActionStatus.OPEN,
+        lesson_id=None,
+        postmortem_id=1,
+        channel_id="C1",
+        created_by="U0CAI0003",
+    )
+
+
+def summary() -> Summary:
+    answer = AnswerView(1, Phase.IMPACT, "U0BEA0002", HOSTILE, "2.0", AT)
+    lessons = tuple(
+        LessonView(i, kind, HOSTILE, "U0BEA0002", ("tag",), 1, AT)
+        for i, kind in enumerate(LessonKind)
+    )
+    return Summary(postmortem(), {Phase.IMPACT: (answer,)}, lessons, (action(),), ("U0BEA0002",))
+
+
+@pytest.fixture
+def blocks() -> Blocks:
+    return Blocks(Templates())
+
+
+def every_message(blocks: Blocks) -> dict[str, list[str]]:
+    pm = postmortem()
+    rendered = {
+        "root": [
+            blocks.root(title=HOSTILE, kind="incident", facilitator_id="U0FACIL01", closed=c)
+            for c in (False, True)
+        ],
+        "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER],
+        "help": [blocks.help()],
+        "open_list": [blocks.open_list([pm]), blocks.open_list([])],
+        "summary": blocks.summary(summary()),
+        "owner_actions": [blocks.owner_actions(pm, [action(), action("second")])],
+        "action_added": [blocks.action_added(action())],
+    }
+    return {
+        name: [
+            m["text"] + "\n".join(b["text"]["text"] for b in m["blocks"] if "text" in b)
+            for m in messages
+        ]
+        for name, messages in rendered.items()
+    }
+
+
+def test_every_template_file_is_rendered_by_a_builder(blocks: Blocks) -> None:
+    names = {Path(name).name.removesuffix(".j2") for name in Templates().names()}
+    assert names == set(every_message(blocks))
+
+
+def test_user_text_is_escaped_everywhere(blocks: Blocks) -> None:
+    for name, texts in every_message(blocks).items():
+        for text in texts:
+            assert "<!channel>" not in text, name
+            assert "<@U0VICTIM>" not in text, name
+            assert "<https://evil.example" not in text, name
+
+
+def test_our_own_mentions_and_links_survive(blocks: Blocks) -> None:
+    texts = every_message(blocks)
+    assert "<@U0FACIL01>" in texts["root"][0]
+    assert "<@U0BEA0002>" in texts["summary"][0]
+    assert "<https://fake.slack.test/archives/C1/p10|" in texts["owner_actions"][0]
+    assert "&lt;!channel&gt;" in texts["summary"][0]
+
+
+def test_summary_marks_skipped_steps_and_lists_lessons_by_kind(blocks: Blocks) -> None:
+    text = every_message(blocks)["summary"][0]
+    assert "*Timeline*\n_Skipped._" in text
+    assert "Keep: " in text and "Improve: " in text
+
+
+@pytest.mark.parametrize("bad", ["U0BAD><!channel", "<!here>", "not-an-id"])
+def test_mention_filter_only_mentions_real_ids(bad: str) -> None:
+    assert "<!" not in mention(bad) and "<@" not in mention(bad)
+
+
+def test_link_ignores_non_http_urls() -> None:
+    assert link("javascript:alert(1)", "x") == "x"
+    assert escape_mrkdwn("a|b") == "a|b"
+    assert "¦" in link("https://a.example", "a|b")
+
+
+def test_paginate_never_exceeds_block_or_section_limits() -> None:
+    messages = paginate("\n".join("x" * 2999 for _ in range(120)))
+    assert len(messages) == 3
+    assert all(len(m["blocks"]) <= 50 for m in messages)
+    assert all(len(b["text"]["text"]) <= 3000 for m in messages for b in m["blocks"])
+
+
+def test_a_broken_override_template_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "slack").mkdir()
+    (tmp_path / "slack" / "help.j2").write_text("line one\n{% if %}\n")
+    with pytest.raises(TemplateProblem, match=r"help\.j2, line 2"):
+        Templates(tmp_path).slack("help")
+
+
+def test_an_override_template_replaces_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "slack").mkdir()
+    (tmp_path / "slack" / "help.j2").write_text("Our own help for {{ team }}")
+    assert Templates(tmp_path).slack("help", team="<ops>") == "Our own help for &lt;ops&gt;"
