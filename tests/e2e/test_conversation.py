@@ -47,7 +47,8 @@ def test_help_list_and_unknown_words_reply_privately(sqlite_app: AppHarness) -> 
     replies = []
     for text in ("", "list", "frobnicate now"):
         assert driver.command(text, user=BEA, channel=CHANNEL).status == 200
-        replies.append(fake.wait_for(lambda n=len(replies): fake.calls_to("response_url")[n:])[0])
+        seen = len(replies)
+        replies.append(fake.wait_for(lambda seen=seen: fake.calls_to("response_url")[seen:])[0])
     texts = [r["text"] for r in replies]
     assert all(r["response_type"] == "ephemeral" for r in replies)
     assert "/postmortem start <title>" in texts[0].replace("&lt;", "<").replace("&gt;", ">")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.ids import ActionId
-from models.entities import Action, Answer, LessonKind, Lesson, PostmortemStatus
+from models.entities import Action, Answer, Lesson, LessonKind, PostmortemStatus
 from models.phases import ORDER
 from tests.e2e.review import BEA, CAI, FACILITATOR, Review, counts
 from tests.harness import AppHarness
