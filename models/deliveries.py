@@ -31,6 +31,7 @@ def enqueue(
     recipient_id: str,
     dedupe_key: str,
     due_at: datetime,
+    now: datetime,
     subject_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> None:
@@ -48,7 +49,7 @@ def enqueue(
             status=DeliveryStatus.PENDING,
             due_at=due_at,
             attempts=0,
-            created_at=due_at,
+            created_at=now,
         )
     )
 
@@ -73,9 +74,15 @@ class Deliveries:
             due = due.limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
+            # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n)`: PostgreSQL
+            # may run that subquery once per candidate row, each run skipping the rows just
+            # locked, so a single claim could take the whole backlog.
+            ids = session.scalars(due).all()
+            if not ids:
+                return []
             rows = session.scalars(
                 update(Delivery)
-                .where(Delivery.id.in_(due.scalar_subquery()), *claimable)
+                .where(Delivery.id.in_(ids), *claimable)
                 .values(claimed_until=now + lease, attempts=Delivery.attempts + 1)
                 .returning(Delivery),
                 execution_options={"synchronize_session": False},

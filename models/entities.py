@@ -256,3 +256,31 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ChannelSettings(Base):
+    """Per-channel preferences, set by anyone in the channel."""
+
+    __tablename__ = "channel_settings"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    coach_enabled: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(SlackId)
+    updated_at: Mapped[datetime]
+
+
+class CoachNudge(Base):
+    """A private reframing note the coach gave; at most one per person per phase.
+
+    Who was nudged is kept only to enforce that limit; reports count nudges, never name them."""
+
+    __tablename__ = "coach_nudges"
+    __table_args__ = (UniqueConstraint("postmortem_id", "phase", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    user_id: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime]

@@ -7,10 +7,12 @@ from collections import defaultdict
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.blame import BlameVerdict, assess
+from models.channels import coach_enabled
 from models.clock import Clock
 from models.dates import UnreadableDate
 from models.deliveries import enqueue
@@ -18,6 +20,7 @@ from models.entities import (
     Action,
     ActionStatus,
     Answer,
+    CoachNudge,
     Lesson,
     LessonKind,
     Postmortem,
@@ -196,6 +199,7 @@ class Postmortems:
             session.flush()
             lesson = action = None
             problem = None
+            nudge = self._coach(session, row, answer)
             if is_quick_action(text):
                 action, problem = _apply_quick_action(session, row, answer, today, now)
             elif (kind := LESSON_PHASES.get(row.phase)) is not None:
@@ -219,7 +223,40 @@ class Postmortems:
                 lesson=LessonView.of(lesson) if lesson else None,
                 action=ActionView.of(action) if action else None,
                 problem=problem,
+                nudge=nudge,
             )
+
+    def _coach(
+        self, session: Session, postmortem: Postmortem, answer: Answer
+    ) -> BlameVerdict | None:
+        """A reframing note when a reply blames a person: at most one per person per phase,
+        never where the channel turned the coach off."""
+        if not coach_enabled(session, postmortem.team_id, postmortem.channel_id):
+            return None
+        verdict = assess(answer.text)
+        if not verdict.blames:
+            return None
+        already = select(CoachNudge.id).where(
+            CoachNudge.postmortem_id == postmortem.id,
+            CoachNudge.phase == answer.phase,
+            CoachNudge.user_id == answer.author_id,
+        )
+        if session.scalar(already) is not None:
+            return None
+        try:
+            with session.begin_nested():
+                session.add(
+                    CoachNudge(
+                        team_id=postmortem.team_id,
+                        postmortem_id=postmortem.id,
+                        phase=answer.phase,
+                        user_id=answer.author_id,
+                        created_at=answer.created_at,
+                    )
+                )
+        except IntegrityError:
+            return None
+        return verdict
 
     def edit_reply(
         self,
@@ -247,6 +284,9 @@ class Postmortems:
                 action, problem = _apply_quick_action(
                     session, answer.postmortem, answer, today, now
                 )
+            else:
+                # No longer an action: the reply is the record, so its action goes too.
+                session.execute(delete(Action).where(Action.answer_id == answer.id))
             return ReplyOutcome(
                 postmortem=PostmortemView.of(answer.postmortem),
                 answer=AnswerView.of(answer),
@@ -293,6 +333,7 @@ class Postmortems:
                 subject_id=row.id,
                 dedupe_key=f"postmortem:{row.id}:summary",
                 due_at=now,
+                now=now,
             )
             owners = session.scalars(
                 select(Action.owner_id)
@@ -309,6 +350,7 @@ class Postmortems:
                     subject_id=row.id,
                     dedupe_key=f"postmortem:{row.id}:owner:{owner_id}",
                     due_at=now,
+                    now=now,
                 )
             return PostmortemView.of(row)
 
@@ -330,12 +372,14 @@ class Postmortems:
             for answer in answers:
                 by_phase[answer.phase].append(AnswerView.of(answer))
             participants = dict.fromkeys(a.author_id for a in answers)
+            nudges = session.scalar(select(func.count()).where(CoachNudge.postmortem_id == row.id))
             return Summary(
                 postmortem=PostmortemView.of(row),
                 answers={phase: tuple(items) for phase, items in by_phase.items()},
                 lessons=tuple(LessonView.of(lesson) for lesson in lessons),
                 actions=tuple(ActionView.of(action) for action in actions),
                 participants=tuple(participants),
+                nudges=nudges or 0,
             )
 
 
@@ -363,6 +407,11 @@ def _apply_quick_action(
         )
     except ValueError as error:
         return None, str(error)
+    if parsed.target_on is not None and parsed.target_on < today:
+        return None, (
+            f"{parsed.target_on:%d %b %Y} has already passed, so I haven't recorded the action. "
+            "Your reply is saved; edit it with a later date, or use *Add action*."
+        )
     action = session.scalar(select(Action).where(Action.answer_id == answer.id))
     owner = parsed.owner_id or answer.author_id
     if action is None:

@@ -11,7 +11,7 @@ from models.dates import UnreadableDate, parse_due_date
 # Mentions reach the domain as `@U0123ABCD` (see handlers.slacktext.to_plain).
 MENTION = re.compile(r"@([UW][A-Z0-9]{2,})\b")
 _PREFIX = re.compile(r"^\s*(?:action|todo|to do|ai)\s*[:\-]\s*", re.IGNORECASE)
-_DUE = re.compile(r"\s+(?:by|due|before|until)\s+(?P<when>[^@]+?)\s*[.!]?\s*$", re.IGNORECASE)
+_DUE_WORD = re.compile(r"(?:^|\s)(?:by|due|before|until)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +31,32 @@ def parse_quick_action(text: str, *, today: date) -> QuickAction:
     body = _PREFIX.sub("", text, count=1).strip()
     owners = MENTION.findall(body)
     owner_id = owners[0] if owners else None
-    target_on = None
-    if match := _DUE.search(body):
-        when = match["when"]
-        try:
-            target_on = parse_due_date(when, today=today)
-        except UnreadableDate:
-            if _looks_like_a_date(when):
-                raise
-        else:
-            body = body[: match.start()]
     if owner_id is not None:
         body = MENTION.sub(lambda m: "" if m[1] == owner_id else m[0], body, count=1)
-    description = " ".join(body.split()).strip(" ,;-")
+    body = " ".join(body.split())
+    description, target_on = _split_due_date(body, today)
+    description = description.strip(" ,;-.")
     if not description:
         raise ValueError("Say what needs doing after `action:`.")
     return QuickAction(description=description, owner_id=owner_id, target_on=target_on)
 
 
+def _split_due_date(body: str, today: date) -> tuple[str, date | None]:
+    """The due date is what follows the last `by`/`due`/`before`/`until` that reads as a
+    date (`stop patching by hand by friday`); earlier ones belong to the description.
+    Raises UnreadableDate when the last one looks like a date but is not one."""
+    matches = list(_DUE_WORD.finditer(body))
+    for position, match in enumerate(reversed(matches)):
+        when = body[match.end() :].strip(" .!")
+        try:
+            return body[: match.start()], parse_due_date(when, today=today)
+        except UnreadableDate:
+            if position == 0 and _looks_like_a_date(when):
+                raise
+    return body, None
+
+
 def _looks_like_a_date(words: str) -> bool:
-    """`by friday` is a date even when misspelt; `by hand` or `by the DBA team` is not."""
-    return len(words.split()) <= 4 and not words.lower().startswith(("the ", "a ", "an ", "hand"))
+    """`by fridya` is a date even when misspelt; `by hand` or `by the DBA team` is not."""
+    first = words.lower().split(" ", 1)[0]
+    return len(words.split()) <= 3 and first not in {"the", "a", "an", "hand", "someone"}

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.actions import ActionItems
+from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
@@ -22,6 +23,7 @@ class Services:
     postmortems: Postmortems
     actions: ActionItems
     deliveries: Deliveries
+    channels: Channels
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -33,4 +35,5 @@ class Services:
             postmortems=Postmortems(sessions, clock),
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
+            channels=Channels(sessions, clock),
         )

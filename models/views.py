@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from models.blame import BlameVerdict
 from models.entities import (
     Action,
     ActionStatus,
@@ -137,6 +138,7 @@ class ReplyOutcome:
     lesson: LessonView | None = None
     action: ActionView | None = None
     problem: str | None = None
+    nudge: BlameVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ class Summary:
     lessons: tuple[LessonView, ...]
     actions: tuple[ActionView, ...]
     participants: tuple[str, ...] = field(default=())
+    nudges: int = 0
 
     def lessons_of(self, kind: LessonKind) -> tuple[LessonView, ...]:
         return tuple(lesson for lesson in self.lessons if lesson.kind is kind)
