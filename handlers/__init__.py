@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, conversation, errors, postmortem
+from handlers import actions, coach, conversation, errors, postmortem
 from handlers.deps import Deps
 
 
@@ -13,3 +13,4 @@ def register_all(app: App, deps: Deps) -> None:
     postmortem.register(app, deps)
     conversation.register(app, deps)
     actions.register(app, deps)
+    coach.register(app)

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from handlers.ids import ActionId, Field, ViewId
 from handlers.slacktext import split_text, truncate
+from models.blame import BlameVerdict
 from models.entities import LessonKind
 from models.phases import ORDER, Phase
 from models.views import ActionView, LessonView, PostmortemView, Summary
@@ -87,6 +88,7 @@ class Blocks:
             improve=summary.lessons_of(LessonKind.IMPROVE),
             actions=summary.actions,
             participants=summary.participants,
+            nudges=summary.nudges,
         )
         return paginate(text)
 
@@ -95,6 +97,27 @@ class Blocks:
 
     def action_added(self, action: ActionView) -> Message:
         return _message(self._t.slack("action_added", action=action))
+
+    def coach_setting(self, *, enabled: bool, by_user: str | None = None) -> Message:
+        return _message(self._t.slack("coach_setting", enabled=enabled, by_user=by_user))
+
+    def coach_nudge(self, verdict: BlameVerdict) -> Message:
+        message = _message(self._t.slack("coach_nudge", verdict=verdict))
+        message["blocks"].append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "Only you can see this. Your reply is recorded as you wrote it.",
+                    }
+                ],
+            }
+        )
+        message["blocks"].append(
+            {"type": "actions", "elements": [_button("Dismiss", ActionId.COACH_DISMISS, "x")]}
+        )
+        return message
 
     def reply_problem(self, problem: str, *, postmortem_id: int, draft: str) -> Message:
         message = _message(escape_mrkdwn(problem))

@@ -72,6 +72,13 @@ class ConversationHandlers:
 
     def _tell(self, outcome: ReplyOutcome, client: WebClient) -> None:
         postmortem, answer = outcome.postmortem, outcome.answer
+        if outcome.nudge is not None:
+            client.chat_postEphemeral(
+                channel=postmortem.channel_id,
+                user=answer.author_id,
+                thread_ts=postmortem.thread_ts,
+                **self._deps.blocks.coach_nudge(outcome.nudge),
+            )
         if outcome.problem:
             client.chat_postEphemeral(
                 channel=postmortem.channel_id,

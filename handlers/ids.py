@@ -18,6 +18,7 @@ class ActionId(StrEnum):
     CLOSE = "postmortem.close"
     ADD_ACTION = "action.add"
     ADD_ACTION_FROM_REPLY = "action.add_from_reply"
+    COACH_DISMISS = "coach.dismiss"
 
 
 class ViewId(StrEnum):

@@ -54,6 +54,8 @@ class PostmortemHandlers:
                 respond(response_type="ephemeral", **self._deps.blocks.help())
             case "start":
                 self._start(command, to_plain(rest), client)
+            case "coach":
+                self._coach(command, rest.strip().lower(), respond)
             case "list":
                 postmortems = self._deps.services.postmortems.open_in_channel(
                     team_id=command["team_id"], channel_id=command["channel_id"]
@@ -64,6 +66,23 @@ class PostmortemHandlers:
                     f"I don't know `{verb[:40]}`. Try `/postmortem start <title>`, "
                     "`/postmortem list` or `/postmortem help`."
                 )
+
+    def _coach(self, command: dict[str, Any], setting: str, respond: Respond) -> None:
+        channels = self._deps.services.channels
+        where = {"team_id": command["team_id"], "channel_id": command["channel_id"]}
+        if setting in ("on", "off"):
+            channels.set_coach(**where, enabled=setting == "on", by_user=command["user_id"])
+            respond(
+                response_type="in_channel",
+                **self._deps.blocks.coach_setting(
+                    enabled=setting == "on", by_user=command["user_id"]
+                ),
+            )
+        elif setting in ("", "status"):
+            enabled = channels.coach_enabled(**where)
+            respond(response_type="ephemeral", **self._deps.blocks.coach_setting(enabled=enabled))
+        else:
+            raise UserFacingError("Use `/postmortem coach on` or `/postmortem coach off`.")
 
     def _start(self, command: dict[str, Any], title: str, client: WebClient) -> None:
         title = validate_title(title)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers.blocks import Blocks, paginate
+from models.blame import assess
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
 from models.phases import ORDER, Phase
 from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
@@ -78,6 +79,11 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
         "summary": blocks.summary(summary()),
         "owner_actions": [blocks.owner_actions(pm, [action(), action("second")])],
         "action_added": [blocks.action_added(action())],
+        "coach_nudge": [blocks.coach_nudge(assess(f"{HOSTILE} Bob forgot to check, his fault"))],
+        "coach_setting": [
+            blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
+            blocks.coach_setting(enabled=False),
+        ],
     }
     return {
         name: [
@@ -144,3 +150,8 @@ def test_an_override_template_replaces_the_shipped_one(tmp_path: Path) -> None:
     (tmp_path / "slack").mkdir()
     (tmp_path / "slack" / "help.j2").write_text("Our own help for {{ team }}")
     assert Templates(tmp_path).slack("help", team="<ops>") == "Our own help for &lt;ops&gt;"
+
+
+def test_coach_nudge_gives_reasons_and_questions(blocks: Blocks) -> None:
+    text = every_message(blocks)["coach_nudge"][0]
+    assert "blameless coach" in text and "•" in text

@@ -1,0 +1,17 @@
+"""The blameless coach's private note can be dismissed by the person who got it."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, Respond
+
+from handlers.ids import ActionId
+
+
+def register(app: App) -> None:
+    app.action(ActionId.COACH_DISMISS)(dismiss_nudge)
+
+
+def dismiss_nudge(ack: Ack, respond: Respond) -> None:
+    ack()
+    # Ephemeral messages can only be removed through their response_url.
+    respond(delete_original=True)
