@@ -7,7 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, literal, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def insert_if_absent(session: Session, entity: type[Any], **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in one statement; True when the row was new."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(entity).values(**values).on_conflict_do_nothing().returning(literal(1))
+    return session.execute(statement).first() is not None
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -7,19 +7,20 @@ from collections import defaultdict
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.blame import BlameVerdict, assess
-from models.channels import coach_enabled
 from models.clock import Clock
 from models.dates import UnreadableDate
+from models.db import insert_if_absent
 from models.deliveries import enqueue
 from models.entities import (
     Action,
     ActionStatus,
     Answer,
+    ChannelSettings,
     CoachNudge,
     Lesson,
     LessonKind,
@@ -173,16 +174,16 @@ class Postmortems:
         None when the thread is not an open post-mortem, or the event was seen before."""
         now = self._clock.now()
         with self._sessions.begin() as session:
-            row = session.scalar(_thread_query(team_id, channel_id, thread_ts, for_update=True))
-            if row is None or row.status is not PostmortemStatus.OPEN:
+            found = session.execute(
+                _REPLY_THREAD,
+                {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts},
+            ).first()
+            if found is None or found[0].status is not PostmortemStatus.OPEN:
                 return None
+            row, coach_setting = found
             if not _first_delivery(session, team_id, event_id, now):
                 return None
-            if session.scalar(
-                select(Answer.id).where(
-                    Answer.postmortem_id == row.id, Answer.message_ts == message_ts
-                )
-            ):
+            if session.scalar(_ANSWER_EXISTS, {"pm": row.id, "ts": message_ts}) is not None:
                 return None
             answer = Answer(
                 team_id=team_id,
@@ -199,7 +200,7 @@ class Postmortems:
             session.flush()
             lesson = action = None
             problem = None
-            nudge = self._coach(session, row, answer)
+            nudge = self._coach(session, row, answer) if coach_setting is not False else None
             if is_quick_action(text):
                 action, problem = _apply_quick_action(session, row, answer, today, now)
             elif (kind := LESSON_PHASES.get(row.phase)) is not None:
@@ -229,10 +230,7 @@ class Postmortems:
     def _coach(
         self, session: Session, postmortem: Postmortem, answer: Answer
     ) -> BlameVerdict | None:
-        """A reframing note when a reply blames a person: at most one per person per phase,
-        never where the channel turned the coach off."""
-        if not coach_enabled(session, postmortem.team_id, postmortem.channel_id):
-            return None
+        """A reframing note when a reply blames a person: at most one per person per phase."""
         verdict = assess(answer.text)
         if not verdict.blames:
             return None
@@ -385,6 +383,26 @@ class Postmortems:
 
 _CLOSED = (ActionStatus.DONE, ActionStatus.DROPPED)
 
+# Every thread reply runs these two; built once, since building a statement costs more
+# than SQLite takes to run it.
+_REPLY_THREAD = (
+    select(Postmortem, ChannelSettings.coach_enabled)
+    .outerjoin(
+        ChannelSettings,
+        (ChannelSettings.team_id == Postmortem.team_id)
+        & (ChannelSettings.channel_id == Postmortem.channel_id),
+    )
+    .where(
+        Postmortem.team_id == bindparam("team_id"),
+        Postmortem.channel_id == bindparam("channel_id"),
+        Postmortem.thread_ts == bindparam("thread_ts"),
+    )
+    .with_for_update(of=Postmortem)
+)
+_ANSWER_EXISTS = select(Answer.id).where(
+    Answer.postmortem_id == bindparam("pm"), Answer.message_ts == bindparam("ts")
+)
+
 
 def validate_title(title: str) -> str:
     title = " ".join(title.split())
@@ -453,14 +471,9 @@ def _first_delivery(session: Session, team_id: str, event_id: str | None, now: d
     """Slack redelivers events; only the first delivery of an event id may change anything."""
     if event_id is None:
         return True
-    if session.get(SlackEvent, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(SlackEvent(event_id=event_id, team_id=team_id, received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return insert_if_absent(
+        session, SlackEvent, event_id=event_id, team_id=team_id, received_at=now
+    )
 
 
 def _get(

@@ -1,0 +1,469 @@
+"""Acknowledgement latency of Lessonloop next to a bare Bolt app that only acks.
+
+Run from the repository root:
+
+    python benchmarks/ack_latency.py [--requests N] [--warmup N] [--pause-ms MS] [--check]
+
+Two surfaces are measured: `/postmortem start <title>` (every request starts a new
+post-mortem) and replies in the thread of one open post-mortem (signed `event_callback`
+message events, each with its own event_id). Latency is the wall time from sending a
+signed request over a kept-alive connection to having read the whole response: what
+Slack's 3-second budget counts. Requests go one at a time, alternating bare and Lessonloop
+so that noise on the machine hits both alike.
+
+The layout is Slack's: this process plays Slack (it sends the requests and serves the fake
+Web API of tests/fakeslack.py); each app runs in a process of its own behind waitress on
+127.0.0.1, as it would in production. Lessonloop runs for real: a migrated SQLite database
+in a temporary directory, the system clock, its listeners going on in background threads
+after the ack. Keeping the client out of the apps' processes matters: in CPython, a client
+thread in the same process competes for the GIL with those background threads, which adds
+latency that Slack would never see.
+
+The target is "Lessonloop's p50 within 1.5x of the bare app's" for each surface. The
+script exits 0 (it is a report) unless `--check` is given and the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from waitress.server import create_server
+
+# Run as a script, so put the repository root on the path for the app's packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import create_app
+from bot.config import load_settings
+from bot.server import SLACK_PATH, make_wsgi_app
+from models.db import make_engine, make_sessions, upgrade_schema
+from models.entities import Answer, Postmortem
+from tests.fakeslack import TEAM_ID, FakeSlack
+from tests.slackdriver import Response, SlackDriver
+
+HOST = "127.0.0.1"
+BOT_TOKEN = "xoxb-benchmark-token"
+SIGNING_SECRET = "benchmark-signing-secret"
+CHANNEL = "C0BENCH01"
+USERS = ("U0FACIL01", "U0BEA0002", "U0CAI0003")
+WAITRESS_THREADS = 4
+DEFAULT_REQUESTS = 300
+DEFAULT_WARMUP = 30
+TARGET_RATIO = 1.5
+STARTUP_TIMEOUT_S = 60.0
+SETTLE_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 10.0
+BARE, LESSONLOOP = "bare", "lessonloop"
+START, REPLY = "/postmortem start", "thread reply"
+STOP = "stop"
+
+Samples = dict[str, list[float]]
+
+
+# --- The apps, each in a process of its own ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    """What an app process needs; sent to it, so plain data only."""
+
+    name: str
+    api_url: str
+    database_url: str
+
+
+def quiet_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("slack_bolt", "slack_sdk", "lessonloop", "waitress"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def bare_bolt(api_url: str) -> App:
+    """A Bolt app that acknowledges and does nothing else."""
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=api_url), signing_secret=SIGNING_SECRET)
+
+    @app.command("/postmortem")
+    def on_command(ack: Ack) -> None:
+        ack()
+
+    @app.event("message")
+    def on_message() -> None:
+        pass
+
+    return app
+
+
+def build(spec: AppSpec) -> tuple[App, Engine]:
+    if spec.name == BARE:
+        # The bare app's engine only backs /healthz, which is never called here.
+        return bare_bolt(spec.api_url), make_engine("sqlite://")
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": spec.api_url,
+            "DATABASE_URL": spec.database_url,
+        },
+        env_file=None,
+    )
+    engine = make_engine(spec.database_url)
+    return create_app(settings, engine=engine).bolt, engine
+
+
+def serve_app(spec: AppSpec, conn: Connection) -> None:
+    """An app process: serve on a loopback port, send the port, stop when told to, letting
+    the listeners still running finish."""
+    quiet_logging()
+    bolt, engine = build(spec)
+    # Any: waitress's stubs describe neither effective_port, nor the trigger taking a
+    # callable, nor the socket map used below to stop the server.
+    server: Any = create_server(
+        make_wsgi_app(bolt, engine), host=HOST, port=0, threads=WAITRESS_THREADS
+    )
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    conn.send(server.effective_port)
+    conn.recv()
+    # Close every socket from inside waitress's own loop, which then ends.
+    server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())])
+    thread.join(timeout=5)
+    server.task_dispatcher.shutdown(timeout=5)
+    bolt.listener_runner.listener_executor.shutdown(wait=True)
+    engine.dispose()
+
+
+@contextmanager
+def app_process(spec: AppSpec) -> Iterator[int]:
+    """Start an app in a fresh process; yield its port; stop it on exit."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=serve_app, args=(spec, theirs), name=f"app-{spec.name}")
+    process.start()
+    theirs.close()  # so that ours sees EOF if the app process dies
+    try:
+        if not ours.poll(STARTUP_TIMEOUT_S):
+            raise RuntimeError(f"the {spec.name} app did not start in {STARTUP_TIMEOUT_S:.0f} s")
+        port: int = ours.recv()
+        yield port
+    finally:
+        if process.is_alive():
+            ours.send(STOP)
+            process.join(timeout=SETTLE_TIMEOUT_S)
+        if process.is_alive():
+            process.terminate()
+            process.join()
+
+
+# --- Slack's side: signed requests, timed --------------------------------------------------
+
+
+@dataclass
+class TimedResponse(Response):
+    seconds: float
+
+
+class KeepAliveDriver(SlackDriver):
+    """SlackDriver's payloads, signed afresh per request, sent over one kept-alive
+    connection and timed from the first byte sent to the last byte read."""
+
+    def __init__(self, name: str, port: int, fake: FakeSlack) -> None:
+        super().__init__(f"http://{HOST}:{port}", SIGNING_SECRET, fake)
+        self.name = name
+        self._verifier = SignatureVerifier(SIGNING_SECRET)
+        self._connection = HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        self._connection.connect()
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signature = signature or self._verifier.generate_signature(
+            timestamp=str(timestamp), body=body
+        )
+        if signature is None:
+            raise RuntimeError("could not sign the request")
+        payload = body.encode()
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        started = time.perf_counter()
+        self._connection.request("POST", SLACK_PATH, body=payload, headers=all_headers)
+        response = self._connection.getresponse()
+        content = response.read()
+        seconds = time.perf_counter() - started
+        if response.will_close:
+            # A reconnect would put connection setup into the next measurement.
+            raise RuntimeError(f"the {self.name} app closed the kept-alive connection")
+        return TimedResponse(response.status, content, seconds)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def seconds_of(response: Response) -> float:
+    if not isinstance(response, TimedResponse):
+        raise TypeError("expected a TimedResponse from KeepAliveDriver")
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {response.body[:200]!r}")
+    return response.seconds
+
+
+Send = Callable[[KeepAliveDriver, int], float]
+
+
+def send_start(driver: KeepAliveDriver, i: int) -> float:
+    response = driver.command(
+        f"start Benchmark incident {i}", user=USERS[i % len(USERS)], channel=CHANNEL
+    )
+    return seconds_of(response)
+
+
+def send_reply_to(thread_ts: str) -> Send:
+    def send(driver: KeepAliveDriver, i: int) -> float:
+        # reply() gives every event a fresh event_id and message ts.
+        _ts, _event_id, response = driver.reply(
+            f"Impact note {i}: checkout errors rose for some users",
+            user=USERS[i % len(USERS)],
+            channel=CHANNEL,
+            thread_ts=thread_ts,
+        )
+        return seconds_of(response)
+
+    return send
+
+
+def measure(
+    send: Send,
+    drivers: tuple[KeepAliveDriver, KeepAliveDriver],
+    *,
+    warmup: int,
+    requests: int,
+    pause: float,
+) -> Samples:
+    """Warm up, then measure; alternate which app goes first in each round, and sleep
+    `pause` seconds (unmeasured) before each round."""
+    samples: Samples = {driver.name: [] for driver in drivers}
+    for i in range(warmup + requests):
+        if pause:
+            time.sleep(pause)
+        for driver in drivers if i % 2 == 0 else drivers[::-1]:
+            seconds = send(driver, i)
+            if i >= warmup:
+                samples[driver.name].append(seconds)
+    return samples
+
+
+# --- What the real app stored --------------------------------------------------------------
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = SETTLE_TIMEOUT_S) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def count(sessions: sessionmaker[Session], entity: type[Postmortem] | type[Answer]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(entity)) or 0
+
+
+def prompted_postmortems(sessions: sessionmaker[Session]) -> int:
+    """Post-mortems whose start finished: the first step's prompt is posted and noted."""
+    with sessions() as session:
+        query = (
+            select(func.count()).select_from(Postmortem).where(Postmortem.prompt_ts.is_not(None))
+        )
+        return session.scalar(query) or 0
+
+
+def start_review(driver: KeepAliveDriver, fake: FakeSlack, sessions: sessionmaker[Session]) -> str:
+    """Start one post-mortem through the app and return its thread ts, found in the fake."""
+    title = "Benchmark reply thread"
+    seconds_of(driver.command(f"start {title}", user=USERS[0], channel=CHANNEL))
+
+    def root_ts() -> str | None:
+        for (channel, ts), message in list(fake.messages.items()):
+            if channel == CHANNEL and "thread_ts" not in message and title in message["text"]:
+                return ts
+        return None
+
+    thread_ts: str = fake.wait_for(root_ts, what="root message of the reply thread")
+
+    def prompted() -> bool:
+        with sessions() as session:
+            query = select(Postmortem.prompt_ts).where(
+                Postmortem.team_id == TEAM_ID, Postmortem.thread_ts == thread_ts
+            )
+            return session.scalar(query) is not None
+
+    fake.wait_for(prompted, what="first prompt of the reply thread")
+    return thread_ts
+
+
+def settle(label: str, current: Callable[[], int], expected: int) -> None:
+    """Wait for the app's background work to store `expected` rows; warn if it does not."""
+    wait_until(lambda: current() >= expected)
+    stored = current()
+    print(f"Stored {label}: {stored} of {expected} sent")
+    if stored != expected:
+        print(f"WARNING: expected {expected} {label}, found {stored}", file=sys.stderr)
+
+
+# --- Report --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    p50: float
+    p99: float
+    mean: float
+    max: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Stats:
+        """Milliseconds; p99 by nearest rank."""
+        ordered = sorted(s * 1000 for s in seconds)
+        return cls(
+            p50=statistics.median(ordered),
+            p99=ordered[math.ceil(0.99 * len(ordered)) - 1],
+            mean=statistics.fmean(ordered),
+            max=ordered[-1],
+        )
+
+
+def report(results: dict[str, Samples], args: argparse.Namespace) -> bool:
+    """Print the table and the verdict; True when every surface meets the target."""
+    print(
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{os.cpu_count()} CPUs, {platform.platform()}"
+    )
+    pace = f"{args.pause_ms:g} ms pause between rounds" if args.pause_ms else "back to back"
+    print(
+        f"N = {args.requests} measured requests per surface and app, after {args.warmup} "
+        f"warm-up; sequential, bare and lessonloop alternating, {pace}"
+    )
+    print()
+    print(f"{'surface':<18} {'app':<11} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
+    for surface, samples in results.items():
+        for app in (BARE, LESSONLOOP):
+            stats = Stats.of(samples[app])
+            print(
+                f"{surface:<18} {app:<11} {stats.p50:>8.2f} {stats.p99:>8.2f} "
+                f"{stats.mean:>8.2f} {stats.max:>8.2f}"
+            )
+    print()
+    print(f"Target: lessonloop p50 within {TARGET_RATIO}x of the bare app's p50")
+    passed = True
+    for surface, samples in results.items():
+        ratio = Stats.of(samples[LESSONLOOP]).p50 / Stats.of(samples[BARE]).p50
+        ok = ratio <= TARGET_RATIO
+        passed = passed and ok
+        print(f"{surface:<18} lessonloop/bare p50 = {ratio:.2f}x  {'PASS' if ok else 'FAIL'}")
+    print(f"Overall: {'PASS' if passed else 'FAIL'}")
+    return passed
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Ack latency of Lessonloop vs a bare Bolt app.")
+    parser.add_argument(
+        "--requests", type=int, default=DEFAULT_REQUESTS, metavar="N", help="per surface and app"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=DEFAULT_WARMUP, metavar="N", help="per surface and app"
+    )
+    parser.add_argument(
+        "--pause-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="unmeasured pause before each bare+lessonloop round (default 0: back to back)",
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.warmup < 0 or args.pause_ms < 0:
+        parser.error("--requests must be at least 1; --warmup and --pause-ms at least 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_logging()
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lessonloop-bench-")))
+        fake = stack.enter_context(FakeSlack())
+        database_url = f"sqlite:///{tmp / 'lessonloop.db'}"
+        engine = make_engine(database_url)
+        stack.callback(engine.dispose)
+        upgrade_schema(engine)
+        sessions = make_sessions(engine)
+
+        drivers: list[KeepAliveDriver] = []
+        for name in (BARE, LESSONLOOP):
+            port = stack.enter_context(app_process(AppSpec(name, fake.api_url, database_url)))
+            driver = KeepAliveDriver(name, port, fake)
+            stack.callback(driver.close)
+            drivers.append(driver)
+        bare, lessonloop = drivers
+
+        thread_ts = start_review(lessonloop, fake, sessions)
+        sent = args.warmup + args.requests
+
+        def run(send: Send) -> Samples:
+            return measure(
+                send,
+                (bare, lessonloop),
+                warmup=args.warmup,
+                requests=args.requests,
+                pause=args.pause_ms / 1000,
+            )
+
+        results = {START: run(send_start)}
+        # Let the starts finish, so that the replies are measured on their own.
+        wait_until(lambda: prompted_postmortems(sessions) >= 1 + sent)
+        results[REPLY] = run(send_reply_to(thread_ts))
+
+        passed = report(results, args)
+        print()
+        settle("post-mortems", lambda: count(sessions, Postmortem), 1 + sent)
+        settle(
+            "post-mortems with their first prompt", lambda: prompted_postmortems(sessions), 1 + sent
+        )
+        settle("answers", lambda: count(sessions, Answer), sent)
+    return 1 if args.check and not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
