@@ -6,19 +6,19 @@ import json
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
-from handlers.errors import replying_privately
+from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Field, ViewId
 from models.errors import UserFacingError
 
 
 def register(app: App, deps: Deps) -> None:
     handlers = ActionHandlers(deps)
-    app.action(ActionId.ADD_ACTION)(handlers.open_form)
-    app.action(ActionId.ADD_ACTION_FROM_REPLY)(handlers.open_form)
+    app.action(ActionId.ADD_ACTION)(on_button(handlers.open_form))
+    app.action(ActionId.ADD_ACTION_FROM_REPLY)(on_button(handlers.open_form))
     app.view(ViewId.ACTION_CREATE)(handlers.add_action)
 
 
@@ -26,19 +26,7 @@ class ActionHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def open_form(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-    ) -> None:
-        ack()
-        with replying_privately(body, client, respond):
-            self._open_form(body, action, client)
-
-    def _open_form(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def open_form(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         if action["action_id"] == ActionId.ADD_ACTION_FROM_REPLY:
             context = json.loads(action["value"])
             postmortem_id, draft = int(context["pm"]), str(context.get("draft", ""))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -27,6 +27,23 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.error(tell_user)
+
+
+ButtonWork = Callable[[dict[str, Any], dict[str, Any], WebClient], None]
+
+
+def on_button(work: ButtonWork) -> Callable[..., None]:
+    """A block_actions listener: ack at once, then `work(body, action, client)`, with its
+    errors replied privately."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        with replying_privately(body, client, respond):
+            work(body, action, client)
+
+    return listener
 
 
 @contextmanager

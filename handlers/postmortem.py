@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import read_phase_value
 from handlers.deps import Deps
-from handlers.errors import replying_privately
+from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
@@ -32,8 +32,8 @@ def register(app: App, deps: Deps) -> None:
     handlers = PostmortemHandlers(deps)
     app.command(Command.POSTMORTEM)(handlers.run_command)
     for action_id in _MOVES:
-        app.action(action_id)(handlers.move)
-    app.action(ActionId.CLOSE)(handlers.close)
+        app.action(action_id)(on_button(handlers.move))
+    app.action(ActionId.CLOSE)(on_button(handlers.close))
 
 
 class PostmortemHandlers:
@@ -109,19 +109,7 @@ class PostmortemHandlers:
         )
         post_prompt(self._deps, client, postmortem)
 
-    def move(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-    ) -> None:
-        ack()
-        with replying_privately(body, client, respond):
-            self._move(body, action, client)
-
-    def _move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, phase = read_phase_value(action["value"])
         user = body["user"]["id"]
         change = self._deps.services.postmortems.move(
@@ -141,19 +129,7 @@ class PostmortemHandlers:
             )
         post_prompt(self._deps, client, postmortem)
 
-    def close(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-    ) -> None:
-        ack()
-        with replying_privately(body, client, respond):
-            self._close(body, action, client)
-
-    def _close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, _ = read_phase_value(action["value"])
         postmortem = self._deps.services.postmortems.close(
             team_id=body["team"]["id"], postmortem_id=postmortem_id, by_user=body["user"]["id"]
