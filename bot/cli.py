@@ -37,11 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--no-scheduler", action="store_true", help="do not send due messages from this process"
     )
+    commands.add_parser(
+        "scheduler", help="only send due messages (for deployments with several web replicas)"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(require_slack=args.command == "serve")
+        settings = load_settings(require_slack=args.command != "migrate")
     except ConfigError as error:
         problems = "\n".join(f"  - {problem}" for problem in error.problems)
         print(f"lessonloop: configuration problem:\n{problems}\n{CONFIG_HELP}", file=sys.stderr)
@@ -53,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade_schema(make_engine(settings.database_url))
         log.info("database schema is up to date")
         return 0
+    if args.command == "scheduler":
+        return _schedule(settings)
     return _serve(settings, with_scheduler=not args.no_scheduler)
 
 
@@ -67,7 +72,9 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    scheduler = build_scheduler(lessonloop.courier) if with_scheduler else None
+    scheduler = (
+        build_scheduler(lessonloop.courier, lessonloop.services.clock) if with_scheduler else None
+    )
     if scheduler is not None:
         scheduler.start()
     server = create_server(
@@ -89,6 +96,24 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         server.close()
+    return 0
+
+
+def _schedule(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    lessonloop = create_app(settings, engine=engine)
+    scheduler = build_scheduler(lessonloop.courier, lessonloop.services.clock)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
+    scheduler.start()
+    log.info("scheduler running; due messages are read from the database")
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
     return 0
 
 

@@ -9,13 +9,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.deliveries import Courier
+from models.clock import Clock
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_SECONDS = 30
 
 
-def build_scheduler(courier: Courier) -> BackgroundScheduler:
+def build_scheduler(courier: Courier, clock: Clock) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
         # A late tick is still worth running: due work is read from the database.
@@ -26,5 +27,7 @@ def build_scheduler(courier: Courier) -> BackgroundScheduler:
         IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
         id="deliver-due",
         replace_existing=True,
+        # At once on start: what fell due while the process was down goes out now.
+        next_run_time=clock.now(),
     )
     return scheduler

@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from handlers.ids import ActionId
-from models.db import make_engine
+from models.clock import SystemClock
+from models.db import make_engine, upgrade_schema
 from models.entities import Answer
 from models.phases import Phase
+from models.services import Services
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.harness import SIGNING_SECRET
 from tests.slackdriver import SlackDriver
 
@@ -168,3 +170,54 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_scheduler_process_sends_what_is_owed(tmp_path: Path) -> None:
+    database = tmp_path / "lessonloop.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade_schema(engine)
+    services = Services.build(engine, SystemClock())
+    postmortem = services.postmortems.start(
+        team_id=TEAM_ID,
+        channel_id=CHANNEL,
+        thread_ts="1700000000.000001",
+        title="Owed",
+        facilitator_id=FACILITATOR,
+    )
+    services.actions.add(
+        team_id=TEAM_ID,
+        postmortem_id=postmortem.id,
+        description="add an alert",
+        owner_id=BEA,
+        target_on=None,
+        lesson_id=None,
+        created_by=FACILITATOR,
+        today=SystemClock().now().date(),
+    )
+    services.postmortems.close(team_id=TEAM_ID, postmortem_id=postmortem.id, by_user=FACILITATOR)
+    engine.dispose()
+
+    with FakeSlack() as fake:
+        process = lessonloop(
+            "scheduler",
+            cwd=tmp_path,
+            env={
+                "SLACK_BOT_TOKEN": "xoxb-test-token",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": fake.api_url,
+            },
+        )
+        try:
+            dm = fake.wait_for(
+                lambda: [
+                    p for p in fake.calls_to("chat.postMessage") if p["channel"] == "D0BEA0002"
+                ],
+                timeout=30,
+                what="owner DM from the scheduler",
+            )
+            assert "add an alert" in dm[0]["text"]
+            assert fake.posts_in_thread(CHANNEL, "1700000000.000001"), "summary posted"
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+        assert process.returncode == 0
