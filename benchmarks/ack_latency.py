@@ -46,7 +46,6 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from waitress.server import create_server
@@ -190,32 +189,12 @@ class KeepAliveDriver(SlackDriver):
     def __init__(self, name: str, port: int, fake: FakeSlack) -> None:
         super().__init__(f"http://{HOST}:{port}", SIGNING_SECRET, fake)
         self.name = name
-        self._verifier = SignatureVerifier(SIGNING_SECRET)
         self._connection = HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
         self._connection.connect()
 
-    def post(
-        self,
-        body: str,
-        *,
-        content_type: str,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = signature or self._verifier.generate_signature(
-            timestamp=str(timestamp), body=body
-        )
-        if signature is None:
-            raise RuntimeError("could not sign the request")
+    def post(self, body: str, *, content_type: str, **signing: Any) -> Response:
         payload = body.encode()
-        all_headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature,
-            **(headers or {}),
-        }
+        all_headers = self.signed_headers(body, content_type=content_type, **signing)
         started = time.perf_counter()
         self._connection.request("POST", SLACK_PATH, body=payload, headers=all_headers)
         response = self._connection.getresponse()

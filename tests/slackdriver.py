@@ -32,7 +32,7 @@ class SlackDriver:
         self.app_url, self.fake = app_url, fake
         self._signer = SignatureVerifier(signing_secret)
 
-    def post(
+    def signed_headers(
         self,
         body: str,
         *,
@@ -40,19 +40,23 @@ class SlackDriver:
         timestamp: int | None = None,
         signature: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Response:
+    ) -> dict[str, str]:
+        """Headers as Slack sends them; `signature`/`timestamp` override, to test rejection."""
         timestamp = int(time.time()) if timestamp is None else timestamp
         signed = self._signer.generate_signature(timestamp=str(timestamp), body=body)
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature or signed or "",
+            **(headers or {}),
+        }
+
+    def post(self, body: str, *, content_type: str, **signing: Any) -> Response:
         request = urllib.request.Request(
             f"{self.app_url}/slack/events",
             data=body.encode(),
             method="POST",
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": str(timestamp),
-                "X-Slack-Signature": signature or signed,
-                **(headers or {}),
-            },
+            headers=self.signed_headers(body, content_type=content_type, **signing),
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
