@@ -244,6 +244,3 @@ def _input(field: Field, label: str, element: Block, *, optional: bool = False) 
         "element": element,
         "optional": optional,
     }
-
-
-__all__ = ["Blocks", "Message", "escape_mrkdwn", "paginate", "phase_value", "read_phase_value"]

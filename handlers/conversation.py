@@ -11,7 +11,7 @@ from handlers.deps import Deps
 from handlers.errors import replying_privately
 from handlers.ids import Event
 from handlers.slacktext import to_plain
-from models.quickform import is_quick_action
+from models.quickform import quick_action_body
 from models.views import ReplyOutcome
 
 # Subtypes that are people writing; everything else (joins, bot posts, ...) is ignored.
@@ -85,7 +85,9 @@ class ConversationHandlers:
                 user=answer.author_id,
                 thread_ts=postmortem.thread_ts,
                 **self._deps.blocks.reply_problem(
-                    outcome.problem, postmortem_id=postmortem.id, draft=_draft(answer.text)
+                    outcome.problem,
+                    postmortem_id=postmortem.id,
+                    draft=quick_action_body(answer.text),
                 ),
             )
         elif outcome.action is not None:
@@ -104,10 +106,3 @@ def _is_human_reply(event: dict[str, Any]) -> bool:
         and "user" in event
         and not event.get("bot_id")
     )
-
-
-def _draft(text: str) -> str:
-    """The reply without its `action:` prefix, to pre-fill the action form."""
-    if is_quick_action(text):
-        return text.split(":", 1)[-1].strip() if ":" in text else text
-    return text

@@ -14,8 +14,14 @@ class Channels:
         self._sessions, self._clock = sessions, clock
 
     def coach_enabled(self, *, team_id: str, channel_id: str) -> bool:
+        """The coach is on unless the channel turned it off."""
         with self._sessions() as session:
-            return coach_enabled(session, team_id, channel_id)
+            enabled = session.scalar(
+                select(ChannelSettings.coach_enabled).where(
+                    ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
+                )
+            )
+            return enabled is None or enabled
 
     def set_coach(self, *, team_id: str, channel_id: str, enabled: bool, by_user: str) -> None:
         with self._sessions.begin() as session:
@@ -28,13 +34,3 @@ class Channels:
                 by_user,
                 self._clock.now(),
             )
-
-
-def coach_enabled(session: Session, team_id: str, channel_id: str) -> bool:
-    """The coach is on unless the channel turned it off."""
-    enabled = session.scalar(
-        select(ChannelSettings.coach_enabled).where(
-            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
-        )
-    )
-    return enabled is None or enabled

@@ -110,7 +110,13 @@ class Postmortems:
 
     def in_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> PostmortemView | None:
         with self._sessions() as session:
-            row = session.scalar(_thread_query(team_id, channel_id, thread_ts))
+            row = session.scalar(
+                select(Postmortem).where(
+                    Postmortem.team_id == team_id,
+                    Postmortem.channel_id == channel_id,
+                    Postmortem.thread_ts == thread_ts,
+                )
+            )
             return PostmortemView.of(row) if row else None
 
     def open_in_channel(self, *, team_id: str, channel_id: str) -> list[PostmortemView]:
@@ -202,7 +208,7 @@ class Postmortems:
             problem = None
             nudge = self._coach(session, row, answer) if coach_setting is not False else None
             if is_quick_action(text):
-                action, problem = _apply_quick_action(session, row, answer, today, now)
+                action, problem = _apply_quick_action(session, row, answer, today)
             elif (kind := LESSON_PHASES.get(row.phase)) is not None:
                 lesson = Lesson(
                     team_id=team_id,
@@ -279,9 +285,7 @@ class Postmortems:
                 lesson.text, lesson.tags, lesson.updated_at = text, tags_in(text), now
             action, problem = None, None
             if is_quick_action(text):
-                action, problem = _apply_quick_action(
-                    session, answer.postmortem, answer, today, now
-                )
+                action, problem = _apply_quick_action(session, answer.postmortem, answer, today)
             else:
                 # No longer an action: the reply is the record, so its action goes too.
                 session.execute(delete(Action).where(Action.answer_id == answer.id))
@@ -414,7 +418,7 @@ def validate_title(title: str) -> str:
 
 
 def _apply_quick_action(
-    session: Session, postmortem: Postmortem, answer: Answer, today: date, now: datetime
+    session: Session, postmortem: Postmortem, answer: Answer, today: date
 ) -> tuple[Action | None, str | None]:
     try:
         parsed = parse_quick_action(answer.text, today=today)
@@ -491,17 +495,6 @@ def _get(
 def _require_open(row: Postmortem) -> None:
     if row.status is not PostmortemStatus.OPEN:
         raise StaleRequest("This review is already closed.")
-
-
-def _thread_query(
-    team_id: str, channel_id: str, thread_ts: str, *, for_update: bool = False
-) -> Select[Postmortem]:
-    query = select(Postmortem).where(
-        Postmortem.team_id == team_id,
-        Postmortem.channel_id == channel_id,
-        Postmortem.thread_ts == thread_ts,
-    )
-    return query.with_for_update() if for_update else query
 
 
 def _answer_query(team_id: str, channel_id: str, message_ts: str) -> Select[Answer]:

@@ -25,10 +25,15 @@ def is_quick_action(text: str) -> bool:
     return bool(_PREFIX.match(text))
 
 
+def quick_action_body(text: str) -> str:
+    """What follows the `action:` prefix."""
+    return _PREFIX.sub("", text, count=1).strip()
+
+
 def parse_quick_action(text: str, *, today: date) -> QuickAction:
     """Raises UnreadableDate when a due date is given but cannot be read, and ValueError
     when nothing is left to do."""
-    body = _PREFIX.sub("", text, count=1).strip()
+    body = quick_action_body(text)
     owners = MENTION.findall(body)
     owner_id = owners[0] if owners else None
     if owner_id is not None:
