@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks import Blocks
-from models.postmortems import OWNER_DELIVERY, SUMMARY_DELIVERY
+from handlers.reports import Documents, upload_postmortem_documents
+from models.postmortems import DOCUMENTS_DELIVERY, OWNER_DELIVERY, SUMMARY_DELIVERY
 from models.services import Services
 from models.views import DeliveryView
 
@@ -38,6 +40,9 @@ class Courier:
         self._senders: dict[str, Callable[[DeliveryView], None]] = {
             SUMMARY_DELIVERY: self._post_summary,
             OWNER_DELIVERY: self._send_owner_actions,
+            DOCUMENTS_DELIVERY: partial(
+                upload_postmortem_documents, client, services, Documents(blocks.templates)
+            ),
         }
 
     def deliver_due(self, *, subject_id: int | None = None) -> int:

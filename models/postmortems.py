@@ -48,6 +48,7 @@ _TAG = re.compile(r"(?<![\w&#])#([a-z0-9][a-z0-9_-]{1,39})", re.IGNORECASE)
 
 SUMMARY_DELIVERY = "postmortem.summary"
 OWNER_DELIVERY = "postmortem.owner_actions"
+DOCUMENTS_DELIVERY = "postmortem.documents"
 
 
 class Move(StrEnum):
@@ -334,6 +335,16 @@ class Postmortems:
                 recipient_id=row.channel_id,
                 subject_id=row.id,
                 dedupe_key=f"postmortem:{row.id}:summary",
+                due_at=now,
+                now=now,
+            )
+            enqueue(
+                session,
+                team_id=team_id,
+                kind=DOCUMENTS_DELIVERY,
+                recipient_id=row.channel_id,
+                subject_id=row.id,
+                dedupe_key=f"postmortem:{row.id}:documents",
                 due_at=now,
                 now=now,
             )

@@ -87,14 +87,113 @@ class Templates:
         self._slack.filters.update(mention=mention, link=link, quote=quote, day=day)
         self._slack.globals.update(mention=mention, link=link)
 
+        self._documents = _document_environments(ChoiceLoader(loaders))
+
     def slack(self, name: str, **context: Any) -> str:
-        try:
-            return self._slack.get_template(f"slack/{name}.j2").render(**context).strip()
-        except TemplateSyntaxError as error:
-            where = f"{error.filename or error.name}, line {error.lineno}"
-            raise TemplateProblem(f"{where}: {error.message}") from error
-        except TemplateError as error:
-            raise TemplateProblem(f"slack/{name}.j2: {error}") from error
+        return _render(self._slack, f"slack/{name}.j2", context).strip()
+
+    def document(self, name: str, fmt: str, **context: Any) -> str:
+        """`documents/<name>.<fmt>.j2`: `html` autoescaped for HTML, `md` escaped for Markdown."""
+        return _render(self._documents[fmt], f"documents/{name}.{fmt}.j2", context)
 
     def names(self) -> Iterable[str]:
-        return sorted(self._slack.list_templates(extensions=["j2"]))
+        """The Slack message templates."""
+        return sorted(
+            self._slack.list_templates(
+                filter_func=lambda n: n.startswith("slack/") and n.endswith(".j2")
+            )
+        )
+
+    def document_names(self) -> Iterable[str]:
+        return sorted(
+            self._slack.list_templates(
+                filter_func=lambda n: n.startswith("documents/") and n.endswith(".j2")
+            )
+        )
+
+
+def _render(environment: Environment, path: str, context: dict[str, Any]) -> str:
+    try:
+        return environment.get_template(path).render(**context)
+    except TemplateSyntaxError as error:
+        where = f"{error.filename or error.name}, line {error.lineno}"
+        raise TemplateProblem(f"{where}: {error.message}") from error
+    except TemplateError as error:
+        raise TemplateProblem(f"{path}{_line_of(error)}: {error}") from error
+
+
+def _line_of(error: BaseException) -> str:
+    """The template line a render-time error came from, read off the traceback."""
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f", line {line}" if line is not None else ""
+
+
+class MarkdownText(str):
+    """Text already safe for Markdown."""
+
+    __slots__ = ()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def escape_markdown(text: object) -> MarkdownText:
+    """User text as one inert Markdown line: HTML-escaped (Markdown passes HTML through),
+    every control character backslash-escaped, line breaks as `<br>` so a reply can sit in
+    a list item or a table cell without ending it."""
+    if isinstance(text, MarkdownText):
+        return text
+    safe = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    safe = _MARKDOWN_SPECIAL.sub(r"\\\1", safe)
+    return MarkdownText(_LINE_BREAK.sub("<br>", safe))
+
+
+_URL_QUOTES = {c: f"%{ord(c):02X}" for c in "()<> \\"}
+
+
+def markdown_link(url: str | None, label: object) -> MarkdownText:
+    safe_label = escape_markdown(label)
+    if not url or not url.startswith(("https://", "http://")):
+        return safe_label
+    safe_url = "".join(_URL_QUOTES.get(c, c) for c in url)
+    return MarkdownText(f"[{safe_label}](<{safe_url}>)")
+
+
+def _finalize_markdown(value: Any) -> Any:
+    if isinstance(value, MarkdownText):
+        return value
+    return escape_markdown("" if value is None else value)
+
+
+def _safe_url(url: str | None) -> str | None:
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def _document_environments(loader: Any) -> dict[str, Environment]:
+    html = Environment(
+        loader=loader,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=True,
+    )
+    markdown = Environment(
+        loader=loader,
+        finalize=_finalize_markdown,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    for environment in (html, markdown):
+        environment.filters.update(day=day, safe_url=_safe_url)
+    markdown.globals.update(link=markdown_link)
+    return {"html": html, "md": markdown}

@@ -31,6 +31,21 @@ class Call:
 
 
 @dataclass
+class UploadedFile:
+    """A file sent through files.getUploadURLExternal, its upload URL and
+    files.completeUploadExternal (what slack_sdk's files_upload_v2 does)."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class Failure:
     status: int
     error: str | None
@@ -41,6 +56,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.files: dict[str, UploadedFile] = {}
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -92,6 +108,15 @@ class FakeSlack:
             for p in self.calls_to("chat.postMessage")
             if p.get("channel") == channel and p.get("thread_ts") == thread_ts
         ]
+
+    def shared_files(self, channel: str, thread_ts: str | None = None) -> list[UploadedFile]:
+        """Files completed into `channel` (and that thread, when given), in upload order."""
+        with self._lock:
+            return [
+                f
+                for f in self.files.values()
+                if f.channel == channel and (thread_ts is None or f.thread_ts == thread_ts)
+            ]
 
     def wait_for(
         self, predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
@@ -159,8 +184,42 @@ class FakeSlack:
                     "ok": True,
                     "user": {"id": user, "tz": "Europe/London", "name": user.lower()},
                 }
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ts):08d}"
+                self.files[file_id] = UploadedFile(
+                    file_id, str(params.get("filename")), int(params.get("length", 0))
+                )
+                return {
+                    "ok": True,
+                    "file_id": file_id,
+                    "upload_url": f"{self.root}/upload/{file_id}",
+                }
+            case "files.completeUploadExternal":
+                shared = []
+                for item in _as_list(params.get("files")):
+                    uploaded = self.files.get(str(item.get("id")))
+                    if uploaded is None or uploaded.content is None:
+                        return {"ok": False, "error": "file_not_found"}
+                    uploaded.title = item.get("title")
+                    uploaded.channel = str(params.get("channel_id") or "") or None
+                    uploaded.thread_ts = params.get("thread_ts") or None
+                    uploaded.initial_comment = params.get("initial_comment")
+                    shared.append(
+                        {"id": uploaded.id, "name": uploaded.filename, "title": uploaded.title}
+                    )
+                return {"ok": True, "files": shared}
             case _:
                 return {"ok": True}
+
+    def _upload(self, file_id: str, raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """The upload URL: Slack answers 200 with a plain body once it has the bytes."""
+        with self._lock:
+            self.calls.append(Call("upload", {"file_id": file_id, "length": len(raw)}))
+            uploaded = self.files.get(file_id)
+            if uploaded is None or len(raw) != uploaded.length:
+                return 400, {}, {"ok": False, "error": "bad_upload"}
+            uploaded.content = raw
+            return 200, {}, {"ok": True}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -182,12 +241,15 @@ class FakeSlack:
                 params: dict[str, Any] = dict(parse_qsl(url.query))
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if url.path.startswith("/upload/"):
+                    self._reply(*fake._upload(url.path.removeprefix("/upload/"), raw))
+                    return
                 if raw:
                     if "json" in self.headers.get("Content-Type", ""):
                         params.update(json.loads(raw))
                     else:
                         params.update(parse_qsl(raw.decode()))
-                for key in ("blocks", "view", "attachments"):
+                for key in ("blocks", "view", "attachments", "files"):
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
                 if url.path.startswith("/response/"):
@@ -196,6 +258,9 @@ class FakeSlack:
                     status, headers, body = fake._answer(url.path.removeprefix("/api/"), params)
                 else:
                     status, headers, body = 404, {}, {"ok": False, "error": "unknown_path"}
+                self._reply(status, headers, body)
+
+            def _reply(self, status: int, headers: dict[str, str], body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -210,3 +275,7 @@ class FakeSlack:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

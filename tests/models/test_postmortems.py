@@ -26,7 +26,7 @@ from models.entities import (
 )
 from models.errors import NotAllowed, NotFound, StaleRequest
 from models.phases import Phase
-from models.postmortems import OWNER_DELIVERY, SUMMARY_DELIVERY, Move
+from models.postmortems import DOCUMENTS_DELIVERY, OWNER_DELIVERY, SUMMARY_DELIVERY, Move
 from models.services import Services
 from models.views import PhaseChange, PostmortemView, ReplyOutcome
 
@@ -323,7 +323,7 @@ def test_close_by_someone_else_is_refused_and_the_review_stays_open(
     assert count(services, Delivery) == 0
 
 
-def test_close_owes_one_summary_and_one_note_per_owner_of_open_actions(
+def test_close_owes_a_summary_the_documents_and_one_note_per_owner_of_open_actions(
     services: Services, clock: FrozenClock
 ) -> None:
     pm = start(services)
@@ -336,6 +336,7 @@ def test_close_owes_one_summary_and_one_note_per_owner_of_open_actions(
 
     assert (closed.status, closed.closed_at) == (PostmortemStatus.CLOSED, clock.now())
     assert deliveries(services) == [
+        (DOCUMENTS_DELIVERY, CHANNEL, pm.id, DeliveryStatus.PENDING),
         (OWNER_DELIVERY, BEA, pm.id, DeliveryStatus.PENDING),
         (OWNER_DELIVERY, CAI, pm.id, DeliveryStatus.PENDING),
         (SUMMARY_DELIVERY, CHANNEL, pm.id, DeliveryStatus.PENDING),
@@ -349,7 +350,7 @@ def test_closing_twice_is_stale_and_owes_nothing_more(services: Services) -> Non
 
     with pytest.raises(StaleRequest):
         services.postmortems.close(team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR)
-    assert count(services, Delivery) == 2
+    assert count(services, Delivery) == 3
 
 
 def test_summary_groups_answers_by_phase_and_lists_lessons_and_actions(
