@@ -284,3 +284,19 @@ class CoachNudge(Base):
     phase: Mapped[Phase] = mapped_column(_enum(Phase))
     user_id: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime]
+
+
+class BoardSummaryPost(Base):
+    """A programme-board summary that was posted, so the next one can say what was completed
+    since."""
+
+    __tablename__ = "board_summaries"
+    __table_args__ = (Index(None, "team_id", "channel_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    posted_in: Mapped[str] = mapped_column(SlackId)
+    posted_by: Mapped[str] = mapped_column(SlackId)
+    period: Mapped[str] = mapped_column(String(200))
+    posted_at: Mapped[datetime]

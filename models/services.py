@@ -13,6 +13,7 @@ from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
 from models.postmortems import Postmortems
+from models.reports import Reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Services:
     actions: ActionItems
     deliveries: Deliveries
     channels: Channels
+    reports: Reports
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -36,4 +38,5 @@ class Services:
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
             channels=Channels(sessions, clock),
+            reports=Reports(sessions, clock),
         )
