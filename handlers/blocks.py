@@ -17,6 +17,7 @@ from handlers.slacktext import split_text, truncate
 from models.blame import BlameVerdict
 from models.entities import LessonKind
 from models.phases import ORDER, Phase
+from models.reports import BoardSummary
 from models.views import ActionView, LessonView, PostmortemView, Summary
 from templates import Templates, escape_mrkdwn, mention
 
@@ -25,6 +26,7 @@ BLOCKS_PER_MESSAGE = 50
 FALLBACK_LIMIT = 3000
 OPTIONS_LIMIT = 100
 OPTION_TEXT_LIMIT = 75
+BOARD_LIST_LIMIT = 15
 
 Block = dict[str, Any]
 
@@ -95,6 +97,9 @@ class Blocks:
             nudges=summary.nudges,
         )
         return paginate(text)
+
+    def board_summary(self, board: BoardSummary) -> list[Message]:
+        return paginate(self._t.slack("board_summary", board=board, limit=BOARD_LIST_LIMIT))
 
     def owner_actions(self, postmortem: PostmortemView, actions: Sequence[ActionView]) -> Message:
         return _message(self._t.slack("owner_actions", pm=postmortem, actions=actions))

@@ -12,6 +12,7 @@ from handlers.blocks import read_phase_value
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
+from handlers.reports import ReportHandlers
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
 from models.postmortems import Move, kind_from_title, validate_title
@@ -39,6 +40,7 @@ def register(app: App, deps: Deps) -> None:
 class PostmortemHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
+        self._reports = ReportHandlers(deps)
 
     def run_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -61,6 +63,12 @@ class PostmortemHandlers:
                     team_id=command["team_id"], channel_id=command["channel_id"]
                 )
                 respond(response_type="ephemeral", **self._deps.blocks.open_list(postmortems))
+            case "report":
+                self._reports.report(command, rest, respond, client)
+            case "summary":
+                self._reports.summary(command, rest, respond, client)
+            case "export":
+                self._reports.export(command, rest, respond, client)
             case _:
                 raise UserFacingError(
                     f"I don't know `{verb[:40]}`. Try `/postmortem start <title>`, "

@@ -47,6 +47,13 @@ def mention(user_id: str) -> Mrkdwn:
     return Mrkdwn(f"<@{user_id}>")
 
 
+def channel(channel_id: str) -> Mrkdwn:
+    """A channel link, only ever of an id the app itself read from Slack."""
+    if not _SLACK_ID.fullmatch(channel_id) or channel_id[0] not in "CG":
+        return escape_mrkdwn(channel_id)
+    return Mrkdwn(f"<#{channel_id}>")
+
+
 def link(url: str | None, label: object) -> Mrkdwn:
     safe_label = escape_mrkdwn(label).replace("|", "¦")
     if not url or not url.startswith(("https://", "http://")):
@@ -84,7 +91,9 @@ class Templates:
             keep_trailing_newline=False,
             autoescape=False,
         )
-        self._slack.filters.update(mention=mention, link=link, quote=quote, day=day)
+        self._slack.filters.update(
+            mention=mention, link=link, quote=quote, day=day, channel=channel
+        )
         self._slack.globals.update(mention=mention, link=link)
 
         self._documents = _document_environments(ChoiceLoader(loaders))

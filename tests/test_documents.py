@@ -3,6 +3,10 @@ the HTML escaped (no injected elements), the Markdown well-formed."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
+import json
 import re
 from collections import Counter
 from dataclasses import replace
@@ -11,12 +15,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from handlers.reports import Documents, slug
+from handlers.reports import Documents, actions_csv, lessons_csv, slug
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
 from models.phases import Phase
+from models.reports import ExportedAction, ExportedLesson
 from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
 from templates import TemplateProblem, Templates, escape_markdown
+from templates.charts import ACTIONS_COLOUR, LESSONS_COLOUR, SERIES_KEY
+from templates.exports import to_csv
+from tests.reportdata import board_summary
 
 AT = datetime(2026, 11, 20, 10, tzinfo=UTC)
 SCRIPT = "<script>alert('x')</script>"
@@ -109,11 +118,14 @@ def elements(html: str) -> Elements:
 
 def test_every_document_template_is_rendered_here() -> None:
     names = {Path(n).name for n in Templates().document_names()}
-    assert names == {"postmortem.md.j2", "postmortem.html.j2", "style.css.j2"} | _board_names()
-
-
-def _board_names() -> set[str]:
-    return {n for n in (Path(n).name for n in Templates().document_names()) if "board" in n}
+    # postmortem.* below; board.* in the board tests; style.css is included by every HTML page.
+    assert names == {
+        "postmortem.md.j2",
+        "postmortem.html.j2",
+        "board.md.j2",
+        "board.html.j2",
+        "style.css.j2",
+    }
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
@@ -236,4 +248,116 @@ def _structure(markdown: str) -> list[str]:
         line.split(" ", 1)[0]
         for line in markdown.splitlines()
         if re.match(r"(#+ |- |\d+\. |> |\|)", line)
+    ]
+
+
+def render_board(text: str, *, releases: bool = True) -> tuple[bytes, str, str]:
+    files = Documents(Templates()).board(board_summary(text, releases=releases), "#incidents")
+    png, md, html = (f["content"] for f in files)
+    return png, md.decode(), html.decode()
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=range(len(HOSTILE_TEXTS)))
+def test_board_documents_stay_well_formed_and_escaped_whatever_people_wrote(text: str) -> None:
+    _, benign_md, benign_html = render_board("Add a canary stage")
+    _, markdown, html = render_board(text)
+
+    assert Counter(elements(html).tags) == Counter(elements(benign_html).tags)
+    assert [(t, n) for t, n, _ in elements(html).attributes] == [
+        (t, n) for t, n, _ in elements(benign_html).attributes
+    ]
+    for table in _tables(markdown):
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table}
+        assert len(widths) == 1, table
+    assert _structure(markdown) == _structure(benign_md)
+    for raw in ("<script", "<!channel>", "*bold*", "[link](", "```"):
+        assert raw not in markdown
+    assert "<script" not in html and "<!channel>" not in html
+
+
+def test_board_html_embeds_its_chart_and_nothing_external() -> None:
+    png, _, html = render_board("Add a canary stage")
+    found = elements(html)
+    sources = [value for tag, name, value in found.attributes if name == "src"]
+    assert sources == ["data:image/png;base64," + base64.b64encode(png).decode()]
+    assert "script" not in found.tags and "link" not in found.tags
+
+
+def test_board_chart_plots_the_trend_series() -> None:
+    board = board_summary("Add a canary stage")
+    png, _, _ = render_board("Add a canary stage")
+    image = Image.open(io.BytesIO(png))
+    series = json.loads(image.text[SERIES_KEY])
+    assert series["open_actions"] == [p.open_actions for p in board.trend]
+    assert series["open_lessons"] == [p.open_lessons for p in board.trend]
+    assert series["labels"] == [p.label for p in board.trend]
+    # Both lines are really drawn: the image holds pixels of each series' colour.
+    colours = {colour for _, colour in image.convert("RGB").getcolors(maxcolors=1 << 20) or []}
+    assert _rgb(ACTIONS_COLOUR) in colours and _rgb(LESSONS_COLOUR) in colours
+
+
+def _rgb(hex_colour: str) -> tuple[int, ...]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
+    content = to_csv(
+        ("Summary", "Description"),
+        [('=HYPERLINK("http://evil")', "+1"), ("-2", "@SUM(A1)"), ("plain, with comma", "ok")],
+    )
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    assert rows[1:] == [
+        ['\'=HYPERLINK("http://evil")', "'+1"],
+        ["'-2", "'@SUM(A1)"],
+        ["plain, with comma", "ok"],
+    ]
+
+
+def test_actions_csv_has_the_tracker_columns_and_keeps_long_text_whole() -> None:
+    long = "x" * 10_000
+    content = actions_csv(
+        [
+            ExportedAction(
+                1,
+                f"=cmd\n{long}",
+                "U0BEA0002",
+                date(2026, 12, 4),
+                ActionStatus.IN_PROGRESS,
+                "no canary",
+                "Outage",
+                "https://fake.slack.test/p1",
+            ),
+            ExportedAction(2, "שלום 🔥", "U0CAI0003", None, ActionStatus.DROPPED, None, None, None),
+        ]
+    )
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    assert rows[0] == ["Summary", "Description", "Assignee", "Due date", "Status", "Labels"]
+    assert rows[1][0] == "'=cmd" and long in rows[1][1] and "Lesson: no canary" in rows[1][1]
+    assert rows[1][2:] == ["U0BEA0002", "2026-12-04", "In progress", "lessonloop postmortem-action"]
+    assert rows[2][:5] == ["שלום 🔥", "שלום 🔥", "U0CAI0003", "", "Dropped"]
+
+
+def test_lessons_csv_labels_kind_and_tags_and_says_whether_open() -> None:
+    content = lessons_csv(
+        [
+            ExportedLesson(
+                1,
+                LessonKind.IMPROVE,
+                "No canary #deploy",
+                "U0CAI0003",
+                ("deploy",),
+                True,
+                "Outage",
+                None,
+            )
+        ]
+    )
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    assert rows[0][-3:] == ["Kind", "Tags", "Source"]
+    assert rows[1][4:] == [
+        "Open",
+        "lessonloop lesson-improve deploy",
+        "improve",
+        "deploy",
+        "From the post-mortem “Outage”",
     ]

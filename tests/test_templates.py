@@ -14,6 +14,7 @@ from models.entities import ActionStatus, LessonKind, PostmortemKind, Postmortem
 from models.phases import ORDER, Phase
 from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
+from tests.reportdata import board_summary
 
 HOSTILE = "<!channel> <@U0VICTIM> & <https://evil.example|click> *bold* ```code``` ‏שלום :fire:"
 AT = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -80,6 +81,10 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
         "owner_actions": [blocks.owner_actions(pm, [action(), action("second")])],
         "action_added": [blocks.action_added(action())],
         "coach_nudge": [blocks.coach_nudge(assess(f"{HOSTILE} Bob forgot to check, his fault"))],
+        "board_summary": [
+            *blocks.board_summary(board_summary(HOSTILE)),
+            *blocks.board_summary(board_summary(releases=False)),
+        ],
         "coach_setting": [
             blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
             blocks.coach_setting(enabled=False),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from html.parser import HTMLParser
 
+from PIL import Image
+
 from handlers.ids import ActionId
-from tests.e2e.review import BEA, CAI, FACILITATOR, Review
+from templates.charts import SERIES_KEY
+from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.harness import AppHarness
 
 
@@ -67,3 +73,88 @@ def _tags(html: str) -> list[str]:
 
     Collect().feed(html)
     return seen
+
+
+BOARD = "C0PROGBRD"
+
+
+def test_summary_command_posts_the_board_summary_with_the_trend_chart(app: AppHarness) -> None:
+    run_short_review(app, "Release 4.2 retro")
+    app.fake.wait_for(
+        lambda: len(app.fake.shared_files(CHANNEL)) == 2, what="the review's documents"
+    )
+
+    response = app.driver.command(f"summary <#{CHANNEL}|incidents>", user=CAI, channel=BOARD)
+    assert response.status == 200, response.body
+
+    posted = app.fake.wait_for(
+        lambda: [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == BOARD],
+        what="the summary message",
+    )
+    text = "\n".join(b["text"]["text"] for b in posted[0]["blocks"])
+    assert f"Programme-board summary for <#{CHANNEL}>" in text
+    assert "*1* review · *2* lessons identified (1 keep, 1 improve) · *1* action" in text
+    assert f"<@{BEA}>: 1 open" in text
+    assert "add a canary stage" in text
+    files = app.fake.wait_for(
+        lambda: len(app.fake.shared_files(BOARD)) == 3 and app.fake.shared_files(BOARD),
+        what="chart and documents",
+    )
+    chart = next(f for f in files if f.filename.endswith(".png"))
+    series = json.loads(Image.open(io.BytesIO(chart.content or b"")).text[SERIES_KEY])
+    assert series == {
+        "labels": ["Release 4.2 retro"],
+        "open_actions": [1],
+        "open_lessons": [1],
+    }
+    assert {f.filename.rsplit(".", 1)[1] for f in files} == {"png", "md", "html"}
+    markdown = next(f for f in files if f.filename.endswith(".md")).content or b""
+    assert b"# Programme-board summary: \\#incidents" in markdown
+
+    # A second summary reports only what happened since the first.
+    app.driver.command(f"summary <#{CHANNEL}|incidents>", user=CAI, channel=BOARD)
+    second = app.fake.wait_for(
+        lambda: [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == BOARD][1:],
+        what="the second summary",
+    )
+    assert "since the last summary" in second[0]["text"]
+    assert "*0* reviews" in second[0]["text"]
+
+
+def test_summary_with_an_unknown_release_answers_privately(app: AppHarness) -> None:
+    app.driver.command("summary release 9.9", user=CAI, channel=BOARD)
+    reply = app.fake.wait_for(lambda: app.fake.calls_to("response_url"), what="private reply")
+    assert "9.9" in reply[0]["text"] and reply[0]["response_type"] == "ephemeral"
+    assert not [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == BOARD]
+
+
+def test_report_command_uploads_the_latest_reviews_documents_again(app: AppHarness) -> None:
+    review = run_short_review(app, "Checkout outage", close=False)
+
+    app.driver.command("report", user=CAI, channel=CHANNEL)
+
+    files = app.fake.wait_for(
+        lambda: (
+            len(app.fake.shared_files(CHANNEL, review.thread_ts)) == 2
+            and app.fake.shared_files(CHANNEL, review.thread_ts)
+        ),
+        what="documents of the open review",
+    )
+    assert b"still open" in (files[0].content or b"")
+    app.driver.command(f"report {review.postmortem().id}", user=CAI, channel="C0ELSEWHERE")
+    app.fake.wait_for(
+        lambda: len(app.fake.shared_files(CHANNEL, review.thread_ts)) == 4, what="again by id"
+    )
+
+
+def test_export_sends_a_csv_of_actions_by_direct_message(app: AppHarness) -> None:
+    run_short_review(app, "Checkout outage", close=False)
+
+    app.driver.command(f"export actions <#{CHANNEL}|incidents>", user=CAI, channel=BOARD)
+
+    files = app.fake.wait_for(lambda: app.fake.shared_files("D0CAI0003"), what="CSV in a DM")
+    rows = list(csv.reader(io.StringIO((files[0].content or b"").decode())))
+    assert rows[0] == ["Summary", "Description", "Assignee", "Due date", "Status", "Labels"]
+    assert rows[1][0] == "add a canary stage"
+    assert rows[1][2:5] == [BEA, "2026-12-04", "Open"]
+    assert files[0].filename.endswith(".csv")
