@@ -36,6 +36,7 @@ EXPORT_USAGE = (
     "Use `/postmortem export actions` or `/postmortem export lessons`, "
     "optionally followed by a channel: `/postmortem export actions #incidents`."
 )
+DOCUMENT_LIST_LIMIT = 100  # rows per list in a board document; the CSV export has them all
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]{2,31})(?:\|([^>]*))?>")
 
 # The steps whose answers the document shows as prose; lessons and actions have sections
@@ -105,6 +106,7 @@ class Documents:
         )
         context = {
             "board": board,
+            "limit": DOCUMENT_LIST_LIMIT,
             "channel_name": channel_name,
             "chart_uri": "data:image/png;base64," + base64.b64encode(chart).decode(),
         }

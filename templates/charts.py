@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 SERIES_KEY = "lessonloop:series"
-ACTIONS_COLOUR = "#1264a3"
+ACTIONS_COLOUR = "#1f77b4"
 LESSONS_COLOUR = "#e8912d"
 
 

@@ -361,3 +361,12 @@ def test_lessons_csv_labels_kind_and_tags_and_says_whether_open() -> None:
         "deploy",
         "From the post-mortem “Outage”",
     ]
+
+
+def test_board_documents_list_at_most_a_hundred_rows_a_list() -> None:
+    board = board_summary()
+    many = tuple(replace(board.overdue[0], id=i, description=f"overdue {i}") for i in range(150))
+    files = Documents(Templates()).board(replace(board, overdue=many), "#incidents")
+    markdown, html = files[1]["content"].decode(), files[2]["content"].decode()
+    assert "overdue 99 " in markdown and "overdue 100 " not in markdown
+    assert "…and 50 more" in markdown and "…and 50 more" in html
