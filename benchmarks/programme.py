@@ -3,7 +3,7 @@ timestamps spread over the past, for the board-summary benchmark and the docs ex
 
 Deterministic for a given seed. Every `release_every`-th review is a release retro; the
 rest are incidents. Actions mostly address an IMPROVE lesson of their review; older ones
-are more likely closed, so the trend is the one a team hopes for.
+are more likely closed by now.
 """
 
 from __future__ import annotations

@@ -189,6 +189,8 @@ def test_documents_hold_what_the_issue_asks_for() -> None:
         ):
             assert expected in document, expected
     assert "| 2 | Add a canary stage | @U0BEA0002 | no date | done |" in markdown
+    assert "\n- **Keep:** Checkout failed for 14% of users (#runbook)\n" in markdown
+    assert "\n- **Improve:** Checkout failed for 14% of users\n" in markdown
     assert "## Wrap\\-up" not in markdown and "## Wrap-up\n\n_Skipped._" in markdown
 
 
