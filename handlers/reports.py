@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from slack_bolt import Respond
@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.slacktext import truncate
-from models.dates import UnreadableDate, parse_due_date
+from models.dates import WEEKDAYS, UnreadableDate, parse_due_date
 from models.entities import LessonKind
 from models.errors import UserFacingError
 from models.phases import Phase
@@ -172,7 +172,9 @@ def _past_date(text: str, today: date) -> date:
         found = parse_due_date(text, today=today)
     except UnreadableDate as error:
         raise UserFacingError(f"{error}. Try `since 2026-10-01` or `since 1 oct`.") from error
-    if found > today:
+    if found > today and WEEKDAYS.keys() & text.lower().split():
+        found -= timedelta(days=7)  # `since friday`: the last Friday, not the next
+    elif found > today:
         try:
             found = found.replace(year=found.year - 1)
         except ValueError:  # 29 February
