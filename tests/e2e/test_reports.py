@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from html.parser import HTMLParser
 
 from PIL import Image
@@ -158,3 +159,25 @@ def test_export_sends_a_csv_of_actions_by_direct_message(app: AppHarness) -> Non
     assert rows[1][0] == "add a canary stage"
     assert rows[1][2:5] == [BEA, "2026-12-04", "Open"]
     assert files[0].filename.endswith(".csv")
+
+
+def test_a_failed_document_upload_is_retried_later_not_lost(app: AppHarness) -> None:
+    app.fake.fail_next("files.getUploadURLExternal", error="internal_error")
+    review = run_short_review(app, "Checkout outage")
+    app.fake.wait_for(
+        lambda: app.fake.calls_to("files.getUploadURLExternal"), what="the first attempt"
+    )
+    app.fake.wait_for(
+        lambda: any(
+            p["text"].startswith(":memo: *Summary")
+            for p in app.fake.posts_in_thread(CHANNEL, review.thread_ts)
+        ),
+        what="the summary, which is not held up",
+    )
+    assert app.fake.shared_files(CHANNEL) == []
+
+    app.clock.advance(timedelta(minutes=5))  # past the retry back-off
+    app.lessonloop.courier.deliver_due()  # type: ignore[union-attr]
+
+    files = app.fake.shared_files(CHANNEL, review.thread_ts)
+    assert sorted(f.filename.rsplit(".", 1)[1] for f in files) == ["html", "md"]
