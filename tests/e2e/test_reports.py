@@ -174,10 +174,18 @@ def test_a_failed_document_upload_is_retried_later_not_lost(app: AppHarness) -> 
         ),
         what="the summary, which is not held up",
     )
+    # The owner's note is sent after the documents' turn, so their failure is recorded.
+    app.fake.wait_for(
+        lambda: [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == "D0BEA0002"],
+        what="the owner's note",
+    )
     assert app.fake.shared_files(CHANNEL) == []
 
-    app.clock.advance(timedelta(minutes=5))  # past the retry back-off
+    app.clock.advance(timedelta(minutes=10))  # past the retry back-off and any lease
+    # Whichever sender claims it next (this one, or the close's still looping) uploads it.
     app.lessonloop.courier.deliver_due()  # type: ignore[union-attr]
 
-    files = app.fake.shared_files(CHANNEL, review.thread_ts)
+    files = app.fake.wait_for(
+        lambda: app.fake.shared_files(CHANNEL, review.thread_ts), what="the retried upload"
+    )
     assert sorted(f.filename.rsplit(".", 1)[1] for f in files) == ["html", "md"]
