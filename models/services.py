@@ -12,7 +12,10 @@ from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
+from models.people import People
 from models.postmortems import Postmortems
+from models.reviews import Reviews
+from models.updates import ActionUpdates
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,10 @@ class Services:
     actions: ActionItems
     deliveries: Deliveries
     channels: Channels
+    # Follow-through (issue 3)
+    reviews: Reviews
+    updates: ActionUpdates
+    people: People
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -36,4 +43,7 @@ class Services:
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
             channels=Channels(sessions, clock),
+            reviews=(reviews := Reviews(sessions, clock)),
+            updates=ActionUpdates(sessions, clock, reviews),
+            people=People(sessions, clock),
         )
