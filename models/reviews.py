@@ -11,7 +11,8 @@ dedupe key, so planning twice, or in two processes at once, owes it once:
                                   listed action that has had no update since the reminder
     review:{id}:agenda            at review time
     overdue:{team}:{owner}:{day}  an owner with actions past their date, none nudged in
-                                  the last 7 days (see ActionUpdates.overdue_to_nudge)
+                                  the last 7 days (see ActionUpdates.overdue_to_nudge), and
+                                  no review reminder in those 7 days (it marks them overdue)
 
 After downtime the next planning pass catches up: a review whose lead time passed still
 gets its reminders once; a review whose time passed gets its agenda once, for the latest
@@ -395,6 +396,14 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             and_(Delivery.status == DeliveryStatus.FAILED, Delivery.created_at > week_ago),
         ),
     )
+    # Someone reminded of a review this week has just seen their overdue actions marked.
+    reminded = exists().where(
+        Delivery.kind == REMIND_DELIVERY,
+        Delivery.team_id == Action.team_id,
+        Delivery.recipient_id == Action.owner_id,
+        Delivery.status != DeliveryStatus.FAILED,
+        Delivery.created_at > week_ago,
+    )
     day = f"{now.date().isoformat()}"
     return owe_selected(
         session,
@@ -416,6 +425,7 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             Action.target_on < now.date(),
             not_(recently_nudged),
             not_(already_owed),
+            not_(reminded),
         )
         .group_by(Action.team_id, Action.owner_id),
     )
