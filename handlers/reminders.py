@@ -32,7 +32,7 @@ class Reminders:
         listing = self._services.reviews.reminder(
             team_id=delivery.team_id, review_id=delivery.subject_id, owner_id=owner
         )
-        if not listing.actions:
+        if listing is None or not listing.actions:
             return
         channel = self._dm_channel(owner)
         posted = self._client.chat_postMessage(

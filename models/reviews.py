@@ -142,10 +142,13 @@ class Reviews:
             report.overdue = _plan_overdue(session, now)
         return report
 
-    def reminder(self, *, team_id: str, review_id: int, owner_id: str) -> ListingView:
-        """The owner's open actions in the review's scope, overdue first."""
+    def reminder(self, *, team_id: str, review_id: int, owner_id: str) -> ListingView | None:
+        """The owner's open actions in the review's scope, overdue first; None when the
+        reminder went out already (a retry after a crash between sending and marking sent)."""
         with self._sessions() as session:
             review = _review(session, team_id, review_id)
+            if session.get(ReviewReminder, (review_id, owner_id)) is not None:
+                return None
             actions = session.scalars(
                 _open_actions(team_id)
                 .where(Action.channel_id == review.channel_id, Action.owner_id == owner_id)

@@ -87,7 +87,10 @@ def test_monthly_review_reminds_collects_updates_follows_up_and_posts_the_agenda
         driver, picker, date(2026, 12, 18), user=CAI, channel="D0CAI0003", message_ts=cai_dm["ts"]
     )
     fake.wait_for(lambda: target_of(app, cai_1) == date(2026, 12, 18), what="new date")
-    fake.wait_for(lambda: "Fri 18 Dec 2026" in text_of(updates_of(app, cai_dm)[-1]))
+    fake.wait_for(
+        lambda: any("Fri 18 Dec 2026" in text_of(u) for u in updates_of(app, cai_dm)),
+        what="Cai's DM shows the new date",
+    )
     assert status_of(app, bea_2) is ActionStatus.OPEN
 
     # The day before: only Dan, who did nothing, hears again.

@@ -157,6 +157,7 @@ def test_reminder_lists_the_owners_open_actions_overdue_first(
 
     listing = services.reviews.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA)
 
+    assert listing is not None
     assert [a.id for a in listing.actions] == [first, second]
     assert [a.id for a in listing.overdue] == [first]  # due the 23rd; it is the 24th
 
@@ -438,3 +439,24 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_reminder_recorded_as_sent_is_not_sent_again(
+    services: Services, clock: FrozenClock
+) -> None:
+    schedule(services)
+    (bea_1,) = add_actions(services, [BEA])
+    clock.set(REVIEW_AT - timedelta(days=7))
+    services.reviews.plan()
+    review_id = owed_subject(services, REMIND_DELIVERY)
+    # The DM went out and was recorded, then the sender died before marking it sent.
+    services.reviews.record_reminder(
+        team_id=TEAM,
+        review_id=review_id,
+        owner_id=BEA,
+        action_ids=[bea_1],
+        dm_channel="D",
+        dm_ts="1",
+    )
+
+    assert services.reviews.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
