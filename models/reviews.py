@@ -37,6 +37,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -387,23 +388,20 @@ def _owe_followups(session: Session, review: Review, now: datetime) -> int:
 def _plan_overdue(session: Session, now: datetime) -> int:
     """One nudge per owner whose open actions passed their date, none nudged this week."""
     week_ago = now - NUDGE_EVERY
-    recently_nudged = exists().where(
-        ActionEvent.action_id == Action.id, ActionEvent.what == NUDGED, ActionEvent.at > week_ago
+    # Uncorrelated subqueries: each runs once (hashed), not once per overdue action.
+    recently_nudged = select(ActionEvent.action_id).where(
+        ActionEvent.what == NUDGED, ActionEvent.at > week_ago
     )
-    already_owed = exists().where(
+    already_owed = select(Delivery.team_id, Delivery.recipient_id).where(
         Delivery.kind == OVERDUE_DELIVERY,
-        Delivery.team_id == Action.team_id,
-        Delivery.recipient_id == Action.owner_id,
         or_(
             Delivery.status == DeliveryStatus.PENDING,
             and_(Delivery.status == DeliveryStatus.FAILED, Delivery.created_at > week_ago),
         ),
     )
     # Someone reminded of a review this week has just seen their overdue actions marked.
-    reminded = exists().where(
+    reminded = select(Delivery.team_id, Delivery.recipient_id).where(
         Delivery.kind == REMIND_DELIVERY,
-        Delivery.team_id == Action.team_id,
-        Delivery.recipient_id == Action.owner_id,
         Delivery.status != DeliveryStatus.FAILED,
         Delivery.created_at > week_ago,
     )
@@ -426,9 +424,9 @@ def _plan_overdue(session: Session, now: datetime) -> int:
         .where(
             Action.status.not_in(CLOSED),
             Action.target_on < now.date(),
-            not_(recently_nudged),
-            not_(already_owed),
-            not_(reminded),
+            Action.id.not_in(recently_nudged),
+            tuple_(Action.team_id, Action.owner_id).not_in(already_owed),
+            tuple_(Action.team_id, Action.owner_id).not_in(reminded),
         )
         .group_by(Action.team_id, Action.owner_id),
     )
