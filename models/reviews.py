@@ -29,7 +29,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
     delete,
     exists,
     func,
@@ -393,11 +392,11 @@ def _plan_overdue(session: Session, now: datetime) -> int:
         ActionEvent.what == NUDGED, ActionEvent.at > week_ago
     )
     already_owed = select(Delivery.team_id, Delivery.recipient_id).where(
-        Delivery.kind == OVERDUE_DELIVERY,
-        or_(
-            Delivery.status == DeliveryStatus.PENDING,
-            and_(Delivery.status == DeliveryStatus.FAILED, Delivery.created_at > week_ago),
-        ),
+        Delivery.kind == OVERDUE_DELIVERY, Delivery.status == DeliveryStatus.PENDING
+    )
+    # Slack could not reach them this week (they left, or blocked DMs): not again so soon.
+    unreachable = select(Delivery.team_id, Delivery.recipient_id).where(
+        Delivery.status == DeliveryStatus.FAILED, Delivery.created_at > week_ago
     )
     # Someone reminded of a review this week has just seen their overdue actions marked.
     reminded = select(Delivery.team_id, Delivery.recipient_id).where(
@@ -426,6 +425,7 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             Action.target_on < now.date(),
             Action.id.not_in(recently_nudged),
             tuple_(Action.team_id, Action.owner_id).not_in(already_owed),
+            tuple_(Action.team_id, Action.owner_id).not_in(unreachable),
             tuple_(Action.team_id, Action.owner_id).not_in(reminded),
         )
         .group_by(Action.team_id, Action.owner_id),

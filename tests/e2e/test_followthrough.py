@@ -202,3 +202,27 @@ def history(app: AppHarness, action_id: int) -> list[tuple[str, str, str | None]
             .order_by(ActionEvent.id)
         ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_owner_slack_cannot_reach_is_not_retried_and_is_named_in_the_agenda(
+    app: AppHarness, clock: FrozenClock
+) -> None:
+    app.driver.command(
+        "review set weekly tuesday 10:00 UTC lead 2", user=FACILITATOR, channel=CHANNEL
+    )
+    app.fake.wait_for(lambda: responses(app, "set this channel's review"))
+    seed_actions(app.services, [BEA], today=TODAY)
+    app.fake.fail_next("conversations.open", error="cannot_dm_bot")
+    app.fake.fail_next("chat.postMessage", status=500, error="internal_error")
+
+    clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC))  # the review is at 10:00: reminders due
+    run_tick(app)
+    clock.advance(timedelta(hours=1))
+    run_tick(app)
+
+    assert len(app.fake.calls_to("conversations.open")) == 1
+    agenda = [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == CHANNEL]
+    # The 500 hit the agenda's first post; slack-sdk's handler retried it once.
+    assert len(agenda) == 2 and agenda[0]["text"] == agenda[1]["text"]
+    assert "*I could not reach:* <@U0BEA0002> (`cannot_dm_bot`)" in text_of(agenda[1])
+    assert dms(app.fake) == []
