@@ -27,10 +27,12 @@ from handlers.blocks import (
 )
 from handlers.ids import ActionId, Field, ViewId
 from handlers.slacktext import split_text, truncate
+from models.errors import StaleRequest
 from models.review_views import AgendaView, ListingView, ScheduleView, Scope
 from models.views import ActionView
 
 INTERACTIVE_ACTIONS = 20
+AGENDA_PER_OWNER = 10
 VALUE_LIMIT = 255
 
 
@@ -78,7 +80,7 @@ class ReviewBlocks:
         return {"text": truncate(header, 3000), "blocks": blocks[:BLOCKS_PER_MESSAGE]}
 
     def agenda(self, agenda: AgendaView) -> list[Message]:
-        return paginate(self._t.slack("review_agenda", agenda=agenda))
+        return paginate(self._t.slack("review_agenda", agenda=agenda, per_owner=AGENDA_PER_OWNER))
 
     def note_modal(self, *, blocked: bool, context: dict[str, Any]) -> dict[str, Any]:
         label = "What is blocking it?" if blocked else "Your note"
@@ -116,7 +118,10 @@ def update_value(action_id: int, scope: Scope) -> str:
 
 def read_update_value(value: str) -> tuple[int, Scope]:
     action_id, _, scope = value.partition("|")
-    return int(action_id), Scope.decode(scope)
+    try:
+        return int(action_id), Scope.decode(scope)
+    except ValueError:
+        raise StaleRequest("That button is from an older message; run `/actions` again.") from None
 
 
 def update_buttons(action: ActionView, scope: Scope) -> Block:

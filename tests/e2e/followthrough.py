@@ -85,6 +85,26 @@ def pick_date(
     message_ts: str,
 ) -> Response:
     """A datepicker choice: block_actions with selected_date and no value."""
+    action = {
+        "action_id": ActionId.UPDATE_DATE,
+        "block_id": element["block_id"],
+        "type": "datepicker",
+        "selected_date": picked.isoformat(),
+        "initial_date": element.get("initial_date"),
+    }
+    return interact(driver, action, user=user, channel=channel, message_ts=message_ts)
+
+
+def interact(
+    driver: SlackDriver,
+    action: dict[str, Any],
+    *,
+    user: str,
+    channel: str,
+    message_ts: str,
+    ephemeral: bool = False,
+) -> Response:
+    """block_actions as Slack sends it, for a message or an ephemeral message."""
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
@@ -94,23 +114,14 @@ def pick_date(
             "type": "message",
             "message_ts": message_ts,
             "channel_id": channel,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         },
-        "trigger_id": "trigger-date",
+        "trigger_id": "trigger-interact",
         "team": {"id": TEAM_ID, "domain": "fake"},
         "channel": {"id": channel, "name": "directmessage"},
         "message": {"type": "message", "ts": message_ts},
-        "response_url": driver.fake.response_url("date"),
-        "actions": [
-            {
-                "action_id": ActionId.UPDATE_DATE,
-                "block_id": element["block_id"],
-                "type": "datepicker",
-                "selected_date": picked.isoformat(),
-                "initial_date": element.get("initial_date"),
-                "action_ts": str(time.time()),
-            }
-        ],
+        "response_url": driver.fake.response_url(f"interact-{time.monotonic_ns()}"),
+        "actions": [{**action, "action_ts": str(time.time())}],
     }
     return driver.post(
         urlencode({"payload": json.dumps(payload)}),

@@ -18,6 +18,7 @@ from tests.e2e.followthrough import (
     buttons,
     dm_count_by_channel,
     dms,
+    interact,
     pick_date,
     run_tick,
     seed_actions,
@@ -140,6 +141,22 @@ def test_actions_command_lists_mine_someones_and_the_channels_overdue(
 
     app.driver.command("everything", user=CAI, channel=CHANNEL, command="/actions")
     assert app.fake.wait_for(lambda: responses(app, "I don't know `everything`"))
+
+    # Done on the ephemeral listing replaces it through its response_url.
+    done = buttons(mine, ActionId.UPDATE_DONE)[0]
+    action = {"action_id": ActionId.UPDATE_DONE, "block_id": done["block_id"], "type": "button"}
+    interact(
+        app.driver,
+        {**action, "value": done["value"]},
+        user=BEA,
+        channel=CHANNEL,
+        message_ts="1700000009.000001",
+        ephemeral=True,
+    )
+    replaced = app.fake.wait_for(
+        lambda: [p for p in app.fake.calls_to("response_url") if p.get("replace_original")]
+    )[0]
+    assert "Your open actions* (0)" in text_of(replaced) and "Nothing open" in text_of(replaced)
 
 
 def test_bad_review_setting_is_explained_privately_with_an_example(app: AppHarness) -> None:
