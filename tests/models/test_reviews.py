@@ -460,3 +460,30 @@ def test_a_reminder_recorded_as_sent_is_not_sent_again(
     )
 
     assert services.reviews.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
+
+
+def test_agenda_and_listings_issue_the_same_statements_for_3_or_300_actions(
+    services: Services, clock: FrozenClock, engine: Engine
+) -> None:
+    schedule(services)
+    add_actions(services, [BEA, CAI, DAN])
+    clock.set(REVIEW_AT)
+    services.reviews.plan()
+    first = owed_subject(services, AGENDA_DELIVERY)
+    scope = Scope(ScopeKind.CHANNEL, CHANNEL)
+    with statements(engine) as small:
+        services.reviews.agenda(team_id=TEAM, review_id=first)
+        services.updates.listing(team_id=TEAM, scope=scope, today=TODAY)
+
+    add_actions(services, [f"U{i:05d}" for i in range(300)])
+    clock.set(datetime(2027, 1, 5, 10, tzinfo=UTC))
+    services.reviews.plan()
+    with services.sessions() as session:
+        second = session.scalars(select(Review.id).order_by(Review.scheduled_at.desc())).first()
+    assert second is not None
+    with statements(engine) as big:
+        agenda = services.reviews.agenda(team_id=TEAM, review_id=second)
+        listing = services.updates.listing(team_id=TEAM, scope=scope, today=TODAY)
+
+    assert (agenda.now.open_actions, listing.total) == (303, 303)
+    assert len(big) == len(small), big
