@@ -94,6 +94,21 @@ def test_monthly_review_reminds_collects_updates_follows_up_and_posts_the_agenda
     )
     assert status_of(app, bea_2) is ActionStatus.OPEN
 
+    # Blocked asks for the reason, and records it with the new status.
+    blocked = buttons(cai_dm, ActionId.UPDATE_BLOCKED)[0]
+    click(app, ActionId.UPDATE_BLOCKED, blocked["value"], user=CAI, dm=cai_dm)
+    form = fake.wait_for(lambda: fake.calls_to("views.open")[1:], what="blocked form")[0]["view"]
+    assert form["blocks"][0]["label"]["text"] == "What is blocking it?"
+    empty = driver.submit_view(
+        form, {Field.NOTE: {"type": "plain_text_input", "value": " "}}, user=CAI
+    )
+    assert b"response_action" in empty.body and b"errors" in empty.body
+    driver.submit_view(
+        form, {Field.NOTE: {"type": "plain_text_input", "value": "needs a DBA"}}, user=CAI
+    )
+    fake.wait_for(lambda: status_of(app, cai_1) is ActionStatus.BLOCKED, what="blocked")
+    assert ("status", CAI, "needs a DBA") in history(app, cai_1)
+
     # The day before: only Dan, who did nothing, hears again.
     clock.set(REVIEW_AT - timedelta(days=1))
     run_tick(app)
