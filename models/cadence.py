@@ -7,9 +7,10 @@ Accepted, after `set`:
     every 2 weeks thursday 15:30           (also `biweekly`, `fortnightly`)
     monthly first tuesday 10:00 America/New_York   (first..fourth, last)
     monthly on the 15th 09:00              (days 1 to 28, so every month has one)
-each optionally followed by `lead 7` (days before the review that owners are reminded,
-1 to 28) and `followup 1` (days before the review that owners who have not updated get a
-nudge, 0 for none; less than the lead). Time defaults to 10:00, the zone to the team's.
+each optionally followed by `lead 7` (days before the review that owners are reminded;
+shorter than the period, so weekly reviews default to 6) and `followup 1` (days before
+the review that owners who have not updated get a nudge, 0 for none; less than the
+lead). Time defaults to 10:00, the zone to the team's.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
 _DAY_OF_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
 LEAD_MAX = 28
+DEFAULT_LEAD, DEFAULT_FOLLOWUP = 7, 1
+_PERIOD_DAYS = {
+    Cadence.WEEKLY: 7,
+    Cadence.BIWEEKLY: 14,
+    Cadence.MONTHLY_WEEKDAY: 28,
+    Cadence.MONTHLY_DATE: 28,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +120,9 @@ def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
     words = text.lower().replace(",", " ").split()
     if not words:
         raise _invalid("Say how often the review happens.")
-    lead, followup = 7, 1
-    words, lead = _take_number(words, "lead", lead)
-    words, followup = _take_number(words, "followup", followup)
+    words, lead = _take_number(words, "lead")
+    words, followup = _take_number(words, "followup")
     words, followup = _take_number(words, "follow-up", followup)
-    if not 1 <= lead <= LEAD_MAX:
-        raise _invalid(f"The reminder lead must be 1 to {LEAD_MAX} days, not {lead}.")
-    if not 0 <= followup < lead:
-        raise _invalid(
-            f"The follow-up must be 0 (none) to {lead - 1} days before the review, "
-            f"less than the lead of {lead}, not {followup}."
-        )
     typed = {word.lower(): word for word in text.replace(",", " ").split()}
     zone, words = _take_zone(words, default_timezone, typed)
     local_time, words = _take_time(words)
@@ -156,6 +156,7 @@ def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
     leftover = [w for w in rest if w not in ("on", "at", "every")]
     if leftover:
         raise _invalid(f"I didn't understand `{' '.join(leftover)[:60]}`.")
+    lead, followup = _leads(cadence, lead, followup)
     return Cadenced(
         cadence=cadence,
         local_time=local_time,
@@ -175,7 +176,28 @@ def _invalid(problem: str) -> InvalidInput:
     )
 
 
-def _take_number(words: list[str], name: str, default: int) -> tuple[list[str], int]:
+def _leads(cadence: Cadence, lead: int | None, followup: int | None) -> tuple[int, int]:
+    """Reminder and follow-up leads in days. A lead as long as the period would remind
+    owners at the previous review, so it must be shorter; weekly reviews default to 6."""
+    period = _PERIOD_DAYS[cadence]
+    longest = min(LEAD_MAX, period - 1)
+    lead = min(DEFAULT_LEAD, longest) if lead is None else lead
+    if not 1 <= lead <= longest:
+        raise _invalid(
+            f"The reminder lead must be 1 to {longest} days for this cadence, not {lead}."
+        )
+    followup = min(DEFAULT_FOLLOWUP, lead - 1) if followup is None else followup
+    if not 0 <= followup < lead:
+        raise _invalid(
+            f"The follow-up must be 0 (none) to {lead - 1} days before the review, "
+            f"less than the lead of {lead}, not {followup}."
+        )
+    return lead, followup
+
+
+def _take_number(
+    words: list[str], name: str, default: int | None = None
+) -> tuple[list[str], int | None]:
     if name not in words:
         return words, default
     at = words.index(name)

@@ -39,7 +39,7 @@ def owe_reminders_now(database_url: str, owners: int) -> Services:
         team_id=TEAM_ID,
         channel_id=CHANNEL,
         cadence=parse_cadence(
-            f"weekly {weekday} 10:00 UTC lead 7", default_timezone="UTC", today=today
+            f"weekly {weekday} 10:00 UTC lead 6", default_timezone="UTC", today=today
         ),
         by_user=FACILITATOR,
     )

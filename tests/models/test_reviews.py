@@ -92,6 +92,15 @@ def test_summer_time_keeps_the_local_hour() -> None:
     assert summer == datetime(2027, 6, 15, 8, 30, tzinfo=UTC)
 
 
+def test_weekly_reviews_remind_six_days_ahead_unless_told() -> None:
+    weekly = parse_cadence("weekly friday", default_timezone="UTC", today=TODAY)
+    biweekly = parse_cadence(
+        "biweekly friday lead 10 followup 2", default_timezone="UTC", today=TODAY
+    )
+    assert (weekly.lead_days, weekly.followup_days) == (6, 1)
+    assert (biweekly.lead_days, biweekly.followup_days) == (10, 2)
+
+
 def test_every_two_weeks_skips_the_off_week() -> None:
     cadence = parse_cadence("every 2 weeks tuesday 10:00", default_timezone="UTC", today=TODAY)
     first = cadence.next_at(datetime(2026, 11, 20, tzinfo=UTC))
@@ -109,6 +118,7 @@ def test_every_two_weeks_skips_the_off_week() -> None:
         ("weekly", "Say which weekday"),
         ("weekly monday 10:00 Mars/Olympus", "not a time zone"),
         ("monthly first tuesday lead 2 followup 2", "less than the lead of 2"),
+        ("weekly friday lead 7", "1 to 6 days for this cadence"),
     ],
 )
 def test_bad_cadence_says_what_is_wrong_with_an_example(text: str, problem: str) -> None:
