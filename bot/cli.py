@@ -73,7 +73,11 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         )
         return EXIT_CONFIG
     scheduler = (
-        build_scheduler(lessonloop.courier, lessonloop.services.clock) if with_scheduler else None
+        build_scheduler(
+            lessonloop.courier, lessonloop.services.clock, plan=lessonloop.services.reviews.plan
+        )
+        if with_scheduler
+        else None
     )
     if scheduler is not None:
         scheduler.start()
@@ -103,7 +107,9 @@ def _schedule(settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     lessonloop = create_app(settings, engine=engine)
-    scheduler = build_scheduler(lessonloop.courier, lessonloop.services.clock)
+    scheduler = build_scheduler(
+        lessonloop.courier, lessonloop.services.clock, plan=lessonloop.services.reviews.plan
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
     scheduler.start()

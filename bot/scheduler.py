@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,15 +17,28 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 30
 
 
-def build_scheduler(courier: Courier, clock: Clock) -> BackgroundScheduler:
+def tick(courier: Courier, plan: Callable[[], object] | None = None) -> None:
+    """One tick: owe what is due now (review reminders, agendas, nudges), then send it."""
+    if plan is not None:
+        try:
+            plan()
+        except Exception:  # a planning failure must not stop sending what is owed already
+            log.exception("planning due reminders failed; sending what is already owed")
+    courier.deliver_due()
+
+
+def build_scheduler(
+    courier: Courier, clock: Clock, *, plan: Callable[[], object] | None = None
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
         # A late tick is still worth running: due work is read from the database.
         job_defaults={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     scheduler.add_job(
-        courier.deliver_due,
+        tick,
         IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
+        args=(courier, plan),
         id="deliver-due",
         replace_existing=True,
         # At once on start: what fell due while the process was down goes out now.

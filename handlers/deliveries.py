@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from slack_sdk import WebClient
@@ -34,16 +35,31 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+class Deferred(Exception):
+    """Raised by a sender when now is the wrong time (night where the recipient is)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+Sender = Callable[[DeliveryView], None]
+
+
 class Courier:
     def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
         self._client, self._services, self._blocks = client, services, blocks
-        self._senders: dict[str, Callable[[DeliveryView], None]] = {
+        self._senders: dict[str, Sender] = {
             SUMMARY_DELIVERY: self._post_summary,
             OWNER_DELIVERY: self._send_owner_actions,
             DOCUMENTS_DELIVERY: partial(
                 upload_postmortem_documents, client, services, Documents(blocks.templates)
             ),
         }
+
+    def add_sender(self, kind: str, sender: Sender) -> None:
+        """Features that owe their own kinds of message register how to send them."""
+        self._senders[kind] = sender
 
     def deliver_due(self, *, subject_id: int | None = None) -> int:
         """Send everything due now; returns how many were sent."""
@@ -59,6 +75,9 @@ class Courier:
         deliveries = self._services.deliveries
         try:
             self._senders[delivery.kind](delivery)
+        except Deferred as later:
+            deliveries.defer(delivery_id=delivery.id, until=later.until)
+            return False
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))
             log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.kind, code)

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class Command(StrEnum):
     POSTMORTEM = "/postmortem"
+    ACTIONS = "/actions"
 
 
 class Event(StrEnum):
@@ -19,10 +20,18 @@ class ActionId(StrEnum):
     ADD_ACTION = "action.add"
     ADD_ACTION_FROM_REPLY = "action.add_from_reply"
     COACH_DISMISS = "coach.dismiss"
+    # Follow-through: an owner updating an action from a reminder or /actions (issue 3)
+    UPDATE_DONE = "update.done"
+    UPDATE_IN_PROGRESS = "update.in_progress"
+    UPDATE_BLOCKED = "update.blocked"
+    UPDATE_DATE = "update.date"
+    UPDATE_NOTE = "update.note"
 
 
 class ViewId(StrEnum):
     ACTION_CREATE = "action.create"
+    UPDATE_BLOCKED = "update.blocked"
+    UPDATE_NOTE = "update.note"
 
 
 class Field(StrEnum):
@@ -32,3 +41,4 @@ class Field(StrEnum):
     OWNER = "action.owner"
     TARGET = "action.target"
     LESSON = "action.lesson"
+    NOTE = "update.note_text"

@@ -13,6 +13,7 @@ from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
 from handlers.reports import ReportHandlers
+from handlers.reviews import run_review_command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
 from models.postmortems import Move, kind_from_title, validate_title
@@ -58,6 +59,8 @@ class PostmortemHandlers:
                 self._start(command, to_plain(rest), client)
             case "coach":
                 self._coach(command, rest.strip().lower(), respond)
+            case "review":
+                run_review_command(self._deps, command, rest, respond)
             case "list":
                 postmortems = self._deps.services.postmortems.open_in_channel(
                     team_id=command["team_id"], channel_id=command["channel_id"]

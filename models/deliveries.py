@@ -12,9 +12,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import SQLCoreOperations
 
+from models.base import UtcDateTime
 from models.clock import Clock
 from models.entities import Delivery, DeliveryStatus
 from models.views import DeliveryView
@@ -52,6 +65,57 @@ def enqueue(
             created_at=now,
         )
     )
+
+
+def owed(
+    *,
+    team_id: SQLCoreOperations[str],
+    kind: str,
+    recipient_id: SQLCoreOperations[str],
+    dedupe_key: SQLCoreOperations[str],
+    now: datetime,
+    subject_id: int | None = None,
+) -> tuple[SQLCoreOperations[Any], ...]:
+    """The columns of a delivery row, for `owe_selected`, in its column order."""
+    return (
+        team_id,
+        literal(kind, String),
+        recipient_id,
+        literal(subject_id, Integer),
+        literal({}, JSON),
+        dedupe_key,
+        literal(DeliveryStatus.PENDING.value, String),
+        literal(now, UtcDateTime()),
+        literal(0, Integer),
+        literal(now, UtcDateTime()),
+    )
+
+
+def owe_selected(session: Session, rows: Select[Any]) -> int:
+    """Owe one delivery per row of `rows` (built with `owed`) in one INSERT ... SELECT; rows
+    whose dedupe_key exists already are skipped. Returns how many were new."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Delivery)
+        .from_select(
+            [
+                "team_id",
+                "kind",
+                "recipient_id",
+                "subject_id",
+                "payload",
+                "dedupe_key",
+                "status",
+                "due_at",
+                "attempts",
+                "created_at",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
 
 
 class Deliveries:
@@ -109,6 +173,16 @@ class Deliveries:
                 row.status = DeliveryStatus.FAILED
             else:
                 row.due_at = now + timedelta(minutes=2 ** min(row.attempts, 6))
+
+    def defer(self, *, delivery_id: int, until: datetime) -> None:
+        """Not now (say, night-time where the recipient is): due again at `until`, and the
+        claim does not count as an attempt."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(due_at=until, claimed_until=None, attempts=Delivery.attempts - 1)
+            )
 
     def pending_count(self) -> int:
         with self._sessions() as session:

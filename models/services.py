@@ -12,8 +12,11 @@ from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
+from models.people import People
 from models.postmortems import Postmortems
 from models.reports import Reports
+from models.reviews import Reviews
+from models.updates import ActionUpdates
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,10 @@ class Services:
     deliveries: Deliveries
     channels: Channels
     reports: Reports
+    # Follow-through (issue 3)
+    reviews: Reviews
+    updates: ActionUpdates
+    people: People
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -39,4 +46,7 @@ class Services:
             deliveries=Deliveries(sessions, clock),
             channels=Channels(sessions, clock),
             reports=Reports(sessions, clock),
+            reviews=(reviews := Reviews(sessions, clock)),
+            updates=ActionUpdates(sessions, clock, reviews),
+            people=People(sessions, clock),
         )

@@ -58,6 +58,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.files: dict[str, UploadedFile] = {}
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, tuple[int, threading.Event]] = {}
+        self._waiting: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -98,6 +100,23 @@ class FakeSlack:
                 Failure(status, error, retry_after) for _ in range(times)
             )
 
+    def hold(self, method: str, *, after: int) -> None:
+        """Answer `after` more calls of `method`, then keep later callers waiting, as a
+        hung Slack would; `drop_held` ends it. Held calls are not recorded."""
+        with self._lock:
+            answered = sum(1 for call in self.calls if call.method == method)
+            self._holds[method] = (answered + after, threading.Event())
+
+    def drop_held(self, method: str) -> None:
+        """Stop holding; callers still waiting get a 503 (their process is usually gone)."""
+        with self._lock:
+            _, released = self._holds.pop(method)
+        released.set()
+
+    def waiting(self, method: str) -> bool:
+        with self._lock:
+            return method in self._holds and self._waiting.get(method, 0) > 0
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
             return [call.params for call in self.calls if call.method == method]
@@ -132,6 +151,17 @@ class FakeSlack:
     def _answer(
         self, method: str, params: dict[str, Any]
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            hold = self._holds.get(method)
+            answered = sum(1 for call in self.calls if call.method == method)
+            held = hold is not None and answered >= hold[0]
+            if held:
+                self._waiting[method] = self._waiting.get(method, 0) + 1
+        if held and hold is not None:
+            hold[1].wait(timeout=120)
+            with self._lock:
+                self._waiting[method] -= 1
+            return 503, {}, {"ok": False, "error": "service_unavailable"}
         with self._lock:
             self.calls.append(Call(method, params))
             failures = self._failures.get(method)

@@ -8,10 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from handlers.blocks import Blocks, paginate
+from handlers.blocks import Blocks, Message, paginate
+from handlers.review_blocks import Intro, ReviewBlocks
 from models.blame import assess
+from models.cadence import parse_cadence
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
 from models.phases import ORDER, Phase
+from models.review_views import (
+    AgendaView,
+    ListingView,
+    ReviewView,
+    ScheduleView,
+    Scope,
+    ScopeKind,
+    TrendPoint,
+    Unreachable,
+)
 from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
 from tests.reportdata import board_summary
@@ -89,6 +101,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
             blocks.coach_setting(enabled=False),
         ],
+        **review_messages(blocks),  # follow-through (issue 3)
     }
     return {
         name: [
@@ -160,3 +173,73 @@ def test_an_override_template_replaces_the_shipped_one(tmp_path: Path) -> None:
 def test_coach_nudge_gives_reasons_and_questions(blocks: Blocks) -> None:
     text = every_message(blocks)["coach_nudge"][0]
     assert "blameless coach" in text and "•" in text
+
+
+def review_messages(blocks: Blocks) -> dict[str, list[Message]]:
+    review_blocks = ReviewBlocks(blocks)
+    cadence = parse_cadence(
+        "monthly first tuesday 10:00 Europe/London", default_timezone="UTC", today=AT.date()
+    )
+    schedule = ScheduleView("T1", "C1", cadence, (AT, AT), "U0FACIL01")
+    review = ReviewView(1, "T1", "C1", AT, "Europe/London")
+    done = replace(action(), id=2, status=ActionStatus.DONE)
+    listings = [
+        ListingView(
+            Scope(ScopeKind.REVIEW, "U0BEA0002", 1),
+            (action(), done),
+            AT.date(),
+            2,
+            review,
+            frozenset({2}),
+        ),
+        ListingView(Scope(ScopeKind.OWNER, "U0BEA0002"), (action(),), date(2027, 1, 1), 1),
+        ListingView(Scope(ScopeKind.CHANNEL, "C1"), (), AT.date(), 0),
+    ]
+    point = TrendPoint(AT, 3, 2)
+    agenda = AgendaView(
+        review,
+        AT.date(),
+        (("U0BEA0002", (action(),)),),
+        (done,),
+        AT,
+        ("U0BEA0002",),
+        (Unreachable("U0CAI0003", "user_not_found"),),
+        point,
+        (replace(point, open_actions=5),),
+    )
+    lists = [
+        review_blocks.action_list(listing, intro=intro, viewer="U0BEA0002")
+        for listing in listings
+        for intro in Intro
+        if listing.review or intro not in (Intro.REMINDER, Intro.FOLLOWUP)
+    ]
+    return {
+        "review_schedule": [
+            review_blocks.schedule(schedule),
+            review_blocks.schedule(schedule, by_user="U0FACIL01"),
+            review_blocks.schedule(None),
+            review_blocks.schedule(None, by_user="U0FACIL01", removed=True),
+        ],
+        "action_list": lists,
+        "action_item": lists,
+        "review_agenda": review_blocks.agenda(agenda),
+    }
+
+
+def test_agenda_says_whether_the_pile_shrank_and_who_was_unreachable(blocks: Blocks) -> None:
+    text = every_message(blocks)["review_agenda"][0]
+    assert "the pile shrank" in text
+    assert "<@U0CAI0003> (`user_not_found`)" in text
+    assert "&lt;!channel&gt;" in text
+
+
+def test_action_listing_has_update_buttons_within_slack_limits(blocks: Blocks) -> None:
+    many = tuple(replace(action(), id=i) for i in range(300))
+    listing = ListingView(Scope(ScopeKind.CHANNEL, "C1"), many, AT.date(), 300)
+    message = ReviewBlocks(blocks).action_list(listing, intro=Intro.LISTING, viewer="U0X")
+    assert len(message["blocks"]) <= 50
+    actions = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert len(actions) == 20
+    assert all(len(b["elements"]) <= 25 and len(b["block_id"]) <= 255 for b in actions)
+    assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"] if b["type"] == "section")
+    assert "first 20 of 300" in message["blocks"][-1]["elements"][0]["text"]

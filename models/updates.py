@@ -1,0 +1,177 @@
+"""Owners updating their actions (done, in progress, blocked, new date, a note), the
+listings those updates are made from, and overdue nudges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.clock import Clock
+from models.entities import Action, ActionEvent, ActionStatus
+from models.errors import InvalidInput, NotAllowed, NotFound
+from models.review_views import ListingView, Scope, ScopeKind
+from models.reviews import CLOSED, NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
+from models.views import ActionView
+
+NOTE_MAX = 500
+
+
+class Change(StrEnum):
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DATE = "date"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    change: Change
+    note: str | None = None
+    target_on: date | None = None
+
+
+_STATUS = {
+    Change.DONE: ActionStatus.DONE,
+    Change.IN_PROGRESS: ActionStatus.IN_PROGRESS,
+    Change.BLOCKED: ActionStatus.BLOCKED,
+}
+
+
+class ActionUpdates:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, reviews: Reviews) -> None:
+        self._sessions, self._clock, self._reviews = sessions, clock, reviews
+
+    def update(
+        self,
+        *,
+        team_id: str,
+        action_id: int,
+        by_user: str,
+        update: Update,
+        scope: Scope,
+        today: date,
+    ) -> ListingView:
+        """Record the owner's update (who, when, old and new) and return the listing it was
+        made from, refreshed, so the message can be edited in place."""
+        note = _validate_note(update)
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            action = session.scalar(
+                select(Action).where(Action.id == action_id, Action.team_id == team_id)
+            )
+            if action is None:
+                raise NotFound("I can't find that action any more.")
+            if action.owner_id != by_user:
+                raise NotAllowed(
+                    "Only the action's owner can update it. If it should be yours, ask the "
+                    "owner or the review's facilitator to hand it over."
+                )
+            if update.change is Change.DATE:
+                if update.target_on is None or update.target_on < today:
+                    raise InvalidInput("Pick a date that is today or later.", field="target_on")
+                action.record(
+                    what="target",
+                    by=by_user,
+                    at=now,
+                    old=str(action.target_on) if action.target_on else None,
+                    new=str(update.target_on),
+                )
+                action.target_on = update.target_on
+            elif update.change is Change.NOTE:
+                action.record(what="note", by=by_user, at=now, note=note)
+            else:
+                status = _STATUS[update.change]
+                if status is action.status and note is None:
+                    # Pressing the state it is already in still says "I looked at this".
+                    action.record(what="status", by=by_user, at=now, new=status.value)
+                action.change_status(status, by=by_user, at=now, note=note)
+        return self.listing(team_id=team_id, scope=scope, today=today)
+
+    def listing(self, *, team_id: str, scope: Scope, today: date) -> ListingView:
+        if scope.kind is ScopeKind.REVIEW:
+            assert scope.review_id is not None
+            return self._reviews.listed(
+                team_id=team_id, review_id=scope.review_id, owner_id=scope.subject
+            )
+        query = select(Action).where(Action.team_id == team_id, Action.status.not_in(CLOSED))
+        match scope.kind:
+            case ScopeKind.OWNER:
+                query = query.where(Action.owner_id == scope.subject)
+            case ScopeKind.OWNER_OVERDUE:
+                query = query.where(Action.owner_id == scope.subject, Action.target_on < today)
+            case ScopeKind.CHANNEL:
+                query = query.where(Action.channel_id == scope.subject)
+            case ScopeKind.CHANNEL_OVERDUE:
+                query = query.where(Action.channel_id == scope.subject, Action.target_on < today)
+        with self._sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                # Earliest date first puts the overdue first; undated last.
+                query.order_by(Action.target_on.is_(None), Action.target_on, Action.id).limit(
+                    SHOWN_PER_LISTING
+                )
+            ).all()
+            return ListingView(
+                scope=scope, actions=tuple(ActionView.of(r) for r in rows), today=today, total=total
+            )
+
+    def overdue_to_nudge(self, *, team_id: str, owner_id: str, today: date) -> ListingView:
+        """The owner's overdue actions that were not nudged in the last week."""
+        week_ago = self._clock.now() - NUDGE_EVERY
+        nudged = select(ActionEvent.action_id).where(
+            ActionEvent.what == NUDGED, ActionEvent.at > week_ago
+        )
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Action)
+                .where(
+                    Action.team_id == team_id,
+                    Action.owner_id == owner_id,
+                    Action.status.not_in(CLOSED),
+                    Action.target_on < today,
+                    Action.id.not_in(nudged),
+                )
+                .order_by(Action.target_on, Action.id)
+                .limit(SHOWN_PER_LISTING)
+            ).all()
+            return ListingView(
+                scope=Scope(ScopeKind.OWNER_OVERDUE, owner_id),
+                actions=tuple(ActionView.of(r) for r in rows),
+                today=today,
+                total=len(rows),
+            )
+
+    def record_nudges(self, *, team_id: str, action_ids: list[int]) -> None:
+        """Nudges go into each action's history; they are not updates by the owner."""
+        if not action_ids:
+            return
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            session.execute(
+                insert(ActionEvent),
+                [
+                    {
+                        "team_id": team_id,
+                        "action_id": action_id,
+                        "actor_id": "lessonloop",
+                        "at": now,
+                        "what": NUDGED,
+                    }
+                    for action_id in action_ids
+                ],
+            )
+
+
+def _validate_note(update: Update) -> str | None:
+    note = (update.note or "").strip() or None
+    if update.change in (Change.BLOCKED, Change.NOTE) and note is None:
+        what = "what is blocking it" if update.change is Change.BLOCKED else "your note"
+        raise InvalidInput(f"Say {what}.", field="note")
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidInput(f"Keep it under {NOTE_MAX} characters.", field="note")
+    return note
