@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from models.entities import (
     PostmortemKind,
     PostmortemStatus,
     SlackEvent,
+    TimelineEntry,
 )
 from models.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
 from models.phases import Phase
@@ -102,6 +103,17 @@ class Postmortems:
             )
             session.add(row)
             session.flush()
+            # Issue 4: the review adopts what the channel's running log collected.
+            for entity in (Lesson, TimelineEntry):
+                session.execute(
+                    update(entity)
+                    .where(
+                        entity.team_id == team_id,
+                        entity.channel_id == channel_id,
+                        entity.postmortem_id.is_(None),
+                    )
+                    .values(postmortem_id=row.id)
+                )
             return PostmortemView.of(row)
 
     def get(self, *, team_id: str, postmortem_id: int) -> PostmortemView:

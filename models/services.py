@@ -12,6 +12,7 @@ from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
+from models.library import LessonLibrary
 from models.postmortems import Postmortems
 
 
@@ -24,6 +25,7 @@ class Services:
     actions: ActionItems
     deliveries: Deliveries
     channels: Channels
+    lessons: LessonLibrary  # issue 4
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -36,4 +38,5 @@ class Services:
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
             channels=Channels(sessions, clock),
+            lessons=LessonLibrary(sessions, clock),
         )
