@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, coach, conversation, errors, postmortem
+from handlers import actions, coach, conversation, errors, lessons, postmortem
 from handlers.deps import Deps
 
 
@@ -14,3 +14,4 @@ def register_all(app: App, deps: Deps) -> None:
     conversation.register(app, deps)
     actions.register(app, deps)
     coach.register(app)
+    lessons.register(app, deps)

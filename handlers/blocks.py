@@ -38,6 +38,10 @@ class Blocks:
     def __init__(self, templates: Templates) -> None:
         self._t = templates
 
+    @property
+    def templates(self) -> Templates:
+        return self._t
+
     def root(self, *, title: str, kind: str, facilitator_id: str, closed: bool) -> Message:
         text = self._t.slack(
             "root", title=title, kind=kind, facilitator_id=facilitator_id, closed=closed

@@ -5,10 +5,13 @@ from enum import StrEnum
 
 class Command(StrEnum):
     POSTMORTEM = "/postmortem"
+    LESSON = "/lesson"
+    LESSONS = "/lessons"
 
 
 class Event(StrEnum):
     MESSAGE = "message"
+    APP_HOME_OPENED = "app_home_opened"
 
 
 class ActionId(StrEnum):
@@ -19,10 +22,23 @@ class ActionId(StrEnum):
     ADD_ACTION = "action.add"
     ADD_ACTION_FROM_REPLY = "action.add_from_reply"
     COACH_DISMISS = "coach.dismiss"
+    LESSON_KEEP = "lesson.keep"
+    LESSON_IMPROVE = "lesson.improve"
+    LESSON_UNDO = "lesson.undo"
+    LESSONS_PAGE = "lessons.page"
 
 
 class ViewId(StrEnum):
     ACTION_CREATE = "action.create"
+    LESSON_SAVE = "lesson.save_form"
+    TIMELINE_ADD = "timeline.add_form"
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts (manifest `features.shortcuts`, type "message")."""
+
+    SAVE_LESSON = "lesson.save"
+    ADD_TO_TIMELINE = "timeline.add"
 
 
 class Field(StrEnum):
@@ -32,3 +48,7 @@ class Field(StrEnum):
     OWNER = "action.owner"
     TARGET = "action.target"
     LESSON = "action.lesson"
+    LESSON_TEXT = "lesson.text"
+    LESSON_KIND = "lesson.kind"
+    LESSON_TAGS = "lesson.tags"
+    LESSON_REVIEW = "lesson.review"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from handlers.blocks import Blocks, paginate
+from handlers.blocks import Blocks, Message, paginate
+from handlers.lesson_blocks import LessonBlocks
 from models.blame import assess
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
+from models.library import Capture, Home, LessonHit, SearchPage, parse_query
 from models.phases import ORDER, Phase
 from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
@@ -84,6 +86,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
             blocks.coach_setting(enabled=False),
         ],
+        **lesson_messages(blocks),
     }
     return {
         name: [
@@ -155,3 +158,46 @@ def test_an_override_template_replaces_the_shipped_one(tmp_path: Path) -> None:
 def test_coach_nudge_gives_reasons_and_questions(blocks: Blocks) -> None:
     text = every_message(blocks)["coach_nudge"][0]
     assert "blameless coach" in text and "•" in text
+
+
+# Issue 4: lessons, the library and App Home.
+
+
+def hit(text: str = HOSTILE) -> LessonHit:
+    lesson = LessonView(7, LessonKind.IMPROVE, text, "U0BEA0002", ("tag",), 1, AT)
+    return LessonHit(lesson, "C1", HOSTILE, HOSTILE, "https://fake.slack.test/archives/C1/p2")
+
+
+def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
+    lb = LessonBlocks(blocks.templates)
+    pm = replace(postmortem(), status=PostmortemStatus.OPEN)
+    capture = Capture(hit().lesson, pm, "C1", (hit(),))
+    query = parse_query(HOSTILE, today=AT.date())
+    home = Home((action(),), (pm,), (hit(),))
+    sections = lb.home_sections(home, user_id="U0FACIL01")
+    empty = lb.home_sections(Home((), (), ()), user_id="U0FACIL01")
+    return {
+        "lessons_help": [lb.help()],
+        "lesson_kind": [lb.kind_question(text=HOSTILE, draft_id=3)],
+        "lesson_saved": [lb.saved(capture), lb.saved(replace(capture, postmortem=None))],
+        "lesson_similar": [lb.similar([hit()] * 7)],
+        "lesson_results": [
+            lb.results(SearchPage(query, (hit(),), 12, 5)),
+            lb.results(SearchPage(query, (), 0, 0)),
+        ],
+        "lesson_hit": [lb.results(SearchPage(query, (hit(),), 1, 0))],
+        "timeline_added": [
+            lb.timeline_added(postmortem=pm, text=HOSTILE, at="10:42"),
+            lb.timeline_added(postmortem=None, text=HOSTILE, at="10:42"),
+        ],
+        "home": [{"text": s.text, "blocks": []} for s in [*sections, *empty]],
+    }
+
+
+def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -> None:
+    lb = LessonBlocks(blocks.templates)
+    query = parse_query("canary kind:improve", today=AT.date())
+    message = lb.results(SearchPage(query, (hit(),) * 5, 12, 5))
+    buttons = message["blocks"][-1]["elements"]
+    assert [b["value"] for b in buttons] == ["0|canary kind:improve", "10|canary kind:improve"]
+    assert "12 lessons" in message["text"]
