@@ -48,9 +48,12 @@ class Blocks:
         )
         return _message(text)
 
-    def phase_prompt(self, postmortem: PostmortemView) -> Message:
+    def phase_prompt(
+        self, postmortem: PostmortemView, captured: Sequence[LessonView] = ()
+    ) -> Message:
+        """`captured`: lessons of this phase's kind recorded before the retro (issue 4)."""
         phase = postmortem.phase
-        text = self._t.slack("phase_prompt", phase=phase, total=len(ORDER))
+        text = self._t.slack("phase_prompt", phase=phase, total=len(ORDER), captured=captured)
         value = phase_value(postmortem.id, phase)
         buttons: list[Block] = []
         if not phase.is_first:

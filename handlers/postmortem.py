@@ -14,7 +14,7 @@ from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
-from models.postmortems import Move, kind_from_title, validate_title
+from models.postmortems import LESSON_PHASES, Move, kind_from_title, validate_title
 from models.views import PostmortemView
 
 _MOVES = {
@@ -143,10 +143,18 @@ class PostmortemHandlers:
 
 
 def post_prompt(deps: Deps, client: WebClient, postmortem: PostmortemView) -> None:
+    kind = LESSON_PHASES.get(postmortem.phase)
+    captured = (
+        deps.services.lessons.captured_for(
+            team_id=postmortem.team_id, postmortem_id=postmortem.id, kind=kind
+        )
+        if kind is not None
+        else []
+    )
     prompt = client.chat_postMessage(
         channel=postmortem.channel_id,
         thread_ts=postmortem.thread_ts,
-        **deps.blocks.phase_prompt(postmortem),
+        **deps.blocks.phase_prompt(postmortem, captured),
     )
     deps.services.postmortems.set_prompt(
         team_id=postmortem.team_id,

@@ -51,6 +51,15 @@ def tokens(text: str) -> list[str]:
 def stem(word: str) -> str:
     if len(word) <= 4 or word.isdigit():
         return word
+    return _drop_e(_strip_suffix(word))
+
+
+def _drop_e(word: str) -> str:
+    """ "change", "changes" and "changed" all end as "chang"."""
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
+def _strip_suffix(word: str) -> str:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             root = word[: -len(suffix)]

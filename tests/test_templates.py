@@ -75,7 +75,8 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.root(title=HOSTILE, kind="incident", facilitator_id="U0FACIL01", closed=c)
             for c in (False, True)
         ],
-        "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER],
+        "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER]
+        + [blocks.phase_prompt(replace(pm, phase=Phase.WENT_WELL), [hit().lesson] * 21)],
         "help": [blocks.help()],
         "open_list": [blocks.open_list([pm]), blocks.open_list([])],
         "summary": blocks.summary(summary()),
