@@ -39,13 +39,15 @@ class Membership:
         if cached is not None and cached[0] > now:
             return cached[1]
         found = self._ask(client, user_id)
+        if found is None:
+            return frozenset()  # not cached: the next request asks again
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[key] = (now + self._cache_for, found)
         return found
 
-    def _ask(self, client: WebClient, user_id: str) -> frozenset[str]:
+    def _ask(self, client: WebClient, user_id: str) -> frozenset[str] | None:
         channels: set[str] = set()
         cursor: str | None = None
         try:
@@ -66,5 +68,5 @@ class Membership:
             log.warning(
                 "could not list private channels of %s: %s", user_id, error.response.get("error")
             )
-            return frozenset()
+            return None
         return frozenset(channels)
