@@ -81,7 +81,12 @@ class LessonBlocks:
     def results(self, page: SearchPage) -> Message:
         query = page.query.text
         header = self._t.slack(
-            "lesson_results", hits=page.hits, total=page.total, offset=page.offset, query=query
+            "lesson_results",
+            hits=page.hits,
+            total=page.total,
+            total_label=page.total_label,
+            offset=page.offset,
+            query=query,
         )
         blocks: list[Block] = [_section(truncate(header, SECTION_LIMIT))]
         for hit in page.hits[: BLOCKS_PER_MESSAGE - 3]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVarTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -55,6 +55,7 @@ QUERY_MAX = 200
 PAGE_SIZE = 5
 SIMILAR_THRESHOLD = 0.5
 SIMILAR_CANDIDATES = 50
+COUNT_CAP = 1000
 CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
 _FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
@@ -123,6 +124,11 @@ class SearchPage:
     @property
     def has_next(self) -> bool:
         return self.offset + len(self.hits) < self.total
+
+    @property
+    def total_label(self) -> str:
+        """Counting stops past COUNT_CAP: a search that broad needs narrowing, not a number."""
+        return f"more than {COUNT_CAP:,}" if self.total > COUNT_CAP else f"{self.total:,}"
 
     @property
     def has_previous(self) -> bool:
@@ -496,26 +502,32 @@ class LessonLibrary:
         limit: int = PAGE_SIZE,
     ) -> SearchPage:
         offset = max(0, offset)
+        conditions: list[ColumnElement[bool]] = []
+        if query.kind is not None:
+            conditions.append(Lesson.kind == query.kind)
+        for tag in query.tags:
+            conditions.append(cast(Lesson.tags, String).like(f'%"{_like(tag)}"%'))
+        if query.since is not None:
+            conditions.append(
+                Lesson.created_at >= datetime.combine(query.since, time(0), tzinfo=UTC)
+            )
+        if query.channel_id is not None:
+            conditions.append(Lesson.channel_id == query.channel_id)
+        elif query.channel_name is not None:
+            conditions.append(SlackChannel.name == query.channel_name)
         with self._sessions() as session:
-            statement = _hits(team_id, member_of)
-            if query.kind is not None:
-                statement = statement.where(Lesson.kind == query.kind)
-            for tag in query.tags:
-                statement = statement.where(cast(Lesson.tags, String).like(f'%"{_like(tag)}"%'))
-            if query.since is not None:
-                start = datetime.combine(query.since, time(0), tzinfo=UTC)
-                statement = statement.where(Lesson.created_at >= start)
-            if query.channel_id is not None:
-                statement = statement.where(Lesson.channel_id == query.channel_id)
-            elif query.channel_name is not None:
-                statement = statement.where(SlackChannel.name == query.channel_name)
-            statement = statement.add_columns(func.count().over().label("total"))
-            if query.has_words:
-                statement = _match(session, statement, query)
-            else:
-                statement = statement.order_by(Lesson.created_at.desc(), Lesson.id.desc())
-            rows = session.execute(statement.limit(limit).offset(offset)).all()
-            total = rows[0].total if rows else 0
+            rows = session.execute(
+                _page(
+                    session,
+                    team_id=team_id,
+                    member_of=member_of,
+                    conditions=conditions,
+                    query=query,
+                    limit=limit,
+                    offset=offset,
+                )
+            ).all()
+            total = int(rows[0][-1]) if rows else 0
             if not rows and offset:
                 total = offset  # past the end: the page before is the last
             return SearchPage(query, tuple(_hit(row) for row in rows), total, offset)
@@ -632,27 +644,73 @@ def _like(tag: str) -> str:
     return tag.replace("\\", "").replace("%", "").replace("_", "\\_").replace('"', "")
 
 
-_Ts = TypeVarTuple("_Ts")
 _FTS = table("lessons_fts")
 _FTS_ROWID: ColumnElement[int] = literal_column("lessons_fts.rowid")
 _FTS_MATCH: ColumnElement[str] = literal_column("lessons_fts")
 _VECTOR: ColumnElement[str] = literal_column("lessons.search_vector")
 
 
-def _match(
-    session: Session, statement: Select[*_Ts], query: SearchQuery, *, any_word: bool = False
-) -> Select[*_Ts]:
-    """Rank by relevance: FTS5's bm25 on SQLite, ts_rank_cd on PostgreSQL. Every term is
-    letters and digits only (models.wording), so the expression cannot be malformed."""
+def _page(
+    session: Session,
+    *,
+    team_id: str,
+    member_of: Collection[str],
+    conditions: Sequence[ColumnElement[bool]],
+    query: SearchQuery,
+    limit: int,
+    offset: int,
+    any_word: bool = False,
+) -> Select[Lesson, str | None, str | None, str | None, int]:
+    """One statement: the visible, filtered, ranked ids of one page, then only those rows
+    joined to their channel and review; the total (counted up to COUNT_CAP + 1) rides along
+    as a scalar subquery."""
+    ids = (
+        select(Lesson.id.label("id"))
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .where(_visible(team_id, member_of), *conditions)
+    )
+    counted = ids
+    if query.has_words:
+        ids, rank, counted = _ranked(session, ids, query, any_word=any_word)
+        order: list[ColumnElement[Any]] = [rank, Lesson.id.desc()]
+    else:
+        rank = literal_column("0")
+        order = [Lesson.created_at.desc(), Lesson.id.desc()]
+    total = (
+        select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+    )
+    ids = ids.add_columns(rank.label("rank"))
+    page = ids.order_by(*order).limit(limit).offset(offset).subquery()
+    return (
+        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink, total)
+        .join(page, page.c.id == Lesson.id)
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
+        .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
+    )
+
+
+def _ranked(
+    session: Session, ids: Select[int], query: SearchQuery, *, any_word: bool
+) -> tuple[Select[int], ColumnElement[Any], Select[int]]:
+    """Match and rank, best first when ordered ascending: FTS5's bm25 on SQLite (lower is
+    better), minus ts_rank_cd on PostgreSQL. Every term is letters and digits only
+    (models.wording), so the expression cannot be malformed."""
     if session.get_bind().dialect.name == "postgresql":
         parts = list(query.terms) + [f'"{" ".join(p)}"' for p in query.phrases]
-        joiner = " or " if any_word else " "
         ts_query = func.websearch_to_tsquery(
-            literal_column("'english'::regconfig"), joiner.join(parts)
+            literal_column("'english'::regconfig"), (" or " if any_word else " ").join(parts)
         )
-        return statement.where(_VECTOR.op("@@")(ts_query)).order_by(
-            func.ts_rank_cd(_VECTOR, ts_query).desc(), Lesson.id.desc()
-        )
+        matched = ids.where(_VECTOR.op("@@")(ts_query))
+        return matched, -func.ts_rank_cd(_VECTOR, ts_query), matched
     parts = [f'"{t}"' for t in query.terms] + [f'"{" ".join(p)}"' for p in query.phrases]
     expression = (" OR " if any_word else " ").join(parts)
     # bm25() only works where FTS5 drives the scan, so rank in a subquery of its own.
@@ -662,9 +720,12 @@ def _match(
         .where(_FTS_MATCH.op("MATCH")(expression))
         .subquery()
     )
-    return statement.join(ranked, ranked.c.id == Lesson.id).order_by(
-        ranked.c.rank, Lesson.id.desc()
+    # Counting needs no ranking: a second match without bm25.
+    matched = (
+        select(_FTS_ROWID.label("id")).select_from(_FTS).where(_FTS_MATCH.op("MATCH")(expression))
     )
+    counted = ids.where(Lesson.id.in_(matched.scalar_subquery()))
+    return ids.join(ranked, ranked.c.id == Lesson.id), ranked.c.rank, counted
 
 
 def _similar(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
@@ -674,14 +735,21 @@ def _similar(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
     if not words:
         return ()
     own = signature(lesson.text)
-    statement = _hits(lesson.team_id, [lesson.channel_id]).where(Lesson.id < lesson.id)
+    conditions = [Lesson.id < lesson.id]
     if lesson.postmortem_id is not None:  # the same review repeating itself is not a pattern
-        statement = statement.where(
+        conditions.append(
             or_(Lesson.postmortem_id.is_(None), Lesson.postmortem_id != lesson.postmortem_id)
         )
     candidates = session.execute(
-        _match(session, statement, SearchQuery(lesson.text, tuple(words), ()), any_word=True).limit(
-            SIMILAR_CANDIDATES
+        _page(
+            session,
+            team_id=lesson.team_id,
+            member_of=[lesson.channel_id],
+            conditions=conditions,
+            query=SearchQuery(lesson.text, tuple(words), ()),
+            limit=SIMILAR_CANDIDATES,
+            offset=0,
+            any_word=True,
         )
     ).all()
     scored = [(similarity(own, signature(row[0].text)), _hit(row)) for row in candidates]
