@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import Message
+from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import replying_privately
 from handlers.ids import ActionId, Command, Event, Field, Shortcut, ViewId
@@ -25,15 +26,10 @@ from handlers.membership import Membership
 from handlers.slacktext import to_plain
 from models.entities import LessonKind
 from models.errors import InvalidInput, UserFacingError
-from models.library import Capture, ChannelView, parse_query, read_tags, split_kind
+from models.library import Capture, parse_query, read_tags, split_kind
 
 log = logging.getLogger(__name__)
 
-NOT_IN_CHANNEL = (
-    "I can't see this channel, so I can't keep its lessons private. "
-    "Invite me with `/invite @Lessonloop` and try again."
-)
-ONLY_CHANNELS = "Lessons belong to channels, so the team can find them. Try it in a channel."
 _KINDS = {ActionId.LESSON_KEEP: LessonKind.KEEP, ActionId.LESSON_IMPROVE: LessonKind.IMPROVE}
 _FORM_FIELDS = {
     "text": Field.LESSON_TEXT,
@@ -77,6 +73,7 @@ class LessonHandlers:
     def __init__(self, deps: Deps, membership: Membership) -> None:
         self._deps, self._membership = deps, membership
         self._lessons = deps.services.lessons
+        self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
 
     def capture_command(
@@ -93,7 +90,7 @@ class LessonHandlers:
                 command["channel_id"],
                 command["user_id"],
             )
-            self._channel(client, team_id, channel_id)
+            self._privacy.require(client, team_id=team_id, channel_id=channel_id)
             kind, text = split_kind(text)
             if kind is None:
                 draft_id = self._lessons.draft(
@@ -167,7 +164,7 @@ class LessonHandlers:
         ack()
         with replying_privately(shortcut, client):
             team_id, channel_id = shortcut["team"]["id"], shortcut["channel"]["id"]
-            self._channel(client, team_id, channel_id)
+            self._privacy.require(client, team_id=team_id, channel_id=channel_id)
             message = shortcut["message"]
             permalink = client.chat_getPermalink(channel=channel_id, message_ts=message["ts"])
             view_id = (
@@ -264,28 +261,6 @@ class LessonHandlers:
                 user_id=user_id,
                 view=home_view(self._blocks.home_sections(home, user_id=user_id)),
             )
-
-    def _channel(self, client: WebClient, team_id: str, channel_id: str) -> ChannelView:
-        """The channel's privacy, looked up once a day: lessons are filtered by it."""
-        if channel_id.startswith("D"):
-            raise UserFacingError(ONLY_CHANNELS)
-        known = self._lessons.channel(team_id=team_id, channel_id=channel_id)
-        if known is not None:
-            return known
-        try:
-            info = client.conversations_info(channel=channel_id)["channel"]
-        except SlackApiError as error:
-            if error.response.get("error") in ("channel_not_found", "not_in_channel"):
-                raise UserFacingError(NOT_IN_CHANNEL) from error
-            raise
-        if info.get("is_im") or info.get("is_mpim"):
-            raise UserFacingError(ONLY_CHANNELS)
-        return self._lessons.remember_channel(
-            team_id=team_id,
-            channel_id=channel_id,
-            name=info.get("name") or channel_id,
-            is_private=bool(info.get("is_private") or info.get("is_group")),
-        )
 
     def _note_similar(self, client: WebClient, capture: Capture) -> None:
         """Say in the thread (or the channel, for the running log) that this was seen before;

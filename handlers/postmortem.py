@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import read_phase_value
+from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
@@ -39,6 +40,7 @@ def register(app: App, deps: Deps) -> None:
 class PostmortemHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
+        self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
 
     def run_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -99,6 +101,8 @@ class PostmortemHandlers:
                 raise UserFacingError(NOT_IN_CHANNEL) from error
             raise
         permalink = client.chat_getPermalink(channel=channel, message_ts=root["ts"])
+        # Issue 4: replies become lessons, shown beyond the channel only if it is public.
+        self._privacy.learn(client, team_id=command["team_id"], channel_id=channel)
         postmortem = self._deps.services.postmortems.start(
             team_id=command["team_id"],
             channel_id=channel,

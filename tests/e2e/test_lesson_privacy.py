@@ -155,3 +155,63 @@ def test_membership_pages_are_all_read(app: AppHarness) -> None:
 
     assert "deep in the list" in text_of(found)
     assert len(app.fake.calls_to("users.conversations")) == 3
+
+
+ROOM, ELSEWHERE = "C0DEPLOYS1", "C0ELSEWHR1"
+REPLY_LESSON = "Rollbacks took forty minutes because the canary dashboard was stale"
+
+
+def _reply_lesson_in_review(app: AppHarness) -> int:
+    """Start a review in ROOM and reply a lesson; returns how many times the channel had
+    been looked up when the review's first prompt appeared."""
+    review = Review(app, channel=ROOM)
+    review.start("Slow rollback review")
+    looked_up = len(app.fake.calls_to("conversations.info"))
+    for step in (1, 2, 3):
+        review.next_step(step)
+    review.reply(REPLY_LESSON, user=BEA)
+    return looked_up
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+def test_reply_lessons_follow_the_privacy_of_the_reviews_channel(
+    app: AppHarness, private: bool
+) -> None:
+    app.fake.add_channel(ROOM, "deploys", private=private, members=(FACILITATOR, BEA))
+    looked_up_at_start = _reply_lesson_in_review(app)
+
+    found = wait_reply(app, lessons_command(app, "canary rollbacks", user=CAI, channel=ELSEWHERE))
+
+    if private:
+        assert "No lessons match" in found["text"]
+        assert "forty minutes" not in text_of(found)
+    else:
+        assert "*1 lesson*" in found["text"]
+        assert "Rollbacks took forty minutes" in text_of(found)
+    assert looked_up_at_start == 1
+    assert [c["channel"] for c in app.fake.calls_to("conversations.info")] == [ROOM]
+
+
+def test_a_reply_lesson_in_a_channel_not_yet_known_looks_the_channel_up(app: AppHarness) -> None:
+    app.fake.add_channel(ROOM, "deploys", members=(FACILITATOR, BEA))
+    app.fake.fail_next("conversations.info", error="internal_error")
+    _reply_lesson_in_review(app)
+    app.fake.wait_for(
+        lambda: len(app.fake.calls_to("conversations.info")) == 2, what="second lookup"
+    )
+
+    found = app.fake.wait_for(
+        lambda: (
+            reply
+            if "Rollbacks took forty"
+            in text_of(
+                reply := wait_reply(
+                    app, lessons_command(app, "canary", user=CAI, channel=ELSEWHERE)
+                )
+            )
+            else None
+        ),
+        what="the reply lesson in a non-member's search",
+    )
+
+    assert "*1 lesson*" in found["text"]
