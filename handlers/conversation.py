@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import replying_privately
 from handlers.ids import Event
+from handlers.lessons import ReplyLessons
 from handlers.slacktext import to_plain
 from models.quickform import quick_action_body
 from models.views import ReplyOutcome
@@ -26,7 +26,7 @@ def register(app: App, deps: Deps) -> None:
 class ConversationHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
-        self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
+        self._reply_lessons = ReplyLessons(deps)  # issue 4
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         with replying_privately(body, client):
@@ -56,10 +56,7 @@ class ConversationHandlers:
             )
             if outcome is not None:
                 self._tell(outcome, client)
-                if outcome.lesson is not None:
-                    self._privacy.learn(
-                        client, team_id=body["team_id"], channel_id=event["channel"]
-                    )
+                self._reply_lessons.follow_up(client, outcome)
 
     def _edit(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         message = event.get("message", {})

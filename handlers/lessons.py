@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,8 @@ from handlers.membership import Membership
 from handlers.slacktext import to_plain
 from models.entities import LessonKind
 from models.errors import InvalidInput, UserFacingError
-from models.library import Capture, parse_query, read_tags, split_kind
+from models.library import Capture, LessonHit, parse_query, read_tags, split_kind
+from models.views import ReplyOutcome
 
 log = logging.getLogger(__name__)
 
@@ -263,19 +264,52 @@ class LessonHandlers:
             )
 
     def _note_similar(self, client: WebClient, capture: Capture) -> None:
-        """Say in the thread (or the channel, for the running log) that this was seen before;
-        the library only cites lessons everyone in this channel may see."""
-        if not capture.similar:
-            return
         thread_ts = capture.postmortem.thread_ts if capture.postmortem else None
-        try:
-            client.chat_postMessage(
-                channel=capture.channel_id,
-                thread_ts=thread_ts,
-                **self._blocks.similar(capture.similar),
+        note_similar(client, self._blocks, capture.channel_id, thread_ts, capture.similar)
+
+
+class ReplyLessons:
+    """What follows a lesson recorded from a reply in a review's thread (handlers/
+    conversation.py): the channel's privacy learned if unknown, and the "seen N times
+    before" note in the thread. Runs after the ack, once per lesson: a redelivered event
+    records nothing (and so notes nothing), and edits never come here."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._lessons = deps.services.lessons
+        self._privacy = ChannelPrivacy(deps.services.lessons)
+        self._blocks = LessonBlocks(deps.blocks.templates)
+
+    def follow_up(self, client: WebClient, outcome: ReplyOutcome) -> None:
+        if outcome.lesson is None:
+            return
+        postmortem = outcome.postmortem
+        after = self._lessons.after_reply(
+            team_id=postmortem.team_id, channel_id=postmortem.channel_id, lesson=outcome.lesson
+        )
+        if not after.channel_known:
+            self._privacy.look_up_quietly(
+                client, team_id=postmortem.team_id, channel_id=postmortem.channel_id
             )
-        except SlackApiError as error:  # best effort: the bot may not be in the channel
-            log.warning("could not post a similar-lessons note: %s", error.response.get("error"))
+        note_similar(
+            client, self._blocks, postmortem.channel_id, postmortem.thread_ts, after.similar
+        )
+
+
+def note_similar(
+    client: WebClient,
+    blocks: LessonBlocks,
+    channel_id: str,
+    thread_ts: str | None,
+    similar: Sequence[LessonHit],
+) -> None:
+    """Say in the thread (or the channel, for the running log) that this was seen before;
+    the library only cites lessons everyone in this channel may see."""
+    if not similar:
+        return
+    try:
+        client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, **blocks.similar(similar))
+    except SlackApiError as error:  # best effort: the bot may not be in the channel
+        log.warning("could not post a similar-lessons note: %s", error.response.get("error"))
 
 
 def _value(values: dict[str, Any], field: Field, key: str) -> Any:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock
@@ -88,6 +89,14 @@ class Capture:
     lesson: LessonView
     postmortem: PostmortemView | None
     channel_id: str
+    similar: tuple[LessonHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyLesson:
+    """What follows a lesson recorded from a reply in a review's thread."""
+
+    channel_known: bool  # False: look the channel up, or its lessons stay members-only
     similar: tuple[LessonHit, ...]
 
 
@@ -394,7 +403,7 @@ class LessonLibrary:
             lesson=LessonView.of(lesson),
             postmortem=PostmortemView.of(postmortem) if postmortem else None,
             channel_id=channel_id,
-            similar=_similar(session, lesson),
+            similar=_similar_to(session, lesson),
         )
 
     def undo(self, *, team_id: str, lesson_id: int, by_user: str) -> LessonView:
@@ -532,12 +541,33 @@ class LessonLibrary:
                 total = offset  # past the end: the page before is the last
             return SearchPage(query, tuple(_hit(row) for row in rows), total, offset)
 
+    def after_reply(self, *, team_id: str, channel_id: str, lesson: LessonView) -> ReplyLesson:
+        """For a lesson just recorded from a thread reply: earlier lessons like it (for the
+        "seen N times before" note) and whether its channel's privacy is known. One short
+        read after the reply's own transaction has committed."""
+        with self._sessions() as session:
+            checked_at = session.scalar(
+                select(SlackChannel.checked_at).where(
+                    SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+                )
+            )
+            known = checked_at is not None and checked_at >= self._clock.now() - CHANNEL_RECHECK
+            similar = _similar(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                lesson_id=lesson.id,
+                postmortem_id=lesson.postmortem_id,
+                text=lesson.text,
+            )
+            return ReplyLesson(channel_known=known, similar=similar)
+
     def similar_to(self, *, team_id: str, lesson_id: int) -> tuple[LessonHit, ...]:
         with self._sessions() as session:
             lesson = session.scalar(
                 select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == team_id)
             )
-            return _similar(session, lesson) if lesson else ()
+            return _similar_to(session, lesson) if lesson else ()
 
     def home(
         self, *, team_id: str, user_id: str, member_of: Collection[str], limit: int = 10
@@ -728,30 +758,93 @@ def _ranked(
     return ids.join(ranked, ranked.c.id == Lesson.id), ranked.c.rank, counted
 
 
-def _similar(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
-    """Earlier lessons that say much the same thing. Only lessons anyone in the lesson's own
-    channel may see: the note is posted there."""
-    words = significant_words(lesson.text)[:16]
+# Candidates for the recurring-lesson check: ids and texts only, best FTS matches first,
+# under the note's privacy rule (a public channel, or the lesson's own channel). Written
+# once as SQL: this runs after every lesson reply, and building an ORM statement per call
+# costs more than running it.
+_SIMILAR_SQLITE = sql(
+    "SELECT l.id, l.text FROM"
+    " (SELECT rowid AS id, bm25(lessons_fts) AS rank FROM lessons_fts"
+    "  WHERE lessons_fts MATCH :words) AS m"
+    " JOIN lessons AS l ON l.id = m.id"
+    " LEFT OUTER JOIN slack_channels AS c"
+    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
+    " WHERE l.team_id = :team_id AND l.id < :lesson_id"
+    " AND (c.is_private = 0 OR l.channel_id = :channel_id)"
+    " AND (l.postmortem_id IS NULL OR l.postmortem_id != :postmortem_id)"
+    " ORDER BY m.rank LIMIT :limit"
+)
+_SIMILAR_POSTGRES = sql(
+    "SELECT l.id, l.text FROM lessons AS l"
+    " CROSS JOIN websearch_to_tsquery('english'::regconfig, :words) AS q"
+    " LEFT OUTER JOIN slack_channels AS c"
+    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
+    " WHERE l.search_vector @@ q AND l.team_id = :team_id AND l.id < :lesson_id"
+    " AND (c.is_private = false OR l.channel_id = :channel_id)"
+    " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
+    " ORDER BY ts_rank(l.search_vector, q) DESC LIMIT :limit"
+)
+
+
+def _similar_to(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
+    return _similar(
+        session,
+        team_id=lesson.team_id,
+        channel_id=lesson.channel_id,
+        lesson_id=lesson.id,
+        postmortem_id=lesson.postmortem_id,
+        text=lesson.text,
+    )
+
+
+def _similar(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    lesson_id: int,
+    postmortem_id: int | None,
+    text: str,
+) -> tuple[LessonHit, ...]:
+    """Lessons earlier than `lesson_id` that say much the same as `text`. Only lessons
+    anyone in `channel_id` may see: the note is posted there. The same review repeating
+    itself is not a pattern, so its own lessons do not count."""
+    words = significant_words(text)[:16]
     if not words:
         return ()
-    own = signature(lesson.text)
-    conditions = [Lesson.id < lesson.id]
-    if lesson.postmortem_id is not None:  # the same review repeating itself is not a pattern
-        conditions.append(
-            or_(Lesson.postmortem_id.is_(None), Lesson.postmortem_id != lesson.postmortem_id)
-        )
+    postgres = session.get_bind().dialect.name == "postgresql"
     candidates = session.execute(
-        _page(
-            session,
-            team_id=lesson.team_id,
-            member_of=[lesson.channel_id],
-            conditions=conditions,
-            query=SearchQuery(lesson.text, tuple(words), ()),
-            limit=SIMILAR_CANDIDATES,
-            offset=0,
-            any_word=True,
-        )
+        _SIMILAR_POSTGRES if postgres else _SIMILAR_SQLITE,
+        {
+            "words": " or ".join(words) if postgres else " OR ".join(f'"{w}"' for w in words),
+            "team_id": team_id,
+            "lesson_id": lesson_id,
+            "channel_id": channel_id,
+            "postmortem_id": postmortem_id if postmortem_id is not None else -1,
+            "limit": SIMILAR_CANDIDATES,
+        },
     ).all()
-    scored = [(similarity(own, signature(row[0].text)), _hit(row)) for row in candidates]
-    found = sorted((pair for pair in scored if pair[0] >= SIMILAR_THRESHOLD), key=lambda p: -p[0])
-    return tuple(hit for _, hit in found)
+    own = signature(text)
+    scores = {
+        found_id: score
+        for found_id, found_text in candidates
+        if (score := similarity(own, signature(found_text))) >= SIMILAR_THRESHOLD
+    }
+    if not scores:
+        return ()
+    rows = session.execute(_hits_by_id(list(scores))).all()
+    hits = sorted((_hit(row) for row in rows), key=lambda h: (-scores[h.lesson.id], -h.lesson.id))
+    return tuple(hits)
+
+
+def _hits_by_id(ids: list[int]) -> Select[Lesson, str | None, str | None, str | None]:
+    return (
+        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
+        .where(Lesson.id.in_(ids))
+    )

@@ -9,6 +9,7 @@ word we build into a MATCH expression is always a single FTS token.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[^\W_]+")
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -76,6 +77,7 @@ def significant_words(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in tokens(text) if t not in STOP_WORDS and len(t) > 1))
 
 
+@lru_cache(maxsize=8192)
 def signature(text: str) -> frozenset[str]:
     """The stemmed significant words: what two lessons are compared by."""
     return frozenset(stem(word) for word in significant_words(text))

@@ -138,3 +138,13 @@ def home_text(view: dict[str, Any]) -> str:
 def lessons_in_db(app: AppHarness) -> list[Lesson]:
     with app.services.sessions() as session:
         return list(session.scalars(select(Lesson).order_by(Lesson.id)))
+
+
+def settled(app: AppHarness, quiet: float = 0.4) -> None:
+    """Wait until the app has made no Web API call for `quiet` seconds: listeners run
+    after the ack, so "no note" can only be seen once they have had time to post one."""
+    count, since = len(app.fake.calls), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        if len(app.fake.calls) != count:
+            count, since = len(app.fake.calls), time.monotonic()

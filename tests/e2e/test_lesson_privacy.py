@@ -14,6 +14,7 @@ from tests.e2e.lessons import (
     lessons_command,
     message_shortcut,
     open_home,
+    settled,
     text_of,
     wait_reply,
 )
@@ -215,3 +216,28 @@ def test_a_reply_lesson_in_a_channel_not_yet_known_looks_the_channel_up(app: App
     )
 
     assert "*1 lesson*" in found["text"]
+
+
+def test_a_reply_lesson_note_cites_a_private_lesson_only_in_its_own_channel(
+    secret: AppHarness,
+) -> None:
+    recurring = "CI logs leaked the vault token again"
+    in_public, in_private = Review(secret, channel=PUBLIC), Review(secret, channel=SECRET)
+    for review in (in_public, in_private):
+        review.start(f"Another leak in {review.channel}")
+        for step in (1, 2, 3):
+            review.next_step(step)
+        review.reply(recurring, user=FACILITATOR)
+
+    [note] = secret.fake.wait_for(
+        lambda: [
+            p
+            for p in secret.fake.posts_in_thread(SECRET, in_private.thread_ts)
+            if "seen" in p["text"]
+        ],
+        what="note in the private review",
+    )
+    assert "vault token leaked through" in text_of(note)
+    settled(secret)
+    public_thread = secret.fake.posts_in_thread(PUBLIC, in_public.thread_ts)
+    assert all("vault" not in text_of(p) and "seen" not in p["text"] for p in public_thread)

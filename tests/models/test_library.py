@@ -11,6 +11,8 @@ from models.clock import FrozenClock
 from models.entities import LessonKind
 from models.errors import InvalidInput, NotAllowed, NotFound
 from models.library import SearchQuery, parse_query, split_kind
+from models.phases import Phase
+from models.postmortems import Move
 from models.services import Services
 from models.views import PostmortemView
 from tests.models.test_postmortems import statements
@@ -349,3 +351,48 @@ def test_search_is_one_statement_whatever_the_number_of_hits(services: Services)
 
     assert (len(page.hits), page.total) == (20, 30)
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 1, seen
+
+
+def reply_lesson(services: Services, pm: PostmortemView, text: str):  # type: ignore[no-untyped-def]
+    for phase in (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL):
+        if services.postmortems.get(team_id=TEAM, postmortem_id=pm.id).phase is phase:
+            services.postmortems.move(
+                team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT
+            )
+    outcome = services.postmortems.record_reply(
+        team_id=TEAM,
+        channel_id=pm.channel_id,
+        thread_ts=pm.thread_ts,
+        message_ts=f"1763640000.{next(_ts):06d}",
+        author_id=BO,
+        text=text,
+        event_id=None,
+        today=TODAY,
+    )
+    assert outcome is not None and outcome.lesson is not None
+    return outcome.lesson
+
+
+def test_after_a_reply_lesson_three_statements_find_citeable_earlier_lessons(
+    services: Services,
+) -> None:
+    channels(services)
+    for i in range(12):
+        capture(services, f"No canary stage for config changes, week {i}", channel=PUBLIC)
+    capture(services, "Config changes skip the canary stage", channel=SECRET)
+    pm = start(services, channel=UNKNOWN)
+    own = reply_lesson(services, pm, "Config changes skipped the canary stage")
+    lesson = reply_lesson(services, pm, "No canary stage for the config changes again")
+
+    with statements(services.engine) as seen:
+        after = services.lessons.after_reply(team_id=TEAM, channel_id=UNKNOWN, lesson=lesson)
+
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 3, seen
+    assert not after.channel_known
+    assert len(after.similar) == 12
+    assert all(hit.channel_id == PUBLIC for hit in after.similar)  # not SECRET, not own review
+    assert own.id not in {hit.lesson.id for hit in after.similar}
+    services.lessons.remember_channel(team_id=TEAM, channel_id=UNKNOWN, name="x", is_private=True)
+    assert services.lessons.after_reply(
+        team_id=TEAM, channel_id=UNKNOWN, lesson=lesson
+    ).channel_known
