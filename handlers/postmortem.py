@@ -15,6 +15,7 @@ from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
+from models.phases import Phase
 from models.postmortems import LESSON_PHASES, Move, kind_from_title, validate_title
 from models.views import PostmortemView
 
@@ -155,10 +156,15 @@ def post_prompt(deps: Deps, client: WebClient, postmortem: PostmortemView) -> No
         if kind is not None
         else []
     )
+    timeline = (
+        deps.services.lessons.timeline_of(team_id=postmortem.team_id, postmortem_id=postmortem.id)
+        if postmortem.phase is Phase.TIMELINE
+        else []
+    )
     prompt = client.chat_postMessage(
         channel=postmortem.channel_id,
         thread_ts=postmortem.thread_ts,
-        **deps.blocks.phase_prompt(postmortem, captured),
+        **deps.blocks.phase_prompt(postmortem, captured, timeline),
     )
     deps.services.postmortems.set_prompt(
         team_id=postmortem.team_id,

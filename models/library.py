@@ -48,7 +48,7 @@ from models.entities import (
 )
 from models.errors import InvalidInput, NotAllowed, NotFound
 from models.postmortems import tags_in
-from models.views import ActionView, LessonView, PostmortemView
+from models.views import ActionView, LessonView, PostmortemView, TimelineView
 from models.wording import signature, significant_words, similarity
 
 LESSON_MAX = 2000
@@ -480,7 +480,7 @@ class LessonLibrary:
             )
             return [LessonView.of(row) for row in rows]
 
-    def timeline_of(self, *, team_id: str, postmortem_id: int) -> list[TimelineItem]:
+    def timeline_of(self, *, team_id: str, postmortem_id: int) -> list[TimelineView]:
         with self._sessions() as session:
             rows = session.scalars(
                 select(TimelineEntry)
@@ -489,10 +489,7 @@ class LessonLibrary:
                 )
                 .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
             )
-            return [
-                TimelineItem(r.id, r.text, r.occurred_at, r.author_id, r.source_permalink)
-                for r in rows
-            ]
+            return [TimelineView.of(row) for row in rows]
 
     def open_postmortems(self, *, team_id: str, channel_id: str) -> list[PostmortemView]:
         with self._sessions() as session:
@@ -606,15 +603,6 @@ class LessonLibrary:
                 postmortems=tuple(PostmortemView.of(p) for p in postmortems),
                 lessons=tuple(_hit(row) for row in lessons),
             )
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineItem:
-    id: int
-    text: str
-    occurred_at: datetime
-    author_id: str | None
-    link: str | None
 
 
 def _open_in_channel(team_id: str, channel_id: str) -> Select[Postmortem]:

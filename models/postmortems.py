@@ -41,6 +41,7 @@ from models.views import (
     PostmortemView,
     ReplyOutcome,
     Summary,
+    TimelineView,
 )
 
 TITLE_MAX = 200
@@ -387,6 +388,11 @@ class Postmortems:
                 by_phase[answer.phase].append(AnswerView.of(answer))
             participants = dict.fromkeys(a.author_id for a in answers)
             nudges = session.scalar(select(func.count()).where(CoachNudge.postmortem_id == row.id))
+            timeline = session.scalars(  # issue 4: messages added with "Add to timeline"
+                select(TimelineEntry)
+                .where(TimelineEntry.postmortem_id == row.id)
+                .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+            ).all()
             return Summary(
                 postmortem=PostmortemView.of(row),
                 answers={phase: tuple(items) for phase, items in by_phase.items()},
@@ -394,6 +400,7 @@ class Postmortems:
                 actions=tuple(ActionView.of(action) for action in actions),
                 participants=tuple(participants),
                 nudges=nudges or 0,
+                timeline=tuple(TimelineView.of(entry) for entry in timeline),
             )
 
 

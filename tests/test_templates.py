@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +15,14 @@ from models.blame import assess
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
 from models.library import Capture, Home, LessonHit, SearchPage, parse_query
 from models.phases import ORDER, Phase
-from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
+from models.views import (
+    ActionView,
+    AnswerView,
+    LessonView,
+    PostmortemView,
+    Summary,
+    TimelineView,
+)
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
 
 HOSTILE = "<!channel> <@U0VICTIM> & <https://evil.example|click> *bold* ```code``` ‏שלום :fire:"
@@ -63,6 +71,20 @@ def summary() -> Summary:
     return Summary(postmortem(), {Phase.IMPACT: (answer,)}, lessons, (action(),), ("U0BEA0002",))
 
 
+def timeline(count: int = 3) -> tuple[TimelineView, ...]:
+    """Entries added out of order, the last without a link."""
+    return tuple(
+        TimelineView(
+            id=i,
+            text=f"{HOSTILE}\nstep {i}",
+            occurred_at=AT + timedelta(minutes=(count - i) * 7),
+            author_id="U0CAI0003",
+            link=f"https://fake.slack.test/archives/C1/p{i}" if i < count - 1 else None,
+        )
+        for i in range(count)
+    )
+
+
 @pytest.fixture
 def blocks() -> Blocks:
     return Blocks(Templates())
@@ -76,10 +98,12 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             for c in (False, True)
         ],
         "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER]
-        + [blocks.phase_prompt(replace(pm, phase=Phase.WENT_WELL), [hit().lesson] * 21)],
+        + [blocks.phase_prompt(replace(pm, phase=Phase.WENT_WELL), [hit().lesson] * 21)]
+        + [blocks.phase_prompt(replace(pm, phase=Phase.TIMELINE), (), timeline(21))],
         "help": [blocks.help()],
         "open_list": [blocks.open_list([pm]), blocks.open_list([])],
-        "summary": blocks.summary(summary()),
+        "summary": blocks.summary(summary())
+        + blocks.summary(replace(summary(), timeline=timeline())),
         "owner_actions": [blocks.owner_actions(pm, [action(), action("second")])],
         "action_added": [blocks.action_added(action())],
         "coach_nudge": [blocks.coach_nudge(assess(f"{HOSTILE} Bob forgot to check, his fault"))],
@@ -202,3 +226,31 @@ def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -
     buttons = message["blocks"][-1]["elements"]
     assert [b["value"] for b in buttons] == ["0|canary kind:improve", "10|canary kind:improve"]
     assert "12 lessons" in message["text"]
+
+
+def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
+    blocks = Blocks(Templates(), ZoneInfo("America/New_York"))
+    pm = replace(postmortem(), phase=Phase.TIMELINE, skipped=())
+
+    message = blocks.phase_prompt(pm, (), timeline(21))
+    prompt = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
+    closing = "\n".join(
+        b["text"]["text"]
+        for m in blocks.summary(replace(summary(), postmortem=pm, timeline=timeline()))
+        for b in m["blocks"]
+    )
+
+    # AT is 10:00 UTC, 05:00 in New York; the last entry added is the earliest.
+    assert "times in America/New_York" in prompt
+    assert prompt.index("Fri 20 Nov 05:07: ") < prompt.index("Fri 20 Nov 05:14: ")
+    assert "Fri 20 Nov 07:20: <https://fake.slack.test/archives/C1/p1|" in prompt
+    assert "…and 1 more." in prompt
+    assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"] if "text" in b)
+    timeline_part = closing.split("*Timeline*")[1].split("*What went well?*")[0]
+    assert [line[:20] for line in timeline_part.splitlines() if line.startswith("•")] == [
+        "• Fri 20 Nov 05:07: ",
+        "• Fri 20 Nov 05:14: ",
+        "• Fri 20 Nov 05:21: ",
+    ]
+    assert "_Nothing recorded._" not in timeline_part
+    assert "&lt;!channel&gt;" in timeline_part and "<!channel>" not in timeline_part

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from handlers.ids import ActionId, Field, Shortcut, ViewId
+from handlers.slacktext import to_plain
 from models.entities import LessonKind, TimelineEntry
 from tests.e2e.lessons import (
     click,
@@ -334,3 +335,53 @@ def test_app_home_lists_my_actions_my_reviews_and_recent_lessons(app: AppHarness
     assert "Checkout outage" in text and "the status page worked" in text
     cai_home = home_text(open_home(app, user=CAI))
     assert "No open actions" in cai_home and "not in any open post-mortem" in cai_home
+
+
+def test_timeline_entries_show_in_the_timeline_step_and_the_summary_in_time_order(
+    app: AppHarness,
+) -> None:
+    app.fake.add_channel(CHANNEL, "incidents")
+    review = Review(app)
+    review.start("Checkout outage")
+    # Added out of order: the rollback message (11:00 UTC) before the alert (10:22 UTC).
+    for text, ts in (
+        ("&lt;!channel&gt; rollback finished", "1763636400.000200"),
+        ("alert fired", "1763634120.000100"),
+    ):
+        view = message_shortcut(
+            app, Shortcut.ADD_TO_TIMELINE, user=BEA, channel=CHANNEL, text=text, ts=ts, author=CAI
+        )
+        review_option = option(view, Field.LESSON_REVIEW, "Checkout outage")
+        response = app.driver.submit_view(
+            view,
+            {
+                Field.LESSON_TEXT: {"type": "plain_text_input", "value": to_plain(text)},
+                Field.LESSON_REVIEW: {"type": "static_select", "selected_option": review_option},
+            },
+            user=BEA,
+        )
+        assert response.status == 200
+
+    app.fake.wait_for(lambda: len(app.fake.calls_to("chat.postEphemeral")) == 2, what="saved")
+    review.next_step(1)
+    prompt = text_of(review.wait_for_prompt("Step 2 of 6"))
+
+    # The harness's team works in Europe/London: GMT in November.
+    assert "times in Europe/London" in prompt
+    assert prompt.index("Thu 20 Nov 10:22: ") < prompt.index("Thu 20 Nov 11:00: ")
+    assert f"<https://fake.slack.test/archives/{CHANNEL}/p1763634120000100|alert fired>" in prompt
+    assert "&lt;!channel&gt; rollback finished" in prompt and "<!channel>" not in prompt
+    for step in range(2, 6):
+        review.next_step(step)
+    review.press("Step 6 of 6", ActionId.CLOSE)
+    summary = app.fake.wait_for(
+        lambda: [
+            text_of(p)
+            for p in app.fake.posts_in_thread(CHANNEL, review.thread_ts)
+            if "Summary" in p["text"]
+        ],
+        what="summary",
+    )[0]
+    timeline = summary.split("*Timeline*")[1].split("*What went well?*")[0]
+    assert timeline.index("10:22: ") < timeline.index("11:00: ")
+    assert "&lt;!channel&gt; rollback finished" in timeline and "<!channel>" not in summary
