@@ -4,12 +4,14 @@ Run from the repository root:
 
     python benchmarks/ack_latency.py [--requests N] [--warmup N] [--pause-ms MS] [--check]
 
-Two surfaces are measured: `/postmortem start <title>` (every request starts a new
-post-mortem) and replies in the thread of one open post-mortem (signed `event_callback`
-message events, each with its own event_id). Latency is the wall time from sending a
-signed request over a kept-alive connection to having read the whole response: what
-Slack's 3-second budget counts. Requests go one at a time, alternating bare and Lessonloop
-so that noise on the machine hits both alike.
+Three surfaces are measured: `/postmortem start <title>` (every request starts a new
+post-mortem), replies in the thread of one open post-mortem in its first step (signed
+`event_callback` message events, each with its own event_id), and "lesson replies": replies
+in the "improve" step of another review, each of which becomes a lesson that is compared
+with a library of earlier lessons (a similarity note is posted when it recurs). Latency
+is the wall time from sending a signed request over a kept-alive connection to having
+read the whole response: what Slack's 3-second budget counts. Requests go one at a time,
+alternating bare and Lessonloop so that noise on the machine hits both alike.
 
 The layout is Slack's: this process plays Slack (it sends the requests and serves the fake
 Web API of tests/fakeslack.py); each app runs in a process of its own behind waitress on
@@ -39,6 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -46,7 +49,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from waitress.server import create_server
 
@@ -56,8 +59,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import create_app
 from bot.config import load_settings
 from bot.server import SLACK_PATH, make_wsgi_app
+from handlers.blocks import phase_value
+from handlers.ids import ActionId
 from models.db import make_engine, make_sessions, upgrade_schema
-from models.entities import Answer, Postmortem
+from models.entities import (
+    Answer,
+    Lesson,
+    LessonKind,
+    Postmortem,
+    PostmortemKind,
+    PostmortemStatus,
+    SlackChannel,
+)
+from models.phases import Phase
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.slackdriver import Response, SlackDriver
 
@@ -74,7 +88,28 @@ STARTUP_TIMEOUT_S = 60.0
 SETTLE_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 10.0
 BARE, LESSONLOOP = "bare", "lessonloop"
-START, REPLY = "/postmortem start", "thread reply"
+START, REPLY, LESSON_REPLY = "/postmortem start", "thread reply", "lesson reply"
+OLD_CHANNEL = "C0BENCHOLD"
+LIBRARY_SIZE = 2000
+SUBJECTS = (
+    "the canary stage",
+    "config changes",
+    "the database failover",
+    "the deploy pipeline",
+    "the rollback runbook",
+    "alert routing",
+    "TLS certificate renewal",
+    "connection pool limits",
+    "the status page",
+    "schema migrations",
+)
+IMPROVE = (
+    "{s} had no owner, so the alert sat for an hour",
+    "we found out about {s} from customers, not monitoring",
+    "nobody knew how to roll back {s} quickly",
+    "the timeout on {s} was too long and hid the failure",
+    "testing {s} in staging did not match production",
+)
 STOP = "stop"
 
 Samples = dict[str, list[float]]
@@ -262,6 +297,25 @@ def measure(
     return samples
 
 
+def improve_lesson(i: int) -> str:
+    """Realistic lessons, most of which the seeded library has seen before."""
+    pattern = IMPROVE[i % len(IMPROVE)]
+    return pattern.format(s=SUBJECTS[(i // len(IMPROVE)) % len(SUBJECTS)]).capitalize()
+
+
+def send_lesson_reply_to(thread_ts: str) -> Send:
+    def send(driver: KeepAliveDriver, i: int) -> float:
+        _ts, _event_id, response = driver.reply(
+            f"{improve_lesson(i)} (seen in run {i})",
+            user=USERS[i % len(USERS)],
+            channel=CHANNEL,
+            thread_ts=thread_ts,
+        )
+        return seconds_of(response)
+
+    return send
+
+
 # --- What the real app stored --------------------------------------------------------------
 
 
@@ -274,7 +328,9 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = SETTLE_TIMEOUT
     return predicate()
 
 
-def count(sessions: sessionmaker[Session], entity: type[Postmortem] | type[Answer]) -> int:
+def count(
+    sessions: sessionmaker[Session], entity: type[Postmortem] | type[Answer] | type[Lesson]
+) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(entity)) or 0
 
@@ -288,9 +344,14 @@ def prompted_postmortems(sessions: sessionmaker[Session]) -> int:
         return session.scalar(query) or 0
 
 
-def start_review(driver: KeepAliveDriver, fake: FakeSlack, sessions: sessionmaker[Session]) -> str:
+def start_review(
+    driver: KeepAliveDriver,
+    fake: FakeSlack,
+    sessions: sessionmaker[Session],
+    *,
+    title: str = "Benchmark reply thread",
+) -> str:
     """Start one post-mortem through the app and return its thread ts, found in the fake."""
-    title = "Benchmark reply thread"
     seconds_of(driver.command(f"start {title}", user=USERS[0], channel=CHANNEL))
 
     def root_ts() -> str | None:
@@ -309,6 +370,85 @@ def start_review(driver: KeepAliveDriver, fake: FakeSlack, sessions: sessionmake
             return session.scalar(query) is not None
 
     fake.wait_for(prompted, what="first prompt of the reply thread")
+    return thread_ts
+
+
+def seed_library(engine: Engine) -> None:
+    """Earlier lessons from a closed review in another public channel: what a lesson reply
+    is compared with."""
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(SlackChannel),
+            [
+                {"team_id": TEAM_ID, "channel_id": c, "name": c.lower(), "is_private": False}
+                | {"checked_at": now}
+                for c in (CHANNEL, OLD_CHANNEL)
+            ],
+        )
+        old = connection.execute(
+            insert(Postmortem).returning(Postmortem.id),
+            {
+                "team_id": TEAM_ID,
+                "channel_id": OLD_CHANNEL,
+                "thread_ts": "1700000000.000001",
+                "permalink": "https://example.invalid/archives/old",
+                "title": "Last quarter's outage",
+                "kind": PostmortemKind.INCIDENT,
+                "facilitator_id": USERS[0],
+                "status": PostmortemStatus.CLOSED,
+                "phase": Phase.WRAP_UP,
+                "skipped_phases": [],
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
+        connection.execute(
+            insert(Lesson),
+            [
+                {
+                    "team_id": TEAM_ID,
+                    "channel_id": OLD_CHANNEL,
+                    "postmortem_id": old,
+                    "kind": LessonKind.IMPROVE,
+                    "text": f"{improve_lesson(i)}, again, in week {i % 52}",
+                    "author_id": USERS[i % len(USERS)],
+                    "tags": [],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(LIBRARY_SIZE)
+            ],
+        )
+
+
+def review_in_improve_step(
+    driver: KeepAliveDriver, fake: FakeSlack, sessions: sessionmaker[Session]
+) -> str:
+    """Start a review through the app and press Next until it asks what to improve."""
+    thread_ts = start_review(driver, fake, sessions, title="Benchmark lesson thread")
+    with sessions() as session:
+        postmortem_id = session.scalars(
+            select(Postmortem.id).where(Postmortem.thread_ts == thread_ts)
+        ).one()
+    for phase in (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL):
+        seconds_of(
+            driver.click(
+                ActionId.PHASE_NEXT,
+                phase_value(postmortem_id, phase),
+                user=USERS[0],
+                channel=CHANNEL,
+                message_ts=thread_ts,
+                thread_ts=thread_ts,
+            )
+        )
+
+        def prompted(after: Phase = phase) -> bool:
+            with sessions() as session:
+                row = session.get_one(Postmortem, postmortem_id)
+                return row.phase is after.next() and row.prompt_ts is not None
+
+        fake.wait_for(prompted, what=f"prompt after {phase}")
     return thread_ts
 
 
@@ -407,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(database_url)
         stack.callback(engine.dispose)
         upgrade_schema(engine)
+        seed_library(engine)
+        fake.add_channel(CHANNEL, "bench")
         sessions = make_sessions(engine)
 
         drivers: list[KeepAliveDriver] = []
@@ -433,14 +575,25 @@ def main(argv: list[str] | None = None) -> int:
         # Let the starts finish, so that the replies are measured on their own.
         wait_until(lambda: prompted_postmortems(sessions) >= 1 + sent)
         results[REPLY] = run(send_reply_to(thread_ts))
+        lesson_thread_ts = review_in_improve_step(lessonloop, fake, sessions)
+        wait_until(lambda: count(sessions, Answer) >= sent)
+        results[LESSON_REPLY] = run(send_lesson_reply_to(lesson_thread_ts))
 
         passed = report(results, args)
         print()
-        settle("post-mortems", lambda: count(sessions, Postmortem), 1 + sent)
+        # The two reply threads' reviews, the seeded closed one, and one per start.
+        settle("post-mortems", lambda: count(sessions, Postmortem), 3 + sent)
         settle(
-            "post-mortems with their first prompt", lambda: prompted_postmortems(sessions), 1 + sent
+            "post-mortems with their first prompt", lambda: prompted_postmortems(sessions), 2 + sent
         )
-        settle("answers", lambda: count(sessions, Answer), sent)
+        settle("answers", lambda: count(sessions, Answer), 2 * sent)
+        settle("lessons from replies", lambda: count(sessions, Lesson), LIBRARY_SIZE + sent)
+        notes = [
+            p
+            for p in fake.posts_in_thread(CHANNEL, lesson_thread_ts)
+            if "before" in p.get("text", "")
+        ]
+        print(f"Similarity notes posted in the lesson thread: {len(notes)}")
     return 1 if args.check and not passed else 0
 
 

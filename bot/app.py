@@ -56,7 +56,7 @@ def create_app(
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("lessonloop.bolt"),
     )
-    blocks = Blocks(Templates(settings.template_dir))
+    blocks = Blocks(Templates(settings.template_dir), settings.timezone)
     courier = Courier(bolt.client, services, blocks)
     register_all(
         bolt, Deps(services=services, blocks=blocks, courier=courier, timezone=settings.timezone)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, coach, conversation, errors, postmortem, reviews
+from handlers import actions, coach, conversation, errors, lessons, postmortem, reviews
 from handlers.deps import Deps
 
 
@@ -15,3 +15,4 @@ def register_all(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     coach.register(app)
     reviews.register(app, deps)
+    lessons.register(app, deps)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, tzinfo
 from typing import Any, TypedDict
 
 from handlers.ids import ActionId, Field, ViewId
@@ -18,7 +18,7 @@ from models.blame import BlameVerdict
 from models.entities import LessonKind
 from models.phases import ORDER, Phase
 from models.reports import BoardSummary
-from models.views import ActionView, LessonView, PostmortemView, Summary
+from models.views import ActionView, LessonView, PostmortemView, Summary, TimelineView
 from templates import Templates, escape_mrkdwn, mention
 
 SECTION_LIMIT = 3000
@@ -37,8 +37,9 @@ class Message(TypedDict):
 
 
 class Blocks:
-    def __init__(self, templates: Templates) -> None:
+    def __init__(self, templates: Templates, timezone: tzinfo = UTC) -> None:
         self._t = templates
+        self._tz = timezone  # times (timeline entries) are shown in the team's zone
 
     @property
     def templates(self) -> Templates:
@@ -50,9 +51,22 @@ class Blocks:
         )
         return _message(text)
 
-    def phase_prompt(self, postmortem: PostmortemView) -> Message:
+    def phase_prompt(
+        self,
+        postmortem: PostmortemView,
+        captured: Sequence[LessonView] = (),
+        timeline: Sequence[TimelineView] = (),
+    ) -> Message:
+        """`captured`: lessons of this phase's kind recorded before the retro; `timeline`:
+        messages added to the review's timeline (issue 4)."""
         phase = postmortem.phase
-        text = self._t.slack("phase_prompt", phase=phase, total=len(ORDER))
+        text = self._t.slack(
+            "phase_prompt",
+            phase=phase,
+            total=len(ORDER),
+            captured=captured,
+            **self._timeline(timeline),
+        )
         value = phase_value(postmortem.id, phase)
         buttons: list[Block] = []
         if not phase.is_first:
@@ -95,11 +109,20 @@ class Blocks:
             actions=summary.actions,
             participants=summary.participants,
             nudges=summary.nudges,
+            **self._timeline(summary.timeline),
         )
         return paginate(text)
 
     def board_summary(self, board: BoardSummary) -> list[Message]:
         return paginate(self._t.slack("board_summary", board=board, limit=BOARD_LIST_LIMIT))
+
+    def _timeline(self, entries: Sequence[TimelineView]) -> dict[str, Any]:
+        """Timeline entries with their times in the team's zone, oldest first."""
+        timed = [
+            {"at": f"{entry.occurred_at.astimezone(self._tz):%a %d %b %H:%M}", "entry": entry}
+            for entry in sorted(entries, key=lambda e: (e.occurred_at, e.id))
+        ]
+        return {"timeline": timed, "zone": str(self._tz)}
 
     def owner_actions(self, postmortem: PostmortemView, actions: Sequence[ActionView]) -> Message:
         return _message(self._t.slack("owner_actions", pm=postmortem, actions=actions))

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from handlers.deps import Deps
 from handlers.errors import replying_privately
 from handlers.ids import Event
+from handlers.lessons import ReplyLessons
 from handlers.slacktext import to_plain
 from models.quickform import quick_action_body
 from models.views import ReplyOutcome
@@ -25,6 +26,7 @@ def register(app: App, deps: Deps) -> None:
 class ConversationHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
+        self._reply_lessons = ReplyLessons(deps)  # issue 4
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         with replying_privately(body, client):
@@ -54,6 +56,7 @@ class ConversationHandlers:
             )
             if outcome is not None:
                 self._tell(outcome, client)
+                self._reply_lessons.follow_up(client, outcome)
 
     def _edit(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         message = event.get("message", {})

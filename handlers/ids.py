@@ -6,10 +6,13 @@ from enum import StrEnum
 class Command(StrEnum):
     POSTMORTEM = "/postmortem"
     ACTIONS = "/actions"
+    LESSON = "/lesson"
+    LESSONS = "/lessons"
 
 
 class Event(StrEnum):
     MESSAGE = "message"
+    APP_HOME_OPENED = "app_home_opened"
 
 
 class ActionId(StrEnum):
@@ -26,12 +29,25 @@ class ActionId(StrEnum):
     UPDATE_BLOCKED = "update.blocked"
     UPDATE_DATE = "update.date"
     UPDATE_NOTE = "update.note"
+    LESSON_KEEP = "lesson.keep"
+    LESSON_IMPROVE = "lesson.improve"
+    LESSON_UNDO = "lesson.undo"
+    LESSONS_PAGE = "lessons.page"
 
 
 class ViewId(StrEnum):
     ACTION_CREATE = "action.create"
     UPDATE_BLOCKED = "update.blocked"
     UPDATE_NOTE = "update.note"
+    LESSON_SAVE = "lesson.save_form"
+    TIMELINE_ADD = "timeline.add_form"
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts (manifest `features.shortcuts`, type "message")."""
+
+    SAVE_LESSON = "lesson.save"
+    ADD_TO_TIMELINE = "timeline.add"
 
 
 class Field(StrEnum):
@@ -42,3 +58,7 @@ class Field(StrEnum):
     TARGET = "action.target"
     LESSON = "action.lesson"
     NOTE = "update.note_text"
+    LESSON_TEXT = "lesson.text"
+    LESSON_KIND = "lesson.kind"
+    LESSON_TAGS = "lesson.tags"
+    LESSON_REVIEW = "lesson.review"

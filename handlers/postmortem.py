@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import read_phase_value
+from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
@@ -16,7 +17,8 @@ from handlers.reports import ReportHandlers
 from handlers.reviews import run_review_command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
-from models.postmortems import Move, kind_from_title, validate_title
+from models.phases import Phase
+from models.postmortems import LESSON_PHASES, Move, kind_from_title, validate_title
 from models.views import PostmortemView
 
 _MOVES = {
@@ -42,6 +44,7 @@ class PostmortemHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._reports = ReportHandlers(deps)
+        self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
 
     def run_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -110,6 +113,8 @@ class PostmortemHandlers:
                 raise UserFacingError(NOT_IN_CHANNEL) from error
             raise
         permalink = client.chat_getPermalink(channel=channel, message_ts=root["ts"])
+        # Issue 4: replies become lessons, shown beyond the channel only if it is public.
+        self._privacy.learn(client, team_id=command["team_id"], channel_id=channel)
         postmortem = self._deps.services.postmortems.start(
             team_id=command["team_id"],
             channel_id=channel,
@@ -154,10 +159,23 @@ class PostmortemHandlers:
 
 
 def post_prompt(deps: Deps, client: WebClient, postmortem: PostmortemView) -> None:
+    kind = LESSON_PHASES.get(postmortem.phase)
+    captured = (
+        deps.services.lessons.captured_for(
+            team_id=postmortem.team_id, postmortem_id=postmortem.id, kind=kind
+        )
+        if kind is not None
+        else []
+    )
+    timeline = (
+        deps.services.lessons.timeline_of(team_id=postmortem.team_id, postmortem_id=postmortem.id)
+        if postmortem.phase is Phase.TIMELINE
+        else []
+    )
     prompt = client.chat_postMessage(
         channel=postmortem.channel_id,
         thread_ts=postmortem.thread_ts,
-        **deps.blocks.phase_prompt(postmortem),
+        **deps.blocks.phase_prompt(postmortem, captured, timeline),
     )
     deps.services.postmortems.set_prompt(
         team_id=postmortem.team_id,

@@ -117,7 +117,7 @@ class Answer(Base):
 
 class Lesson(Base):
     __tablename__ = "lessons"
-    __table_args__ = (Index(None, "team_id", "channel_id"),)
+    __table_args__ = (Index(None, "team_id", "channel_id"), Index(None, "team_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
@@ -134,6 +134,9 @@ class Lesson(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Issue 4: a lesson captured from a message keeps where it came from.
+    source_ts: Mapped[str | None] = mapped_column(SlackId)
+    source_permalink: Mapped[str | None] = mapped_column(String(500))
 
 
 class Action(Base):
@@ -379,6 +382,56 @@ class Person(Base):
     user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime]
+
+
+# Issue 4: lessons at any moment, the lesson library and its privacy.
+
+
+class SlackChannel(Base):
+    """What the app last learned about a channel (conversations.info). A channel with no
+    row here is treated as private: its lessons are shown only to members."""
+
+    __tablename__ = "slack_channels"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    is_private: Mapped[bool]
+    checked_at: Mapped[datetime]
+
+
+class LessonDraft(Base):
+    """`/lesson <text>` without `keep:`/`improve:` waits here until its author picks a kind."""
+
+    __tablename__ = "lesson_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    author_id: Mapped[str] = mapped_column(SlackId)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TimelineEntry(Base):
+    """A message added to a review's timeline, at the time the message was sent."""
+
+    __tablename__ = "timeline_entries"
+    __table_args__ = (Index(None, "team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    author_id: Mapped[str | None] = mapped_column(SlackId)
+    added_by: Mapped[str] = mapped_column(SlackId)
+    source_ts: Mapped[str] = mapped_column(SlackId)
+    source_permalink: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
 
 
 # Reports (issue 5)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from models.entities import (
     PostmortemKind,
     PostmortemStatus,
     SlackEvent,
+    TimelineEntry,
 )
 from models.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
 from models.phases import Phase
@@ -40,6 +41,7 @@ from models.views import (
     PostmortemView,
     ReplyOutcome,
     Summary,
+    TimelineView,
 )
 
 TITLE_MAX = 200
@@ -103,6 +105,17 @@ class Postmortems:
             )
             session.add(row)
             session.flush()
+            # Issue 4: the review adopts what the channel's running log collected.
+            for entity in (Lesson, TimelineEntry):
+                session.execute(
+                    update(entity)
+                    .where(
+                        entity.team_id == team_id,
+                        entity.channel_id == channel_id,
+                        entity.postmortem_id.is_(None),
+                    )
+                    .values(postmortem_id=row.id)
+                )
             return PostmortemView.of(row)
 
     def get(self, *, team_id: str, postmortem_id: int) -> PostmortemView:
@@ -386,6 +399,11 @@ class Postmortems:
                 by_phase[answer.phase].append(AnswerView.of(answer))
             participants = dict.fromkeys(a.author_id for a in answers)
             nudges = session.scalar(select(func.count()).where(CoachNudge.postmortem_id == row.id))
+            timeline = session.scalars(  # issue 4: messages added with "Add to timeline"
+                select(TimelineEntry)
+                .where(TimelineEntry.postmortem_id == row.id)
+                .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+            ).all()
             return Summary(
                 postmortem=PostmortemView.of(row),
                 answers={phase: tuple(items) for phase, items in by_phase.items()},
@@ -393,6 +411,7 @@ class Postmortems:
                 actions=tuple(ActionView.of(action) for action in actions),
                 participants=tuple(participants),
                 nudges=nudges or 0,
+                timeline=tuple(TimelineView.of(entry) for entry in timeline),
             )
 
 

@@ -12,6 +12,7 @@ from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
+from models.library import LessonLibrary
 from models.people import People
 from models.postmortems import Postmortems
 from models.reports import Reports
@@ -33,6 +34,7 @@ class Services:
     reviews: Reviews
     updates: ActionUpdates
     people: People
+    lessons: LessonLibrary  # issue 4
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:
@@ -49,4 +51,5 @@ class Services:
             reviews=(reviews := Reviews(sessions, clock)),
             updates=ActionUpdates(sessions, clock, reviews),
             people=People(sessions, clock),
+            lessons=LessonLibrary(sessions, clock),
         )

@@ -17,6 +17,7 @@ from models.entities import (
     Postmortem,
     PostmortemKind,
     PostmortemStatus,
+    TimelineEntry,
 )
 from models.phases import Phase
 
@@ -150,6 +151,21 @@ class PhaseChange:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineView:
+    """A message added to a review's timeline (issue 4), at the time it was sent."""
+
+    id: int
+    text: str
+    occurred_at: datetime
+    author_id: str | None
+    link: str | None
+
+    @classmethod
+    def of(cls, row: TimelineEntry) -> TimelineView:
+        return cls(row.id, row.text, row.occurred_at, row.author_id, row.source_permalink)
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     postmortem: PostmortemView
     answers: dict[Phase, tuple[AnswerView, ...]]
@@ -157,6 +173,7 @@ class Summary:
     actions: tuple[ActionView, ...]
     participants: tuple[str, ...] = field(default=())
     nudges: int = 0
+    timeline: tuple[TimelineView, ...] = ()  # issue 4: oldest first
 
     def lessons_of(self, kind: LessonKind) -> tuple[LessonView, ...]:
         return tuple(lesson for lesson in self.lessons if lesson.kind is kind)

@@ -46,6 +46,13 @@ class UploadedFile:
 
 
 @dataclass
+class FakeChannel:
+    name: str
+    private: bool
+    members: set[str]
+
+
+@dataclass
 class Failure:
     status: int
     error: str | None
@@ -62,6 +69,10 @@ class FakeSlack:
         self._waiting: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
+        # Issue 4: channels the fake workspace has, for conversations.info and
+        # users.conversations. Unknown ids answer channel_not_found, as for a private
+        # channel the bot is not in.
+        self.channels: dict[str, FakeChannel] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -116,6 +127,12 @@ class FakeSlack:
     def waiting(self, method: str) -> bool:
         with self._lock:
             return method in self._holds and self._waiting.get(method, 0) > 0
+
+    def add_channel(
+        self, channel_id: str, name: str, *, private: bool = False, members: tuple[str, ...] = ()
+    ) -> None:
+        with self._lock:
+            self.channels[channel_id] = FakeChannel(name, private, set(members))
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -238,6 +255,10 @@ class FakeSlack:
                         {"id": uploaded.id, "name": uploaded.filename, "title": uploaded.title}
                     )
                 return {"ok": True, "files": shared}
+            case "conversations.info":
+                return self._conversation_info(channel)
+            case "users.conversations":
+                return self._users_conversations(params)
             case _:
                 return {"ok": True}
 
@@ -250,6 +271,52 @@ class FakeSlack:
                 return 400, {}, {"ok": False, "error": "bad_upload"}
             uploaded.content = raw
             return 200, {}, {"ok": True}
+
+    def _conversation_info(self, channel_id: str) -> dict[str, Any]:
+        found = self.channels.get(channel_id)
+        if found is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel_id,
+                "name": found.name,
+                "is_channel": True,
+                "is_group": False,
+                "is_im": False,
+                "is_mpim": False,
+                "is_private": found.private,
+                "is_archived": False,
+                "is_member": True,
+                "created": 1700000000,
+            },
+        }
+
+    def _users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Paginated like Slack: `limit` per page, `response_metadata.next_cursor`."""
+        user = str(params.get("user", BOT_USER_ID))
+        types = str(params.get("types", "public_channel")).split(",")
+        wanted = [
+            channel_id
+            for channel_id, c in sorted(self.channels.items())
+            if user in c.members and ("private_channel" if c.private else "public_channel") in types
+        ]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = wanted[start : start + limit]
+        more = start + limit < len(wanted)
+        return {
+            "ok": True,
+            "channels": [
+                {
+                    "id": cid,
+                    "name": self.channels[cid].name,
+                    "is_private": self.channels[cid].private,
+                }
+                for cid in page
+            ],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from handlers.ids import ActionId, Command, Event
 from models.base import Base
+from models.search_schema import include_name, include_object
 from tests.harness import AppHarness
 
 MANIFEST = json.loads((Path(__file__).parents[1] / "manifest.json").read_text())
@@ -88,6 +89,9 @@ def test_every_manifest_event_is_handled(sqlite_app: AppHarness) -> None:
 def test_migrations_create_exactly_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         differences: list[Any] = compare_metadata(
-            MigrationContext.configure(connection), Base.metadata
+            MigrationContext.configure(
+                connection, opts={"include_name": include_name, "include_object": include_object}
+            ),
+            Base.metadata,
         )
     assert differences == []

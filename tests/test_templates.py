@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from handlers.blocks import Blocks, Message, paginate
+from handlers.lesson_blocks import LessonBlocks
 from handlers.review_blocks import Intro, ReviewBlocks
 from models.blame import assess
 from models.cadence import parse_cadence
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
+from models.library import Capture, Home, LessonHit, SearchPage, parse_query
 from models.phases import ORDER, Phase
 from models.review_views import (
     AgendaView,
@@ -24,7 +27,14 @@ from models.review_views import (
     TrendPoint,
     Unreachable,
 )
-from models.views import ActionView, AnswerView, LessonView, PostmortemView, Summary
+from models.views import (
+    ActionView,
+    AnswerView,
+    LessonView,
+    PostmortemView,
+    Summary,
+    TimelineView,
+)
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
 from tests.reportdata import board_summary
 
@@ -74,6 +84,20 @@ def summary() -> Summary:
     return Summary(postmortem(), {Phase.IMPACT: (answer,)}, lessons, (action(),), ("U0BEA0002",))
 
 
+def timeline(count: int = 3) -> tuple[TimelineView, ...]:
+    """Entries added out of order, the last without a link."""
+    return tuple(
+        TimelineView(
+            id=i,
+            text=f"{HOSTILE}\nstep {i}",
+            occurred_at=AT + timedelta(minutes=(count - i) * 7),
+            author_id="U0CAI0003",
+            link=f"https://fake.slack.test/archives/C1/p{i}" if i < count - 1 else None,
+        )
+        for i in range(count)
+    )
+
+
 @pytest.fixture
 def blocks() -> Blocks:
     return Blocks(Templates())
@@ -86,10 +110,13 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.root(title=HOSTILE, kind="incident", facilitator_id="U0FACIL01", closed=c)
             for c in (False, True)
         ],
-        "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER],
+        "phase_prompt": [blocks.phase_prompt(replace(pm, phase=p)) for p in ORDER]
+        + [blocks.phase_prompt(replace(pm, phase=Phase.WENT_WELL), [hit().lesson] * 21)]
+        + [blocks.phase_prompt(replace(pm, phase=Phase.TIMELINE), (), timeline(21))],
         "help": [blocks.help()],
         "open_list": [blocks.open_list([pm]), blocks.open_list([])],
-        "summary": blocks.summary(summary()),
+        "summary": blocks.summary(summary())
+        + blocks.summary(replace(summary(), timeline=timeline())),
         "owner_actions": [blocks.owner_actions(pm, [action(), action("second")])],
         "action_added": [blocks.action_added(action())],
         "coach_nudge": [blocks.coach_nudge(assess(f"{HOSTILE} Bob forgot to check, his fault"))],
@@ -102,6 +129,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.coach_setting(enabled=False),
         ],
         **review_messages(blocks),  # follow-through (issue 3)
+        **lesson_messages(blocks),
     }
     return {
         name: [
@@ -243,3 +271,74 @@ def test_action_listing_has_update_buttons_within_slack_limits(blocks: Blocks) -
     assert all(len(b["elements"]) <= 25 and len(b["block_id"]) <= 255 for b in actions)
     assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"] if b["type"] == "section")
     assert "first 20 of 300" in message["blocks"][-1]["elements"][0]["text"]
+
+
+# Issue 4: lessons, the library and App Home.
+
+
+def hit(text: str = HOSTILE) -> LessonHit:
+    lesson = LessonView(7, LessonKind.IMPROVE, text, "U0BEA0002", ("tag",), 1, AT)
+    return LessonHit(lesson, "C1", HOSTILE, HOSTILE, "https://fake.slack.test/archives/C1/p2")
+
+
+def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
+    lb = LessonBlocks(blocks.templates)
+    pm = replace(postmortem(), status=PostmortemStatus.OPEN)
+    capture = Capture(hit().lesson, pm, "C1", (hit(),))
+    query = parse_query(HOSTILE, today=AT.date())
+    home = Home((action(),), (pm,), (hit(),))
+    sections = lb.home_sections(home, user_id="U0FACIL01")
+    empty = lb.home_sections(Home((), (), ()), user_id="U0FACIL01")
+    return {
+        "lessons_help": [lb.help()],
+        "lesson_kind": [lb.kind_question(text=HOSTILE, draft_id=3)],
+        "lesson_saved": [lb.saved(capture), lb.saved(replace(capture, postmortem=None))],
+        "lesson_similar": [lb.similar([hit()] * 7)],
+        "lesson_results": [
+            lb.results(SearchPage(query, (hit(),), 12, 5)),
+            lb.results(SearchPage(query, (), 0, 0)),
+        ],
+        "lesson_hit": [lb.results(SearchPage(query, (hit(),), 1, 0))],
+        "timeline_added": [
+            lb.timeline_added(postmortem=pm, text=HOSTILE, at="10:42"),
+            lb.timeline_added(postmortem=None, text=HOSTILE, at="10:42"),
+        ],
+        "home": [{"text": s.text, "blocks": []} for s in [*sections, *empty]],
+    }
+
+
+def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -> None:
+    lb = LessonBlocks(blocks.templates)
+    query = parse_query("canary kind:improve", today=AT.date())
+    message = lb.results(SearchPage(query, (hit(),) * 5, 12, 5))
+    buttons = message["blocks"][-1]["elements"]
+    assert [b["value"] for b in buttons] == ["0|canary kind:improve", "10|canary kind:improve"]
+    assert "12 lessons" in message["text"]
+
+
+def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
+    blocks = Blocks(Templates(), ZoneInfo("America/New_York"))
+    pm = replace(postmortem(), phase=Phase.TIMELINE, skipped=())
+
+    message = blocks.phase_prompt(pm, (), timeline(21))
+    prompt = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
+    closing = "\n".join(
+        b["text"]["text"]
+        for m in blocks.summary(replace(summary(), postmortem=pm, timeline=timeline()))
+        for b in m["blocks"]
+    )
+
+    # AT is 10:00 UTC, 05:00 in New York; the last entry added is the earliest.
+    assert "times in America/New_York" in prompt
+    assert prompt.index("Fri 20 Nov 05:07: ") < prompt.index("Fri 20 Nov 05:14: ")
+    assert "Fri 20 Nov 07:20: <https://fake.slack.test/archives/C1/p1|" in prompt
+    assert "…and 1 more." in prompt
+    assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"] if "text" in b)
+    timeline_part = closing.split("*Timeline*")[1].split("*What went well?*")[0]
+    assert [line[:20] for line in timeline_part.splitlines() if line.startswith("•")] == [
+        "• Fri 20 Nov 05:07: ",
+        "• Fri 20 Nov 05:14: ",
+        "• Fri 20 Nov 05:21: ",
+    ]
+    assert "_Nothing recorded._" not in timeline_part
+    assert "&lt;!channel&gt;" in timeline_part and "<!channel>" not in timeline_part

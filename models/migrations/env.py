@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 
 from models import entities  # noqa: F401  (registers the tables on Base.metadata)
 from models.base import Base
+from models.search_schema import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,7 +15,11 @@ def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=include_name,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -26,7 +31,11 @@ def run_migrations() -> None:
     )
     with engine.begin() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=include_name,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

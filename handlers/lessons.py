@@ -1,0 +1,316 @@
+"""Lessons at any moment (`/lesson`, message shortcuts), the library (`/lessons`) and App Home.
+
+Every surface that shows lessons passes the viewer's private channels (Membership) to the
+library, which filters in SQL; see models/library.py for the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import Message
+from handlers.channel_privacy import ChannelPrivacy
+from handlers.deps import Deps
+from handlers.errors import replying_privately
+from handlers.ids import ActionId, Command, Event, Field, Shortcut, ViewId
+from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, home_view, read_page_value
+from handlers.membership import Membership
+from handlers.slacktext import to_plain
+from models.entities import LessonKind
+from models.errors import InvalidInput, UserFacingError
+from models.library import Capture, LessonHit, parse_query, read_tags, split_kind
+from models.views import ReplyOutcome
+
+log = logging.getLogger(__name__)
+
+_KINDS = {ActionId.LESSON_KEEP: LessonKind.KEEP, ActionId.LESSON_IMPROVE: LessonKind.IMPROVE}
+_FORM_FIELDS = {
+    "text": Field.LESSON_TEXT,
+    "kind": Field.LESSON_KIND,
+    "postmortem": Field.LESSON_REVIEW,
+}
+
+PrivateWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], None]
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = LessonHandlers(deps, Membership(deps.services.clock))
+    app.command(Command.LESSON)(handlers.capture_command)
+    app.command(Command.LESSONS)(handlers.search_command)
+    for action_id in _KINDS:
+        app.action(action_id)(replying_in_place(handlers.choose_kind))
+    app.action(ActionId.LESSON_UNDO)(replying_in_place(handlers.undo))
+    app.action(ActionId.LESSONS_PAGE)(replying_in_place(handlers.turn_page))
+    app.shortcut(Shortcut.SAVE_LESSON)(handlers.open_form)
+    app.shortcut(Shortcut.ADD_TO_TIMELINE)(handlers.open_form)
+    app.view(ViewId.LESSON_SAVE)(handlers.submit_form)
+    app.view(ViewId.TIMELINE_ADD)(handlers.submit_form)
+    app.event(Event.APP_HOME_OPENED)(handlers.publish_home)
+
+
+def replying_in_place(work: PrivateWork) -> Callable[..., None]:
+    """Like errors.on_button, for buttons on ephemeral messages that answer by replacing
+    the message through its response_url."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        with replying_privately(body, client, respond):
+            work(body, action, client, respond)
+
+    return listener
+
+
+class LessonHandlers:
+    def __init__(self, deps: Deps, membership: Membership) -> None:
+        self._deps, self._membership = deps, membership
+        self._lessons = deps.services.lessons
+        self._privacy = ChannelPrivacy(deps.services.lessons)
+        self._blocks = LessonBlocks(deps.blocks.templates)
+
+    def capture_command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        with replying_privately(command, client, respond):
+            text = to_plain(command.get("text", "")).strip()
+            if text.lower() in ("", "help"):
+                respond(response_type="ephemeral", **self._blocks.help())
+                return
+            team_id, channel_id, user = (
+                command["team_id"],
+                command["channel_id"],
+                command["user_id"],
+            )
+            self._privacy.require(client, team_id=team_id, channel_id=channel_id)
+            kind, text = split_kind(text)
+            if kind is None:
+                draft_id = self._lessons.draft(
+                    team_id=team_id, channel_id=channel_id, author_id=user, text=text
+                )
+                respond(
+                    response_type="ephemeral",
+                    **self._blocks.kind_question(text=text, draft_id=draft_id),
+                )
+                return
+            capture = self._lessons.capture(
+                team_id=team_id, channel_id=channel_id, author_id=user, text=text, kind=kind
+            )
+            respond(response_type="ephemeral", **self._blocks.saved(capture))
+            self._note_similar(client, capture)
+
+    def choose_kind(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        capture = self._lessons.capture_draft(
+            team_id=body["team"]["id"],
+            draft_id=int(action["value"]),
+            kind=_KINDS[ActionId(action["action_id"])],
+            by_user=body["user"]["id"],
+        )
+        respond(replace_original=True, **self._blocks.saved(capture))
+        self._note_similar(client, capture)
+
+    def undo(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        self._lessons.undo(
+            team_id=body["team"]["id"], lesson_id=int(action["value"]), by_user=body["user"]["id"]
+        )
+        respond(replace_original=True, text=":wastebasket: Lesson removed.")
+
+    def search_command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        with replying_privately(command, client, respond):
+            text = command.get("text", "").strip()
+            if text.lower() in ("", "help"):
+                respond(response_type="ephemeral", **self._blocks.help())
+                return
+            respond(
+                response_type="ephemeral",
+                **self._search(client, command["team_id"], command["user_id"], text, 0),
+            )
+
+    def turn_page(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        offset, text = read_page_value(action["value"])
+        page = self._search(client, body["team"]["id"], body["user"]["id"], text, offset)
+        respond(replace_original=True, **page)
+
+    def _search(
+        self, client: WebClient, team_id: str, user_id: str, text: str, offset: int
+    ) -> dict[str, Any]:
+        query = parse_query(text, today=self._deps.today())
+        if query.is_empty:
+            raise UserFacingError("Search for some words, e.g. `/lessons canary config`.")
+        member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
+        page = self._lessons.search(
+            team_id=team_id, member_of=member_of, query=query, offset=offset
+        )
+        return dict(self._blocks.results(page))
+
+    def open_form(self, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with replying_privately(shortcut, client):
+            team_id, channel_id = shortcut["team"]["id"], shortcut["channel"]["id"]
+            self._privacy.require(client, team_id=team_id, channel_id=channel_id)
+            message = shortcut["message"]
+            permalink = client.chat_getPermalink(channel=channel_id, message_ts=message["ts"])
+            view_id = (
+                ViewId.LESSON_SAVE
+                if shortcut["callback_id"] == Shortcut.SAVE_LESSON
+                else ViewId.TIMELINE_ADD
+            )
+            kind, text = split_kind(to_plain(message.get("text", "")))
+            client.views_open(
+                trigger_id=shortcut["trigger_id"],
+                view=self._blocks.save_modal(
+                    view_id=view_id,
+                    text=text,
+                    kind=kind,
+                    postmortems=self._lessons.open_postmortems(
+                        team_id=team_id, channel_id=channel_id
+                    ),
+                    metadata={
+                        "c": channel_id,
+                        "ts": message["ts"],
+                        "by": message.get("user", ""),
+                        "link": permalink.get("permalink") or "",
+                    },
+                ),
+            )
+
+    def submit_form(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            context = json.loads(view["private_metadata"])
+            review = _value(values, Field.LESSON_REVIEW, "selected_option") or {}
+            postmortem_id = (
+                None if review.get("value", RUNNING_LOG) == RUNNING_LOG else int(review["value"])
+            )
+            where = {
+                "team_id": body["team"]["id"],
+                "channel_id": context["c"],
+                "postmortem_id": postmortem_id,
+                "source_ts": context["ts"],
+                "source_permalink": context["link"] or None,
+            }
+            user = body["user"]["id"]
+            text = _value(values, Field.LESSON_TEXT, "value") or ""
+            confirmation: Message
+            # Validation must answer inside the ack (response_action=errors).
+            try:
+                if view["callback_id"] == ViewId.LESSON_SAVE:
+                    kind = _value(values, Field.LESSON_KIND, "selected_option") or {}
+                    if not kind.get("value"):
+                        raise InvalidInput("Pick keep doing or improve.", field="kind")
+                    capture = self._lessons.save_from_message(
+                        **where,
+                        author_id=user,
+                        text=text,
+                        kind=LessonKind(kind["value"]),
+                        tags=read_tags(_value(values, Field.LESSON_TAGS, "value") or ""),
+                    )
+                    confirmation = self._blocks.saved(capture)
+                else:
+                    occurred_at = datetime.fromtimestamp(float(context["ts"]), UTC)
+                    postmortem = self._lessons.add_to_timeline(
+                        **where,
+                        text=text,
+                        occurred_at=occurred_at,
+                        author_id=context["by"] or None,
+                        added_by=user,
+                    )
+                    capture = None
+                    local = occurred_at.astimezone(self._deps.timezone)
+                    confirmation = self._blocks.timeline_added(
+                        postmortem=postmortem, text=text, at=f"{local:%H:%M, %a %d %b}"
+                    )
+            except UserFacingError as error:
+                field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.LESSON_TEXT)
+                ack(response_action="errors", errors={field: str(error)})
+                return
+            ack()
+            client.chat_postEphemeral(channel=context["c"], user=user, **confirmation)
+            if capture is not None:
+                self._note_similar(client, capture)
+
+    def publish_home(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        # Publishing the same view again is harmless, so a redelivered event needs no
+        # de-duplication: the latest publish wins.
+        if event.get("tab", "home") != "home":
+            return
+        with replying_privately(body, client):
+            team_id, user_id = body["team_id"], event["user"]
+            member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
+            home = self._lessons.home(team_id=team_id, user_id=user_id, member_of=member_of)
+            client.views_publish(
+                user_id=user_id,
+                view=home_view(self._blocks.home_sections(home, user_id=user_id)),
+            )
+
+    def _note_similar(self, client: WebClient, capture: Capture) -> None:
+        thread_ts = capture.postmortem.thread_ts if capture.postmortem else None
+        note_similar(client, self._blocks, capture.channel_id, thread_ts, capture.similar)
+
+
+class ReplyLessons:
+    """What follows a lesson recorded from a reply in a review's thread (handlers/
+    conversation.py): the channel's privacy learned if unknown, and the "seen N times
+    before" note in the thread. Runs after the ack, once per lesson: a redelivered event
+    records nothing (and so notes nothing), and edits never come here."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._lessons = deps.services.lessons
+        self._privacy = ChannelPrivacy(deps.services.lessons)
+        self._blocks = LessonBlocks(deps.blocks.templates)
+
+    def follow_up(self, client: WebClient, outcome: ReplyOutcome) -> None:
+        if outcome.lesson is None:
+            return
+        postmortem = outcome.postmortem
+        after = self._lessons.after_reply(
+            team_id=postmortem.team_id, channel_id=postmortem.channel_id, lesson=outcome.lesson
+        )
+        if not after.channel_known:
+            self._privacy.look_up_quietly(
+                client, team_id=postmortem.team_id, channel_id=postmortem.channel_id
+            )
+        note_similar(
+            client, self._blocks, postmortem.channel_id, postmortem.thread_ts, after.similar
+        )
+
+
+def note_similar(
+    client: WebClient,
+    blocks: LessonBlocks,
+    channel_id: str,
+    thread_ts: str | None,
+    similar: Sequence[LessonHit],
+) -> None:
+    """Say in the thread (or the channel, for the running log) that this was seen before;
+    the library only cites lessons everyone in this channel may see."""
+    if not similar:
+        return
+    try:
+        client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, **blocks.similar(similar))
+    except SlackApiError as error:  # best effort: the bot may not be in the channel
+        log.warning("could not post a similar-lessons note: %s", error.response.get("error"))
+
+
+def _value(values: dict[str, Any], field: Field, key: str) -> Any:
+    return values.get(field, {}).get(field, {}).get(key)

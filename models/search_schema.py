@@ -1,0 +1,27 @@
+"""Names of the full-text search objects that migration 0004 creates by hand.
+
+Autogenerate cannot describe an FTS5 virtual table, its shadow tables and triggers, or a
+generated tsvector column, so the models-vs-migrations comparison leaves them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SQLITE_FTS_TABLE = "lessons_fts"
+POSTGRES_VECTOR_COLUMN = "search_vector"
+POSTGRES_VECTOR_INDEX = "ix_lessons_search_vector"
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(SQLITE_FTS_TABLE))
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    if type_ == "column" and name == POSTGRES_VECTOR_COLUMN:
+        return False
+    if type_ == "index" and name == POSTGRES_VECTOR_INDEX:
+        return False
+    return include_name(name, type_, None)
