@@ -19,6 +19,7 @@ from handlers import register_all
 from handlers.blocks import Blocks
 from handlers.deliveries import Courier
 from handlers.deps import Deps
+from handlers.membership import Membership
 from models.clock import Clock, SystemClock
 from models.db import make_engine
 from models.services import Services
@@ -58,7 +59,12 @@ def create_app(
     )
     blocks = Blocks(Templates(settings.template_dir), settings.timezone)
     courier = Courier(bolt.client, services, blocks)
-    register_all(
-        bolt, Deps(services=services, blocks=blocks, courier=courier, timezone=settings.timezone)
+    deps = Deps(
+        services=services,
+        blocks=blocks,
+        courier=courier,
+        timezone=settings.timezone,
+        membership=Membership(services.clock),
     )
+    register_all(bolt, deps)
     return Lessonloop(bolt=bolt, services=services, courier=courier)

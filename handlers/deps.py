@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.blocks import Blocks
 from handlers.deliveries import Courier
+from handlers.membership import Membership
 from models.services import Services
 
 
@@ -15,6 +16,9 @@ class Deps:
     blocks: Blocks
     courier: Courier
     timezone: ZoneInfo
+    # Who is in which private channel, asked of Slack and cached briefly: one cache per
+    # process, shared by every surface that must not show a private channel's records.
+    membership: Membership
 
     def today(self) -> date:
         """Today where the team works; dates people type are read against it."""

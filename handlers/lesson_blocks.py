@@ -41,6 +41,7 @@ KIND_LABELS = {LessonKind.KEEP: "Keep doing", LessonKind.IMPROVE: "Improve"}
 class HomeSection:
     title: str
     text: str
+    blocks: tuple[Block, ...] = ()  # interactive blocks, after the text
 
 
 class LessonBlocks:
@@ -182,9 +183,6 @@ class LessonBlocks:
     def home_sections(self, home: Home, *, user_id: str) -> list[HomeSection]:
         return [
             HomeSection(
-                "My open actions", self._t.slack("home", section="actions", actions=home.actions)
-            ),
-            HomeSection(
                 "Open post-mortems I am in",
                 self._t.slack(
                     "home", section="postmortems", postmortems=home.postmortems, user_id=user_id
@@ -203,7 +201,9 @@ def home_view(sections: Sequence[HomeSection]) -> dict[str, Any]:
         part: list[Block] = [
             {"type": "header", "text": {"type": "plain_text", "text": truncate(section.title, 150)}}
         ]
-        part += [_section(chunk) for chunk in split_text(section.text, SECTION_LIMIT)[:5]]
+        if section.text.strip():
+            part += [_section(chunk) for chunk in split_text(section.text, SECTION_LIMIT)[:5]]
+        part += section.blocks
         part.append({"type": "divider"})
         if len(blocks) + len(part) > HOME_BLOCKS_LIMIT:
             break

@@ -20,9 +20,9 @@ from handlers.blocks import Message
 from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import replying_privately
+from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Event, Field, Shortcut, ViewId
-from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, home_view, read_page_value
-from handlers.membership import Membership
+from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, read_page_value
 from handlers.slacktext import to_plain
 from models.entities import LessonKind
 from models.errors import InvalidInput, UserFacingError
@@ -42,7 +42,7 @@ PrivateWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], Non
 
 
 def register(app: App, deps: Deps) -> None:
-    handlers = LessonHandlers(deps, Membership(deps.services.clock))
+    handlers = LessonHandlers(deps)
     app.command(Command.LESSON)(handlers.capture_command)
     app.command(Command.LESSONS)(handlers.search_command)
     for action_id in _KINDS:
@@ -71,11 +71,12 @@ def replying_in_place(work: PrivateWork) -> Callable[..., None]:
 
 
 class LessonHandlers:
-    def __init__(self, deps: Deps, membership: Membership) -> None:
-        self._deps, self._membership = deps, membership
+    def __init__(self, deps: Deps) -> None:
+        self._deps, self._membership = deps, deps.membership
         self._lessons = deps.services.lessons
         self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
+        self._home = HomeTab(deps)
 
     def capture_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -255,13 +256,7 @@ class LessonHandlers:
         if event.get("tab", "home") != "home":
             return
         with replying_privately(body, client):
-            team_id, user_id = body["team_id"], event["user"]
-            member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
-            home = self._lessons.home(team_id=team_id, user_id=user_id, member_of=member_of)
-            client.views_publish(
-                user_id=user_id,
-                view=home_view(self._blocks.home_sections(home, user_id=user_id)),
-            )
+            self._home.publish(client, team_id=body["team_id"], user_id=event["user"])
 
     def _note_similar(self, client: WebClient, capture: Capture) -> None:
         thread_ts = capture.postmortem.thread_ts if capture.postmortem else None

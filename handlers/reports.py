@@ -13,6 +13,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.channel_privacy import ChannelPrivacy
 from handlers.slacktext import truncate
 from models.dates import WEEKDAYS, UnreadableDate, parse_due_date
 from models.entities import LessonKind
@@ -190,6 +191,29 @@ class ReportHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._documents = Documents(deps.blocks.templates)
+        self._privacy = ChannelPrivacy(deps.services.lessons)
+
+    def _require_readable(
+        self, command: dict[str, Any], client: WebClient, channel_id: str, *, posted_here: bool
+    ) -> None:
+        """A report on another channel follows the lesson library's privacy rule: a private
+        channel's records go only to its members. A summary is posted where it was asked
+        for, so a private channel's summary is only posted in that channel itself."""
+        if channel_id == command["channel_id"]:
+            return  # slash commands come only from channels the user is in
+        channel = self._privacy.require(client, team_id=command["team_id"], channel_id=channel_id)
+        if not channel.is_private:
+            return
+        if posted_here:
+            raise UserFacingError(
+                f"#{channel.name} is private, so its summary stays there: run "
+                "`/postmortem summary` in that channel."
+            )
+        member_of = self._deps.membership.private_channels(
+            client, team_id=command["team_id"], user_id=command["user_id"]
+        )
+        if channel_id not in member_of:
+            raise UserFacingError(f"#{channel.name} is private and you are not a member of it.")
 
     def report(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
@@ -228,6 +252,7 @@ class ReportHandlers:
             channel_name=f"#{command.get('channel_name') or command['channel_id']}",
             today=today,
         )
+        self._require_readable(command, client, request.channel_id, posted_here=True)
         since = None
         if request.since is not None:
             since = datetime.combine(request.since, time(), self._deps.timezone).astimezone(UTC)
@@ -267,6 +292,7 @@ class ReportHandlers:
         channel_id, channel_name, extra = read_channel(
             where, default_id=command["channel_id"], default_name=command["channel_id"]
         )
+        self._require_readable(command, client, channel_id, posted_here=False)
         reports, team_id = self._deps.services.reports, command["team_id"]
         match what.lower():
             case "actions" if not extra:

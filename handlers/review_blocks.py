@@ -9,6 +9,7 @@ https://api.slack.com/reference/block-kit/block-elements#datepicker
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,7 @@ from handlers.blocks import (
     paginate,
 )
 from handlers.ids import ActionId, Field, ViewId
+from handlers.lesson_blocks import HomeSection
 from handlers.slacktext import split_text, truncate
 from models.errors import StaleRequest
 from models.review_views import AgendaView, ListingView, ScheduleView, Scope
@@ -78,6 +80,13 @@ class ReviewBlocks:
                 )
             )
         return {"text": truncate(header, 3000), "blocks": blocks[:BLOCKS_PER_MESSAGE]}
+
+    def next_reviews(self, schedules: Sequence[ScheduleView]) -> HomeSection:
+        """The Home tab's section on when each of my channels next meets."""
+        return HomeSection(
+            "Next reviews of my channels",
+            self._t.slack("home", section="reviews", schedules=schedules),
+        )
 
     def agenda(self, agenda: AgendaView) -> list[Message]:
         return paginate(self._t.slack("review_agenda", agenda=agenda, per_owner=AGENDA_PER_OWNER))

@@ -18,6 +18,7 @@ from slack_sdk.webhook import WebhookClient
 from handlers.blocks import Message
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
+from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Field, ViewId
 from handlers.reminders import Reminders
 from handlers.review_blocks import Intro, ReviewBlocks, read_update_value
@@ -81,6 +82,7 @@ class ReviewHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self.blocks = ReviewBlocks(deps.blocks)
+        self._home = HomeTab(deps)
 
     def run_actions_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -91,9 +93,18 @@ class ReviewHandlers:
             if text.lower() == "help":
                 respond(response_type="ephemeral", text=ACTIONS_USAGE)
                 return
-            scope = _scope(text, user=user, channel=command["channel_id"])
+            scope, team_id = (
+                _scope(text, user=user, channel=command["channel_id"]),
+                command["team_id"],
+            )
+            member_of = None
+            if scope.kind is ScopeKind.OWNER and scope.subject != user:
+                # Someone else's actions may come from private channels the viewer is not in.
+                member_of = self._deps.membership.private_channels(
+                    client, team_id=team_id, user_id=user
+                )
             listing = self._deps.services.updates.listing(
-                team_id=command["team_id"], scope=scope, today=self._deps.today()
+                team_id=team_id, scope=scope, today=self._deps.today(), member_of=member_of
             )
             respond(
                 response_type="ephemeral",
@@ -113,7 +124,7 @@ class ReviewHandlers:
             update=Update(change, target_on=date.fromisoformat(picked) if picked else None),
             scope=scope,
         )
-        _replace(client, _origin(body), message)
+        self._replace(client, _origin(body), message)
 
     def open_note_form(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -151,7 +162,19 @@ class ReviewHandlers:
                 ack(response_action="errors", errors={Field.NOTE: str(error)})
                 return
             ack()
-            _replace(client, context, message)
+            self._replace(client, context, message)
+
+    def _replace(self, client: WebClient, origin: dict[str, Any], message: Message) -> None:
+        """Show the update where it was clicked: the Home tab is published again, an
+        ephemeral listing replaced through its response_url, a DM edited in place."""
+        if origin.get("h"):
+            self._home.publish(client, team_id=origin["team"], user_id=origin["user"])
+        elif origin.get("e") and origin.get("u"):
+            WebhookClient(origin["u"]).send(
+                replace_original=True, text=message["text"], blocks=message["blocks"]
+            )
+        elif origin.get("c") and origin.get("t"):
+            client.chat_update(channel=origin["c"], ts=origin["t"], **message)
 
     def _update(
         self, *, team_id: str, action_id: int, user: str, update: Update, scope: Scope
@@ -189,13 +212,7 @@ def _origin(body: dict[str, Any]) -> dict[str, Any]:
         "t": container.get("message_ts"),
         "e": bool(container.get("is_ephemeral")),
         "u": body.get("response_url"),
+        "h": (body.get("view") or {}).get("type") == "home",
+        "team": body["team"]["id"],
+        "user": body["user"]["id"],
     }
-
-
-def _replace(client: WebClient, origin: dict[str, Any], message: Message) -> None:
-    if origin.get("e") and origin.get("u"):
-        WebhookClient(origin["u"]).send(
-            replace_original=True, text=message["text"], blocks=message["blocks"]
-        )
-    elif origin.get("c") and origin.get("t"):
-        client.chat_update(channel=origin["c"], ts=origin["t"], **message)

@@ -35,8 +35,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.clock import Clock
 from models.dates import UnreadableDate, parse_due_date
 from models.entities import (
-    Action,
-    ActionStatus,
     Answer,
     Lesson,
     LessonDraft,
@@ -48,7 +46,7 @@ from models.entities import (
 )
 from models.errors import InvalidInput, NotAllowed, NotFound
 from models.postmortems import tags_in
-from models.views import ActionView, LessonView, PostmortemView, TimelineView
+from models.views import LessonView, PostmortemView, TimelineView
 from models.wording import signature, significant_words, similarity
 
 LESSON_MAX = 2000
@@ -146,7 +144,6 @@ class SearchPage:
 
 @dataclass(frozen=True, slots=True)
 class Home:
-    actions: tuple[ActionView, ...]
     postmortems: tuple[PostmortemView, ...]
     lessons: tuple[LessonHit, ...]
 
@@ -570,16 +567,6 @@ class LessonLibrary:
         self, *, team_id: str, user_id: str, member_of: Collection[str], limit: int = 10
     ) -> Home:
         with self._sessions() as session:
-            actions = session.scalars(
-                select(Action)
-                .where(
-                    Action.team_id == team_id,
-                    Action.owner_id == user_id,
-                    Action.status.not_in((ActionStatus.DONE, ActionStatus.DROPPED)),
-                )
-                .order_by(Action.target_on.is_(None), Action.target_on, Action.id)
-                .limit(limit * 2)
-            ).all()
             answered = exists().where(
                 Answer.postmortem_id == Postmortem.id, Answer.author_id == user_id
             )
@@ -599,7 +586,6 @@ class LessonLibrary:
                 .limit(limit)
             ).all()
             return Home(
-                actions=tuple(ActionView.of(a) for a in actions),
                 postmortems=tuple(PostmortemView.of(p) for p in postmortems),
                 lessons=tuple(_hit(row) for row in lessons),
             )

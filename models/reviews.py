@@ -21,7 +21,7 @@ missed occurrence only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
@@ -122,6 +122,22 @@ class Reviews:
         with self._sessions() as session:
             row = session.get(ReviewSchedule, (team_id, channel_id))
             return _schedule_view(row, self._clock.now()) if row else None
+
+    def schedules_of(self, *, team_id: str, channel_ids: Collection[str]) -> list[ScheduleView]:
+        """The schedules of these channels, soonest review first (one query)."""
+        if not channel_ids:
+            return []
+        now = self._clock.now()
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ReviewSchedule).where(
+                    ReviewSchedule.team_id == team_id,
+                    ReviewSchedule.channel_id.in_(sorted(channel_ids)),
+                )
+            ).all()
+        return sorted(
+            (_schedule_view(row, now) for row in rows), key=lambda view: view.next_reviews[0]
+        )
 
     def clear_schedule(self, *, team_id: str, channel_id: str) -> bool:
         with self._sessions.begin() as session:

@@ -3,6 +3,7 @@ listings those updates are made from, and overdue nudges."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,6 +17,7 @@ from models.errors import InvalidInput, NotAllowed, NotFound
 from models.review_views import ListingView, Scope, ScopeKind
 from models.reviews import CLOSED, NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
 from models.views import ActionView
+from models.visibility import readable_channel
 
 NOTE_MAX = 500
 
@@ -92,7 +94,17 @@ class ActionUpdates:
                 action.change_status(status, by=by_user, at=now, note=note)
         return self.listing(team_id=team_id, scope=scope, today=today)
 
-    def listing(self, *, team_id: str, scope: Scope, today: date) -> ListingView:
+    def listing(
+        self,
+        *,
+        team_id: str,
+        scope: Scope,
+        today: date,
+        member_of: Collection[str] | None = None,
+    ) -> ListingView:
+        """The actions in scope, overdue first. With `member_of` (the viewer's private
+        channels), only actions of channels the viewer may read: someone else's actions can
+        come from private channels the viewer is not in."""
         if scope.kind is ScopeKind.REVIEW:
             assert scope.review_id is not None
             return self._reviews.listed(
@@ -108,6 +120,8 @@ class ActionUpdates:
                 query = query.where(Action.channel_id == scope.subject)
             case ScopeKind.CHANNEL_OVERDUE:
                 query = query.where(Action.channel_id == scope.subject, Action.target_on < today)
+        if member_of is not None:
+            query = query.where(readable_channel(Action.team_id, Action.channel_id, member_of))
         with self._sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(

@@ -286,9 +286,14 @@ def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
     pm = replace(postmortem(), status=PostmortemStatus.OPEN)
     capture = Capture(hit().lesson, pm, "C1", (hit(),))
     query = parse_query(HOSTILE, today=AT.date())
-    home = Home((action(),), (pm,), (hit(),))
-    sections = lb.home_sections(home, user_id="U0FACIL01")
-    empty = lb.home_sections(Home((), (), ()), user_id="U0FACIL01")
+    home = Home((pm,), (hit(),))
+    cadence = parse_cadence("weekly friday 16:00", default_timezone="UTC", today=AT.date())
+    reviews = ReviewBlocks(blocks).next_reviews
+    sections = [
+        *lb.home_sections(home, user_id="U0FACIL01"),
+        reviews([ScheduleView("T1", "C1", cadence, (AT,), "U0FACIL01")]),
+    ]
+    empty = [*lb.home_sections(Home((), ()), user_id="U0FACIL01"), reviews([])]
     return {
         "lessons_help": [lb.help()],
         "lesson_kind": [lb.kind_question(text=HOSTILE, draft_id=3)],

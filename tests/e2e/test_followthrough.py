@@ -23,6 +23,7 @@ from tests.e2e.followthrough import (
     run_tick,
     seed_actions,
 )
+from tests.fakeslack import TEAM_ID
 from tests.harness import AppHarness
 
 BEA, CAI, DAN, EVE = "U0BEA0002", "U0CAI0003", "U0DAN0004", "U0EVE0005"
@@ -145,8 +146,16 @@ def test_actions_command_lists_mine_someones_and_the_channels_overdue(
     assert "Action 0 of U0BEA0002" in text_of(mine) and "(*overdue*)" in text_of(mine)
     assert len(buttons(mine, ActionId.UPDATE_DONE)) == 1
 
+    # Someone else's actions follow the channel's privacy: hidden while the channel's
+    # privacy is unknown (it counts as private), shown once it is known to be public.
     app.driver.command(f"<@{CAI}|cai>", user=BEA, channel=CHANNEL, command="/actions")
-    theirs = app.fake.wait_for(lambda: responses(app, "Open actions of <@U0CAI0003>"))[0]
+    hidden = app.fake.wait_for(lambda: responses(app, "Open actions of <@U0CAI0003>"))[0]
+    assert "Action 1 of U0CAI0003" not in text_of(hidden)
+    app.services.lessons.remember_channel(
+        team_id=TEAM_ID, channel_id=CHANNEL, name="ops", is_private=False
+    )
+    app.driver.command(f"<@{CAI}|cai>", user=BEA, channel=CHANNEL, command="/actions")
+    theirs = app.fake.wait_for(lambda: responses(app, "Open actions of <@U0CAI0003>")[1:])[0]
     assert "Action 1 of U0CAI0003" in text_of(theirs)
 
     app.driver.command("overdue", user=CAI, channel=CHANNEL, command="/actions")

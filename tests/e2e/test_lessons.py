@@ -334,7 +334,7 @@ def test_app_home_lists_my_actions_my_reviews_and_recent_lessons(app: AppHarness
     assert "My open actions" in text and "Open post-mortems I am in" in text
     assert "Checkout outage" in text and "the status page worked" in text
     cai_home = home_text(open_home(app, user=CAI))
-    assert "No open actions" in cai_home and "not in any open post-mortem" in cai_home
+    assert "Nothing open" in cai_home and "not in any open post-mortem" in cai_home
 
 
 def test_timeline_entries_show_in_the_timeline_step_and_the_summary_in_time_order(

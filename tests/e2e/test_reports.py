@@ -16,7 +16,10 @@ from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.harness import AppHarness
 
 
-def run_short_review(app: AppHarness, title: str, *, close: bool = True) -> Review:
+def run_short_review(
+    app: AppHarness, title: str, *, close: bool = True, private: bool = False
+) -> Review:
+    app.fake.add_channel(CHANNEL, "incidents", private=private, members=(FACILITATOR, BEA))
     review = Review(app)
     review.start(title)
     review.reply("Checkout failed for 14% of users <!channel>", user=BEA)
@@ -159,6 +162,31 @@ def test_export_sends_a_csv_of_actions_by_direct_message(app: AppHarness) -> Non
     assert rows[1][0] == "add a canary stage"
     assert rows[1][2:5] == [BEA, "2026-12-04", "Open"]
     assert files[0].filename.endswith(".csv")
+
+
+def test_a_private_channels_summary_is_only_posted_in_that_channel(app: AppHarness) -> None:
+    run_short_review(app, "Release 4.2 retro", private=True)
+
+    app.driver.command(f"summary <#{CHANNEL}|incidents>", user=BEA, channel=BOARD)
+
+    reply = app.fake.wait_for(lambda: app.fake.calls_to("response_url"), what="private reply")
+    assert "#incidents is private" in reply[0]["text"]
+    assert reply[0]["response_type"] == "ephemeral"
+    assert not [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == BOARD]
+    assert not app.fake.shared_files(BOARD)
+
+
+def test_a_private_channel_is_exported_only_to_its_members(app: AppHarness) -> None:
+    run_short_review(app, "Checkout outage", close=False, private=True)
+
+    app.driver.command(f"export actions <#{CHANNEL}|incidents>", user=CAI, channel=BOARD)
+    refused = app.fake.wait_for(lambda: app.fake.calls_to("response_url"), what="refusal")
+    assert "#incidents is private and you are not a member" in refused[0]["text"]
+    assert not app.fake.shared_files("D0CAI0003")
+
+    app.driver.command(f"export actions <#{CHANNEL}|incidents>", user=BEA, channel=BOARD)
+    files = app.fake.wait_for(lambda: app.fake.shared_files("D0BEA0002"), what="CSV for Bea")
+    assert b"add a canary stage" in (files[0].content or b"")
 
 
 def test_a_failed_document_upload_is_retried_later_not_lost(app: AppHarness) -> None:

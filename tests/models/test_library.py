@@ -279,22 +279,12 @@ def test_nothing_crosses_to_another_team(services: Services) -> None:
         services.lessons.undo(team_id=TEAM, lesson_id=1, by_user=ANA)
 
 
-def test_home_shows_my_actions_my_reviews_and_lessons_i_may_see(services: Services) -> None:
+def test_home_shows_my_reviews_and_lessons_i_may_see(services: Services) -> None:
     channels(services)
     mine = start(services)
     theirs = start(services, channel=SECRET)
     services.postmortems.start(
         team_id=TEAM, channel_id=PUBLIC, thread_ts="9.1", title="Bo's review", facilitator_id=BO
-    )
-    services.actions.add(
-        team_id=TEAM,
-        postmortem_id=mine.id,
-        description="Add a canary",
-        owner_id=ANA,
-        target_on=None,
-        lesson_id=None,
-        created_by=ANA,
-        today=TODAY,
     )
     services.postmortems.record_reply(
         team_id=TEAM,
@@ -312,12 +302,10 @@ def test_home_shows_my_actions_my_reviews_and_lessons_i_may_see(services: Servic
     home = services.lessons.home(team_id=TEAM, user_id=ANA, member_of=())
     bo_home = services.lessons.home(team_id=TEAM, user_id=BO, member_of=(SECRET,))
 
-    assert [a.description for a in home.actions] == ["Add a canary"]
     assert {p.id for p in home.postmortems} == {mine.id, theirs.id}
     assert [h.lesson.text for h in home.lessons] == ["Public lesson"]
     assert {p.title for p in bo_home.postmortems} == {"Checkout outage", "Bo's review"}
     assert [h.lesson.text for h in bo_home.lessons] == ["Secret lesson", "Public lesson"]
-    assert bo_home.actions == ()
 
 
 def test_similar_earlier_lessons_are_found_and_only_citeable_ones(services: Services) -> None:
