@@ -50,7 +50,7 @@ from models.entities import (
 from models.errors import InvalidInput, NotAllowed, NotFound
 from models.postmortems import tags_in
 from models.views import ActionView, LessonView, PostmortemView, TimelineView
-from models.wording import signature, significant_words, similarity
+from models.wording import search_forms, signature, significant_words, similarity
 
 LESSON_MAX = 2000
 QUERY_MAX = 200
@@ -544,6 +544,7 @@ class LessonLibrary:
                 channel_id=channel_id,
                 lesson_id=lesson.id,
                 postmortem_id=lesson.postmortem_id,
+                kind=lesson.kind,
                 text=lesson.text,
             )
             return ReplyLesson(channel_known=known, similar=similar)
@@ -785,7 +786,7 @@ _SIMILAR_SQLITE = sql(
     " JOIN lessons AS l ON l.id = m.id"
     " LEFT OUTER JOIN slack_channels AS c"
     "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
-    " WHERE l.team_id = :team_id AND l.id < :lesson_id"
+    " WHERE l.team_id = :team_id AND l.id < :lesson_id AND l.kind = :kind"
     " AND (c.is_private = 0 OR l.channel_id = :channel_id)"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id != :postmortem_id)"
     " ORDER BY m.rank LIMIT :limit"
@@ -796,6 +797,7 @@ _SIMILAR_POSTGRES = sql(
     " LEFT OUTER JOIN slack_channels AS c"
     "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
     " WHERE l.search_vector @@ q AND l.team_id = :team_id AND l.id < :lesson_id"
+    " AND l.kind = :kind"
     " AND (c.is_private = false OR l.channel_id = :channel_id)"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
     " ORDER BY ts_rank(l.search_vector, q) DESC LIMIT :limit"
@@ -809,6 +811,7 @@ def _similar_to(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
         channel_id=lesson.channel_id,
         lesson_id=lesson.id,
         postmortem_id=lesson.postmortem_id,
+        kind=lesson.kind,
         text=lesson.text,
     )
 
@@ -820,12 +823,14 @@ def _similar(
     channel_id: str,
     lesson_id: int,
     postmortem_id: int | None,
+    kind: LessonKind,
     text: str,
 ) -> tuple[LessonHit, ...]:
-    """Lessons earlier than `lesson_id` that say much the same as `text`. Only lessons
+    """Lessons of the same kind, earlier than `lesson_id`, that say much the same as
+    `text` (a "keep" and an "improve" on one topic are opposite lessons). Only lessons
     anyone in `channel_id` may see: the note is posted there. The same review repeating
     itself is not a pattern, so its own lessons do not count."""
-    words = significant_words(text)[:16]
+    words = search_forms(significant_words(text)[:16])
     if not words:
         return ()
     _prefer_indexes(session)
@@ -836,6 +841,7 @@ def _similar(
             "words": " or ".join(words) if postgres else " OR ".join(f'"{w}"' for w in words),
             "team_id": team_id,
             "lesson_id": lesson_id,
+            "kind": kind.value,
             "channel_id": channel_id,
             "postmortem_id": postmortem_id if postmortem_id is not None else -1,
             "limit": SIMILAR_CANDIDATES,
