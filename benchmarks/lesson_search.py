@@ -19,6 +19,7 @@ and the target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -210,6 +211,10 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{a:.2f}" for a in averages)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lesson search latency on a big library.")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
@@ -246,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         private = load(engine, args.lessons)
         loaded = time.perf_counter() - started
         services = Services.build(engine, FrozenClock(NOW))
+        load_before = os.getloadavg()
         results = measure(services, private[:3], args.runs)
     finally:
         engine.dispose()
@@ -253,9 +259,15 @@ def main(argv: list[str] | None = None) -> int:
             cleanup()
 
     backend = make_url(url).get_backend_name()
+    before, after = load_before, os.getloadavg()
     print(
         f"Lesson search on {backend}, {args.lessons:,} lessons (loaded in {loaded:.1f} s), "
         f"{args.runs} runs per query, Python {platform.python_version()}"
+    )
+    # Other work on the machine moves the tail: say how busy it was.
+    print(
+        f"Load average (1, 5, 15 min): {_load(before)} before the queries, "
+        f"{_load(after)} after; {os.cpu_count()} CPUs"
     )
     print(f"{'query':<22} {'matches':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     passed = True

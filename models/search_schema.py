@@ -11,6 +11,7 @@ from typing import Any
 SQLITE_FTS_TABLE = "lessons_fts"
 POSTGRES_VECTOR_COLUMN = "search_vector"
 POSTGRES_VECTOR_INDEX = "ix_lessons_search_vector"
+POSTGRES_TAGS_INDEX = "ix_lessons_tags"  # an expression index: GIN on tags::jsonb
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -22,6 +23,6 @@ def include_object(
 ) -> bool:
     if type_ == "column" and name == POSTGRES_VECTOR_COLUMN:
         return False
-    if type_ == "index" and name == POSTGRES_VECTOR_INDEX:
+    if type_ == "index" and name in (POSTGRES_VECTOR_INDEX, POSTGRES_TAGS_INDEX):
         return False
     return include_name(name, type_, None)

@@ -77,14 +77,116 @@ def significant_words(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in tokens(text) if t not in STOP_WORDS and len(t) > 1))
 
 
+# Short forms people write for the same thing in incident reviews, and their spelled-out
+# forms: compared as one word. Kept small and generic; no hosted service, no word vectors.
+ALIASES = {
+    "configuration": "config",
+    "configurations": "config",
+    "configs": "config",
+    "db": "database",
+    "dbs": "database",
+    "env": "environment",
+    "envs": "environment",
+    "prod": "production",
+    "cert": "certificate",
+    "certs": "certificate",
+    "toggle": "flag",
+    "toggles": "flag",
+    "noisy": "noise",
+    "k8s": "kubernetes",
+    "repo": "repository",
+    "repos": "repository",
+    "infra": "infrastructure",
+}
+_ROLL = frozenset({"roll", "rolled", "rolling", "rolls"})
+# Words that mark a lesson as praise or as a problem. "The canary caught the bad config"
+# and "No canary for config changes" share their topic words but are opposite lessons.
+_PRAISE = frozenset(
+    [
+        "well",
+        "worked",
+        "caught",
+        "quick",
+        "quickly",
+        "fast",
+        "early",
+        "good",
+        "great",
+        "helped",
+        "saved",
+        "smooth",
+        "smoothly",
+        "automated",
+    ]
+)
+_PROBLEM = frozenset(
+    [
+        "no",
+        "not",
+        "nobody",
+        "none",
+        "never",
+        "without",
+        "nothing",
+        "too",
+        "late",
+        "slow",
+        "missed",
+        "skipped",
+        "failed",
+        "lack",
+        "lacked",
+        "broke",
+        "broken",
+        "stale",
+        "unanswered",
+        "cannot",
+    ]
+)
+PRAISE, PROBLEM = "~praise", "~problem"  # markers in a signature; never a word (not \w)
+
+
+def _canonical(text: str) -> list[str]:
+    """Tokens with aliases spelled out and "roll back" made one word."""
+    words: list[str] = []
+    for token in tokens(text):
+        if token == "back" and words and words[-1] in _ROLL:
+            words[-1] = "rollback"
+        else:
+            words.append(ALIASES.get(token, token))
+    return words
+
+
+def search_forms(words: list[str]) -> list[str]:
+    """`words` plus their other spellings in ALIASES, for finding candidates by FTS."""
+    forms = dict.fromkeys(words)
+    for word in words:
+        canonical = ALIASES.get(word, word)
+        forms[canonical] = None
+        forms.update(dict.fromkeys(a for a, c in ALIASES.items() if c == canonical))
+    return list(forms)
+
+
 @lru_cache(maxsize=8192)
 def signature(text: str) -> frozenset[str]:
-    """The stemmed significant words: what two lessons are compared by."""
-    return frozenset(stem(word) for word in significant_words(text))
+    """The stemmed significant words, with aliases resolved, plus a marker when the
+    lesson reads clearly as praise or clearly as a problem: what lessons are compared by."""
+    words = _canonical(text)
+    praise, problem = bool(_PRAISE.intersection(words)), bool(_PROBLEM.intersection(words))
+    tone = {PRAISE} if praise and not problem else {PROBLEM} if problem and not praise else set()
+    significant = (w for w in words if w not in STOP_WORDS and len(w) > 1)
+    return frozenset({stem(word) for word in significant} | tone)
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Dice coefficient of two word sets: 1.0 for the same words, 0.0 for none shared."""
+    """Dice coefficient of two word sets (1.0 for the same words, 0.0 for none shared),
+    halved when one reads as praise and the other as a problem."""
+    tone_a, tone_b = a & _TONES, b & _TONES
+    a, b = a - _TONES, b - _TONES
     if not a or not b:
         return 0.0
-    return 2 * len(a & b) / (len(a) + len(b))
+    score = 2 * len(a & b) / (len(a) + len(b))
+    return score / 2 if tone_a and tone_b and tone_a != tone_b else score
+
+
+_TONES = frozenset({PRAISE, PROBLEM})

@@ -384,3 +384,15 @@ def test_after_a_reply_lesson_three_statements_find_citeable_earlier_lessons(
     assert services.lessons.after_reply(
         team_id=TEAM, channel_id=UNKNOWN, lesson=lesson
     ).channel_known
+
+
+def test_a_keep_lesson_is_not_cited_as_an_earlier_improve_lesson(services: Services) -> None:
+    channels(services)
+    capture(services, "Canary stage for config changes", kind=LessonKind.KEEP)
+    capture(services, "DB failover was too slow")
+
+    improve = capture(services, "Config changes need a canary stage")
+    again = capture(services, "The database failover was far too slow again")
+
+    assert improve.similar == ()
+    assert [h.lesson.text for h in again.similar] == ["DB failover was too slow"]

@@ -1,0 +1,73 @@
+"""Precision and recall of the recurring-lesson check on the labelled pairs in tests/data.
+
+Run from the repository root:
+
+    python benchmarks/similarity_eval.py
+
+For each labelled file (similar_lessons.tsv: clear cases; similar_lessons_hard.tsv: near
+misses that share the topic words but say something else, and paraphrases that share few
+words), prints precision and recall of "similarity >= threshold" at the threshold the app
+uses (models.library.SIMILAR_THRESHOLD) and at a few others, and the pairs it gets wrong
+at the app's threshold.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.library import SIMILAR_THRESHOLD
+from models.wording import signature, similarity
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+FILES = ("similar_lessons.tsv", "similar_lessons_hard.tsv")
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def pairs(name: str) -> list[tuple[bool, str, str, float]]:
+    rows = [
+        line.split("\t")
+        for line in (DATA / name).read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    return [(label == "1", a, b, similarity(signature(a), signature(b))) for label, a, b in rows]
+
+
+def scores(rows: list[tuple[bool, str, str, float]], threshold: float) -> tuple[float, float]:
+    said = [same for same, _, _, score in rows if score >= threshold]
+    true_positives = sum(said)
+    positives = sum(same for same, *_ in rows)
+    precision = true_positives / len(said) if said else 1.0
+    recall = true_positives / positives if positives else 1.0
+    return precision, recall
+
+
+def main() -> int:
+    everything: list[tuple[bool, str, str, float]] = []
+    for name in FILES:
+        rows = pairs(name)
+        everything += rows
+        report(name, rows)
+    report("both files", everything, wrong=False)
+    return 0
+
+
+def report(name: str, rows: list[tuple[bool, str, str, float]], *, wrong: bool = True) -> None:
+    same = sum(label for label, *_ in rows)
+    print(f"{name}: {same} same-lesson pairs, {len(rows) - same} different")
+    for threshold in THRESHOLDS:
+        precision, recall = scores(rows, threshold)
+        mark = "  <- app" if threshold == SIMILAR_THRESHOLD else ""
+        print(f"  threshold {threshold:.2f}: precision {precision:.2f}, recall {recall:.2f}{mark}")
+    if wrong:
+        for label, a, b, score in rows:
+            if (score >= SIMILAR_THRESHOLD) != label:
+                kind = "missed" if label else "false alarm"
+                print(f"  {kind} ({score:.2f}): {a!r} / {b!r}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
