@@ -709,7 +709,7 @@ def _page(
     total: ColumnElement[int]
     if query.has_words:
         ids, rank = _ranked(session, ids, query)
-        order = [rank, Lesson.id.desc()]
+        order = [rank, Lesson.created_at.desc(), Lesson.id.desc()]
         total = func.count().over()
     else:
         rank = literal_column("0")
@@ -733,7 +733,7 @@ def _page(
             & (SlackChannel.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
-        .order_by(page.c.rank, Lesson.id.desc())
+        .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
     )
 
 

@@ -408,3 +408,23 @@ def test_a_keep_lesson_is_not_cited_as_an_earlier_improve_lesson(services: Servi
 
     assert improve.similar == ()
     assert [h.lesson.text for h in again.similar] == ["DB failover was too slow"]
+
+
+def test_browsing_by_filters_lists_the_newest_first_and_tags_match_whole(
+    services: Services, clock: FrozenClock
+) -> None:
+    channels(services)
+    for text in ("Newest #deploys", "Older #deploys", "Oldest #deploys"):
+        capture(services, text)  # ids rise while the lessons get older
+        clock.advance(timedelta(days=-1))
+
+    assert texts(search(services, "tag:deploys")) == [
+        "Newest #deploys",
+        "Older #deploys",
+        "Oldest #deploys",
+    ]
+    assert texts(search(services, "tag:deploy")) == []
+    assert texts(search(services, "tag:deploys kind:improve", limit=2, offset=1)) == [
+        "Older #deploys",
+        "Oldest #deploys",
+    ]
