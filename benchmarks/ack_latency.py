@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -90,6 +91,7 @@ REQUEST_TIMEOUT_S = 10.0
 BARE, LESSONLOOP = "bare", "lessonloop"
 START, REPLY, LESSON_REPLY = "/postmortem start", "thread reply", "lesson reply"
 OLD_CHANNEL = "C0BENCHOLD"
+SEEN = re.compile(r"seen \d+ times? before")
 LIBRARY_SIZE = 2000
 SUBJECTS = (
     "the canary stage",
@@ -588,12 +590,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         settle("answers", lambda: count(sessions, Answer), 2 * sent)
         settle("lessons from replies", lambda: count(sessions, Lesson), LIBRARY_SIZE + sent)
-        notes = [
-            p
-            for p in fake.posts_in_thread(CHANNEL, lesson_thread_ts)
-            if "before" in p.get("text", "")
-        ]
-        print(f"Similarity notes posted in the lesson thread: {len(notes)}")
+
+        def notes() -> int:
+            posts = fake.posts_in_thread(CHANNEL, lesson_thread_ts)
+            return sum(bool(SEEN.search(p.get("text", ""))) for p in posts)
+
+        wait_until(lambda: notes() >= sent, timeout=5)
+        print(f"Similarity notes posted in the lesson thread: {notes()} (one per reply expected)")
     return 1 if args.check and not passed else 0
 
 

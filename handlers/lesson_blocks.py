@@ -27,7 +27,7 @@ from handlers.blocks import (
 from handlers.ids import ActionId, Field, ViewId
 from handlers.slacktext import split_text, truncate
 from models.entities import LessonKind
-from models.library import PAGE_SIZE, Capture, Home, LessonHit, SearchPage
+from models.library import PAGE_SIZE, Capture, Home, Recurrence, SearchPage
 from models.views import PostmortemView
 from templates import Templates
 
@@ -76,8 +76,8 @@ class LessonBlocks:
         )
         return message
 
-    def similar(self, hits: Sequence[LessonHit]) -> Message:
-        return _message(self._t.slack("lesson_similar", hits=hits))
+    def similar(self, recurrence: Recurrence) -> Message:
+        return _message(self._t.slack("lesson_similar", seen=recurrence.seen, hits=recurrence.hits))
 
     def results(self, page: SearchPage) -> Message:
         query = page.query.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, read_page_value
 from handlers.slacktext import to_plain
 from models.entities import LessonKind
 from models.errors import InvalidInput, UserFacingError
-from models.library import Capture, LessonHit, parse_query, read_tags, split_kind
+from models.library import Capture, Recurrence, parse_query, read_tags, split_kind
 from models.views import ReplyOutcome
 
 log = logging.getLogger(__name__)
@@ -295,11 +295,11 @@ def note_similar(
     blocks: LessonBlocks,
     channel_id: str,
     thread_ts: str | None,
-    similar: Sequence[LessonHit],
+    similar: Recurrence,
 ) -> None:
     """Say in the thread (or the channel, for the running log) that this was seen before;
     the library only cites lessons everyone in this channel may see."""
-    if not similar:
+    if not similar.seen:
         return
     try:
         client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, **blocks.similar(similar))

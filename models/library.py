@@ -55,6 +55,7 @@ QUERY_MAX = 200
 PAGE_SIZE = 5
 SIMILAR_THRESHOLD = 0.5
 SIMILAR_CANDIDATES = 50
+SIMILAR_CITED = 5  # links in a "seen N times before" note
 COUNT_CAP = 1000
 CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
@@ -84,11 +85,19 @@ class LessonHit:
 
 
 @dataclass(frozen=True, slots=True)
+class Recurrence:
+    """Earlier lessons like a new one: how many there are, and the best few to cite."""
+
+    seen: int = 0
+    hits: tuple[LessonHit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Capture:
     lesson: LessonView
     postmortem: PostmortemView | None
     channel_id: str
-    similar: tuple[LessonHit, ...]
+    similar: Recurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +105,7 @@ class ReplyLesson:
     """What follows a lesson recorded from a reply in a review's thread."""
 
     channel_known: bool  # False: look the channel up, or its lessons stay members-only
-    similar: tuple[LessonHit, ...]
+    similar: Recurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,12 +555,12 @@ class LessonLibrary:
             )
             return ReplyLesson(channel_known=known, similar=similar)
 
-    def similar_to(self, *, team_id: str, lesson_id: int) -> tuple[LessonHit, ...]:
+    def similar_to(self, *, team_id: str, lesson_id: int) -> Recurrence:
         with self._sessions() as session:
             lesson = session.scalar(
                 select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == team_id)
             )
-            return _similar_to(session, lesson) if lesson else ()
+            return _similar_to(session, lesson) if lesson else Recurrence()
 
     def home(
         self, *, team_id: str, user_id: str, member_of: Collection[str], limit: int = 10
@@ -695,7 +704,7 @@ def _page(
     total: ColumnElement[int]
     if query.has_words:
         ids, rank = _ranked(session, ids, query)
-        order = [rank, Lesson.id.desc()]
+        order = [rank, Lesson.created_at.desc(), Lesson.id.desc()]
         total = func.count().over()
     else:
         rank = literal_column("0")
@@ -719,7 +728,7 @@ def _page(
             & (SlackChannel.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
-        .order_by(page.c.rank, Lesson.id.desc())
+        .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
     )
 
 
@@ -790,7 +799,7 @@ _SIMILAR_POSTGRES = sql(
 )
 
 
-def _similar_to(session: Session, lesson: Lesson) -> tuple[LessonHit, ...]:
+def _similar_to(session: Session, lesson: Lesson) -> Recurrence:
     return _similar(
         session,
         team_id=lesson.team_id,
@@ -811,14 +820,15 @@ def _similar(
     postmortem_id: int | None,
     kind: LessonKind,
     text: str,
-) -> tuple[LessonHit, ...]:
+) -> Recurrence:
     """Lessons of the same kind, earlier than `lesson_id`, that say much the same as
     `text` (a "keep" and an "improve" on one topic are opposite lessons). Only lessons
     anyone in `channel_id` may see: the note is posted there. The same review repeating
-    itself is not a pattern, so its own lessons do not count."""
+    itself is not a pattern, so its own lessons do not count. Full rows are read only
+    for the few the note cites."""
     words = search_forms(significant_words(text)[:16])
     if not words:
-        return ()
+        return Recurrence()
     _prefer_indexes(session)
     postgres = _is_postgres(session)
     candidates = session.execute(
@@ -840,10 +850,11 @@ def _similar(
         if (score := similarity(own, signature(found_text))) >= SIMILAR_THRESHOLD
     }
     if not scores:
-        return ()
-    rows = session.execute(_hits_by_id(list(scores))).all()
-    hits = sorted((_hit(row) for row in rows), key=lambda h: (-scores[h.lesson.id], -h.lesson.id))
-    return tuple(hits)
+        return Recurrence()
+    best = sorted(scores, key=lambda found_id: (-scores[found_id], -found_id))[:SIMILAR_CITED]
+    rows = session.execute(_hits_by_id(best)).all()
+    hits = sorted((_hit(row) for row in rows), key=lambda h: best.index(h.lesson.id))
+    return Recurrence(seen=len(scores), hits=tuple(hits))
 
 
 def _hits_by_id(ids: list[int]) -> Select[Lesson, str | None, str | None, str | None]:

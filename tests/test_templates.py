@@ -15,7 +15,7 @@ from handlers.review_blocks import Intro, ReviewBlocks
 from models.blame import assess
 from models.cadence import parse_cadence
 from models.entities import ActionStatus, LessonKind, PostmortemKind, PostmortemStatus
-from models.library import Capture, Home, LessonHit, SearchPage, parse_query
+from models.library import Capture, Home, LessonHit, Recurrence, SearchPage, parse_query
 from models.phases import ORDER, Phase
 from models.review_views import (
     AgendaView,
@@ -284,7 +284,7 @@ def hit(text: str = HOSTILE) -> LessonHit:
 def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
     lb = LessonBlocks(blocks.templates)
     pm = replace(postmortem(), status=PostmortemStatus.OPEN)
-    capture = Capture(hit().lesson, pm, "C1", (hit(),))
+    capture = Capture(hit().lesson, pm, "C1", Recurrence(1, (hit(),)))
     query = parse_query(HOSTILE, today=AT.date())
     home = Home((pm,), (hit(),))
     cadence = parse_cadence("weekly friday 16:00", default_timezone="UTC", today=AT.date())
@@ -298,7 +298,7 @@ def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
         "lessons_help": [lb.help()],
         "lesson_kind": [lb.kind_question(text=HOSTILE, draft_id=3)],
         "lesson_saved": [lb.saved(capture), lb.saved(replace(capture, postmortem=None))],
-        "lesson_similar": [lb.similar([hit()] * 7)],
+        "lesson_similar": [lb.similar(Recurrence(7, (hit(),) * 5))],
         "lesson_results": [
             lb.results(SearchPage(query, (hit(),), 12, 5)),
             lb.results(SearchPage(query, (), 0, 0)),

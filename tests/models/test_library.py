@@ -318,8 +318,8 @@ def test_similar_earlier_lessons_are_found_and_only_citeable_ones(services: Serv
     in_public = capture(services, "There was no canary stage for the config change")
     in_secret = capture(services, "config change went out with no canary stage", channel=SECRET)
 
-    assert [h.lesson.text for h in in_public.similar] == ["No canary stage for config changes"]
-    assert {h.lesson.text for h in in_secret.similar} == {
+    assert [h.lesson.text for h in in_public.similar.hits] == ["No canary stage for config changes"]
+    assert {h.lesson.text for h in in_secret.similar.hits} == {
         "No canary stage for config changes",
         "There was no canary stage for the config change",
         "Config changes skip the canary stage",
@@ -377,9 +377,9 @@ def test_after_a_reply_lesson_three_statements_find_citeable_earlier_lessons(
 
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 3, seen
     assert not after.channel_known
-    assert len(after.similar) == 12
-    assert all(hit.channel_id == PUBLIC for hit in after.similar)  # not SECRET, not own review
-    assert own.id not in {hit.lesson.id for hit in after.similar}
+    assert (after.similar.seen, len(after.similar.hits)) == (12, 5)  # five are cited
+    assert all(h.channel_id == PUBLIC for h in after.similar.hits)  # not SECRET, not own review
+    assert own.id not in {hit.lesson.id for hit in after.similar.hits}
     services.lessons.remember_channel(team_id=TEAM, channel_id=UNKNOWN, name="x", is_private=True)
     assert services.lessons.after_reply(
         team_id=TEAM, channel_id=UNKNOWN, lesson=lesson
@@ -394,5 +394,25 @@ def test_a_keep_lesson_is_not_cited_as_an_earlier_improve_lesson(services: Servi
     improve = capture(services, "Config changes need a canary stage")
     again = capture(services, "The database failover was far too slow again")
 
-    assert improve.similar == ()
-    assert [h.lesson.text for h in again.similar] == ["DB failover was too slow"]
+    assert improve.similar.seen == 0
+    assert [h.lesson.text for h in again.similar.hits] == ["DB failover was too slow"]
+
+
+def test_browsing_by_filters_lists_the_newest_first_and_tags_match_whole(
+    services: Services, clock: FrozenClock
+) -> None:
+    channels(services)
+    for text in ("Newest #deploys", "Older #deploys", "Oldest #deploys"):
+        capture(services, text)  # ids rise while the lessons get older
+        clock.advance(timedelta(days=-1))
+
+    assert texts(search(services, "tag:deploys")) == [
+        "Newest #deploys",
+        "Older #deploys",
+        "Oldest #deploys",
+    ]
+    assert texts(search(services, "tag:deploy")) == []
+    assert texts(search(services, "tag:deploys kind:improve", limit=2, offset=1)) == [
+        "Older #deploys",
+        "Oldest #deploys",
+    ]
