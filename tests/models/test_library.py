@@ -15,7 +15,7 @@ from models.phases import Phase
 from models.postmortems import Move
 from models.services import Services
 from models.views import PostmortemView
-from tests.models.test_postmortems import statements
+from tests.statements import statements
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
 PUBLIC, SECRET, UNKNOWN = "C0PUBLIC", "C0SECRET", "C0UNKNOWN"

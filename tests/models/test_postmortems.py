@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import func, select
 
 from models.clock import FrozenClock
 from models.entities import (
@@ -29,6 +27,7 @@ from models.phases import Phase
 from models.postmortems import DOCUMENTS_DELIVERY, OWNER_DELIVERY, SUMMARY_DELIVERY, Move
 from models.services import Services
 from models.views import PhaseChange, PostmortemView, ReplyOutcome
+from tests.statements import statements
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
 CHANNEL = "C0INCIDENT"
@@ -559,17 +558,3 @@ def deliveries(services: Services) -> list[tuple[str, str, int | None, DeliveryS
 def count(services: Services, table: type[Any]) -> int:
     with services.sessions() as session:
         return session.scalar(select(func.count()).select_from(table)) or 0
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

@@ -20,7 +20,7 @@ from models.entities import (
 from models.errors import NotFound
 from models.phases import Phase
 from models.services import Services
-from tests.models.test_postmortems import statements
+from tests.statements import statements
 
 TEAM, CHANNEL, OTHER_CHANNEL = "T0TEAM", "C0BOARD", "C0OTHER"
 BEA, CAI, DAN = "U0BEA", "U0CAI", "U0DAN"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from models.cadence import parse_cadence
 from models.clock import FrozenClock
@@ -25,6 +23,7 @@ from models.reviews import (
 )
 from models.services import Services
 from models.updates import Change, Update
+from tests.statements import statements
 
 TEAM, CHANNEL, OTHER_CHANNEL = "T0TEAM", "C0OPS", "C0OTHER"
 FACILITATOR, BEA, CAI, DAN = "U0FACIL", "U0BEA", "U0CAI", "U0DAN"
@@ -435,20 +434,6 @@ def fail_reminder_of(services: Services, owner: str, error: str) -> None:
 def mark_all_sent(services: Services) -> None:
     for delivery in services.deliveries.claim_due(limit=1000):
         services.deliveries.mark_sent(delivery_id=delivery.id)
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_reminder_recorded_as_sent_is_not_sent_again(
