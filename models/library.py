@@ -355,14 +355,7 @@ class LessonLibrary:
         running log (postmortem_id None)."""
         text = validate_lesson(text)
         with self._sessions.begin() as session:
-            target = None
-            if postmortem_id is not None:
-                target = _open_postmortem(session, team_id, channel_id, postmortem_id)
-                if target is None:
-                    raise InvalidInput(
-                        "That review has closed; pick another or the running log.",
-                        field="postmortem",
-                    )
+            target = _chosen_review(session, team_id, channel_id, postmortem_id)
             return self._add(
                 session,
                 team_id=team_id,
@@ -443,14 +436,7 @@ class LessonLibrary:
     ) -> PostmortemView | None:
         text = validate_lesson(text)
         with self._sessions.begin() as session:
-            target = None
-            if postmortem_id is not None:
-                target = _open_postmortem(session, team_id, channel_id, postmortem_id)
-                if target is None:
-                    raise InvalidInput(
-                        "That review has closed; pick another or the running log.",
-                        field="postmortem",
-                    )
+            target = _chosen_review(session, team_id, channel_id, postmortem_id)
             session.add(
                 TimelineEntry(
                     team_id=team_id,
@@ -605,6 +591,20 @@ def _open_postmortem(
     if postmortem_id is not None:
         query = query.where(Postmortem.id == postmortem_id)
     return session.scalars(query.order_by(Postmortem.created_at.desc()).limit(1)).first()
+
+
+def _chosen_review(
+    session: Session, team_id: str, channel_id: str, postmortem_id: int | None
+) -> Postmortem | None:
+    """The open review a form chose, or None for the channel's running log."""
+    if postmortem_id is None:
+        return None
+    target = _open_postmortem(session, team_id, channel_id, postmortem_id)
+    if target is None:
+        raise InvalidInput(
+            "That review has closed; pick another or the running log.", field="postmortem"
+        )
+    return target
 
 
 def _visible(team_id: str, member_of: Collection[str]) -> ColumnElement[bool]:
