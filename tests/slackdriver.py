@@ -177,6 +177,27 @@ class SlackDriver:
             }
         )
 
+    def block_actions(
+        self, action: dict[str, Any], *, user: str, container: dict[str, Any], **extra: Any
+    ) -> Response:
+        """block_actions as Slack sends it, from a message (`container` of type "message")
+        or a view such as the Home tab (type "view", no response_url)."""
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0LESSON",
+            "token": "legacy-unused",
+            "container": container,
+            "trigger_id": f"trigger-{next(_counter)}",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            **extra,
+            "actions": [{**action, "action_ts": str(time.time())}],
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}),
+            content_type="application/x-www-form-urlencoded",
+        )
+
     def click(
         self,
         action_id: str,
@@ -186,38 +207,29 @@ class SlackDriver:
         channel: str,
         message_ts: str,
         thread_ts: str | None = None,
+        ephemeral: bool = False,
+        block_id: str = "b1",
     ) -> Response:
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-            "api_app_id": "A0LESSON",
-            "token": "legacy-unused",
-            "container": {
+        """A button on a message (or an ephemeral message) in `channel`."""
+        return self.block_actions(
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "type": "button",
+                "text": {"type": "plain_text", "text": "x"},
+            },
+            user=user,
+            container={
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": channel,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
                 "thread_ts": thread_ts,
             },
-            "trigger_id": f"trigger-{next(_counter)}",
-            "team": {"id": TEAM_ID, "domain": "fake"},
-            "channel": {"id": channel, "name": "incidents"},
-            "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts},
-            "response_url": self.fake.response_url(f"action-{next(_counter)}"),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "value": value,
-                    "type": "button",
-                    "action_ts": str(time.time()),
-                    "text": {"type": "plain_text", "text": "x"},
-                }
-            ],
-        }
-        return self.post(
-            urlencode({"payload": json.dumps(payload)}),
-            content_type="application/x-www-form-urlencoded",
+            channel={"id": channel, "name": "incidents"},
+            message={"type": "message", "ts": message_ts, "thread_ts": thread_ts},
+            response_url=self.fake.response_url(f"action-{next(_counter)}"),
         )
 
     def submit_view(

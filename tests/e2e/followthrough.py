@@ -3,12 +3,10 @@ reading the DMs the fake Slack received, and the interactions Slack sends for th
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from bot.scheduler import tick
 from handlers.ids import ActionId
@@ -105,25 +103,16 @@ def interact(
     ephemeral: bool = False,
 ) -> Response:
     """block_actions as Slack sends it, for a message or an ephemeral message."""
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-        "api_app_id": "A0LESSON",
-        "token": "legacy-unused",
-        "container": {
+    return driver.block_actions(
+        action,
+        user=user,
+        container={
             "type": "message",
             "message_ts": message_ts,
             "channel_id": channel,
             "is_ephemeral": ephemeral,
         },
-        "trigger_id": "trigger-interact",
-        "team": {"id": TEAM_ID, "domain": "fake"},
-        "channel": {"id": channel, "name": "directmessage"},
-        "message": {"type": "message", "ts": message_ts},
-        "response_url": driver.fake.response_url(f"interact-{time.monotonic_ns()}"),
-        "actions": [{**action, "action_ts": str(time.time())}],
-    }
-    return driver.post(
-        urlencode({"payload": json.dumps(payload)}),
-        content_type="application/x-www-form-urlencoded",
+        channel={"id": channel, "name": "directmessage"},
+        message={"type": "message", "ts": message_ts},
+        response_url=driver.fake.response_url(f"interact-{time.monotonic_ns()}"),
     )

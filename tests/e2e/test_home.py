@@ -3,44 +3,22 @@ next review of my channels, and a click on the tab updating the tab."""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
-from urllib.parse import urlencode
 
 from handlers.ids import ActionId
 from tests.e2e.followthrough import buttons
 from tests.e2e.lessons import home_text, open_home
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
-from tests.fakeslack import TEAM_ID
 from tests.harness import AppHarness
 
 
 def click_on_home(app: AppHarness, button: dict[str, Any], *, user: str) -> None:
-    """block_actions from the Home tab: the container is the view, and there is no
-    response_url."""
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-        "api_app_id": "A0LESSON",
-        "token": "legacy-unused",
-        "container": {"type": "view", "view_id": "V0HOME0001"},
-        "trigger_id": "trigger-home",
-        "team": {"id": TEAM_ID, "domain": "fake"},
-        "view": {"id": "V0HOME0001", "type": "home", "blocks": []},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": button["action_id"],
-                "block_id": button["block_id"],
-                "value": button["value"],
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
-    response = app.driver.post(
-        urlencode({"payload": json.dumps(payload)}),
-        content_type="application/x-www-form-urlencoded",
+    """A button on the Home tab: the container is the view, and there is no response_url."""
+    response = app.driver.block_actions(
+        {key: button[key] for key in ("action_id", "block_id", "value")} | {"type": "button"},
+        user=user,
+        container={"type": "view", "view_id": "V0HOME0001"},
+        view={"id": "V0HOME0001", "type": "home", "blocks": []},
     )
     assert response.status == 200
 
