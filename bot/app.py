@@ -19,11 +19,15 @@ from handlers import register_all
 from handlers.blocks import Blocks
 from handlers.deliveries import Courier
 from handlers.deps import Deps
+from handlers.inbox import InboxWorkers, store_events
 from handlers.membership import Membership
 from models.clock import Clock, SystemClock
 from models.db import make_engine
 from models.services import Services
 from templates import Templates
+
+# One per core: processing an event is mostly waiting on the database and Slack.
+INBOX_THREADS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,8 @@ class Lessonloop:
     bolt: App
     services: Services
     courier: Courier
+    # Stored Events API deliveries are processed here, not on the request thread.
+    inbox: InboxWorkers
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -51,14 +57,25 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> Lessonloop:
     services = Services.build(engine or make_engine(settings.database_url), clock or SystemClock())
+    client = web_client(settings)
     # Bolt checks the token with auth.test here, so a wrong token fails at start, not later.
     bolt = App(
-        client=web_client(settings),
+        client=client,
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("lessonloop.bolt"),
     )
+    # The same listeners again, run synchronously on an inbox worker's thread: see
+    # handlers/inbox.py. Its requests were verified when stored.
+    events = App(
+        client=client,
+        signing_secret=settings.signing_secret,
+        logger=logging.getLogger("lessonloop.events"),
+        process_before_response=True,
+        token_verification_enabled=False,
+        request_verification_enabled=False,
+    )
     blocks = Blocks(Templates(settings.template_dir), settings.timezone)
-    courier = Courier(bolt.client, services, blocks)
+    courier = Courier(client, services, blocks)
     deps = Deps(
         services=services,
         blocks=blocks,
@@ -66,5 +83,8 @@ def create_app(
         timezone=settings.timezone,
         membership=Membership(services.clock),
     )
+    workers = InboxWorkers(services.inbox, events, threads=INBOX_THREADS)
+    bolt.use(store_events(services.inbox, workers.wake))
     register_all(bolt, deps)
-    return Lessonloop(bolt=bolt, services=services, courier=courier)
+    register_all(events, deps)
+    return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)

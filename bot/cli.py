@@ -17,7 +17,7 @@ from waitress.server import create_server
 from bot.app import create_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.scheduler import build_scheduler
-from bot.server import make_wsgi_app
+from bot.server import SERVER_OPTIONS, make_wsgi_app
 from models.db import make_engine, upgrade_schema
 
 log = logging.getLogger("lessonloop")
@@ -74,15 +74,24 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         return EXIT_CONFIG
     scheduler = (
         build_scheduler(
-            lessonloop.courier, lessonloop.services.clock, plan=lessonloop.services.reviews.plan
+            lessonloop.courier,
+            lessonloop.services.clock,
+            plan=lessonloop.services.reviews.plan,
+            inbox=lessonloop.inbox,
         )
         if with_scheduler
         else None
     )
+    # What was stored but not processed before a crash is taken up at once.
+    lessonloop.inbox.start()
     if scheduler is not None:
         scheduler.start()
     server = create_server(
-        make_wsgi_app(lessonloop.bolt, engine), host=settings.host, port=settings.port, threads=8
+        make_wsgi_app(lessonloop.bolt, engine, signing_secret=settings.signing_secret),
+        host=settings.host,
+        port=settings.port,
+        threads=8,
+        **SERVER_OPTIONS,
     )
     if settings.socket_mode:
         _start_socket_mode(lessonloop.bolt, settings)
@@ -99,6 +108,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        lessonloop.inbox.stop()
         server.close()
     return 0
 
@@ -108,7 +118,10 @@ def _schedule(settings: Settings) -> int:
     upgrade_schema(engine)
     lessonloop = create_app(settings, engine=engine)
     scheduler = build_scheduler(
-        lessonloop.courier, lessonloop.services.clock, plan=lessonloop.services.reviews.plan
+        lessonloop.courier,
+        lessonloop.services.clock,
+        plan=lessonloop.services.reviews.plan,
+        inbox=lessonloop.inbox,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())

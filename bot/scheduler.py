@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.deliveries import Courier
+from handlers.inbox import InboxWorkers
 from models.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,18 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 30
 
 
-def tick(courier: Courier, plan: Callable[[], object] | None = None) -> None:
-    """One tick: owe what is due now (review reminders, agendas, nudges), then send it."""
+def tick(
+    courier: Courier,
+    plan: Callable[[], object] | None = None,
+    inbox: InboxWorkers | None = None,
+) -> None:
+    """One tick: process events left by a crash, owe what is due now (review reminders,
+    agendas, nudges), then send it."""
+    if inbox is not None:
+        try:
+            inbox.drain()
+        except Exception:  # a stuck event must not stop reminders
+            log.exception("processing stored events failed")
     if plan is not None:
         try:
             plan()
@@ -28,7 +39,11 @@ def tick(courier: Courier, plan: Callable[[], object] | None = None) -> None:
 
 
 def build_scheduler(
-    courier: Courier, clock: Clock, *, plan: Callable[[], object] | None = None
+    courier: Courier,
+    clock: Clock,
+    *,
+    plan: Callable[[], object] | None = None,
+    inbox: InboxWorkers | None = None,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -38,7 +53,7 @@ def build_scheduler(
     scheduler.add_job(
         tick,
         IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
-        args=(courier, plan),
+        args=(courier, plan, inbox),
         id="deliver-due",
         replace_existing=True,
         # At once on start: what fell due while the process was down goes out now.

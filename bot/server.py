@@ -3,43 +3,102 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 
+from handlers.inbound import (
+    MAX_BODY_BYTES,
+    Rejection,
+    VerifiedRequest,
+    read_slack_request,
+    too_large,
+)
 from models.db import is_reachable
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SLACK_PATH = "/slack/events"
+# waitress buffers a whole body before calling the app; this makes it refuse larger ones
+# while reading, so an unsigned multi-megabyte body costs neither memory nor log lines.
+SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
+
+log = logging.getLogger(__name__)
 
 
-def make_wsgi_app(bolt: Any, engine: Engine) -> WsgiApp:
-    slack = SlackRequestHandler(bolt, path=SLACK_PATH)
-
+def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == SLACK_PATH:
             if method != "POST":
-                return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
-            return slack(environ, start_response)
+                return _json(start_response, 405, {"error": "POST only"})
+            outcome = _read(environ, signing_secret)
+            if isinstance(outcome, Rejection):
+                # Path, size and reason only: nothing an unverified sender wrote is logged.
+                log.warning(
+                    "refused %s %s (%s bytes): %s",
+                    method,
+                    path,
+                    environ.get("CONTENT_LENGTH") or 0,
+                    outcome.reason,
+                )
+                return _json(start_response, outcome.status, {"error": outcome.reason})
+            return _dispatch(bolt, outcome, environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             if is_reachable(engine):
-                return _json(start_response, "200 OK", {"status": "ok"})
-            return _json(
-                start_response, "503 Service Unavailable", {"status": "database unreachable"}
-            )
-        return _json(start_response, "404 Not Found", {"error": "not found"})
+                return _json(start_response, 200, {"status": "ok"})
+            return _json(start_response, 503, {"status": "database unreachable"})
+        return _json(start_response, 404, {"error": "not found"})
 
     return application
 
 
-def _json(start_response: StartResponse, status: str, body: dict[str, str]) -> list[bytes]:
+def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rejection:
+    declared = environ.get("CONTENT_LENGTH")
+    if (rejection := too_large(declared)) is not None:
+        return rejection
+    raw = environ["wsgi.input"].read(int(declared or 0)) if declared else b""
+    return read_slack_request(_headers(environ), raw, signing_secret=signing_secret)
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].lower().replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.lower().replace("_", "-")] = str(environ[key])
+    return headers
+
+
+def _dispatch(
+    bolt: App, request: VerifiedRequest, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    response = bolt.dispatch(
+        BoltRequest(
+            body=request.raw_body,
+            query=environ.get("QUERY_STRING", ""),
+            headers=dict(request.headers.items()),
+        )
+    )
+    wsgi = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+    start_response(wsgi.status, wsgi.get_headers())
+    return wsgi.get_body()
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, str]) -> list[bytes]:
     payload = json.dumps(body).encode()
+    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+    reasons |= {405: "Method Not Allowed", 413: "Content Too Large", 503: "Service Unavailable"}
     start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        f"{status} {reasons[status]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
     )
     return [payload]

@@ -8,10 +8,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
-from handlers.errors import replying_privately
+from handlers.errors import tell_user
 from handlers.ids import Event
 from handlers.lessons import ReplyLessons
 from handlers.slacktext import to_plain
+from models.errors import UserFacingError
 from models.quickform import quick_action_body
 from models.views import ReplyOutcome
 
@@ -29,8 +30,12 @@ class ConversationHandlers:
         self._reply_lessons = ReplyLessons(deps)  # issue 4
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        with replying_privately(body, client):
+        # Runs on an inbox worker (handlers/inbox.py). Only what the person should hear is
+        # told to them; anything else propagates, and the stored event is tried again.
+        try:
             self._route(event, body, client)
+        except UserFacingError as error:
+            tell_user(error, body, client, None)
 
     def _route(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         subtype = event.get("subtype")
@@ -42,6 +47,8 @@ class ConversationHandlers:
                 channel_id=event["channel"],
                 message_ts=event["deleted_ts"],
                 event_id=body.get("event_id"),
+                thread_ts=(event.get("previous_message") or {}).get("thread_ts"),
+                deleted_ts=event.get("event_ts") or event.get("ts"),
             )
         elif subtype in HUMAN_SUBTYPES and _is_human_reply(event):
             outcome = self._deps.services.postmortems.record_reply(
@@ -69,6 +76,8 @@ class ConversationHandlers:
             text=to_plain(message.get("text", "")),
             event_id=body.get("event_id"),
             today=self._deps.today(),
+            edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts"),
+            thread_ts=message.get("thread_ts"),
         )
         if outcome is not None and outcome.problem:
             self._tell(outcome, client)

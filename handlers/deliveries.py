@@ -12,7 +12,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks import Blocks
 from handlers.reports import Documents, upload_postmortem_documents
-from models.postmortems import DOCUMENTS_DELIVERY, OWNER_DELIVERY, SUMMARY_DELIVERY
+from models.phases import Phase
+from models.postmortems import (
+    DOCUMENTS_DELIVERY,
+    LESSON_PHASES,
+    OWNER_DELIVERY,
+    PROMPT_DELIVERY,
+    ROOT_CLOSED_DELIVERY,
+    ROOT_DELIVERY,
+    STEP_DONE_DELIVERY,
+    SUMMARY_DELIVERY,
+)
 from models.services import Services
 from models.views import DeliveryView
 
@@ -50,7 +60,11 @@ class Courier:
     def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
         self._client, self._services, self._blocks = client, services, blocks
         self._senders: dict[str, Sender] = {
+            ROOT_DELIVERY: self._post_root,
+            PROMPT_DELIVERY: self._post_prompt,
+            STEP_DONE_DELIVERY: self._retire_prompt,
             SUMMARY_DELIVERY: self._post_summary,
+            ROOT_CLOSED_DELIVERY: self._mark_root_closed,
             OWNER_DELIVERY: self._send_owner_actions,
             DOCUMENTS_DELIVERY: partial(
                 upload_postmortem_documents, client, services, Documents(blocks.templates)
@@ -70,6 +84,10 @@ class Courier:
                 if self._send(delivery):
                     sent += 1
         return sent
+
+    def refusal(self, *, subject_id: int, kind: str) -> str | None:
+        """Slack's error code when it refused a delivery for good, else None."""
+        return self._services.deliveries.refusal(subject_id=subject_id, kind=kind)
 
     def _send(self, delivery: DeliveryView) -> bool:
         deliveries = self._services.deliveries
@@ -92,16 +110,100 @@ class Courier:
         deliveries.mark_sent(delivery_id=delivery.id)
         return True
 
+    def _post_root(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        postmortems = self._services.postmortems
+        postmortem = postmortems.get(team_id=delivery.team_id, postmortem_id=delivery.subject_id)
+        root = self._client.chat_postMessage(
+            channel=postmortem.channel_id,
+            **self._blocks.root(
+                title=postmortem.title,
+                kind=postmortem.kind.value,
+                facilitator_id=postmortem.facilitator_id,
+                closed=False,
+            ),
+        )
+        permalink = self._client.chat_getPermalink(
+            channel=postmortem.channel_id, message_ts=root["ts"]
+        )
+        postmortems.root_posted(
+            team_id=delivery.team_id,
+            postmortem_id=postmortem.id,
+            thread_ts=root["ts"],
+            permalink=permalink.get("permalink"),
+        )
+
+    def _post_prompt(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        step_id = int(delivery.payload["step_id"])
+        postmortems, lessons = self._services.postmortems, self._services.lessons
+        postmortem = postmortems.prompt_owed(
+            team_id=delivery.team_id, postmortem_id=delivery.subject_id, step_id=step_id
+        )
+        if postmortem is None or postmortem.thread_ts is None:
+            return  # people moved on before this prompt went out: a stale one helps nobody
+        kind = LESSON_PHASES.get(postmortem.phase)
+        captured = (
+            lessons.captured_for(team_id=postmortem.team_id, postmortem_id=postmortem.id, kind=kind)
+            if kind is not None
+            else []
+        )
+        timeline = (
+            lessons.timeline_of(team_id=postmortem.team_id, postmortem_id=postmortem.id)
+            if postmortem.phase is Phase.TIMELINE
+            else []
+        )
+        prompt = self._client.chat_postMessage(
+            channel=postmortem.channel_id,
+            thread_ts=postmortem.thread_ts,
+            **self._blocks.phase_prompt(postmortem, captured, timeline),
+        )
+        postmortems.set_prompt(
+            team_id=postmortem.team_id,
+            postmortem_id=postmortem.id,
+            step_id=step_id,
+            prompt_ts=prompt["ts"],
+        )
+
+    def _retire_prompt(self, delivery: DeliveryView) -> None:
+        """The buttons of a step that is over are replaced by who ended it and how."""
+        payload = delivery.payload
+        message = (
+            self._blocks.notice(":lock: Review closed. Thank you all.")
+            if payload.get("closed")
+            else self._blocks.phase_done(
+                phase=Phase(payload["phase"]),
+                skipped=bool(payload["skipped"]),
+                by_user=payload["by"],
+            )
+        )
+        self._client.chat_update(channel=delivery.recipient_id, ts=payload["prompt_ts"], **message)
+
     def _post_summary(self, delivery: DeliveryView) -> None:
+        """Posted in parts, each recorded as it goes: a retry starts after the last part
+        Slack accepted, so no part appears twice."""
         assert delivery.subject_id is not None
         summary = self._services.postmortems.summary(
             team_id=delivery.team_id, postmortem_id=delivery.subject_id
         )
         postmortem = summary.postmortem
-        for message in self._blocks.summary(summary):
+        done = int(delivery.payload.get("parts_sent", 0))
+        for part, message in enumerate(self._blocks.summary(summary)):
+            if part < done:
+                continue
             self._client.chat_postMessage(
                 channel=postmortem.channel_id, thread_ts=postmortem.thread_ts, **message
             )
+            self._services.deliveries.record_progress(
+                delivery_id=delivery.id, progress={"parts_sent": part + 1}
+            )
+
+    def _mark_root_closed(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        postmortem = self._services.postmortems.get(
+            team_id=delivery.team_id, postmortem_id=delivery.subject_id
+        )
+        assert postmortem.thread_ts is not None  # a review is closed only once it is posted
         self._client.chat_update(
             channel=postmortem.channel_id,
             ts=postmortem.thread_ts,

@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import read_phase_value
 from handlers.channel_privacy import ChannelPrivacy
@@ -17,9 +16,7 @@ from handlers.reports import ReportHandlers
 from handlers.reviews import run_review_command
 from handlers.slacktext import to_plain
 from models.errors import UserFacingError
-from models.phases import Phase
-from models.postmortems import LESSON_PHASES, Move, kind_from_title, validate_title
-from models.views import PostmortemView
+from models.postmortems import ROOT_DELIVERY, Move, validate_title
 
 _MOVES = {
     ActionId.PHASE_NEXT: Move.NEXT,
@@ -100,86 +97,41 @@ class PostmortemHandlers:
 
     def _start(self, command: dict[str, Any], title: str, client: WebClient) -> None:
         title = validate_title(title)
-        channel, user = command["channel_id"], command["user_id"]
+        channel, user, team_id = command["channel_id"], command["user_id"], command["team_id"]
         if channel.startswith("D"):
             raise UserFacingError("Start a post-mortem in a channel, so the team can join in.")
-        root_message = self._deps.blocks.root(
-            title=title, kind=kind_from_title(title).value, facilitator_id=user, closed=False
-        )
-        try:
-            root = client.chat_postMessage(channel=channel, **root_message)
-        except SlackApiError as error:
-            if error.response.get("error") in ("not_in_channel", "channel_not_found"):
-                raise UserFacingError(NOT_IN_CHANNEL) from error
-            raise
-        permalink = client.chat_getPermalink(channel=channel, message_ts=root["ts"])
         # Issue 4: replies become lessons, shown beyond the channel only if it is public.
-        self._privacy.learn(client, team_id=command["team_id"], channel_id=channel)
-        postmortem = self._deps.services.postmortems.start(
-            team_id=command["team_id"],
-            channel_id=channel,
-            thread_ts=root["ts"],
-            title=title,
-            facilitator_id=user,
-            permalink=permalink.get("permalink"),
+        self._privacy.learn(client, team_id=team_id, channel_id=channel)
+        postmortems = self._deps.services.postmortems
+        postmortem = postmortems.start(
+            team_id=team_id, channel_id=channel, title=title, facilitator_id=user
         )
-        post_prompt(self._deps, client, postmortem)
+        # Stored first, posted second: the root message and first prompt are owed, and
+        # sent now; if Slack is down they go out on a later tick.
+        self._deps.courier.deliver_due(subject_id=postmortem.id)
+        refused = self._deps.courier.refusal(subject_id=postmortem.id, kind=ROOT_DELIVERY)
+        if refused in ("not_in_channel", "channel_not_found"):
+            postmortems.abandon(team_id=team_id, postmortem_id=postmortem.id)
+            raise UserFacingError(NOT_IN_CHANNEL)
 
     def move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, phase = read_phase_value(action["value"])
-        user = body["user"]["id"]
-        change = self._deps.services.postmortems.move(
+        postmortem = self._deps.services.postmortems.move(
             team_id=body["team"]["id"],
             postmortem_id=postmortem_id,
             from_phase=phase,
             move=_MOVES[ActionId(action["action_id"])],
-        )
-        postmortem = change.postmortem
-        if change.left_prompt_ts:
-            client.chat_update(
-                channel=postmortem.channel_id,
-                ts=change.left_prompt_ts,
-                **self._deps.blocks.phase_done(
-                    phase=change.left, skipped=change.skipped, by_user=user
-                ),
-            )
-        post_prompt(self._deps, client, postmortem)
+            by_user=body["user"]["id"],
+            at_ts=action.get("action_ts"),
+        ).postmortem
+        self._deps.courier.deliver_due(subject_id=postmortem.id)
 
     def close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         postmortem_id, _ = read_phase_value(action["value"])
         postmortem = self._deps.services.postmortems.close(
-            team_id=body["team"]["id"], postmortem_id=postmortem_id, by_user=body["user"]["id"]
-        )
-        client.chat_update(
-            channel=postmortem.channel_id,
-            ts=body["container"]["message_ts"],
-            **self._deps.blocks.notice(":lock: Review closed. Thank you all."),
+            team_id=body["team"]["id"],
+            postmortem_id=postmortem_id,
+            by_user=body["user"]["id"],
+            at_ts=action.get("action_ts"),
         )
         self._deps.courier.deliver_due(subject_id=postmortem.id)
-
-
-def post_prompt(deps: Deps, client: WebClient, postmortem: PostmortemView) -> None:
-    kind = LESSON_PHASES.get(postmortem.phase)
-    captured = (
-        deps.services.lessons.captured_for(
-            team_id=postmortem.team_id, postmortem_id=postmortem.id, kind=kind
-        )
-        if kind is not None
-        else []
-    )
-    timeline = (
-        deps.services.lessons.timeline_of(team_id=postmortem.team_id, postmortem_id=postmortem.id)
-        if postmortem.phase is Phase.TIMELINE
-        else []
-    )
-    prompt = client.chat_postMessage(
-        channel=postmortem.channel_id,
-        thread_ts=postmortem.thread_ts,
-        **deps.blocks.phase_prompt(postmortem, captured, timeline),
-    )
-    deps.services.postmortems.set_prompt(
-        team_id=postmortem.team_id,
-        postmortem_id=postmortem.id,
-        phase=postmortem.phase,
-        prompt_ts=prompt["ts"],
-    )

@@ -184,6 +184,23 @@ class Deliveries:
                 .values(due_at=until, claimed_until=None, attempts=Delivery.attempts - 1)
             )
 
+    def record_progress(self, *, delivery_id: int, progress: dict[str, Any]) -> None:
+        """Note how far a delivery in several parts got, so a retry goes on from there."""
+        with self._sessions.begin() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.payload = {**row.payload, **progress}
+
+    def refusal(self, *, subject_id: int, kind: str) -> str | None:
+        """The error of a delivery of `kind` about `subject_id` that failed for good."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(Delivery.last_error).where(
+                    Delivery.subject_id == subject_id,
+                    Delivery.kind == kind,
+                    Delivery.status == DeliveryStatus.FAILED,
+                )
+            )
+
     def pending_count(self) -> int:
         with self._sessions() as session:
             return (

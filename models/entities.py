@@ -77,7 +77,8 @@ class Postmortem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
     channel_id: Mapped[str] = mapped_column(SlackId)
-    thread_ts: Mapped[str] = mapped_column(SlackId)
+    # None until the root message is posted: the review is stored first, the post is owed.
+    thread_ts: Mapped[str | None] = mapped_column(SlackId)
     permalink: Mapped[str | None] = mapped_column(String(500))
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[PostmortemKind] = mapped_column(_enum(PostmortemKind))
@@ -89,6 +90,8 @@ class Postmortem(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Slack time of the Close click: replies posted before it still count.
+    closed_ts: Mapped[str | None] = mapped_column(SlackId)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="postmortem", order_by="Answer.message_ts", passive_deletes=True
@@ -109,10 +112,48 @@ class Answer(Base):
     text: Mapped[str] = mapped_column(Text)
     message_ts: Mapped[str] = mapped_column(SlackId)
     event_id: Mapped[str | None] = mapped_column(String(64))
+    # Slack time of the edit now shown, so an older edit processed later cannot win.
+    edited_ts: Mapped[str | None] = mapped_column(SlackId)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     postmortem: Mapped[Postmortem] = relationship(back_populates="answers")
+
+
+class PostmortemStep(Base):
+    """When each step of a review opened, in Slack time. A reply belongs to the step that
+    was open when it was posted, whatever order Slack's events and clicks are processed in."""
+
+    __tablename__ = "postmortem_steps"
+    __table_args__ = (Index(None, "postmortem_id", "opened_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    opened_ts: Mapped[str] = mapped_column(SlackId)
+    opened_by: Mapped[str] = mapped_column(SlackId)
+
+
+class MessageChangeKind(StrEnum):
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+class PendingMessageChange(Base):
+    """An edit or deletion that arrived before the message it changes; applied when the
+    message arrives. Only kept for post-mortem threads, and purged after a day."""
+
+    __tablename__ = "pending_message_changes"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    message_ts: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[MessageChangeKind] = mapped_column(_enum(MessageChangeKind))
+    text: Mapped[str | None] = mapped_column(Text)
+    changed_ts: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Lesson(Base):
@@ -230,6 +271,25 @@ class SlackEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboundEvent(Base):
+    """An Events API delivery, stored before Slack gets its 200 and processed after, so a
+    crash between the two loses nothing; the unique event id drops Slack's redeliveries."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (Index(None, "processed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    processed_at: Mapped[datetime | None]
 
 
 class DeliveryStatus(StrEnum):

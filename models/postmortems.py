@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,15 +26,19 @@ from models.entities import (
     CoachNudge,
     Lesson,
     LessonKind,
+    MessageChangeKind,
+    PendingMessageChange,
     Postmortem,
     PostmortemKind,
     PostmortemStatus,
+    PostmortemStep,
     SlackEvent,
     TimelineEntry,
 )
 from models.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
+from models.moments import moment, moment_of
 from models.phases import Phase
-from models.quickform import is_quick_action, parse_quick_action
+from models.quickform import QuickAction, is_quick_action, parse_quick_action
 from models.views import (
     ActionView,
     AnswerView,
@@ -48,7 +54,13 @@ TITLE_MAX = 200
 LESSON_PHASES = {Phase.WENT_WELL: LessonKind.KEEP, Phase.IMPROVE: LessonKind.IMPROVE}
 _TAG = re.compile(r"(?<![\w&#])#([a-z0-9][a-z0-9_-]{1,39})", re.IGNORECASE)
 
+# What a review owes the thread and its people; each part is its own delivery, so one that
+# fails is retried alone and nothing already sent is sent again.
+ROOT_DELIVERY = "postmortem.root"
+PROMPT_DELIVERY = "postmortem.prompt"
+STEP_DONE_DELIVERY = "postmortem.step_done"
 SUMMARY_DELIVERY = "postmortem.summary"
+ROOT_CLOSED_DELIVERY = "postmortem.root_closed"
 OWNER_DELIVERY = "postmortem.owner_actions"
 DOCUMENTS_DELIVERY = "postmortem.documents"
 
@@ -81,18 +93,21 @@ class Postmortems:
         *,
         team_id: str,
         channel_id: str,
-        thread_ts: str,
         title: str,
         facilitator_id: str,
+        thread_ts: str | None = None,
         permalink: str | None = None,
     ) -> PostmortemView:
+        """Store a review and owe its root message and first prompt; nothing is posted
+        before this commits. Given the `thread_ts` of a root message the caller posted
+        itself (an import, a test), the review opens on that thread and owes nothing."""
         title = validate_title(title)
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = Postmortem(
                 team_id=team_id,
                 channel_id=channel_id,
-                thread_ts=thread_ts,
+                thread_ts=None,
                 permalink=permalink,
                 title=title,
                 kind=kind_from_title(title),
@@ -116,7 +131,48 @@ class Postmortems:
                     )
                     .values(postmortem_id=row.id)
                 )
+            if thread_ts is None:
+                enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=ROOT_DELIVERY,
+                    recipient_id=channel_id,
+                    subject_id=row.id,
+                    dedupe_key=f"postmortem:{row.id}:root",
+                    due_at=now,
+                    now=now,
+                )
+            else:
+                _open_first_step(session, row, thread_ts, permalink)
             return PostmortemView.of(row)
+
+    def root_posted(
+        self, *, team_id: str, postmortem_id: int, thread_ts: str, permalink: str | None
+    ) -> PostmortemView:
+        """The root message is in the channel: its thread is the review's, and the first
+        step opens at its time."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            if row.thread_ts is None:
+                step = _open_first_step(session, row, thread_ts, permalink)
+                _owe_prompt(session, row, step, self._clock.now())
+            return PostmortemView.of(row)
+
+    def abandon(self, *, team_id: str, postmortem_id: int) -> None:
+        """Forget a review whose root message Slack refused (the bot is not in the
+        channel): nothing of it was ever shown."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            if row.thread_ts is None:
+                session.execute(
+                    update(Lesson).where(Lesson.postmortem_id == row.id).values(postmortem_id=None)
+                )
+                session.execute(
+                    update(TimelineEntry)
+                    .where(TimelineEntry.postmortem_id == row.id)
+                    .values(postmortem_id=None)
+                )
+                session.delete(row)
 
     def get(self, *, team_id: str, postmortem_id: int) -> PostmortemView:
         with self._sessions() as session:
@@ -141,21 +197,49 @@ class Postmortems:
                     Postmortem.team_id == team_id,
                     Postmortem.channel_id == channel_id,
                     Postmortem.status == PostmortemStatus.OPEN,
+                    Postmortem.thread_ts.is_not(None),
                 )
                 .order_by(Postmortem.created_at.desc())
             )
             return [PostmortemView.of(row) for row in rows]
 
-    def set_prompt(self, *, team_id: str, postmortem_id: int, phase: Phase, prompt_ts: str) -> None:
-        """Remember which bot message carries the current phase's buttons."""
-        with self._sessions.begin() as session:
+    def prompt_owed(
+        self, *, team_id: str, postmortem_id: int, step_id: int
+    ) -> PostmortemView | None:
+        """The review, when the step a prompt was owed for is still its current one; None
+        when people have moved on (or closed it) since, so a stale prompt is not posted."""
+        with self._sessions() as session:
             row = _get(session, team_id, postmortem_id)
-            if row.phase is phase:
+            latest = session.scalar(
+                select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == row.id)
+            )
+            if row.status is not PostmortemStatus.OPEN or latest != step_id:
+                return None
+            return PostmortemView.of(row)
+
+    def set_prompt(self, *, team_id: str, postmortem_id: int, step_id: int, prompt_ts: str) -> None:
+        """Remember which bot message carries the current step's buttons."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            latest = session.scalar(
+                select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == row.id)
+            )
+            if latest == step_id and row.status is PostmortemStatus.OPEN:
                 row.prompt_ts = prompt_ts
 
     def move(
-        self, *, team_id: str, postmortem_id: int, from_phase: Phase, move: Move
+        self,
+        *,
+        team_id: str,
+        postmortem_id: int,
+        from_phase: Phase,
+        move: Move,
+        by_user: str,
+        at_ts: str | None = None,
     ) -> PhaseChange:
+        """Open the next (or previous) step at the time of the click, `at_ts` in Slack
+        time; replies posted before it stay with the step they answered."""
+        now = self._clock.now()
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
             _require_open(row)
@@ -174,8 +258,43 @@ class Postmortems:
             else:
                 skipped.discard(left.value)
             row.skipped_phases = sorted(skipped)
-            row.phase, row.prompt_ts, row.updated_at = target, None, self._clock.now()
+            row.phase, row.prompt_ts, row.updated_at = target, None, now
+            opened_ts = self._click_moment(session, row, at_ts)
+            session.add(
+                step := PostmortemStep(
+                    postmortem_id=row.id, phase=target, opened_ts=opened_ts, opened_by=by_user
+                )
+            )
+            session.flush()
+            if left_prompt_ts:
+                enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=STEP_DONE_DELIVERY,
+                    recipient_id=row.channel_id,
+                    subject_id=row.id,
+                    dedupe_key=f"postmortem:{row.id}:step-done:{step.id}",
+                    due_at=now,
+                    now=now,
+                    payload={
+                        "prompt_ts": left_prompt_ts,
+                        "phase": left.value,
+                        "skipped": move is Move.SKIP,
+                        "by": by_user,
+                    },
+                )
+            _owe_prompt(session, row, step, now)
             return PhaseChange(PostmortemView.of(row), left, left_prompt_ts, move is Move.SKIP)
+
+    def _click_moment(self, session: Session, row: Postmortem, at_ts: str | None) -> str:
+        """The click's Slack time, kept between the previous step's opening and now: a
+        click cannot reorder steps or claim replies from the future."""
+        now = moment_of(self._clock.now())
+        previous = session.scalar(
+            select(func.max(PostmortemStep.opened_ts)).where(PostmortemStep.postmortem_id == row.id)
+        )
+        chosen = min(moment(at_ts, default=now), now) if at_ts else now
+        return max(chosen, previous) if previous else chosen
 
     def record_reply(
         self,
@@ -189,30 +308,48 @@ class Postmortems:
         event_id: str | None,
         today: date,
     ) -> ReplyOutcome | None:
-        """Record a human reply in a post-mortem thread against the current phase.
+        """Record a human reply in a post-mortem thread against the step that was open
+        when it was posted.
 
-        None when the thread is not an open post-mortem, or the event was seen before."""
+        None when the thread is not a review (or was closed before the reply was posted),
+        the event was seen before, or the reply was deleted before it reached us."""
+        reading = _Reading.of(text, today)  # text analysis happens outside any lock
         now = self._clock.now()
+        posted = moment(message_ts, default=moment_of(now))
         with self._sessions.begin() as session:
             found = session.execute(
                 _REPLY_THREAD,
                 {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts},
             ).first()
-            if found is None or found[0].status is not PostmortemStatus.OPEN:
+            if found is None:
                 return None
             row, coach_setting = found
+            if row.status is not PostmortemStatus.OPEN and not (
+                row.closed_ts is not None and posted <= row.closed_ts
+            ):
+                return None
             if not _first_delivery(session, team_id, event_id, now):
                 return None
             if session.scalar(_ANSWER_EXISTS, {"pm": row.id, "ts": message_ts}) is not None:
                 return None
+            edited_ts = None
+            change = _pending_change(session, team_id, channel_id, message_ts)
+            if change is not None:
+                session.delete(change)
+                if change.kind is MessageChangeKind.DELETE:
+                    return None
+                text, edited_ts = change.text or "", change.changed_ts
+                reading = _Reading.of(text, today)  # rare: an edit that overtook its message
+            phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
             answer = Answer(
                 team_id=team_id,
                 postmortem_id=row.id,
-                phase=row.phase,
+                phase=phase,
                 author_id=author_id,
                 text=text,
                 message_ts=message_ts,
                 event_id=event_id,
+                edited_ts=edited_ts,
                 created_at=now,
                 updated_at=now,
             )
@@ -220,10 +357,14 @@ class Postmortems:
             session.flush()
             lesson = action = None
             problem = None
-            nudge = self._coach(session, row, answer) if coach_setting is not False else None
-            if is_quick_action(text):
-                action, problem = _apply_quick_action(session, row, answer, today)
-            elif (kind := LESSON_PHASES.get(row.phase)) is not None:
+            nudge = (
+                self._coach(session, row, answer, reading.verdict)
+                if coach_setting is not False
+                else None
+            )
+            if reading.is_action:
+                action, problem = _apply_quick_action(session, row, answer, reading, today)
+            elif (kind := LESSON_PHASES.get(phase)) is not None:
                 lesson = Lesson(
                     team_id=team_id,
                     channel_id=channel_id,
@@ -248,10 +389,9 @@ class Postmortems:
             )
 
     def _coach(
-        self, session: Session, postmortem: Postmortem, answer: Answer
+        self, session: Session, postmortem: Postmortem, answer: Answer, verdict: BlameVerdict
     ) -> BlameVerdict | None:
         """A reframing note when a reply blames a person: at most one per person per phase."""
-        verdict = assess(answer.text)
         if not verdict.blames:
             return None
         already = select(CoachNudge.id).where(
@@ -285,12 +425,36 @@ class Postmortems:
         text: str,
         event_id: str | None,
         today: date,
+        edited_ts: str | None = None,
+        thread_ts: str | None = None,
     ) -> ReplyOutcome | None:
+        """Apply an edit. The newest edit wins by its Slack time, whatever the order they
+        are processed in; an edit of a reply not seen yet is kept until the reply comes."""
+        reading = _Reading.of(text, today)
         now = self._clock.now()
+        changed = moment(edited_ts or "", default=moment_of(now))
         with self._sessions.begin() as session:
-            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
-            if answer is None or not _first_delivery(session, team_id, event_id, now):
+            if not _first_delivery(session, team_id, event_id, now):
                 return None
+            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            if answer is None:
+                if thread_ts is not None and _is_review_thread(
+                    session, team_id, channel_id, thread_ts
+                ):
+                    _keep_change(
+                        session,
+                        team_id=team_id,
+                        channel_id=channel_id,
+                        message_ts=message_ts,
+                        kind=MessageChangeKind.EDIT,
+                        text=text,
+                        changed_ts=changed,
+                        now=now,
+                    )
+                return None
+            if answer.edited_ts is not None and changed <= answer.edited_ts:
+                return None
+            answer.edited_ts = changed
             if answer.text == text:
                 return None
             answer.text, answer.updated_at = text, now
@@ -298,8 +462,10 @@ class Postmortems:
             if lesson is not None:
                 lesson.text, lesson.tags, lesson.updated_at = text, tags_in(text), now
             action, problem = None, None
-            if is_quick_action(text):
-                action, problem = _apply_quick_action(session, answer.postmortem, answer, today)
+            if reading.is_action:
+                action, problem = _apply_quick_action(
+                    session, answer.postmortem, answer, reading, today
+                )
             else:
                 # No longer an action: the reply is the record, so its action goes too.
                 session.execute(delete(Action).where(Action.answer_id == answer.id))
@@ -312,20 +478,48 @@ class Postmortems:
             )
 
     def delete_reply(
-        self, *, team_id: str, channel_id: str, message_ts: str, event_id: str | None
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        event_id: str | None,
+        thread_ts: str | None = None,
+        deleted_ts: str | None = None,
     ) -> bool:
-        """Forget a deleted reply, with the lesson or action it produced."""
+        """Forget a deleted reply, with the lesson or action it produced; a deletion that
+        overtook its reply is kept, so the reply is never recorded."""
+        now = self._clock.now()
         with self._sessions.begin() as session:
+            if not _first_delivery(session, team_id, event_id, now):
+                return False
             answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
-            if answer is None or not _first_delivery(session, team_id, event_id, self._clock.now()):
+            if answer is None:
+                if thread_ts is not None and _is_review_thread(
+                    session, team_id, channel_id, thread_ts
+                ):
+                    _keep_change(
+                        session,
+                        team_id=team_id,
+                        channel_id=channel_id,
+                        message_ts=message_ts,
+                        kind=MessageChangeKind.DELETE,
+                        text=None,
+                        changed_ts=moment(deleted_ts or "", default=moment_of(now)),
+                        now=now,
+                    )
                 return False
             session.execute(delete(Lesson).where(Lesson.answer_id == answer.id))
             session.execute(delete(Action).where(Action.answer_id == answer.id))
             session.delete(answer)
             return True
 
-    def close(self, *, team_id: str, postmortem_id: int, by_user: str) -> PostmortemView:
-        """Close the review and owe a summary to the thread and a note to each owner."""
+    def close(
+        self, *, team_id: str, postmortem_id: int, by_user: str, at_ts: str | None = None
+    ) -> PostmortemView:
+        """Close the review and owe, each on its own: the summary in the thread, the root
+        message marked closed, the last prompt's buttons removed, the documents, and a
+        note to each owner. Replies posted before the click (`at_ts`) still count."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
@@ -335,32 +529,35 @@ class Postmortems:
                     "so that nobody is cut off mid-thought. Ask them to press *Close review*."
                 )
             _require_open(row)
+            if row.thread_ts is None:
+                raise StaleRequest("This review has not been posted yet; try again in a moment.")
+            last_prompt_ts = row.prompt_ts
+            now_moment = moment_of(now)
+            row.closed_ts = (
+                min(moment(at_ts, default=now_moment), now_moment) if at_ts else now_moment
+            )
             row.status, row.closed_at, row.updated_at, row.prompt_ts = (
                 PostmortemStatus.CLOSED,
                 now,
                 now,
                 None,
             )
-            enqueue(
-                session,
-                team_id=team_id,
-                kind=SUMMARY_DELIVERY,
+            owe = partial(enqueue, session, team_id=team_id, subject_id=row.id, due_at=now, now=now)
+            key = f"postmortem:{row.id}"
+            if last_prompt_ts:
+                owe(
+                    kind=STEP_DONE_DELIVERY,
+                    recipient_id=row.channel_id,
+                    dedupe_key=f"{key}:closed-prompt",
+                    payload={"prompt_ts": last_prompt_ts, "closed": True, "by": by_user},
+                )
+            owe(kind=SUMMARY_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:summary")
+            owe(
+                kind=ROOT_CLOSED_DELIVERY,
                 recipient_id=row.channel_id,
-                subject_id=row.id,
-                dedupe_key=f"postmortem:{row.id}:summary",
-                due_at=now,
-                now=now,
+                dedupe_key=f"{key}:root-closed",
             )
-            enqueue(
-                session,
-                team_id=team_id,
-                kind=DOCUMENTS_DELIVERY,
-                recipient_id=row.channel_id,
-                subject_id=row.id,
-                dedupe_key=f"postmortem:{row.id}:documents",
-                due_at=now,
-                now=now,
-            )
+            owe(kind=DOCUMENTS_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:documents")
             owners = session.scalars(
                 select(Action.owner_id)
                 .where(Action.postmortem_id == row.id, Action.status.not_in(_CLOSED))
@@ -368,15 +565,8 @@ class Postmortems:
                 .order_by(Action.owner_id)
             )
             for owner_id in owners:
-                enqueue(
-                    session,
-                    team_id=team_id,
-                    kind=OWNER_DELIVERY,
-                    recipient_id=owner_id,
-                    subject_id=row.id,
-                    dedupe_key=f"postmortem:{row.id}:owner:{owner_id}",
-                    due_at=now,
-                    now=now,
+                owe(
+                    kind=OWNER_DELIVERY, recipient_id=owner_id, dedupe_key=f"{key}:owner:{owner_id}"
                 )
             return PostmortemView.of(row)
 
@@ -436,6 +626,130 @@ _REPLY_THREAD = (
 _ANSWER_EXISTS = select(Answer.id).where(
     Answer.postmortem_id == bindparam("pm"), Answer.message_ts == bindparam("ts")
 )
+# The step open at a moment: the last one opened at or before it.
+_STEP_AT = (
+    select(PostmortemStep.phase)
+    .where(
+        PostmortemStep.postmortem_id == bindparam("pm"),
+        PostmortemStep.opened_ts <= bindparam("at"),
+    )
+    .order_by(PostmortemStep.opened_ts.desc(), PostmortemStep.id.desc())
+    .limit(1)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What a reply's text says, worked out before the transaction takes its locks."""
+
+    verdict: BlameVerdict
+    is_action: bool
+    action: QuickAction | None
+    problem: str | None
+
+    @classmethod
+    def of(cls, text: str, today: date) -> _Reading:
+        verdict = assess(text)
+        if not is_quick_action(text):
+            return cls(verdict, False, None, None)
+        try:
+            return cls(verdict, True, parse_quick_action(text, today=today), None)
+        except UnreadableDate as error:
+            return cls(
+                verdict,
+                True,
+                None,
+                f"{error}, so I haven't created an action yet. Your reply is saved; "
+                "try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*.",
+            )
+        except ValueError as error:
+            return cls(verdict, True, None, str(error))
+
+
+def _open_first_step(
+    session: Session, row: Postmortem, thread_ts: str, permalink: str | None
+) -> PostmortemStep:
+    row.thread_ts, row.permalink = thread_ts, permalink
+    step = PostmortemStep(
+        postmortem_id=row.id,
+        phase=row.phase,
+        opened_ts=moment(thread_ts, default=moment_of(row.created_at)),
+        opened_by=row.facilitator_id,
+    )
+    session.add(step)
+    session.flush()
+    return step
+
+
+def _owe_prompt(session: Session, row: Postmortem, step: PostmortemStep, now: datetime) -> None:
+    enqueue(
+        session,
+        team_id=row.team_id,
+        kind=PROMPT_DELIVERY,
+        recipient_id=row.channel_id,
+        subject_id=row.id,
+        dedupe_key=f"postmortem:{row.id}:prompt:{step.id}",
+        due_at=now,
+        now=now,
+        payload={"step_id": step.id},
+    )
+
+
+def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    return (
+        session.scalar(
+            select(Postmortem.id).where(
+                Postmortem.team_id == team_id,
+                Postmortem.channel_id == channel_id,
+                Postmortem.thread_ts == thread_ts,
+            )
+        )
+        is not None
+    )
+
+
+def _pending_change(
+    session: Session, team_id: str, channel_id: str, message_ts: str
+) -> PendingMessageChange | None:
+    return session.scalar(
+        select(PendingMessageChange).where(
+            PendingMessageChange.team_id == team_id,
+            PendingMessageChange.channel_id == channel_id,
+            PendingMessageChange.message_ts == message_ts,
+        )
+    )
+
+
+def _keep_change(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    kind: MessageChangeKind,
+    text: str | None,
+    changed_ts: str,
+    now: datetime,
+) -> None:
+    """Remember an edit or deletion until its message arrives: a deletion beats any
+    edit, and of two edits the later one in Slack time wins."""
+    kept = _pending_change(session, team_id, channel_id, message_ts)
+    if kept is None:
+        session.add(
+            PendingMessageChange(
+                team_id=team_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                kind=kind,
+                text=text,
+                changed_ts=changed_ts,
+                created_at=now,
+            )
+        )
+    elif kept.kind is not MessageChangeKind.DELETE and (
+        kind is MessageChangeKind.DELETE or changed_ts > kept.changed_ts
+    ):
+        kept.kind, kept.text, kept.changed_ts = kind, text, changed_ts
 
 
 def validate_title(title: str) -> str:
@@ -448,17 +762,11 @@ def validate_title(title: str) -> str:
 
 
 def _apply_quick_action(
-    session: Session, postmortem: Postmortem, answer: Answer, today: date
+    session: Session, postmortem: Postmortem, answer: Answer, reading: _Reading, today: date
 ) -> tuple[Action | None, str | None]:
-    try:
-        parsed = parse_quick_action(answer.text, today=today)
-    except UnreadableDate as error:
-        return None, (
-            f"{error}, so I haven't created an action yet. Your reply is saved; "
-            "try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*."
-        )
-    except ValueError as error:
-        return None, str(error)
+    parsed = reading.action
+    if parsed is None:
+        return None, reading.problem
     if parsed.target_on is not None and parsed.target_on < today:
         return None, (
             f"{parsed.target_on:%d %b %Y} has already passed, so I haven't recorded the action. "

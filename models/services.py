@@ -12,6 +12,7 @@ from models.channels import Channels
 from models.clock import Clock
 from models.db import make_sessions
 from models.deliveries import Deliveries
+from models.inbox import Inbox
 from models.library import LessonLibrary
 from models.people import People
 from models.postmortems import Postmortems
@@ -28,6 +29,7 @@ class Services:
     postmortems: Postmortems
     actions: ActionItems
     deliveries: Deliveries
+    inbox: Inbox
     channels: Channels
     reports: Reports
     # Follow-through (issue 3)
@@ -46,6 +48,7 @@ class Services:
             postmortems=Postmortems(sessions, clock),
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
+            inbox=Inbox(sessions, clock),
             channels=Channels(sessions, clock),
             reports=Reports(sessions, clock),
             reviews=(reviews := Reviews(sessions, clock)),

@@ -27,7 +27,7 @@ class PostmortemView:
     id: int
     team_id: str
     channel_id: str
-    thread_ts: str
+    thread_ts: str | None  # None until the root message is posted
     permalink: str | None
     title: str
     kind: PostmortemKind

@@ -9,7 +9,7 @@ from waitress.server import create_server
 
 from bot.app import Lessonloop, create_app
 from bot.config import load_settings
-from bot.server import make_wsgi_app
+from bot.server import SERVER_OPTIONS, make_wsgi_app
 from models.clock import Clock
 from models.db import make_engine
 from tests.fakeslack import FakeSlack
@@ -57,8 +57,13 @@ class AppHarness:
         engine = make_engine(self.database_url)
         self.lessonloop = create_app(settings, clock=self.clock, engine=engine)
         self._server = create_server(
-            make_wsgi_app(self.lessonloop.bolt, engine), host="127.0.0.1", port=0, threads=4
+            make_wsgi_app(self.lessonloop.bolt, engine, signing_secret=SIGNING_SECRET),
+            host="127.0.0.1",
+            port=0,
+            threads=4,
+            **SERVER_OPTIONS,
         )
+        self.lessonloop.inbox.start()
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
         self.driver = SlackDriver(
@@ -78,6 +83,7 @@ class AppHarness:
         thread.join(timeout=5)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
         assert self.lessonloop is not None
+        self.lessonloop.inbox.stop()
         self.lessonloop.bolt.listener_runner.listener_executor.shutdown(wait=True)
         self.lessonloop.services.engine.dispose()
         self._server = None

@@ -16,6 +16,15 @@ from slack_sdk.signature import SignatureVerifier
 from tests.fakeslack import TEAM_ID, FakeSlack
 
 _counter = itertools.count(1)
+_last_ts = 0.0
+
+
+def now_ts() -> str:
+    """A message time as Slack gives it: the current time, unique and increasing, so the
+    order of replies, clicks and edits is the order the test performs them in."""
+    global _last_ts
+    _last_ts = max(time.time(), _last_ts + 0.000001)
+    return f"{_last_ts:.6f}"
 
 
 @dataclass
@@ -121,7 +130,7 @@ class SlackDriver:
         event_id: str | None = None,
         retry_num: int | None = None,
     ) -> tuple[str, str, Response]:
-        ts = ts or f"1800000000.{next(_counter):06d}"
+        ts = ts or now_ts()
         event_id = event_id or f"Ev{next(_counter):08d}"
         event = {
             "type": "message",
@@ -144,14 +153,15 @@ class SlackDriver:
                 "subtype": "message_changed",
                 "channel": channel,
                 "hidden": True,
-                "ts": f"1800000000.{next(_counter):06d}",
+                "ts": (edited_at := now_ts()),
+                "event_ts": edited_at,
                 "message": {
                     "type": "message",
                     "user": user,
                     "text": text,
                     "ts": ts,
                     "thread_ts": thread_ts,
-                    "edited": {"user": user, "ts": "1800000001.000000"},
+                    "edited": {"user": user, "ts": edited_at},
                 },
                 "previous_message": {"type": "message", "user": user, "text": "", "ts": ts},
                 "channel_type": "channel",
@@ -166,7 +176,8 @@ class SlackDriver:
                 "channel": channel,
                 "hidden": True,
                 "deleted_ts": ts,
-                "ts": f"1800000000.{next(_counter):06d}",
+                "ts": (deleted_at := now_ts()),
+                "event_ts": deleted_at,
                 "previous_message": {
                     "type": "message",
                     "text": "",
@@ -191,7 +202,7 @@ class SlackDriver:
             "trigger_id": f"trigger-{next(_counter)}",
             "team": {"id": TEAM_ID, "domain": "fake"},
             **extra,
-            "actions": [{**action, "action_ts": str(time.time())}],
+            "actions": [{**action, "action_ts": now_ts()}],
         }
         return self.post(
             urlencode({"payload": json.dumps(payload)}),

@@ -173,12 +173,14 @@ def lesson(services: Services, pm: PostmortemView) -> int:
     """A lesson recorded the usual way: a reply while the review asks what went well."""
     postmortems = services.postmortems
     for phase in (Phase.IMPACT, Phase.TIMELINE):
-        postmortems.move(team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT)
+        postmortems.move(
+            team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT, by_user=FACILITATOR
+        )
     outcome = postmortems.record_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
         thread_ts=pm.thread_ts,
-        message_ts=f"{pm.thread_ts}1",
+        message_ts="1795176000.000001",
         author_id=BEA,
         text="The #runbook worked",
         event_id=None,

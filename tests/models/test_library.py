@@ -35,7 +35,7 @@ def start(services: Services, channel: str = PUBLIC, team: str = TEAM) -> Postmo
     return services.postmortems.start(
         team_id=team,
         channel_id=channel,
-        thread_ts=f"1763632800.{next(_ts):06d}",
+        thread_ts=f"1795168800.{next(_ts):06d}",
         title="Checkout outage",
         facilitator_id=ANA,
         permalink=f"https://fake.slack.test/archives/{channel}/p1",
@@ -345,13 +345,13 @@ def reply_lesson(services: Services, pm: PostmortemView, text: str):  # type: ig
     for phase in (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL):
         if services.postmortems.get(team_id=TEAM, postmortem_id=pm.id).phase is phase:
             services.postmortems.move(
-                team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT
+                team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT, by_user="U0FAC"
             )
     outcome = services.postmortems.record_reply(
         team_id=TEAM,
         channel_id=pm.channel_id,
         thread_ts=pm.thread_ts,
-        message_ts=f"1763640000.{next(_ts):06d}",
+        message_ts=f"1795176000.{next(_ts):06d}",
         author_id=BO,
         text=text,
         event_id=None,

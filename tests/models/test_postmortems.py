@@ -24,14 +24,20 @@ from models.entities import (
 )
 from models.errors import NotAllowed, NotFound, StaleRequest
 from models.phases import Phase
-from models.postmortems import DOCUMENTS_DELIVERY, OWNER_DELIVERY, SUMMARY_DELIVERY, Move
+from models.postmortems import (
+    DOCUMENTS_DELIVERY,
+    OWNER_DELIVERY,
+    ROOT_CLOSED_DELIVERY,
+    SUMMARY_DELIVERY,
+    Move,
+)
 from models.services import Services
 from models.views import PhaseChange, PostmortemView, ReplyOutcome
 from tests.statements import statements
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
 CHANNEL = "C0INCIDENT"
-THREAD = "1763632800.000100"
+THREAD = "1795168800.000100"
 FACILITATOR, BEA, CAI, DAN = "U0FACIL", "U0BEA", "U0CAI", "U0DAN"
 TODAY = date(2026, 11, 20)
 
@@ -148,11 +154,11 @@ def test_replies_about_what_went_well_or_badly_become_tagged_lessons(
 def test_retried_event_is_stored_once(services: Services, second_ts: str) -> None:
     pm = start(services)
 
-    first = reply(services, "checkout failed", ts="1.000001", event_id="Ev1")
+    first = reply(services, "checkout failed", ts="1795176000.000001", event_id="Ev1")
     retry = reply(
         services,
         "checkout failed",
-        ts="1.000001" if second_ts == "same" else "1.000002",
+        ts="1795176000.000001" if second_ts == "same" else "1795176000.000002",
         event_id="Ev1",
     )
 
@@ -164,15 +170,15 @@ def test_retried_event_is_stored_once(services: Services, second_ts: str) -> Non
 def test_same_message_under_a_new_event_id_is_stored_once(services: Services) -> None:
     pm = start(services)
 
-    assert reply(services, "checkout failed", ts="1.000001", event_id="Ev1") is not None
-    assert reply(services, "checkout failed", ts="1.000001", event_id="Ev2") is None
+    assert reply(services, "checkout failed", ts="1795176000.000001", event_id="Ev1") is not None
+    assert reply(services, "checkout failed", ts="1795176000.000001", event_id="Ev2") is None
     assert answers_by_phase(services, pm) == {Phase.IMPACT: ["checkout failed"]}
 
 
 def test_reply_in_a_thread_that_is_no_review_is_ignored(services: Services) -> None:
     start(services)
 
-    assert reply(services, "hello", thread_ts="1763632800.999999") is None
+    assert reply(services, "hello", thread_ts="1795168800.999999") is None
     assert count(services, Answer) == 0
 
 
@@ -247,9 +253,9 @@ def test_quick_action_with_a_past_date_is_refused(services: Services) -> None:
 def test_edited_reply_updates_the_answer_and_its_lesson(services: Services) -> None:
     pm = start(services)
     advance_to(services, pm, Phase.WENT_WELL)
-    reply(services, "The #runbook worked", ts="1.000001")
+    reply(services, "The #runbook worked", ts="1795176000.000001")
 
-    outcome = edit(services, "The #Rollback #runbook worked fast", ts="1.000001")
+    outcome = edit(services, "The #Rollback #runbook worked fast", ts="1795176000.000001")
 
     assert outcome is not None
     assert outcome.answer.text == "The #Rollback #runbook worked fast"
@@ -267,11 +273,11 @@ def test_edited_reply_updates_the_answer_and_its_lesson(services: Services) -> N
 
 def test_edited_quick_action_updates_the_action(services: Services) -> None:
     start(services)
-    first = reply(services, "action: rotate keys @U0BEA by 2026-12-01", ts="1.000001", by=BEA)
+    first = reply(services, "action: rotate keys @U0BEA by 2026-12-01", ts="1795176000.000001", by=BEA)
     assert first is not None
     assert first.action is not None
 
-    outcome = edit(services, "action: rotate all keys @U0CAI by 2026-12-04", ts="1.000001")
+    outcome = edit(services, "action: rotate all keys @U0CAI by 2026-12-04", ts="1795176000.000001")
 
     assert outcome is not None
     assert outcome.action is not None
@@ -294,11 +300,11 @@ def test_deleted_reply_takes_its_lesson_or_action_with_it(
 ) -> None:
     pm = start(services)
     advance_to(services, pm, phase)
-    reply(services, "kept", ts="1.000001")
-    reply(services, text, ts="1.000002")
+    reply(services, "kept", ts="1795176000.000001")
+    reply(services, text, ts="1795176000.000002")
 
     deleted = services.postmortems.delete_reply(
-        team_id=TEAM, channel_id=CHANNEL, message_ts="1.000002", event_id="EvDel"
+        team_id=TEAM, channel_id=CHANNEL, message_ts="1795176000.000002", event_id="EvDel"
     )
 
     assert deleted is True
@@ -338,6 +344,7 @@ def test_close_owes_a_summary_the_documents_and_one_note_per_owner_of_open_actio
         (DOCUMENTS_DELIVERY, CHANNEL, pm.id, DeliveryStatus.PENDING),
         (OWNER_DELIVERY, BEA, pm.id, DeliveryStatus.PENDING),
         (OWNER_DELIVERY, CAI, pm.id, DeliveryStatus.PENDING),
+        (ROOT_CLOSED_DELIVERY, CHANNEL, pm.id, DeliveryStatus.PENDING),
         (SUMMARY_DELIVERY, CHANNEL, pm.id, DeliveryStatus.PENDING),
     ]
 
@@ -349,7 +356,7 @@ def test_closing_twice_is_stale_and_owes_nothing_more(services: Services) -> Non
 
     with pytest.raises(StaleRequest):
         services.postmortems.close(team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR)
-    assert count(services, Delivery) == 3
+    assert count(services, Delivery) == 4
 
 
 def test_summary_groups_answers_by_phase_and_lists_lessons_and_actions(
@@ -394,7 +401,11 @@ def test_review_of_another_team_is_invisible(services: Services) -> None:
         services.postmortems.close(team_id=OTHER_TEAM, postmortem_id=pm.id, by_user=FACILITATOR)
     with pytest.raises(NotFound):
         services.postmortems.move(
-            team_id=OTHER_TEAM, postmortem_id=pm.id, from_phase=Phase.IMPACT, move=Move.NEXT
+            team_id=OTHER_TEAM,
+            postmortem_id=pm.id,
+            from_phase=Phase.IMPACT,
+            move=Move.NEXT,
+            by_user=FACILITATOR,
         )
     assert (
         services.postmortems.in_thread(team_id=OTHER_TEAM, channel_id=CHANNEL, thread_ts=THREAD)
@@ -417,9 +428,9 @@ def test_same_thread_ts_in_two_teams_is_two_reviews(services: Services) -> None:
 
 
 def test_summary_issues_the_same_few_statements_whatever_its_size(services: Services) -> None:
-    small = start(services, thread_ts="1763632800.000001")
+    small = start(services, thread_ts="1795168800.000001")
     fill(services, small, answers=1, lessons=1, actions=1)
-    big = start(services, thread_ts="1763632800.000002")
+    big = start(services, thread_ts="1795168800.000002")
     fill(services, big, answers=10, lessons=10, actions=10)
 
     with statements(services.engine) as small_count:
@@ -457,7 +468,11 @@ def start(
 
 def move(services: Services, pm: PostmortemView, from_phase: Phase, way: Move) -> PhaseChange:
     return services.postmortems.move(
-        team_id=pm.team_id, postmortem_id=pm.id, from_phase=from_phase, move=way
+        team_id=pm.team_id,
+        postmortem_id=pm.id,
+        from_phase=from_phase,
+        move=way,
+        by_user=FACILITATOR,
     )
 
 
@@ -482,7 +497,7 @@ def reply(
         team_id=team_id,
         channel_id=CHANNEL,
         thread_ts=thread_ts,
-        message_ts=ts or f"1763640000.{n:06d}",
+        message_ts=ts or f"1795176000.{n:06d}",
         author_id=by,
         text=text,
         event_id=event_id or f"Ev{n:08d}",
