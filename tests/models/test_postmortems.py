@@ -273,7 +273,9 @@ def test_edited_reply_updates_the_answer_and_its_lesson(services: Services) -> N
 
 def test_edited_quick_action_updates_the_action(services: Services) -> None:
     start(services)
-    first = reply(services, "action: rotate keys @U0BEA by 2026-12-01", ts="1795176000.000001", by=BEA)
+    first = reply(
+        services, "action: rotate keys @U0BEA by 2026-12-01", ts="1795176000.000001", by=BEA
+    )
     assert first is not None
     assert first.action is not None
 
