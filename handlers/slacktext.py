@@ -46,6 +46,8 @@ def _unescape(text: str) -> str:
 def truncate(text: str, limit: int, marker: str = "… (truncated)") -> str:
     if len(text) <= limit:
         return text
+    if limit <= len(marker):  # no room for the marker: a negative cut would keep the text
+        return text[:limit]
     return text[: limit - len(marker)].rstrip() + marker
 
 
