@@ -26,7 +26,7 @@ _CONTROL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def clean_text(text: str, *, limit: int) -> str:
     """`text` with lone surrogates replaced by U+FFFD, control characters other than tab
-    and newline removed (a `\\r\\n` line break becomes `\\n`), and, when longer than `limit`
+    and newline removed (carriage returns become `\\n`), and, when longer than `limit`
     characters, cut so that with TRUNCATION_MARKER appended it is exactly `limit` long.
     The result always encodes to UTF-8."""
     if limit < len(TRUNCATION_MARKER):
@@ -35,6 +35,8 @@ def clean_text(text: str, *, limit: int) -> str:
         # A high surrogate followed by a low one is a real character split in two: join the
         # pair; any other surrogate becomes U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if "\r" in text:  # a lone carriage return is a line break, not a character to drop
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     if len(text) > limit:
         text = text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER

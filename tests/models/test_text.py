@@ -21,9 +21,13 @@ def test_a_surrogate_pair_split_in_two_is_joined_into_its_character() -> None:
 
 
 def test_nul_and_control_characters_are_removed_but_tab_and_newline_kept() -> None:
-    text = "a\x00b\x07c\r\nd\te\x1bf\x7fg\x85h\x9fi"
+    text = "a\x00b\x07c\nd\te\x1bf\x7fg\x85h\x9fi"
 
-    assert clean_text(text, limit=100) == "ab" + "c\nd\tefghi"
+    assert clean_text(text, limit=100) == "abc\nd\tefghi"
+
+
+def test_carriage_returns_become_line_breaks() -> None:
+    assert clean_text("one\r\ntwo\rthree", limit=100) == "one\ntwo\nthree"
 
 
 def test_text_at_the_limit_is_kept_whole() -> None:
