@@ -755,6 +755,12 @@ class _Prefixes:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._indexed = False
+
+    def _index(self) -> None:
+        # On first use only: most sentences and clauses have no fault language to pair.
+        self._indexed = True
+        text = self.text
         spans = [m.span() for m in _TOKEN_RE.finditer(text)]
         self._starts = [start for start, _ in spans]
         self._ends = [end for _, end in spans]
@@ -767,6 +773,8 @@ class _Prefixes:
 
     def _count(self, at: int) -> int:
         """Tokens starting before `at`; the last may be cut at `at`."""
+        if not self._indexed:
+            self._index()
         return bisect_left(self._starts, at)
 
     def _token(self, i: int, at: int) -> str:
@@ -782,10 +790,11 @@ class _Prefixes:
 
     def subject_tokens(self, at: int, most: int) -> tuple[list[str], int]:
         """The first `most` tokens of _subject_tokens(text[:at]), and how many there are."""
+        count = self._count(at)
         if at < self._filler_end:  # rare: a fault word inside leading filler
             tokens = _subject_tokens(self.text[:at])
             return tokens[:most], len(tokens)
-        first, count = self._first, self._count(at)
+        first = self._first
         shown = [self._token(i, at) for i in range(first, min(count, first + most))]
         return shown, count - first
 
