@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 
+from models.text import MESSAGE_LIMIT, clean_text
+
 _MARKUP = re.compile(r"<([^<>]*)>")
 
 
 def to_plain(text: str) -> str:
-    return _unescape(_MARKUP.sub(_plain_markup, text))
+    """Also cleaned (models.text.clean_text): every text read from Slack passes here once."""
+    return clean_text(_unescape(_MARKUP.sub(_plain_markup, text)), limit=MESSAGE_LIMIT)
 
 
 def _plain_markup(match: re.Match[str]) -> str:
@@ -43,6 +46,8 @@ def _unescape(text: str) -> str:
 def truncate(text: str, limit: int, marker: str = "… (truncated)") -> str:
     if len(text) <= limit:
         return text
+    if limit <= len(marker):  # no room for the marker: a negative cut would keep the text
+        return text[:limit]
     return text[: limit - len(marker)].rstrip() + marker
 
 

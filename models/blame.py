@@ -39,10 +39,11 @@ Policy decisions, mirrored in tests/data/blame_eval.tsv:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["BlameVerdict", "assess"]
+__all__ = ["COACH_LIMIT", "BlameVerdict", "assess"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,11 @@ _STRONG: Final = 1.0
 _WEAK: Final = 0.5
 _THRESHOLD: Final = 1.0
 _MAX_REASONS: Final = 3
+# The coach reads this much of a reply. Every step is linear, but a reply can carry 8,000
+# fault words ("skip " * 8,000) and each costs a few microseconds: past ~700 words a reply is
+# a pasted document, not a remark to reframe, and the cap keeps a reply under 50 ms
+# (benchmarks/text_bounds.py) so it cannot hold up other requests.
+COACH_LIMIT: Final = 4_000
 
 Subject = Literal["person", "self", "nobody", "thing", "none"]
 
@@ -146,16 +152,24 @@ _ROLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 
-_SLACK_MENTION_RE: Final = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>")
+_SLACK_MENTION_RE: Final = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]++))?>")
 # A converted mention (@U0123ABCD) or a plain @handle; Slack ids always contain a digit.
 _AT_MENTION_RE: Final = re.compile(
     r"(?<![\w@])@(?:([UW](?=[A-Z0-9]*\d)[A-Z0-9]{5,})\b|([A-Za-z][\w.\-]*[A-Za-z0-9]))"
 )
 _SPECIAL_HANDLES: Final = frozenset({"here", "channel", "everyone"})
+# Both in one pass, so a handle typed as "@p5" is a person like any other, never mistaken
+# for a placeholder this module inserted.
+_MENTION_RE: Final = re.compile(f"{_SLACK_MENTION_RE.pattern}|{_AT_MENTION_RE.pattern}")
 
 _WORD_RE: Final = re.compile(r"[^\W\d_]+")
 
 _PLACEHOLDER_RE: Final = re.compile(r"@p(\d+)")
+# The word after a position, skipping blanks, and the character that ends it.
+_NEXT_WORD_RE: Final = re.compile(r"\s*+(\S*+)(.?)", re.DOTALL)
+# The next word when it is short (all of _NOT_AFTER_NAME is), without scanning a long one.
+_SHORT_NEXT_WORD_RE: Final = re.compile(r"\s*+([,.]*+[^\s,.]{0,8}+[,.]*+)(?!\S)")
+_TOKEN_RE: Final = re.compile(r"\S+")
 
 # Words that can open a clause before its subject without changing who the subject is.
 _LEADING_FILLER_RE: Final = re.compile(
@@ -170,9 +184,13 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"(?: that)?)\s+)+"
 )
 # "that's negligence", "it was reckless": the judgement is about the previous clause's subject.
+_COPULA_ADVERBS: Final = _words(
+    "just all pretty really totally so plain entirely simply obviously clearly"
+)
 _COPULA_ONLY_RE: Final = re.compile(
-    r"^(?:that|this|it|which)(?: one)? (?:is|was)(?: (?:just|all|pretty|really|totally|so|"
-    r"plain|entirely|simply|obviously|clearly))*$"
+    r"^(?:that|this|it|which)(?: one)? (?:is|was)(?: (?:"
+    + "|".join(sorted(_COPULA_ADVERBS))
+    + r"))*$"
 )
 
 _PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
@@ -476,16 +494,21 @@ _CAUGHT_EARLIER: Final = "What would have caught this earlier?"
 
 _CODE_BLOCK_RE: Final = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _CODE_SPAN_RE: Final = re.compile(r"`[^`\n]*`")
-_LINK_RE: Final = re.compile(r"<(?:https?|mailto):[^|>]*(?:\|([^>]*))?>")
-_CHANNEL_RE: Final = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
-_SPECIAL_RE: Final = re.compile(r"<![^>]*>")
+# Markup never contains "<": stopping there keeps each attempt short, so an unclosed "<#C1|"
+# repeated 8,000 times is read in linear time instead of rescanning to the end each time.
+_LINK_RE: Final = re.compile(r"<(?:https?|mailto):[^|<>]*+(?:\|([^<>]*+))?>")
+_CHANNEL_RE: Final = re.compile(r"<#[A-Z0-9]++(?:\|([^<>]*+))?>")
+_SPECIAL_RE: Final = re.compile(r"<![^<>]*+>")
 _BARE_URL_RE: Final = re.compile(r"https?://\S+")
-_QUOTE_LINE_RE: Final = re.compile(r"^\s*>.*$", re.MULTILINE)
+# Leading blanks only: `\s*` would also swallow line breaks and rescan every blank line.
+_QUOTE_LINE_RE: Final = re.compile(r"^[^\S\n]*+>.*$", re.MULTILINE)
 _EMOJI_RE: Final = re.compile(r":([a-z][a-z0-9_+\-]*):")
 _STRIKE_RE: Final = re.compile(r"(?<!\w)~[^~\n]+~(?!\w)")
 _EMPHASIS_RE: Final = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)")
-_DOUBLE_QUOTED_RE: Final = re.compile(r"\"([^\"\n]*)\"|\u201c([^\u201d\n]*)\u201d")
-_APPOSITION_RE: Final = re.compile(r"\b(?:they|them|it)\s*\(([^)]*)\)", re.IGNORECASE)
+# A curly quote ends at the next opening one too, and an aside at the next "(": otherwise
+# every unclosed opener rescans the rest of the line (quadratic on a line of openers).
+_DOUBLE_QUOTED_RE: Final = re.compile(r"\"([^\"\n]*+)\"|\u201c([^\u201c\u201d\n]*+)\u201d")
+_APPOSITION_RE: Final = re.compile(r"\b(?:they|them|it)\s*+\(([^()]*+)\)", re.IGNORECASE)
 
 _CONTRACTIONS: Final = (
     (re.compile(r"\b(?:can'?t|cannot)\b"), "can not"),
@@ -511,9 +534,11 @@ _CONTRACTIONS: Final = (
     (re.compile(r"'s\b"), " 's"),
 )
 
-_SENTENCE_SPLIT_RE: Final = re.compile(r"[.!?]+(?:\s+|$)|\n+")
+# Matches start only where a run of punctuation or blanks starts and never backtrack into
+# it: "." * 24,999 + "x" used to take 14 s (issue 10).
+_SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
-    r"\s*(?:[,;:()\[\]]|\s[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
+    r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
     r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet)\b|"
     r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
     r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
@@ -565,24 +590,24 @@ def _drop_reported_speech(text: str) -> str:
 
 
 def _mark_people(text: str, people: list[str]) -> str:
-    text = _SLACK_MENTION_RE.sub(
-        lambda m: _placeholder(f"@{m.group(2) or m.group(1)}", people), text
-    )
-
-    def at_mention(m: re.Match[str]) -> str:
+    def mention(m: re.Match[str]) -> str:
         if m.group(1):
-            return _placeholder(f"@{m.group(1)}", people)
-        if m.group(2).lower() in _SPECIAL_HANDLES or _PLACEHOLDER_RE.fullmatch(m.group(0)):
+            return _placeholder(f"@{m.group(2) or m.group(1)}", people)
+        if m.group(3):
+            return _placeholder(f"@{m.group(3)}", people)
+        if m.group(4).lower() in _SPECIAL_HANDLES:
             return m.group(0)
-        return _placeholder(f"@{m.group(2)}", people)
+        return _placeholder(f"@{m.group(4)}", people)
 
-    text = _AT_MENTION_RE.sub(at_mention, text)
+    text = _MENTION_RE.sub(mention, text)
     # "they (the alerts) should have fired": the aside says who "they" are.
     text = _APPOSITION_RE.sub(lambda m: f" {m.group(1)} ", text)
 
     def role(m: re.Match[str]) -> str:
-        rest = text[m.end() :].lstrip()
-        next_word = rest.split(" ", 1)[0].lower().strip(".,;:!?") if rest else ""
+        following = _NEXT_WORD_RE.match(text, m.end())
+        # The word runs to the next space; one running into a line break is no thing head.
+        word_ends = following is not None and following.group(2) in ("", " ")
+        next_word = following.group(1).lower().strip(".,;:!?") if following and word_ends else ""
         if next_word in _THING_HEADS:
             return m.group(0)
         head = (m.group("head") or "").lower()
@@ -600,14 +625,21 @@ def _mark_people(text: str, people: list[str]) -> str:
             return _placeholder(word, people)
         if low not in _AMBIGUOUS_NAMES or not (word[0].isupper() and word[1:].islower()):
             return word
-        before = text[: m.start()].rstrip()
-        if not before or before[-1] in ".!?\n":
-            after = text[m.end() :].split(None, 1)
-            if after and after[0].lower().strip(",.") in _NOT_AFTER_NAME:
+        if _starts_sentence(text, m.start()):
+            after = _SHORT_NEXT_WORD_RE.match(text, m.end())
+            if after and after.group(1).lower().strip(",.") in _NOT_AFTER_NAME:
                 return word
         return _placeholder(word, people)
 
     return _WORD_RE.sub(name, text)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    # Walks back over blanks only: no copy of the text before `at` (one per name, quadratic).
+    at -= 1
+    while at >= 0 and text[at].isspace():
+        at -= 1
+    return at < 0 or text[at] in ".!?\n"
 
 
 def _is_emphatic(text: str) -> bool:
@@ -639,7 +671,12 @@ class _Hit:
 
 
 def _show(fragment: str, people: list[str]) -> str:
-    shown = _PLACEHOLDER_RE.sub(lambda m: people[int(m.group(1))], fragment)
+    def person(m: re.Match[str]) -> str:
+        # "mail@p5.com" looks like a placeholder without being one: show it as typed.
+        index = m.group(1)
+        return people[int(index)] if len(index) < 6 and int(index) < len(people) else m.group(0)
+
+    shown = _PLACEHOLDER_RE.sub(person, fragment)
     return shown.replace(" 's", "'s").strip()
 
 
@@ -689,6 +726,10 @@ def _clause_subject(clause: str, last: Subject, last_who: str) -> tuple[Subject,
     tokens = _subject_tokens(clause)
     if not tokens:
         return last, last_who
+    return _opener_subject(tokens, last, last_who)
+
+
+def _opener_subject(tokens: list[str], last: Subject, last_who: str) -> tuple[Subject, str]:
     subject, who = _classify(tokens, last)
     # A clause opening with a verb ("clicked merge") keeps the previous subject.
     first = tokens[0]
@@ -701,20 +742,96 @@ def _clause_subject(clause: str, last: Subject, last_who: str) -> tuple[Subject,
     return (subject, who) if known_opener else (last, last_who)
 
 
+class _Prefixes:
+    """What the rules ask about `text[:at]` (its last words, its subject), answered without
+    copying or rescanning the prefix: a sentence of 10,000 fault words ("skip skip ...")
+    was quadratic, 17 to 24 s (issue 10). `text` is stripped (a sentence or a clause); the
+    answers are those of _negated and _subject_tokens on the prefix."""
+
+    # _classify looks at four tokens at most.
+    SUBJECT_TOKENS: Final = 4
+    # Beyond this many tokens a copula-only subject can only be repeating adverbs.
+    _COPULA_TOKENS: Final = 16
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._indexed = False
+
+    def _index(self) -> None:
+        # On first use only: most sentences and clauses have no fault language to pair.
+        self._indexed = True
+        text = self.text
+        spans = [m.span() for m in _TOKEN_RE.finditer(text)]
+        self._starts = [start for start, _ in spans]
+        self._ends = [end for _, end in spans]
+        # Leading filler lies wholly inside every prefix that reaches past it, so it is the
+        # same for all of them.
+        filler = _LEADING_FILLER_RE.match(text + " ")
+        self._filler_end = filler.end() if filler else 0
+        self._first = bisect_left(self._starts, self._filler_end)
+        self._adverbs_end: int | None = None
+
+    def _count(self, at: int) -> int:
+        """Tokens starting before `at`; the last may be cut at `at`."""
+        if not self._indexed:
+            self._index()
+        return bisect_left(self._starts, at)
+
+    def _token(self, i: int, at: int) -> str:
+        return self.text[self._starts[i] : min(self._ends[i], at)]
+
+    def tail(self, at: int, words: int) -> str:
+        """`text[:at]` from the start of its `words`-th last token."""
+        count = self._count(at)
+        return self.text[self._starts[max(0, count - words)] : at] if count else ""
+
+    def negated(self, at: int) -> bool:
+        return _negated(self.tail(at, _NEGATION_WINDOW))
+
+    def subject_tokens(self, at: int, most: int) -> tuple[list[str], int]:
+        """The first `most` tokens of _subject_tokens(text[:at]), and how many there are."""
+        count = self._count(at)
+        if at < self._filler_end:  # rare: a fault word inside leading filler
+            tokens = _subject_tokens(self.text[:at])
+            return tokens[:most], len(tokens)
+        first = self._first
+        shown = [self._token(i, at) for i in range(first, min(count, first + most))]
+        return shown, count - first
+
+    def copula_only(self, at: int) -> bool:
+        """Whether the words before `at` are only "that was (just ...)": a judgement after
+        them is about the previous clause's subject."""
+        tokens, count = self.subject_tokens(at, self._COPULA_TOKENS)
+        if _COPULA_ONLY_RE.match(" ".join(tokens)) is None:
+            return False
+        if count <= self._COPULA_TOKENS:
+            return True
+        # Longer only by repeating adverbs ("it was just just ..."): every later token is one.
+        if self._adverbs_end is None:
+            i = self._first + self._COPULA_TOKENS
+            while i < len(self._starts) and self._token(i, self._ends[i]) in _COPULA_ADVERBS:
+                i += 1
+            self._adverbs_end = i
+        last = self._first + count - 1
+        return self._adverbs_end >= last and self._token(last, at) in _COPULA_ADVERBS
+
+
 def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> list[_Hit]:
     hits: list[_Hit] = []
+    prefixes = _Prefixes(clause)
     for term in _FAULT_TERMS:
         for m in term.pattern.finditer(clause):
-            before = clause[: m.start()]
-            if term.veto_before and term.veto_before.search(before):
+            at = m.start()
+            # "hard to forget": two words and a space before the match.
+            if term.veto_before and term.veto_before.search(prefixes.tail(at, 2)):
                 continue
             phrase = m.group(0)
             if term.kind == "should" and not _judgemental_should(phrase):
                 continue
-            if _negated(before):
+            if prefixes.negated(at):
                 continue
-            tokens = _subject_tokens(before)
-            if not tokens or _COPULA_ONLY_RE.match(" ".join(tokens)):
+            tokens, count = prefixes.subject_tokens(at, _Prefixes.SUBJECT_TOKENS)
+            if not count or prefixes.copula_only(at):
                 subject, who = last, last_who
             else:
                 subject, who = _classify(tokens, last)
@@ -757,7 +874,7 @@ def _trim_should(phrase: str) -> str:
     return " ".join(words[:end])
 
 
-def _counterfactual_hits(sentence: str, people: list[str]) -> list[_Hit]:
+def _counterfactual_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_Hit]:
     hits: list[_Hit] = []
     for regex in (_CF_IF_RE, _CF_HAD_RE):
         for m in regex.finditer(sentence):
@@ -769,7 +886,7 @@ def _counterfactual_hits(sentence: str, people: list[str]) -> list[_Hit]:
             after = m.group("after") or ""
             if verb in _CF_NOT_CONDUCT and not (verb == "been" and after in _BEEN_JUDGEMENT):
                 continue
-            if m.group("who") in _THEY_WORDS and _thing_before(sentence[: m.start()]):
+            if m.group("who") in _THEY_WORDS and _thing_before(prefixes, m.start()):
                 continue
             shown_end = m.end("after") if verb == "been" and m.group("after") else m.end("verb")
             hits.append(_counterfactual_hit(sentence[m.start() : shown_end], people))
@@ -778,8 +895,10 @@ def _counterfactual_hits(sentence: str, people: list[str]) -> list[_Hit]:
     return hits
 
 
-def _thing_before(prefix: str) -> bool:
-    return _clause_subject(prefix, "none", "")[0] == "thing"
+def _thing_before(prefixes: _Prefixes, at: int) -> bool:
+    """Whether _clause_subject(sentence[:at]) finds a thing."""
+    tokens, count = prefixes.subject_tokens(at, _Prefixes.SUBJECT_TOKENS)
+    return bool(count) and _opener_subject(tokens, "none", "")[0] == "thing"
 
 
 def _counterfactual_hit(fragment: str, people: list[str]) -> _Hit:
@@ -787,11 +906,11 @@ def _counterfactual_hit(fragment: str, people: list[str]) -> _Hit:
     return _Hit(_STRONG, "counterfactual", f'counterfactual judgement about a person ("{shown}")')
 
 
-def _direct_hits(sentence: str, people: list[str]) -> list[_Hit]:
+def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_Hit]:
     hits: list[_Hit] = []
     for regex, kind in _DIRECT_RULES:
         for m in regex.finditer(sentence):
-            if _negated(sentence[: m.start()]):
+            if prefixes.negated(m.start()):
                 continue
             shown = _show(m.group(0), people)
             hits.append(_Hit(_STRONG, kind, f'puts the fault on a person ("{shown}")'))
@@ -857,6 +976,7 @@ def _reframes(hits: list[_Hit]) -> tuple[str, ...]:
 
 def assess(text: str) -> BlameVerdict:
     """Say whether a Slack reply blames a person, why, and how to ask about the system instead."""
+    text = text[:COACH_LIMIT]
     if not text or not text.strip():
         return _NOT_BLAME
     doc = _normalise(text)
@@ -867,8 +987,9 @@ def assess(text: str) -> BlameVerdict:
     last: Subject = "none"
     last_who = ""
     for sentence in _sentences(doc.text):
-        hits.extend(_direct_hits(sentence, doc.people))
-        hits.extend(_counterfactual_hits(sentence, doc.people))
+        prefixes = _Prefixes(sentence)
+        hits.extend(_direct_hits(sentence, doc.people, prefixes))
+        hits.extend(_counterfactual_hits(sentence, doc.people, prefixes))
         for clause in _clauses(sentence):
             hits.extend(_pair_hits(clause, last, last_who, doc.people))
             last, last_who = _clause_subject(clause, last, last_who)
@@ -883,10 +1004,7 @@ def assess(text: str) -> BlameVerdict:
     if score < _THRESHOLD:
         return _NOT_BLAME
 
-    reasons: list[str] = []
-    for hit in sorted(hits, key=lambda h: -h.weight):
-        if hit.reason not in reasons:
-            reasons.append(hit.reason)
+    reasons = list(dict.fromkeys(hit.reason for hit in sorted(hits, key=lambda h: -h.weight)))
     return BlameVerdict(
         blames=True, reasons=tuple(reasons[:_MAX_REASONS]), reframes=_reframes(hits)
     )

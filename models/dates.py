@@ -27,6 +27,8 @@ _IN = re.compile(r"in\s+(\d{1,3}|a|an|one|two|three|four)\s+(days?|weeks?|months
 _DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?(?:\s+(\d{4}))?")
 _MONTH_DAY = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?")
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+# No phrase _read understands has more words ("12th of december 2026" has four).
+MAX_DATE_WORDS = 5
 
 
 class UnreadableDate(ValueError):
@@ -38,7 +40,7 @@ class UnreadableDate(ValueError):
 def parse_due_date(text: str, *, today: date) -> date:
     """The date `text` means, seen from `today`; raises UnreadableDate."""
     phrase = " ".join(text.lower().replace(",", " ").split()).strip(" .!")
-    found = _read(phrase, today)
+    found = _read(phrase, today) if phrase.count(" ") < MAX_DATE_WORDS else None
     if found is None:
         raise UnreadableDate(text.strip())
     return found

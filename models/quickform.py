@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from models.dates import UnreadableDate, parse_due_date
+from models.dates import MAX_DATE_WORDS, UnreadableDate, parse_due_date
 
 # Mentions reach the domain as `@U0123ABCD` (see handlers.slacktext.to_plain).
 MENTION = re.compile(r"@([UW][A-Z0-9]{2,})\b")
 _PREFIX = re.compile(r"^\s*(?:action|todo|to do|ai)\s*[:\-]\s*", re.IGNORECASE)
 _DUE_WORD = re.compile(r"(?:^|\s)(?:by|due|before|until)\s+", re.IGNORECASE)
+_DATE_PADDING = re.compile(r"[ .!]*+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,13 @@ def _split_due_date(body: str, today: date) -> tuple[str, date | None]:
     date (`stop patching by hand by friday`); earlier ones belong to the description.
     Raises UnreadableDate when the last one looks like a date but is not one."""
     matches = list(_DUE_WORD.finditer(body))
+    end = len(body.rstrip(" .!"))
     for position, match in enumerate(reversed(matches)):
+        start = _DATE_PADDING.match(body, match.end())
+        # Earlier candidates only get longer: once one is too long to be a date, stop, so
+        # "by hand " * 6,250 is not re-read 6,250 times (3 s, issue 10).
+        if start is None or body.count(" ", start.end(), end) >= MAX_DATE_WORDS:
+            break
         when = body[match.end() :].strip(" .!")
         try:
             return body[: match.start()], parse_due_date(when, today=today)
