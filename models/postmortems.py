@@ -287,14 +287,17 @@ class Postmortems:
             return PhaseChange(PostmortemView.of(row), left, left_prompt_ts, move is Move.SKIP)
 
     def _click_moment(self, session: Session, row: Postmortem, at_ts: str | None) -> str:
-        """The click's Slack time, kept between the previous step's opening and now: a
-        click cannot reorder steps or claim replies from the future."""
+        """The click's Slack time when it is plausible (after the previous step opened and
+        not in the future), else now: a skewed or forged click time cannot reorder steps
+        or claim replies posted before the previous step."""
         now = moment_of(self._clock.now())
         previous = session.scalar(
             select(func.max(PostmortemStep.opened_ts)).where(PostmortemStep.postmortem_id == row.id)
         )
-        chosen = min(moment(at_ts, default=now), now) if at_ts else now
-        return max(chosen, previous) if previous else chosen
+        clicked = moment(at_ts or "", default=now)
+        if previous is not None and not previous <= clicked <= now:
+            clicked = now
+        return max(clicked, previous) if previous is not None else clicked
 
     def record_reply(
         self,
@@ -335,9 +338,9 @@ class Postmortems:
             edited_ts = None
             change = _pending_change(session, team_id, channel_id, message_ts)
             if change is not None:
-                session.delete(change)
                 if change.kind is MessageChangeKind.DELETE:
-                    return None
+                    return None  # the tombstone stays: a later edit must not revive it
+                session.delete(change)
                 text, edited_ts = change.text or "", change.changed_ts
                 reading = _Reading.of(text, today)  # rare: an edit that overtook its message
             phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
@@ -487,27 +490,29 @@ class Postmortems:
         thread_ts: str | None = None,
         deleted_ts: str | None = None,
     ) -> bool:
-        """Forget a deleted reply, with the lesson or action it produced; a deletion that
-        overtook its reply is kept, so the reply is never recorded."""
+        """Forget a deleted reply, with the lesson or action it produced. The deletion is
+        remembered (for a day) so that neither the reply arriving late nor an edit
+        processed after it can bring it back."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             if not _first_delivery(session, team_id, event_id, now):
                 return False
             answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            if answer is None and not (
+                thread_ts is not None and _is_review_thread(session, team_id, channel_id, thread_ts)
+            ):
+                return False
+            _keep_change(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                kind=MessageChangeKind.DELETE,
+                text=None,
+                changed_ts=moment(deleted_ts or "", default=moment_of(now)),
+                now=now,
+            )
             if answer is None:
-                if thread_ts is not None and _is_review_thread(
-                    session, team_id, channel_id, thread_ts
-                ):
-                    _keep_change(
-                        session,
-                        team_id=team_id,
-                        channel_id=channel_id,
-                        message_ts=message_ts,
-                        kind=MessageChangeKind.DELETE,
-                        text=None,
-                        changed_ts=moment(deleted_ts or "", default=moment_of(now)),
-                        now=now,
-                    )
                 return False
             session.execute(delete(Lesson).where(Lesson.answer_id == answer.id))
             session.execute(delete(Action).where(Action.answer_id == answer.id))

@@ -1,0 +1,172 @@
+"""A real `lessonloop serve` killed three times during a burst of thread replies: every
+reply Slack got a 200 for is recorded once, and Slack's redelivery of the rest (same event
+ids) records those once too."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models.db import make_engine
+from models.entities import Answer, InboundEvent
+from tests.e2e.review import BEA, CHANNEL, FACILITATOR
+from tests.e2e.test_serve import _free_port, lessonloop
+from tests.fakeslack import FakeSlack
+from tests.harness import SIGNING_SECRET
+from tests.slackdriver import SlackDriver
+
+pytestmark = pytest.mark.slow
+
+REPLIES = 500
+KILL_AFTER = (110, 230, 350)  # replies sent before each SIGKILL
+SENDERS = 4
+
+
+class Process:
+    def __init__(self, cwd: Path, fake: FakeSlack, database_url: str) -> None:
+        self.cwd, self.fake, self.database_url = cwd, fake, database_url
+        self.port = _free_port()
+        self.process: subprocess.Popen[str] | None = None
+        self.driver = SlackDriver(f"http://127.0.0.1:{self.port}", SIGNING_SECRET, fake)
+
+    def start(self) -> None:
+        self.process = lessonloop(
+            "serve",
+            "--no-scheduler",
+            cwd=self.cwd,
+            env={
+                "SLACK_BOT_TOKEN": "xoxb-test-token",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": self.fake.api_url,
+                "DATABASE_URL": self.database_url,
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "LOG_LEVEL": "WARNING",
+            },
+        )
+        self.fake.wait_for(self._healthy, timeout=60, what="/healthz")
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(self.process.communicate()[1][-3000:])
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.communicate(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def process(tmp_path: Path, database_url: str) -> Iterator[Process]:
+    with FakeSlack() as fake:
+        running = Process(tmp_path, fake, database_url)
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
+    process: Process, database_url: str
+) -> None:
+    process.start()
+    fake, driver = process.fake, process.driver
+    driver.command("start Burst under fire", user=FACILITATOR, channel=CHANNEL)
+    root = fake.wait_for(
+        lambda: [p for p in fake.calls_to("chat.postMessage") if "thread_ts" not in p],
+        what="root message",
+    )[0]
+    fake.wait_for(lambda: fake.posts_in_thread(CHANNEL, root["ts"]), what="first prompt")
+
+    base = int(time.time())
+    replies = [(f"{base}.{n:06d}", f"EvBurst{n:05d}") for n in range(REPLIES)]
+    queue = iter(replies)
+    lock = threading.Lock()
+    sent = [0]
+    unanswered: list[tuple[str, str]] = []  # no 200 seen: Slack delivers these again
+
+    def send() -> None:
+        while True:
+            with lock:
+                reply = next(queue, None)
+            if reply is None:
+                return
+            ts, event_id = reply
+            try:
+                _, _, response = driver.reply(
+                    f"reply {ts}",
+                    user=BEA,
+                    channel=CHANNEL,
+                    thread_ts=root["ts"],
+                    ts=ts,
+                    event_id=event_id,
+                )
+                ok = response.status == 200
+            except OSError:
+                ok = False
+            with lock:
+                sent[0] += 1
+                if not ok:
+                    unanswered.append(reply)
+
+    senders = [threading.Thread(target=send) for _ in range(SENDERS)]
+    for sender in senders:
+        sender.start()
+    for threshold in KILL_AFTER:
+        fake.wait_for(lambda t=threshold: sent[0] >= t, timeout=120, what=f"{threshold} sent")
+        process.kill()
+        process.start()
+    for sender in senders:
+        sender.join(timeout=120)
+
+    # Slack's redelivery: each event that got no 200 comes again, with the same id, until
+    # one is answered (Slack tries three more times; here every one is answered).
+    for ts, event_id in unanswered:
+        _, _, response = driver.reply(
+            f"reply {ts}",
+            user=BEA,
+            channel=CHANNEL,
+            thread_ts=root["ts"],
+            ts=ts,
+            event_id=event_id,
+            retry_num=1,
+        )
+        assert response.status == 200
+
+    engine = make_engine(database_url)
+    try:
+
+        def recorded() -> list[str]:
+            with engine.connect() as connection:
+                return list(connection.scalars(select(Answer.message_ts)))
+
+        fake.wait_for(lambda: len(recorded()) >= REPLIES, timeout=90, what="all replies")
+        time.sleep(1)  # anything still being processed would show up as a duplicate now
+        answers = recorded()
+        assert sorted(answers) == sorted(ts for ts, _ in replies)  # none lost, none twice
+        with engine.connect() as connection:
+            waiting = connection.scalar(
+                select(func.count()).where(InboundEvent.processed_at.is_(None))
+            )
+        assert waiting == 0
+        assert unanswered, "the kills should have left some replies without a 200"
+    finally:
+        engine.dispose()
