@@ -126,12 +126,26 @@ def test_first_start_creates_the_sqlite_database_and_is_healthy(server: Server) 
 def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Server) -> None:
     server.start()
     fake, driver = server.fake, server.driver
+    engine = make_engine(f"sqlite:///{server.cwd / 'lessonloop.db'}")
+
+    def answers() -> list[tuple[str, Phase]]:
+        with engine.connect() as connection:
+            return [
+                tuple(row)
+                for row in connection.execute(
+                    select(Answer.author_id, Answer.phase).order_by(Answer.id)
+                )
+            ]
+
     driver.command("start Search latency regression", user=FACILITATOR, channel=CHANNEL)
     root = fake.wait_for(
         lambda: [p for p in fake.calls_to("chat.postMessage") if "thread_ts" not in p]
     )[0]
     prompt = fake.wait_for(lambda: fake.posts_in_thread(CHANNEL, root["ts"]))[0]
     driver.reply("p99 doubled for 40 minutes", user=BEA, channel=CHANNEL, thread_ts=root["ts"])
+    # The reply is recorded after its ack, on a listener thread: clicking Next before it
+    # is stored races it (on a busy machine the click won and the reply became timeline).
+    fake.wait_for(lambda: answers() == [(BEA, Phase.IMPACT)], what="first answer")
     next_button = prompt["blocks"][-1]["elements"][-1]
     assert next_button["action_id"] == ActionId.PHASE_NEXT
     driver.click(
@@ -150,18 +164,7 @@ def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Serve
         "09:12 deploy of the new ranking model", user=CAI, channel=CHANNEL, thread_ts=root["ts"]
     )
 
-    engine = make_engine(f"sqlite:///{server.cwd / 'lessonloop.db'}")
-
-    def answers() -> list[tuple[str, Phase]]:
-        with engine.connect() as connection:
-            return [
-                tuple(row)
-                for row in connection.execute(
-                    select(Answer.author_id, Answer.phase).order_by(Answer.id)
-                )
-            ]
-
-    fake.wait_for(lambda: len(answers()) == 2, what="second answer")
+    fake.wait_for(lambda: len(answers()) == 2, timeout=30, what="second answer")
     assert answers() == [(BEA, Phase.IMPACT), (CAI, Phase.TIMELINE)]
     engine.dispose()
 
