@@ -65,6 +65,27 @@ def test_configuration_is_read_from_a_dotenv_file(tmp_path: Path) -> None:
     assert "SLACK_BOT_TOKEN should start with `xoxb-`" in stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "scheduler"])
+def test_slack_unreachable_at_start_is_one_clear_message_and_exit_2(
+    tmp_path: Path, command: str
+) -> None:
+    api_url = f"http://127.0.0.1:{_free_port()}/api/"  # nothing listens there
+    process = lessonloop(
+        command,
+        cwd=tmp_path,
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+        },
+    )
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert f"could not reach the Slack Web API at {api_url} (" in stderr
+    assert "SLACK_API_URL is right" in stderr
+    assert "Traceback" not in stderr
+
+
 class Server:
     def __init__(self, cwd: Path, fake: FakeSlack) -> None:
         self.cwd, self.fake = cwd, fake
