@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from models.db import make_engine
 from tests.conftest import BACKENDS, PG_URL
+from tests.databases import alembic_versions, empty_postgresql_schema
 
 REPO = Path(__file__).parents[2]
 PROCESSES = 4
@@ -36,17 +35,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lessonloop.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_postgresql_schema(PG_URL) as url:
+        yield url
 
 
 def test_processes_migrating_at_once_all_succeed_and_record_one_version(
@@ -81,12 +71,11 @@ def test_processes_migrating_at_once_all_succeed_and_record_one_version(
                 process.communicate()
     assert [process.returncode for process in processes] == [0] * PROCESSES, errors
 
+    assert len(alembic_versions(empty_database_url)) == 1
     engine = make_engine(empty_database_url)
     try:
         with engine.connect() as connection:
-            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
             tables = set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
-    assert len(versions) == 1
     assert {"postmortems", "answers", "deliveries"} <= tables
