@@ -1,21 +1,25 @@
-"""`lessonloop serve` and `lessonloop migrate`."""
+"""Lessonloop: blameless post-mortems, lessons and follow-through, in Slack."""
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import logging
 import signal
 import sys
 import threading
+import urllib.error
 from collections.abc import Sequence
 from types import FrameType
 
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
 from waitress.server import create_server
 
-from bot.app import create_app
-from bot.config import ConfigError, Settings, load_settings
+from bot.app import Lessonloop, create_app
+from bot.config import ConfigError, Settings, load_settings, settings_help
 from bot.scheduler import build_scheduler
 from bot.server import SERVER_OPTIONS, make_wsgi_app
 from models.db import make_engine, upgrade_schema
@@ -28,11 +32,27 @@ CONFIG_HELP = (
     "(README, 'Set up the Slack app')."
 )
 EXIT_CONFIG = 2
+EXIT_STATUS_HELP = (
+    "exit status: 0 after a normal stop (SIGTERM, Ctrl-C); 2 when the configuration is wrong\n"
+    "or Slack cannot be reached at start (one message says what to check); 1 otherwise."
+)
+# What the Web API client raises when it gets no HTTP answer at all (refused, reset,
+# timed out, name not resolved); an HTTP answer that is not ok is a SlackApiError.
+UNREACHABLE = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+
+
+class StartupError(Exception):
+    """Something outside Lessonloop is not as configured; the message says what to check."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lessonloop", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="lessonloop",
+        description=__doc__,
+        epilog=f"{settings_help()}\n\n{EXIT_STATUS_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, title="commands")
     serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
     serve.add_argument(
         "--no-scheduler", action="store_true", help="do not send due messages from this process"
@@ -52,26 +72,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "migrate":
-        upgrade_schema(make_engine(settings.database_url))
-        log.info("database schema is up to date")
-        return 0
-    if args.command == "scheduler":
-        return _schedule(settings)
-    return _serve(settings, with_scheduler=not args.no_scheduler)
+    try:
+        if args.command == "migrate":
+            upgrade_schema(make_engine(settings.database_url))
+            log.info("database schema is up to date")
+            return 0
+        if args.command == "scheduler":
+            return _schedule(settings)
+        return _serve(settings, with_scheduler=not args.no_scheduler)
+    except StartupError as error:
+        print(f"lessonloop: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    try:
-        lessonloop = create_app(settings, engine=engine)
-    except (BoltError, SlackApiError) as error:
-        print(
-            f"lessonloop: Slack did not accept SLACK_BOT_TOKEN ({error}).\n{CONFIG_HELP}",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
+    lessonloop = _connect_to_slack(settings, engine)
     scheduler = (
         build_scheduler(
             lessonloop.courier,
@@ -116,7 +133,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 def _schedule(settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    lessonloop = create_app(settings, engine=engine)
+    lessonloop = _connect_to_slack(settings, engine)
     scheduler = build_scheduler(
         lessonloop.courier,
         lessonloop.services.clock,
@@ -134,6 +151,25 @@ def _schedule(settings: Settings) -> int:
     finally:
         scheduler.shutdown(wait=True)
     return 0
+
+
+def _connect_to_slack(settings: Settings, engine: Engine) -> Lessonloop:
+    """create_app checks the token with Slack (auth.test); a failure here is the operator's
+    to fix, so it becomes one message instead of a traceback."""
+    try:
+        return create_app(settings, engine=engine)
+    except (BoltError, SlackApiError) as error:
+        raise StartupError(
+            f"Slack did not accept SLACK_BOT_TOKEN ({error}).\n{CONFIG_HELP}"
+        ) from error
+    except UNREACHABLE as error:
+        url = settings.api_url or WebClient.BASE_URL
+        reason = getattr(error, "reason", None) or error
+        raise StartupError(
+            f"could not reach the Slack Web API at {url} ({reason}).\n"
+            "Check that this machine can connect to it (network, firewall, "
+            "HTTPS_PROXY)" + (", and that SLACK_API_URL is right." if settings.api_url else ".")
+        ) from error
 
 
 def _start_socket_mode(bolt: object, settings: Settings) -> None:

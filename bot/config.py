@@ -15,6 +15,46 @@ DEFAULT_DATABASE_URL = "sqlite:///lessonloop.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str  # as people read it in `lessonloop --help`
+    meaning: str
+
+
+# Every variable load_settings reads, in the order people set them: `lessonloop --help`
+# prints this table, and _Reader refuses a name that is missing from it.
+SETTINGS = (
+    Setting("SLACK_BOT_TOKEN", "required", "Bot User OAuth Token (xoxb-...)."),
+    Setting("SLACK_SIGNING_SECRET", "required", "Signing secret; every request is checked."),
+    Setting("SLACK_APP_TOKEN", "unset", "App-level token (xapp-...); when set, Socket Mode."),
+    Setting("SLACK_API_URL", "Slack", "Web API base URL (Slack-compatible endpoints, test fakes)."),
+    Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy URL (postgresql+psycopg://...)."),
+    Setting("HOST", "0.0.0.0", "Address the HTTP server binds."),
+    Setting("PORT", "3000", "Port of the HTTP server."),
+    Setting("LESSONLOOP_TIMEZONE", "UTC", "IANA zone for reading typed dates and showing dates."),
+    Setting("LOG_LEVEL", "INFO", "One of " + ", ".join(LOG_LEVELS) + "."),
+    Setting(
+        "LESSONLOOP_TEMPLATE_DIR", "unset", "Directory with your own templates, searched first."
+    ),
+)
+_NAMES = frozenset(setting.name for setting in SETTINGS)
+
+
+def settings_help() -> str:
+    width = max(len(setting.name) for setting in SETTINGS)
+    default_width = max(len(setting.default) for setting in SETTINGS)
+    rows = [f"  {s.name:<{width}}  {s.default:<{default_width}}  {s.meaning}" for s in SETTINGS]
+    return "\n".join(
+        [
+            "configuration (environment variables, or a .env file in the working directory;",
+            "the environment wins; see .env.example):",
+            f"  {'VARIABLE':<{width}}  {'DEFAULT':<{default_width}}  MEANING",
+            *rows,
+        ]
+    )
+
+
 class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
@@ -87,6 +127,8 @@ class _Reader:
         self.problems: list[str] = []
 
     def text(self, name: str, *, required: bool = False, prefix: str | None = None) -> str:
+        if name not in _NAMES:
+            raise AssertionError(f"{name} is read but not listed in SETTINGS")
         value = self._values.get(name, "").strip()
         if not value:
             if required:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, literal, text
+from sqlalchemy import Connection, Engine, create_engine, event, literal, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Any fixed 64-bit number, the same in every process of every version: it names "the
+# Lessonloop migration" among the database's advisory locks. Advisory locks belong to the
+# database, not a schema, so this also holds when search_path points at another schema.
+MIGRATION_LOCK_KEY = 0x4C6573736F6E6C70  # "Lessonlp"
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -63,11 +73,64 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest revision; safe to run on every start."""
+    """Bring the database to the newest revision; safe to run on every start, from any
+    number of processes at once: one migrates, the others wait and then find it current."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with (
+        _sqlite_migration_lock(engine),
+        engine.connect() as connection,
+        _postgresql_migration_lock(connection),
+        connection.begin(),
+    ):
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _postgresql_migration_lock(connection: Connection) -> Iterator[None]:
+    # Without it two processes starting on an empty database both try to create
+    # alembic_version and one crashes. A session lock, not a transaction lock, so that a
+    # future migration that commits part-way (autocommit_block) stays covered.
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    key = {"key": MIGRATION_LOCK_KEY}
+    if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
+        log.info("another process is migrating the database; waiting for it")
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+    connection.commit()
+    try:
+        yield
+    finally:
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            connection.commit()
+        except Exception:
+            # The lock lives as long as the server session: dropping the connection ends
+            # it, rather than returning a connection that still holds it to the pool.
+            connection.invalidate()
+            raise
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    # SQLite's own write lock gives up after busy_timeout, and a first migration can take
+    # longer than that; a file lock beside the database waits as long as it takes.
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(f"{database}.migrate-lock")
+    with path.open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is migrating the database; waiting for it")
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def is_reachable(engine: Engine) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.app import Lessonloop, create_app
@@ -75,13 +76,19 @@ class AppHarness:
         if self._server is None:
             return
         server, thread = self._server, self._thread
-        # Close every socket from inside waitress's own loop, which then ends.
-        server.trigger.pull_trigger(
-            lambda: [channel.close() for channel in list(server._map.values())]
-        )
         assert thread is not None
-        thread.join(timeout=5)
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        # waitress's map belongs to its loop thread, so the loop itself closes the sockets
+        # (connections drop, as when a process dies) and then leaves the trigger out of
+        # the map, which ends the loop. It must not close the trigger: it can run this
+        # thunk on an earlier wake-up before pull_trigger has written to the pipe, which
+        # then raised EBADF here; and worker threads still finishing requests pull it too.
+        server.trigger.pull_trigger(lambda: _drop_connections(server))
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "waitress's loop did not end"
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=60)
+        # Only now that no thread can pull it is the trigger closed: a write to a closed
+        # pipe would raise, and one to its reused descriptor would land in another file.
+        server.trigger.close()
         assert self.lessonloop is not None
         self.lessonloop.inbox.stop()
         self.lessonloop.bolt.listener_runner.listener_executor.shutdown(wait=True)
@@ -91,3 +98,15 @@ class AppHarness:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def _drop_connections(server: Any) -> None:
+    for dispatcher in list(server._map.values()):
+        if dispatcher is server.trigger:
+            dispatcher.del_channel()
+        elif dispatcher is server:
+            # The listening socket; the server's own close() would close the trigger too.
+            wasyncore.dispatcher.close(server)
+        else:
+            # handle_close, unlike close, also wakes a worker waiting to write to it.
+            dispatcher.handle_close()

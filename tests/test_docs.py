@@ -5,13 +5,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import bot.config
+
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
-SETTINGS = set(re.findall(r'read\.\w+\(\s*"([A-Z_]+)"', (ROOT / "bot/config.py").read_text()))
+# The one list `lessonloop --help` prints; tests/test_cli.py checks load_settings reads
+# nothing outside it.
+SETTINGS = {setting.name for setting in bot.config.SETTINGS}
 
 
 def test_config_reads_the_settings_we_expect_to_document() -> None:
     assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL", "PORT"} <= SETTINGS
+
+
+def test_every_setting_read_in_config_is_listed_for_help() -> None:
+    read = set(re.findall(r'read\.\w+\(\s*"([A-Z_]+)"', (ROOT / "bot/config.py").read_text()))
+    assert read == SETTINGS
 
 
 def test_every_setting_is_in_env_example_with_a_comment() -> None:
@@ -27,9 +36,17 @@ def test_every_setting_is_in_env_example_with_a_comment() -> None:
     assert all(documented.values()), documented
 
 
-def test_every_setting_is_in_the_readme_table() -> None:
-    table = set(re.findall(r"^\| `([A-Z_]+)` \|", README, re.MULTILINE))
-    assert table == SETTINGS
+def test_every_setting_is_in_the_readme_table_with_the_default_help_shows() -> None:
+    table = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README, re.MULTILINE))
+    assert set(table) == SETTINGS
+    for setting in bot.config.SETTINGS:
+        assert setting.default in table[setting.name], (setting.name, table[setting.name])
+
+
+def test_readme_names_every_command_help_lists() -> None:
+    for command in ("lessonloop serve", "lessonloop serve --no-scheduler", "lessonloop scheduler"):
+        assert f"`{command}`" in README
+    assert "`lessonloop migrate`" in README and "`lessonloop --help`" in README
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -65,6 +65,27 @@ def test_configuration_is_read_from_a_dotenv_file(tmp_path: Path) -> None:
     assert "SLACK_BOT_TOKEN should start with `xoxb-`" in stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "scheduler"])
+def test_slack_unreachable_at_start_is_one_clear_message_and_exit_2(
+    tmp_path: Path, command: str
+) -> None:
+    api_url = f"http://127.0.0.1:{_free_port()}/api/"  # nothing listens there
+    process = lessonloop(
+        command,
+        cwd=tmp_path,
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+        },
+    )
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert f"could not reach the Slack Web API at {api_url} (" in stderr
+    assert "SLACK_API_URL is right" in stderr
+    assert "Traceback" not in stderr
+
+
 class Server:
     def __init__(self, cwd: Path, fake: FakeSlack) -> None:
         self.cwd, self.fake = cwd, fake
@@ -126,12 +147,26 @@ def test_first_start_creates_the_sqlite_database_and_is_healthy(server: Server) 
 def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Server) -> None:
     server.start()
     fake, driver = server.fake, server.driver
+    engine = make_engine(f"sqlite:///{server.cwd / 'lessonloop.db'}")
+
+    def answers() -> list[tuple[str, Phase]]:
+        with engine.connect() as connection:
+            return [
+                tuple(row)
+                for row in connection.execute(
+                    select(Answer.author_id, Answer.phase).order_by(Answer.id)
+                )
+            ]
+
     driver.command("start Search latency regression", user=FACILITATOR, channel=CHANNEL)
     root = fake.wait_for(
         lambda: [p for p in fake.calls_to("chat.postMessage") if "thread_ts" not in p]
     )[0]
     prompt = fake.wait_for(lambda: fake.posts_in_thread(CHANNEL, root["ts"]))[0]
     driver.reply("p99 doubled for 40 minutes", user=BEA, channel=CHANNEL, thread_ts=root["ts"])
+    # The reply is recorded after its ack, on a listener thread: clicking Next before it
+    # is stored races it (on a busy machine the click won and the reply became timeline).
+    fake.wait_for(lambda: answers() == [(BEA, Phase.IMPACT)], what="first answer")
     next_button = prompt["blocks"][-1]["elements"][-1]
     assert next_button["action_id"] == ActionId.PHASE_NEXT
     driver.click(
@@ -150,18 +185,7 @@ def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Serve
         "09:12 deploy of the new ranking model", user=CAI, channel=CHANNEL, thread_ts=root["ts"]
     )
 
-    engine = make_engine(f"sqlite:///{server.cwd / 'lessonloop.db'}")
-
-    def answers() -> list[tuple[str, Phase]]:
-        with engine.connect() as connection:
-            return [
-                tuple(row)
-                for row in connection.execute(
-                    select(Answer.author_id, Answer.phase).order_by(Answer.id)
-                )
-            ]
-
-    fake.wait_for(lambda: len(answers()) == 2, what="second answer")
+    fake.wait_for(lambda: len(answers()) == 2, timeout=30, what="second answer")
     assert answers() == [(BEA, Phase.IMPACT), (CAI, Phase.TIMELINE)]
     engine.dispose()
 
