@@ -1,0 +1,95 @@
+"""Each part of what closing a review owes succeeds or is retried on its own: a failing
+root update does not post the summary twice, and a summary cut short goes on from the
+part Slack last accepted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.ids import ActionId
+from tests.e2e.review import BEA, CHANNEL, Review
+from tests.e2e.test_reports import run_short_review
+from tests.harness import AppHarness
+
+
+def summaries(app: AppHarness, thread_ts: str) -> list[str]:
+    return [
+        p["text"]
+        for p in app.fake.posts_in_thread(CHANNEL, thread_ts)
+        if p["text"].startswith(":memo: *Summary")
+    ]
+
+
+def root_closed_updates(app: AppHarness, thread_ts: str) -> list[dict[str, object]]:
+    return [u for u in app.fake.calls_to("chat.update") if u["ts"] == thread_ts]
+
+
+def retry_later(app: AppHarness) -> None:
+    app.clock.advance(timedelta(minutes=30))  # past the back-off and any lease
+    assert app.lessonloop is not None
+    app.lessonloop.courier.deliver_due()
+
+
+def test_a_root_update_failing_three_times_never_repeats_the_summary(app: AppHarness) -> None:
+    review = run_short_review(app, "Checkout outage", close=False)
+    # The closed-prompt notice takes the first failure; the root update the next three.
+    app.fake.fail_next("chat.update", times=4, error="internal_error")
+    review.press("Step 6 of 6", ActionId.CLOSE)
+    app.fake.wait_for(lambda: summaries(app, review.thread_ts), what="the summary")
+    # The close's own sender has finished once the owner's note is out.
+    app.fake.wait_for(
+        lambda: [p for p in app.fake.calls_to("chat.postMessage") if p["channel"] == "D0BEA0002"],
+        what="the owner's note",
+    )
+
+    for _ in range(3):
+        retry_later(app)
+    app.fake.wait_for(
+        lambda: any(
+            "(closed)" in str(u["text"]) for u in root_closed_updates(app, review.thread_ts)
+        ),
+        what="the root marked closed",
+    )
+    assert len(summaries(app, review.thread_ts)) == 1
+    assert len(app.fake.shared_files(CHANNEL, review.thread_ts)) == 2  # md and html, once
+
+
+def test_a_summary_cut_short_goes_on_from_the_last_part_sent(app: AppHarness) -> None:
+    review = Review(app)
+    review.start("Very long review")
+    for i in range(30):
+        review.reply(f"{i} " + "word " * 2000 + f"end-{i}", user=BEA)
+    for step in range(1, 6):
+        review.next_step(step)
+
+    def in_thread() -> list[str]:
+        return [
+            "".join(block["text"]["text"] for block in p["blocks"] if "text" in block)
+            for p in app.fake.posts_in_thread(CHANNEL, review.thread_ts)
+        ]
+
+    before = len(in_thread())
+    app.fake.hold("chat.postMessage", after=2)  # two summary parts get through, then Slack hangs
+    review.press("Step 6 of 6", ActionId.CLOSE)
+    app.fake.wait_for(lambda: app.fake.waiting("chat.postMessage"), what="a hung post")
+    # The held call fails, and so does the client's own retry of it: the delivery is due
+    # again later, two parts in.
+    app.fake.fail_next("chat.postMessage", error="internal_error")
+    app.fake.drop_held("chat.postMessage")
+    app.fake.wait_for(
+        lambda: (
+            app.services.deliveries.pending_count() >= 1
+            and not app.fake.waiting("chat.postMessage")
+        ),
+        what="the failure recorded",
+    )
+    sent_first = in_thread()[before:]
+    assert len(sent_first) == 2
+
+    retry_later(app)
+    app.fake.wait_for(
+        lambda: any("end-29" in text for text in in_thread()), what="the rest of the summary"
+    )
+    posted = in_thread()[before:]
+    assert posted[:2] == sent_first
+    assert len(posted) == len(set(posted)), "no part of the summary was posted twice"
