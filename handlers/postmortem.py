@@ -13,6 +13,7 @@ from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
+from handlers.membership import Gate
 from handlers.reports import ReportHandlers
 from handlers.reviews import run_review_command
 from handlers.slacktext import to_plain
@@ -45,6 +46,7 @@ class PostmortemHandlers:
         self._deps = deps
         self._reports = ReportHandlers(deps)
         self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
+        self._gate = Gate(deps.services, deps.membership)
 
     def run_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -126,10 +128,12 @@ class PostmortemHandlers:
         post_prompt(self._deps, client, postmortem)
 
     def move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        postmortem_id, phase = read_phase_value(action["value"])
-        user = body["user"]["id"]
+        postmortem_id, phase = read_phase_value(action.get("value"))
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        # Moving a review needs read access to its channel, decided from the database.
+        self._gate.postmortem(client, team_id=team_id, user_id=user, postmortem_id=postmortem_id)
         change = self._deps.services.postmortems.move(
-            team_id=body["team"]["id"],
+            team_id=team_id,
             postmortem_id=postmortem_id,
             from_phase=phase,
             move=_MOVES[ActionId(action["action_id"])],
@@ -146,15 +150,22 @@ class PostmortemHandlers:
         post_prompt(self._deps, client, postmortem)
 
     def close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        postmortem_id, _ = read_phase_value(action["value"])
+        postmortem_id, _ = read_phase_value(action.get("value"))
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        before = self._gate.postmortem(
+            client, team_id=team_id, user_id=user, postmortem_id=postmortem_id
+        )
         postmortem = self._deps.services.postmortems.close(
-            team_id=body["team"]["id"], postmortem_id=postmortem_id, by_user=body["user"]["id"]
+            team_id=team_id, postmortem_id=postmortem_id, by_user=user
         )
-        client.chat_update(
-            channel=postmortem.channel_id,
-            ts=body["container"]["message_ts"],
-            **self._deps.blocks.notice(":lock: Review closed. Thank you all."),
-        )
+        # The prompt to mark closed is the one the database remembers, never the message
+        # the payload names: that could be any message of the bot's.
+        if before.prompt_ts:
+            client.chat_update(
+                channel=postmortem.channel_id,
+                ts=before.prompt_ts,
+                **self._deps.blocks.notice(":lock: Review closed. Thank you all."),
+            )
         self._deps.courier.deliver_due(subject_id=postmortem.id)
 
 
