@@ -126,6 +126,8 @@ def test_first_start_creates_the_sqlite_database_and_is_healthy(server: Server) 
 def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Server) -> None:
     server.start()
     fake, driver = server.fake, server.driver
+    # Next acts only for people who may read the review's channel (issue 10).
+    fake.add_channel(CHANNEL, "incidents", members=(FACILITATOR, BEA, CAI))
     driver.command("start Search latency regression", user=FACILITATOR, channel=CHANNEL)
     root = fake.wait_for(
         lambda: [p for p in fake.calls_to("chat.postMessage") if "thread_ts" not in p]
