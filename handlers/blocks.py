@@ -16,6 +16,7 @@ from handlers.ids import ActionId, Field, ViewId
 from handlers.slacktext import split_text, truncate
 from models.blame import BlameVerdict
 from models.entities import LessonKind
+from models.errors import StaleRequest
 from models.phases import ORDER, Phase
 from models.reports import BoardSummary
 from models.views import ActionView, LessonView, PostmortemView, Summary, TimelineView
@@ -223,9 +224,43 @@ def phase_value(postmortem_id: int, phase: Phase) -> str:
     return f"{postmortem_id}:{phase.value}"
 
 
-def read_phase_value(value: str) -> tuple[int, Phase]:
-    postmortem_id, _, phase = value.partition(":")
-    return int(postmortem_id), Phase(phase)
+UNREADABLE = (
+    "I couldn't read that button; it may be from an older message. "
+    "Please use the one on the latest message."
+)
+ID_LIMIT = 2**31  # ids are 32-bit in the database; larger numbers name nothing
+
+
+def read_id(value: Any) -> int:
+    """A record id from a button value or form metadata; a polite StaleRequest otherwise."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise StaleRequest(UNREADABLE)
+    if isinstance(text, str) and not (text.isascii() and text.isdigit()):
+        raise StaleRequest(UNREADABLE)
+    number = int(text)
+    if not 0 < number < ID_LIMIT:
+        raise StaleRequest(UNREADABLE)
+    return number
+
+
+def read_object(value: Any) -> dict[str, Any]:
+    """A JSON object from a button value or private_metadata."""
+    try:
+        found = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise StaleRequest(UNREADABLE)
+    return found
+
+
+def read_phase_value(value: Any) -> tuple[int, Phase]:
+    postmortem_id, _, phase = str(value or "").partition(":")
+    try:
+        return read_id(postmortem_id), Phase(phase)
+    except ValueError:
+        raise StaleRequest(UNREADABLE) from None
 
 
 def paginate(text: str) -> list[Message]:

@@ -16,6 +16,7 @@ from handlers.blocks import (
     BLOCKS_PER_MESSAGE,
     OPTIONS_LIMIT,
     SECTION_LIMIT,
+    UNREADABLE,
     Block,
     Message,
     _button,
@@ -27,6 +28,7 @@ from handlers.blocks import (
 from handlers.ids import ActionId, Field, ViewId
 from handlers.slacktext import split_text, truncate
 from models.entities import LessonKind
+from models.errors import StaleRequest
 from models.library import PAGE_SIZE, Capture, Home, Recurrence, SearchPage
 from models.views import PostmortemView
 from templates import Templates
@@ -211,9 +213,16 @@ def home_view(sections: Sequence[HomeSection]) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def read_page_value(value: str) -> tuple[int, str]:
-    offset, _, query = value.partition("|")
-    return int(offset), query
+PAGE_OFFSET_LIMIT = 10_000  # far past any real library; a larger offset names no page
+
+
+def read_page_value(value: Any) -> tuple[int, str]:
+    """Where a results page starts and the words searched for. A value that is not ours
+    is refused politely; an offset past the end is capped (the search says "no more")."""
+    offset, _, query = str(value or "").partition("|")
+    if not (offset.isascii() and offset.isdigit()):
+        raise StaleRequest(UNREADABLE)
+    return min(int(offset), PAGE_OFFSET_LIMIT), query
 
 
 def _page_button(label: str, offset: int, query: str) -> Block:

@@ -6,9 +6,10 @@ library, which filters in SQL; see models/library.py for the rule.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,16 +17,17 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.blocks import Message
+from handlers.blocks import ID_LIMIT, UNREADABLE, Message, read_id, read_object
 from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import replying_privately
 from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Event, Field, Shortcut, ViewId
 from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, read_page_value
+from handlers.membership import Gate
 from handlers.slacktext import to_plain
 from models.entities import LessonKind
-from models.errors import InvalidInput, UserFacingError
+from models.errors import InvalidInput, StaleRequest, UserFacingError
 from models.library import Capture, Recurrence, parse_query, read_tags, split_kind
 from models.views import ReplyOutcome
 
@@ -77,6 +79,7 @@ class LessonHandlers:
         self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
         self._home = HomeTab(deps)
+        self._gate = Gate(deps.services, deps.membership)
 
     def capture_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -114,7 +117,7 @@ class LessonHandlers:
     ) -> None:
         capture = self._lessons.capture_draft(
             team_id=body["team"]["id"],
-            draft_id=int(action["value"]),
+            draft_id=read_id(action.get("value")),
             kind=_KINDS[ActionId(action["action_id"])],
             by_user=body["user"]["id"],
         )
@@ -125,7 +128,9 @@ class LessonHandlers:
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         self._lessons.undo(
-            team_id=body["team"]["id"], lesson_id=int(action["value"]), by_user=body["user"]["id"]
+            team_id=body["team"]["id"],
+            lesson_id=read_id(action.get("value")),
+            by_user=body["user"]["id"],
         )
         respond(replace_original=True, text=":wastebasket: Lesson removed.")
 
@@ -146,7 +151,9 @@ class LessonHandlers:
     def turn_page(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        offset, text = read_page_value(action["value"])
+        # The search runs again with the clicking user's own privacy; the value only
+        # carries the words and where the page starts.
+        offset, text = read_page_value(action.get("value"))
         page = self._search(client, body["team"]["id"], body["user"]["id"], text, offset)
         respond(replace_original=True, **page)
 
@@ -162,13 +169,17 @@ class LessonHandlers:
         )
         return dict(self._blocks.results(page))
 
-    def open_form(self, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+    def open_form(
+        self, ack: Ack, shortcut: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         ack()
-        with replying_privately(shortcut, client):
+        with replying_privately(shortcut, client, respond):
             team_id, channel_id = shortcut["team"]["id"], shortcut["channel"]["id"]
+            user = shortcut["user"]["id"]
             self._privacy.require(client, team_id=team_id, channel_id=channel_id)
+            # The form lists the channel's open reviews: only for people who may read it.
+            self._gate.channel(client, team_id=team_id, user_id=user, channel_id=channel_id)
             message = shortcut["message"]
-            permalink = client.chat_getPermalink(channel=channel_id, message_ts=message["ts"])
             view_id = (
                 ViewId.LESSON_SAVE
                 if shortcut["callback_id"] == Shortcut.SAVE_LESSON
@@ -184,12 +195,9 @@ class LessonHandlers:
                     postmortems=self._lessons.open_postmortems(
                         team_id=team_id, channel_id=channel_id
                     ),
-                    metadata={
-                        "c": channel_id,
-                        "ts": message["ts"],
-                        "by": message.get("user", ""),
-                        "link": permalink.get("permalink") or "",
-                    },
+                    # No permalink: it is asked of Slack again on submit, as a URL that
+                    # came back in a form's metadata is never trusted.
+                    metadata={"c": channel_id, "ts": message["ts"], "by": message.get("user", "")},
                 ),
             )
 
@@ -198,42 +206,37 @@ class LessonHandlers:
     ) -> None:
         with replying_privately(body, client):
             values = view["state"]["values"]
-            context = json.loads(view["private_metadata"])
-            review = _value(values, Field.LESSON_REVIEW, "selected_option") or {}
-            postmortem_id = (
-                None if review.get("value", RUNNING_LOG) == RUNNING_LOG else int(review["value"])
-            )
-            where = {
-                "team_id": body["team"]["id"],
-                "channel_id": context["c"],
-                "postmortem_id": postmortem_id,
-                "source_ts": context["ts"],
-                "source_permalink": context["link"] or None,
-            }
-            user = body["user"]["id"]
-            text = _value(values, Field.LESSON_TEXT, "value") or ""
+            team_id, user = body["team"]["id"], body["user"]["id"]
             confirmation: Message
-            # Validation must answer inside the ack (response_action=errors).
+            # Every answer, a refusal included, is given inside the ack (response_action=
+            # errors); the metadata naming the channel and message is not trusted.
             try:
+                context = _form_context(view.get("private_metadata"))
+                self._gate.channel(client, team_id=team_id, user_id=user, channel_id=context.c)
+                where = {
+                    "team_id": team_id,
+                    "channel_id": context.c,
+                    "postmortem_id": _chosen(values),
+                    "source_ts": context.ts,
+                    "source_permalink": self._permalink(client, context),
+                }
+                text = _text(_value(values, Field.LESSON_TEXT, "value"))
                 if view["callback_id"] == ViewId.LESSON_SAVE:
-                    kind = _value(values, Field.LESSON_KIND, "selected_option") or {}
-                    if not kind.get("value"):
-                        raise InvalidInput("Pick keep doing or improve.", field="kind")
                     capture = self._lessons.save_from_message(
                         **where,
                         author_id=user,
                         text=text,
-                        kind=LessonKind(kind["value"]),
-                        tags=read_tags(_value(values, Field.LESSON_TAGS, "value") or ""),
+                        kind=_kind(values),
+                        tags=read_tags(_text(_value(values, Field.LESSON_TAGS, "value"))),
                     )
                     confirmation = self._blocks.saved(capture)
                 else:
-                    occurred_at = datetime.fromtimestamp(float(context["ts"]), UTC)
+                    occurred_at = datetime.fromtimestamp(float(context.ts), UTC)
                     postmortem = self._lessons.add_to_timeline(
                         **where,
                         text=text,
                         occurred_at=occurred_at,
-                        author_id=context["by"] or None,
+                        author_id=context.by,
                         added_by=user,
                     )
                     capture = None
@@ -246,9 +249,18 @@ class LessonHandlers:
                 ack(response_action="errors", errors={field: str(error)})
                 return
             ack()
-            client.chat_postEphemeral(channel=context["c"], user=user, **confirmation)
+            client.chat_postEphemeral(channel=context.c, user=user, **confirmation)
             if capture is not None:
                 self._note_similar(client, capture)
+
+    def _permalink(self, client: WebClient, context: FormContext) -> str | None:
+        try:
+            found = client.chat_getPermalink(channel=context.c, message_ts=context.ts)
+        except SlackApiError as error:
+            if error.response.get("error") in ("message_not_found", "channel_not_found"):
+                raise StaleRequest(GONE) from error
+            raise
+        return found.get("permalink") or None
 
     def publish_home(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # Publishing the same view again is harmless, so a redelivered event needs no
@@ -307,5 +319,60 @@ def note_similar(
         log.warning("could not post a similar-lessons note: %s", error.response.get("error"))
 
 
-def _value(values: dict[str, Any], field: Field, key: str) -> Any:
-    return values.get(field, {}).get(field, {}).get(key)
+GONE = "I can't find that message any more."
+
+
+@dataclass(frozen=True, slots=True)
+class FormContext:
+    """The message a lesson or timeline form was opened on, read from private_metadata."""
+
+    c: str
+    ts: str
+    by: str | None
+
+
+_TS = re.compile(r"\d{1,12}\.\d{1,8}")
+_USER = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+def _form_context(metadata: Any) -> FormContext:
+    context = read_object(metadata)
+    channel, ts, by = context.get("c"), context.get("ts"), context.get("by")
+    if not (isinstance(channel, str) and isinstance(ts, str) and _TS.fullmatch(ts)):
+        raise StaleRequest(UNREADABLE)
+    author = by if isinstance(by, str) and _USER.fullmatch(by) else None
+    return FormContext(channel, ts, author)
+
+
+def _chosen(values: Any) -> int | None:
+    """The review a form chose, or None for the channel's running log."""
+    review = _value(values, Field.LESSON_REVIEW, "selected_option")
+    chosen = review.get("value", RUNNING_LOG) if isinstance(review, dict) else RUNNING_LOG
+    if chosen == RUNNING_LOG:
+        return None
+    if not (isinstance(chosen, str) and chosen.isascii() and chosen.isdigit()):
+        raise InvalidInput(PICK_REVIEW, field="postmortem")
+    if not 0 < int(chosen) < ID_LIMIT:
+        raise InvalidInput(PICK_REVIEW, field="postmortem")
+    return int(chosen)
+
+
+def _kind(values: Any) -> LessonKind:
+    kind = _value(values, Field.LESSON_KIND, "selected_option")
+    try:
+        return LessonKind(str(kind.get("value")) if isinstance(kind, dict) else "")
+    except ValueError:
+        raise InvalidInput("Pick keep doing or improve.", field="kind") from None
+
+
+PICK_REVIEW = "Pick a review from the list, or the running log."
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _value(values: Any, field: Field, key: str) -> Any:
+    block = values.get(field) if isinstance(values, dict) else None
+    element = block.get(field) if isinstance(block, dict) else None
+    return element.get(key) if isinstance(element, dict) else None

@@ -1,4 +1,5 @@
-"""Which private channels a person is in, asked of Slack and remembered briefly.
+"""Which private channels a person is in, asked of Slack and remembered briefly; and the
+gate every button, form and command passes before it acts on an id it was sent.
 
 The library shows a private channel's lessons only to its members. Slack is the source of
 truth; answers are cached per (team, user) for two minutes so search and App Home stay
@@ -10,6 +11,7 @@ https://api.slack.com/methods/users.conversations
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,13 +19,19 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.channel_privacy import ChannelPrivacy
 from models.clock import Clock
+from models.errors import NotFound
+from models.services import Services
+from models.views import PostmortemView
+from models.visibility import NO_CHANNEL, ReadAccess, Viewer
 
 log = logging.getLogger(__name__)
 
 CACHE_FOR = timedelta(minutes=2)
 PAGE_LIMIT = 200
 MAX_PAGES = 50
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 
 
 class Membership:
@@ -70,3 +78,56 @@ class Membership:
             )
             return None
         return frozenset(channels)
+
+
+class Gate:
+    """Decides, from the database and Slack's membership answer for the verified user,
+    whether that user may read what a value names. Values (button values, private_metadata,
+    a channel in a payload) are never trusted: a client could have changed them."""
+
+    def __init__(self, services: Services, membership: Membership) -> None:
+        self._access = ReadAccess(services.sessions)
+        self._membership = membership
+        self._privacy = ChannelPrivacy(services.lessons)
+
+    def viewer(
+        self, client: WebClient, *, team_id: str, user_id: str, command_channel: str = ""
+    ) -> Viewer:
+        """`command_channel`: the channel a slash command came from. Slack sends commands
+        only from channels the user is in (the same trust as the user id); a button or a
+        form names no such channel."""
+        member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
+        if command_channel:
+            member_of = member_of | {command_channel}
+        return Viewer(team_id, user_id, member_of)
+
+    def postmortem(
+        self,
+        client: WebClient,
+        *,
+        team_id: str,
+        user_id: str,
+        postmortem_id: int,
+        command_channel: str = "",
+    ) -> PostmortemView:
+        """The review, if the user may read its channel; else the answer for "no such
+        review"."""
+        channel_id = self._access.channel_of_postmortem(
+            team_id=team_id, postmortem_id=postmortem_id
+        )
+        if channel_id is not None and channel_id != command_channel:
+            # A channel never looked up counts as private; learn it first (best effort).
+            self._privacy.learn(client, team_id=team_id, channel_id=channel_id)
+        viewer = self.viewer(
+            client, team_id=team_id, user_id=user_id, command_channel=command_channel
+        )
+        return self._access.postmortem(viewer=viewer, postmortem_id=postmortem_id)
+
+    def channel(self, client: WebClient, *, team_id: str, user_id: str, channel_id: str) -> Viewer:
+        """The viewer, if they may read the channel; NotFound otherwise."""
+        if not _CHANNEL_ID.fullmatch(channel_id):
+            raise NotFound(NO_CHANNEL)
+        self._privacy.learn(client, team_id=team_id, channel_id=channel_id)
+        viewer = self.viewer(client, team_id=team_id, user_id=user_id)
+        self._access.channel(viewer=viewer, channel_id=channel_id)
+        return viewer

@@ -12,6 +12,7 @@ from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.ids import ActionId, Command
+from handlers.membership import Gate
 from handlers.reports import ReportHandlers
 from handlers.reviews import run_review_command
 from handlers.slacktext import to_plain
@@ -42,6 +43,7 @@ class PostmortemHandlers:
         self._deps = deps
         self._reports = ReportHandlers(deps)
         self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
+        self._gate = Gate(deps.services, deps.membership)
 
     def run_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -115,23 +117,30 @@ class PostmortemHandlers:
             raise UserFacingError(NOT_IN_CHANNEL)
 
     def move(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        postmortem_id, phase = read_phase_value(action["value"])
+        postmortem_id, phase = read_phase_value(action.get("value"))
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        # Moving a review needs read access to its channel, decided from the database.
+        self._gate.postmortem(client, team_id=team_id, user_id=user, postmortem_id=postmortem_id)
         postmortem = self._deps.services.postmortems.move(
-            team_id=body["team"]["id"],
+            team_id=team_id,
             postmortem_id=postmortem_id,
             from_phase=phase,
             move=_MOVES[ActionId(action["action_id"])],
-            by_user=body["user"]["id"],
+            by_user=user,
             at_ts=action.get("action_ts"),
         ).postmortem
         self._deps.courier.deliver_due(subject_id=postmortem.id)
 
     def close(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        postmortem_id, _ = read_phase_value(action["value"])
+        postmortem_id, _ = read_phase_value(action.get("value"))
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        self._gate.postmortem(client, team_id=team_id, user_id=user, postmortem_id=postmortem_id)
+        # The closed notice goes to the prompt the database remembers (a delivery owed by
+        # close), never to the message the payload names.
         postmortem = self._deps.services.postmortems.close(
-            team_id=body["team"]["id"],
+            team_id=team_id,
             postmortem_id=postmortem_id,
-            by_user=body["user"]["id"],
+            by_user=user,
             at_ts=action.get("action_ts"),
         )
         self._deps.courier.deliver_due(subject_id=postmortem.id)

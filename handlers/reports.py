@@ -13,15 +13,18 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.blocks import ID_LIMIT
 from handlers.channel_privacy import ChannelPrivacy
+from handlers.membership import Gate
 from handlers.slacktext import truncate
 from models.dates import WEEKDAYS, UnreadableDate, parse_due_date
 from models.entities import LessonKind
-from models.errors import UserFacingError
+from models.errors import NotFound, UserFacingError
 from models.phases import Phase
 from models.reports import BoardSummary, ExportedAction, ExportedLesson
 from models.services import Services
 from models.views import AnswerView, DeliveryView, Summary
+from models.visibility import NO_POSTMORTEM
 from templates import MarkdownText, Templates
 from templates.charts import trend_chart
 from templates.exports import to_csv
@@ -191,6 +194,7 @@ class ReportHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._documents = Documents(deps.blocks.templates)
+        self._gate = Gate(deps.services, deps.membership)
         self._privacy = ChannelPrivacy(deps.services.lessons)
 
     def _require_readable(
@@ -220,16 +224,25 @@ class ReportHandlers:
     ) -> None:
         reports, team_id = self._deps.services.reports, command["team_id"]
         wanted = rest.strip().lstrip("#")
-        if wanted and not wanted.isdigit():
+        if wanted and not (wanted.isascii() and wanted.isdigit()):
             raise UserFacingError("Use `/postmortem report` or `/postmortem report <number>`.")
         if wanted:
-            postmortem = self._deps.services.postmortems.get(
-                team_id=team_id, postmortem_id=int(wanted)
-            )
+            postmortem_id = int(wanted)
+            if postmortem_id >= ID_LIMIT:
+                raise NotFound(NO_POSTMORTEM)
         else:
-            postmortem = reports.latest_in_channel(
+            postmortem_id = reports.latest_in_channel(
                 team_id=team_id, channel_id=command["channel_id"]
-            )
+            ).id
+        # A non-member of a private review's channel gets the answer for a review that
+        # does not exist, and nothing is uploaded.
+        postmortem = self._gate.postmortem(
+            client,
+            team_id=team_id,
+            user_id=command["user_id"],
+            postmortem_id=postmortem_id,
+            command_channel=command["channel_id"],
+        )
         _posting(
             lambda: share_postmortem_documents(
                 client, self._deps.services, self._documents, team_id, postmortem.id

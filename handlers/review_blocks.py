@@ -15,6 +15,7 @@ from typing import Any
 
 from handlers.blocks import (
     BLOCKS_PER_MESSAGE,
+    ID_LIMIT,
     SECTION_LIMIT,
     Block,
     Blocks,
@@ -25,12 +26,14 @@ from handlers.blocks import (
     _plain,
     _section,
     paginate,
+    read_id,
 )
 from handlers.ids import ActionId, Field, ViewId
 from handlers.lesson_blocks import HomeSection
 from handlers.slacktext import split_text, truncate
 from models.errors import StaleRequest
 from models.review_views import AgendaView, ListingView, ScheduleView, Scope
+from models.updates import OLD_LISTING
 from models.views import ActionView
 
 INTERACTIVE_ACTIONS = 20
@@ -125,12 +128,15 @@ def update_value(action_id: int, scope: Scope) -> str:
     return f"{action_id}|{scope.encode()}"[:VALUE_LIMIT]
 
 
-def read_update_value(value: str) -> tuple[int, Scope]:
-    action_id, _, scope = value.partition("|")
+def read_update_value(value: Any) -> tuple[int, Scope]:
+    action_id, _, scope = str(value or "").partition("|")
     try:
-        return int(action_id), Scope.decode(scope)
-    except ValueError:
-        raise StaleRequest("That button is from an older message; run `/actions` again.") from None
+        decoded = Scope.decode(scope)
+        if decoded.review_id is not None and not 0 < decoded.review_id < ID_LIMIT:
+            raise ValueError(decoded.review_id)
+        return read_id(action_id), decoded
+    except (ValueError, StaleRequest):
+        raise StaleRequest(OLD_LISTING) from None
 
 
 def update_buttons(action: ActionView, scope: Scope) -> Block:

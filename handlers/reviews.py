@@ -6,7 +6,6 @@ posted, the response_url for an ephemeral listing (only it can replace those).""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import Any
@@ -15,17 +14,19 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from handlers.blocks import Message
+from handlers.blocks import Message, read_object
 from handlers.deps import Deps
 from handlers.errors import on_button, replying_privately
 from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Field, ViewId
+from handlers.membership import Gate
 from handlers.reminders import Reminders
 from handlers.review_blocks import Intro, ReviewBlocks, read_update_value
 from models.cadence import parse_cadence
-from models.errors import UserFacingError
+from models.errors import InvalidInput, UserFacingError
 from models.review_views import Scope, ScopeKind
 from models.updates import Change, Update
+from models.visibility import Viewer
 
 _CHANGES = {
     ActionId.UPDATE_DONE: Change.DONE,
@@ -83,6 +84,7 @@ class ReviewHandlers:
         self._deps = deps
         self.blocks = ReviewBlocks(deps.blocks)
         self._home = HomeTab(deps)
+        self._gate = Gate(deps.services, deps.membership)
 
     def run_actions_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -100,9 +102,7 @@ class ReviewHandlers:
             member_of = None
             if scope.kind is ScopeKind.OWNER and scope.subject != user:
                 # Someone else's actions may come from private channels the viewer is not in.
-                member_of = self._deps.membership.private_channels(
-                    client, team_id=team_id, user_id=user
-                )
+                member_of = self._viewer(client, team_id, user).member_of
             listing = self._deps.services.updates.listing(
                 team_id=team_id, scope=scope, today=self._deps.today(), member_of=member_of
             )
@@ -114,24 +114,53 @@ class ReviewHandlers:
     def update_from_button(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
-        action_id, scope = read_update_value(action.get("value") or action["block_id"])
+        action_id, scope = read_update_value(action.get("value") or action.get("block_id"))
         change = _CHANGES[ActionId(action["action_id"])]
-        picked = action.get("selected_date")
+        team_id, user = body["team"]["id"], body["user"]["id"]
         message = self._update(
-            team_id=body["team"]["id"],
+            client,
+            team_id=team_id,
             action_id=action_id,
-            user=body["user"]["id"],
-            update=Update(change, target_on=date.fromisoformat(picked) if picked else None),
+            user=user,
+            update=Update(change, target_on=_picked(action.get("selected_date"))),
             scope=scope,
         )
-        self._replace(client, _origin(body), message)
+        container = body.get("container") or {}
+        if (body.get("view") or {}).get("type") == "home":
+            self._home.publish(client, team_id=team_id, user_id=user)
+        elif container.get("is_ephemeral") and body.get("response_url"):
+            # Only the response_url of this very request can replace an ephemeral listing.
+            WebhookClient(body["response_url"]).send(
+                replace_original=True, text=message["text"], blocks=message["blocks"]
+            )
+        else:
+            self._edit_dm_with(client, user, container, message)
 
     def open_note_form(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
-        value = action["value"]
-        read_update_value(value)  # a bad value fails here, not after the form
-        context = {"v": value, **_origin(body)}
+        value = action.get("value")
+        action_id, scope = read_update_value(value)
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        # Refuse before the form opens: an owner's form for someone else's action would
+        # only be refused on submit, after the person had typed their note.
+        self._deps.services.updates.authorise(
+            team_id=team_id,
+            action_id=action_id,
+            by_user=user,
+            scope=scope,
+            member_of=self._viewer(client, team_id, user).member_of,
+        )
+        container = body.get("container") or {}
+        # Where the listing is, to show the update there after the form. Never a URL: a
+        # form's metadata comes back from the client, and the app must not follow it.
+        context = {
+            "v": value,
+            "c": container.get("channel_id"),
+            "t": container.get("message_ts"),
+            "e": bool(container.get("is_ephemeral")),
+            "h": (body.get("view") or {}).get("type") == "home",
+        }
         client.views_open(
             trigger_id=body["trigger_id"],
             view=self.blocks.note_modal(
@@ -143,41 +172,74 @@ class ReviewHandlers:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         with replying_privately(body, client):
-            context = json.loads(view["private_metadata"])
-            action_id, scope = read_update_value(context["v"])
-            note = view["state"]["values"].get(Field.NOTE, {}).get(Field.NOTE, {}).get("value")
+            team_id, user = body["team"]["id"], body["user"]["id"]
             change = Change.BLOCKED if view["callback_id"] == ViewId.UPDATE_BLOCKED else Change.NOTE
-            # Validation answers inside the ack (response_action=errors), so the update
-            # comes first; it is one short transaction.
+            # Every answer, a refusal included, is given inside the ack (response_action=
+            # errors): the only place a form can answer, next to the note.
             try:
+                context = read_object(view.get("private_metadata"))
+                action_id, scope = read_update_value(context.get("v"))
+                note = _note(view)
                 message = self._update(
-                    team_id=body["team"]["id"],
+                    client,
+                    team_id=team_id,
                     action_id=action_id,
-                    user=body["user"]["id"],
+                    user=user,
                     update=Update(change, note=note),
                     scope=scope,
                 )
             except UserFacingError as error:
-                # Shown in the form, next to the note: the only place a modal can answer.
                 ack(response_action="errors", errors={Field.NOTE: str(error)})
                 return
             ack()
-            self._replace(client, context, message)
+            if context.get("h") is True:
+                self._home.publish(client, team_id=team_id, user_id=user)
+            elif context.get("e") is True and isinstance(context.get("c"), str):
+                self._post_privately(client, team_id, user, context["c"], message)
+            else:
+                self._edit_dm_with(
+                    client,
+                    user,
+                    {"channel_id": context.get("c"), "message_ts": context.get("t")},
+                    message,
+                )
 
-    def _replace(self, client: WebClient, origin: dict[str, Any], message: Message) -> None:
-        """Show the update where it was clicked: the Home tab is published again, an
-        ephemeral listing replaced through its response_url, a DM edited in place."""
-        if origin.get("h"):
-            self._home.publish(client, team_id=origin["team"], user_id=origin["user"])
-        elif origin.get("e") and origin.get("u"):
-            WebhookClient(origin["u"]).send(
-                replace_original=True, text=message["text"], blocks=message["blocks"]
-            )
-        elif origin.get("c") and origin.get("t"):
-            client.chat_update(channel=origin["c"], ts=origin["t"], **message)
+    def _edit_dm_with(
+        self, client: WebClient, user: str, where: dict[str, Any], message: Message
+    ) -> None:
+        """Edit the listing in place, if it is in the user's own DM with the app. The
+        channel and ts come from the payload, so they could name any message the app has
+        posted (a private review's root message, someone else's reminder): the DM is
+        asked of Slack for the verified user instead."""
+        channel, ts = where.get("channel_id"), where.get("message_ts")
+        if not (isinstance(channel, str) and isinstance(ts, str) and channel == _dm(client, user)):
+            return
+        client.chat_update(channel=channel, ts=ts, **message)
+
+    def _post_privately(
+        self, client: WebClient, team_id: str, user: str, channel: str, message: Message
+    ) -> None:
+        """A form cannot replace an ephemeral listing (that needs a URL, and none from a
+        form is followed): a fresh ephemeral message, in a channel the user may read."""
+        if channel != _dm(client, user):
+            try:
+                self._gate.channel(client, team_id=team_id, user_id=user, channel_id=channel)
+            except UserFacingError:
+                return
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+
+    def _viewer(self, client: WebClient, team_id: str, user: str) -> Viewer:
+        return self._gate.viewer(client, team_id=team_id, user_id=user)
 
     def _update(
-        self, *, team_id: str, action_id: int, user: str, update: Update, scope: Scope
+        self,
+        client: WebClient,
+        *,
+        team_id: str,
+        action_id: int,
+        user: str,
+        update: Update,
+        scope: Scope,
     ) -> Message:
         listing = self._deps.services.updates.update(
             team_id=team_id,
@@ -186,6 +248,7 @@ class ReviewHandlers:
             update=update,
             scope=scope,
             today=self._deps.today(),
+            member_of=self._viewer(client, team_id, user).member_of,
         )
         intro = Intro.REMINDER if scope.kind is ScopeKind.REVIEW else Intro.LISTING
         return self.blocks.action_list(listing, intro=intro, viewer=user)
@@ -204,15 +267,22 @@ def _scope(text: str, *, user: str, channel: str) -> Scope:
     raise UserFacingError(f"I don't know `{text[:40]}`. {ACTIONS_USAGE}")
 
 
-def _origin(body: dict[str, Any]) -> dict[str, Any]:
-    """Where the clicked message is, so that it can be edited after a form, too."""
-    container = body.get("container", {})
-    return {
-        "c": container.get("channel_id"),
-        "t": container.get("message_ts"),
-        "e": bool(container.get("is_ephemeral")),
-        "u": body.get("response_url"),
-        "h": (body.get("view") or {}).get("type") == "home",
-        "team": body["team"]["id"],
-        "user": body["user"]["id"],
-    }
+def _dm(client: WebClient, user: str) -> str:
+    return str(client.conversations_open(users=user)["channel"]["id"])
+
+
+def _picked(value: Any) -> date | None:
+    """A datepicker's choice. Slack sends real dates; anything else is refused politely."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("Pick a date from the calendar.", field="target_on") from None
+
+
+def _note(view: dict[str, Any]) -> str | None:
+    values = (view.get("state") or {}).get("values") or {}
+    element = (values.get(Field.NOTE) or {}).get(Field.NOTE) or {}
+    note = element.get("value") if isinstance(element, dict) else None
+    return note if isinstance(note, str) else None

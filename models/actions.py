@@ -101,6 +101,8 @@ class ActionItems:
 
 def validate_description(description: str) -> str:
     description = description.strip()
+    if "\x00" in description:  # PostgreSQL text cannot hold it; no keyboard types it
+        raise InvalidInput("Remove the control characters from the action.", field="description")
     if not description:
         raise InvalidInput("Say what needs doing.", field="description")
     if len(description) > DESCRIPTION_MAX:

@@ -32,6 +32,7 @@ ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
 _ORDINAL_NAMES = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
 _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
+_DAYS = re.compile(r"[0-9]{1,3}d?")
 _DAY_OF_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
 LEAD_MAX = 28
 DEFAULT_LEAD, DEFAULT_FOLLOWUP = 7, 1
@@ -127,9 +128,14 @@ def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
     zone, words = _take_zone(words, default_timezone, typed)
     local_time, words = _take_time(words)
     fields: dict[str, int | None] = {}
+    if not words:
+        # Only a time, a zone or leads were given (`set 10:00`, `set lead 3`).
+        raise _invalid("Say how often the review happens.")
     head, rest = words[0], words[1:]
-    if head in ("every", "each") and rest[:2] in (["2", "weeks"], ["two", "weeks"], ["other"]):
-        head, rest = "biweekly", rest[2:] if rest[0] != "other" else rest[1:]
+    if head in ("every", "each") and rest[:2] in (["2", "weeks"], ["two", "weeks"]):
+        head, rest = "biweekly", rest[2:]
+    elif head in ("every", "each") and rest[:1] == ["other"]:
+        head, rest = "biweekly", rest[1:]
     match head:
         case "weekly" | "biweekly" | "fortnightly":
             cadence = Cadence.WEEKLY if head == "weekly" else Cadence.BIWEEKLY
@@ -201,7 +207,8 @@ def _take_number(
     if name not in words:
         return words, default
     at = words.index(name)
-    if at + 1 >= len(words) or not words[at + 1].removesuffix("d").isdigit():
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    if at + 1 >= len(words) or not _DAYS.fullmatch(words[at + 1]):
         raise _invalid(f"`{name}` needs a number of days, e.g. `{name} 2`.")
     return words[:at] + words[at + 2 :], int(words[at + 1].removesuffix("d"))
 

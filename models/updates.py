@@ -12,14 +12,19 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock
-from models.entities import Action, ActionEvent, ActionStatus
-from models.errors import InvalidInput, NotAllowed, NotFound
+from models.entities import Action, ActionEvent, ActionStatus, Review, ReviewItem
+from models.errors import InvalidInput, NotAllowed, StaleRequest
 from models.review_views import ListingView, Scope, ScopeKind
 from models.reviews import CLOSED, NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
 from models.views import ActionView
-from models.visibility import readable_channel
+from models.visibility import Viewer, may_read_channel, readable_channel
 
 NOTE_MAX = 500
+NOT_OWNER = (
+    "Only the action's owner can update it. If it should be yours, ask the "
+    "owner or the review's facilitator to hand it over."
+)
+OLD_LISTING = "That button is from an older message; run `/actions` again."
 
 
 class Change(StrEnum):
@@ -57,22 +62,18 @@ class ActionUpdates:
         update: Update,
         scope: Scope,
         today: date,
+        member_of: Collection[str] = frozenset(),
     ) -> ListingView:
         """Record the owner's update (who, when, old and new) and return the listing it was
-        made from, refreshed, so the message can be edited in place."""
+        made from, refreshed, so the message can be edited in place. `scope` came in a
+        button value, so it is authorised like the request that first showed it;
+        `member_of` (the private channels Slack says the user is in) decides that, and
+        without it only public channels are listed."""
         note = _validate_note(update)
         now = self._clock.now()
         with self._sessions.begin() as session:
-            action = session.scalar(
-                select(Action).where(Action.id == action_id, Action.team_id == team_id)
-            )
-            if action is None:
-                raise NotFound("I can't find that action any more.")
-            if action.owner_id != by_user:
-                raise NotAllowed(
-                    "Only the action's owner can update it. If it should be yours, ask the "
-                    "owner or the review's facilitator to hand it over."
-                )
+            action = _owned(session, team_id, action_id, by_user)
+            shown_from = self._authorise(session, team_id, by_user, scope, member_of)
             if update.change is Change.DATE:
                 if update.target_on is None or update.target_on < today:
                     raise InvalidInput("Pick a date that is today or later.", field="target_on")
@@ -92,7 +93,50 @@ class ActionUpdates:
                     # Pressing the state it is already in still says "I looked at this".
                     action.record(what="status", by=by_user, at=now, new=status.value)
                 action.change_status(status, by=by_user, at=now, note=note)
-        return self.listing(team_id=team_id, scope=scope, today=today)
+        return self.listing(team_id=team_id, scope=scope, today=today, member_of=shown_from)
+
+    def authorise(
+        self,
+        *,
+        team_id: str,
+        action_id: int,
+        by_user: str,
+        scope: Scope,
+        member_of: Collection[str] = frozenset(),
+    ) -> None:
+        """What `update` checks before it changes anything, for a form opened first."""
+        with self._sessions() as session:
+            _owned(session, team_id, action_id, by_user)
+            self._authorise(session, team_id, by_user, scope, member_of)
+
+    def _authorise(
+        self,
+        session: Session,
+        team_id: str,
+        by_user: str,
+        scope: Scope,
+        member_of: Collection[str],
+    ) -> Collection[str] | None:
+        """Whether the listing named by `scope` may be shown to `by_user`, by the rules of
+        the surfaces that list actions; returns the `member_of` filter its refresh needs
+        (None: the user's own actions, all of which they may see)."""
+        viewer = Viewer(team_id, by_user, frozenset(member_of))
+        match scope.kind:
+            case ScopeKind.REVIEW if scope.subject == by_user and _reminded_or_readable(
+                session, viewer, scope.review_id
+            ):
+                return None
+            case ScopeKind.OWNER | ScopeKind.OWNER_OVERDUE if scope.subject == by_user:
+                return None
+            case ScopeKind.OWNER | ScopeKind.OWNER_OVERDUE:
+                return member_of  # as `/actions @someone`: only channels the user may read
+            case ScopeKind.CHANNEL | ScopeKind.CHANNEL_OVERDUE if may_read_channel(
+                session, viewer, team_id, scope.subject
+            ):
+                return member_of
+        # A reminder of someone else, or a channel the user may not read: the same words
+        # as for a listing that never existed.
+        raise StaleRequest(OLD_LISTING)
 
     def listing(
         self,
@@ -181,11 +225,40 @@ class ActionUpdates:
             )
 
 
+def _owned(session: Session, team_id: str, action_id: int, by_user: str) -> Action:
+    action = session.scalar(
+        select(Action).where(Action.id == action_id, Action.team_id == team_id).with_for_update()
+    )
+    if action is None or action.owner_id != by_user:
+        # The same words whether the action is someone else's or does not exist, so an
+        # id reveals nothing about a private channel's actions.
+        raise NotAllowed(NOT_OWNER)
+    return action
+
+
+def _reminded_or_readable(session: Session, viewer: Viewer, review_id: int | None) -> bool:
+    """A reminder's listing may be refreshed by the owner it was sent to, or by an owner
+    who may read the review's channel."""
+    channel_id = session.scalar(
+        select(Review.channel_id).where(Review.id == review_id, Review.team_id == viewer.team_id)
+    )
+    if channel_id is None:
+        return False
+    reminded = session.scalar(
+        select(ReviewItem.id)
+        .where(ReviewItem.review_id == review_id, ReviewItem.owner_id == viewer.user_id)
+        .limit(1)
+    )
+    return reminded is not None or may_read_channel(session, viewer, viewer.team_id, channel_id)
+
+
 def _validate_note(update: Update) -> str | None:
     note = (update.note or "").strip() or None
     if update.change in (Change.BLOCKED, Change.NOTE) and note is None:
         what = "what is blocking it" if update.change is Change.BLOCKED else "your note"
         raise InvalidInput(f"Say {what}.", field="note")
+    if note is not None and "\x00" in note:  # PostgreSQL text cannot hold it
+        raise InvalidInput("Remove the control characters from the note.", field="note")
     if note is not None and len(note) > NOTE_MAX:
         raise InvalidInput(f"Keep it under {NOTE_MAX} characters.", field="note")
     return note

@@ -73,6 +73,10 @@ class FakeSlack:
         # users.conversations. Unknown ids answer channel_not_found, as for a private
         # channel the bot is not in.
         self.channels: dict[str, FakeChannel] = {}
+        # Issue 10: people users.info answers user_not_found for, and the path of every
+        # response_url request (so a test can tell which URL the app followed).
+        self.missing_users: set[str] = set()
+        self.response_paths: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -227,6 +231,8 @@ class FakeSlack:
                 return {"ok": True, "view": {"id": "V0001", **_as_dict(params.get("view"))}}
             case "users.info":
                 user = str(params.get("user"))
+                if user in self.missing_users:
+                    return {"ok": False, "error": "user_not_found"}
                 return {
                     "ok": True,
                     "user": {"id": user, "tz": "Europe/London", "name": user.lower()},
@@ -350,6 +356,8 @@ class FakeSlack:
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
                 if url.path.startswith("/response/"):
+                    with fake._lock:
+                        fake.response_paths.append(url.path)
                     status, headers, body = fake._answer("response_url", params)
                 elif url.path.startswith("/api/"):
                     status, headers, body = fake._answer(url.path.removeprefix("/api/"), params)

@@ -26,6 +26,10 @@ class Review:
         return self.app.fake
 
     def start(self, title: str, *, user: str = FACILITATOR) -> None:
+        # Buttons act only for people who may read the review's channel (issue 10), so the
+        # fake workspace must know it: public, unless a test has set it up otherwise.
+        if self.channel not in self.fake.channels:
+            self.fake.add_channel(self.channel, "incidents", members=(FACILITATOR, BEA, CAI))
         response = self.app.driver.command(f"start {title}", user=user, channel=self.channel)
         assert response.status == 200, response.body
         root = self.fake.wait_for(

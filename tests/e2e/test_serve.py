@@ -147,6 +147,8 @@ def test_first_start_creates_the_sqlite_database_and_is_healthy(server: Server) 
 def test_killed_mid_review_the_next_reply_lands_in_the_right_phase(server: Server) -> None:
     server.start()
     fake, driver = server.fake, server.driver
+    # Next acts only for people who may read the review's channel (issue 10).
+    fake.add_channel(CHANNEL, "incidents", members=(FACILITATOR, BEA, CAI))
     engine = make_engine(f"sqlite:///{server.cwd / 'lessonloop.db'}")
 
     def answers() -> list[tuple[str, Phase]]:
