@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.clock import Clock
 from models.entities import Action, ActionStatus, Lesson, Postmortem, PostmortemStatus
 from models.errors import InvalidInput, NotFound, StaleRequest
+from models.text import MESSAGE_LIMIT, clean_text
 from models.views import ActionView, LessonView
 
 DESCRIPTION_MAX = 2000
@@ -100,9 +101,8 @@ class ActionItems:
 
 
 def validate_description(description: str) -> str:
-    description = description.strip()
-    if "\x00" in description:  # PostgreSQL text cannot hold it; no keyboard types it
-        raise InvalidInput("Remove the control characters from the action.", field="description")
+    # Typed text is kept, not refused: what PostgreSQL cannot store is removed.
+    description = clean_text(description, limit=MESSAGE_LIMIT).strip()
     if not description:
         raise InvalidInput("Say what needs doing.", field="description")
     if len(description) > DESCRIPTION_MAX:

@@ -47,6 +47,7 @@ from models.entities import (
 )
 from models.errors import InvalidInput, NotAllowed, NotFound
 from models.postmortems import tags_in
+from models.text import MESSAGE_LIMIT, clean_text
 from models.views import LessonView, PostmortemView, TimelineView
 from models.wording import search_forms, signature, significant_words, similarity
 
@@ -235,7 +236,7 @@ def _year_before(day: date) -> date:
 
 
 def validate_lesson(text: str) -> str:
-    text = text.strip()
+    text = clean_text(text, limit=MESSAGE_LIMIT).strip()
     if not text:
         raise InvalidInput("Write the lesson after the command: `/lesson keep: …`.", field="text")
     if len(text) > LESSON_MAX:

@@ -39,6 +39,7 @@ from models.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
 from models.moments import moment, moment_of
 from models.phases import Phase
 from models.quickform import QuickAction, is_quick_action, parse_quick_action
+from models.text import MESSAGE_LIMIT, clean_text
 from models.views import (
     ActionView,
     AnswerView,
@@ -758,7 +759,7 @@ def _keep_change(
 
 
 def validate_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(clean_text(title, limit=MESSAGE_LIMIT).split())
     if not title:
         raise UserFacingError("Give the review a title: `/postmortem start <title>`.")
     if len(title) > TITLE_MAX:

@@ -16,6 +16,7 @@ from models.entities import Action, ActionEvent, ActionStatus, Review, ReviewIte
 from models.errors import InvalidInput, NotAllowed, StaleRequest
 from models.review_views import ListingView, Scope, ScopeKind
 from models.reviews import CLOSED, NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
+from models.text import MESSAGE_LIMIT, clean_text
 from models.views import ActionView
 from models.visibility import Viewer, may_read_channel, readable_channel
 
@@ -253,12 +254,10 @@ def _reminded_or_readable(session: Session, viewer: Viewer, review_id: int | Non
 
 
 def _validate_note(update: Update) -> str | None:
-    note = (update.note or "").strip() or None
+    note = clean_text(update.note or "", limit=MESSAGE_LIMIT).strip() or None
     if update.change in (Change.BLOCKED, Change.NOTE) and note is None:
         what = "what is blocking it" if update.change is Change.BLOCKED else "your note"
         raise InvalidInput(f"Say {what}.", field="note")
-    if note is not None and "\x00" in note:  # PostgreSQL text cannot hold it
-        raise InvalidInput("Remove the control characters from the note.", field="note")
     if note is not None and len(note) > NOTE_MAX:
         raise InvalidInput(f"Keep it under {NOTE_MAX} characters.", field="note")
     return note
