@@ -29,6 +29,7 @@ from models.entities import (
     LessonDraft,
     LessonKind,
     Postmortem,
+    PostmortemStep,
     TimelineEntry,
 )
 from tests.e2e.lessons import settled
@@ -87,8 +88,12 @@ def world(sqlite_app: AppHarness) -> World:
             title=title,
             facilitator_id=FACILITATOR,
         )
+        with services.sessions() as session:
+            step = session.scalar(
+                select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == pm.id)
+            )
         services.postmortems.set_prompt(
-            team_id=team, postmortem_id=pm.id, phase=pm.phase, prompt_ts="1700000001.000001"
+            team_id=team, postmortem_id=pm.id, step_id=step, prompt_ts="1700000001.000001"
         )
         return pm.id
 
