@@ -87,7 +87,35 @@ def read_slack_request(
     body = _parse(text, content_type)
     if body is None:
         return Rejection(400, "malformed body")
+    if not _has_slack_shape(body):
+        return Rejection(400, "not a Slack payload")
     return VerifiedRequest(raw_body=text, headers=dict(headers), body=body)
+
+
+def _has_slack_shape(body: dict[str, Any]) -> bool:
+    """The fields Bolt's own middleware reads before any listener runs. A signed body
+    without them cannot come from Slack; refusing it here keeps Bolt from failing with a
+    500 (and its error handler from answering whoever the body names)."""
+    if body.get("ssl_check") == "1" or body.get("type") == "url_verification":
+        return True
+    if "command" in body:
+        return all(isinstance(body.get(key), str) for key in ("team_id", "user_id", "channel_id"))
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        return (
+            isinstance(event, dict)
+            and isinstance(event.get("type"), str)
+            and isinstance(body.get("event_id"), str)
+            and isinstance(body.get("team_id"), str)
+        )
+    user, team = body.get("user"), body.get("team")
+    return (
+        isinstance(kind, str)
+        and isinstance(user, dict)
+        and isinstance(user.get("id"), str)
+        and (team is None or (isinstance(team, dict) and isinstance(team.get("id"), str)))
+    )
 
 
 def _parse(text: str, content_type: str) -> dict[str, Any] | None:

@@ -215,3 +215,38 @@ def test_other_methods_on_the_slack_path_are_refused(sqlite_app: AppHarness, met
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 405
     assert_untouched(sqlite_app)
+
+
+ODD_SHAPES = [
+    ("application/json", {"type": "event_callback", "event": "text"}),
+    ("application/json", {"type": "event_callback", "event": {"type": "message"}}),
+    ("application/json", {"type": "event_callback", "event_id": 7, "event": {"type": "x"}}),
+    ("application/json", {"type": 5}),
+    ("application/json", {}),
+    ("payload", {"type": "block_actions"}),
+    ("payload", {"type": "block_actions", "user": "U0VICTIM"}),
+    ("payload", {"type": "view_submission", "user": {"id": 5}}),
+    ("payload", {"type": "block_actions", "user": {"id": USER}, "team": "T0LESSON"}),
+    ("form", {"command": "/postmortem", "text": "help"}),
+    ("form", {"command": "/postmortem", "user_id": USER, "channel_id": CHANNEL}),
+]
+
+
+@pytest.mark.parametrize(("encoding", "shape"), ODD_SHAPES)
+def test_a_signed_body_not_shaped_like_slacks_is_refused(
+    sqlite_app: AppHarness, encoding: str, shape: dict[str, object]
+) -> None:
+    """Even signed (a leaked secret, a bug at Slack), a body Bolt would fail on gets a 400
+    and no reply to anyone it names."""
+    shape = {**shape, "response_url": sqlite_app.fake.response_url("attacker")}
+    if encoding == "application/json":
+        body, content_type = json.dumps(shape), "application/json"
+    elif encoding == "payload":
+        body = urlencode({"payload": json.dumps(shape)})
+        content_type = "application/x-www-form-urlencoded"
+    else:
+        body = urlencode({k: str(v) for k, v in shape.items()})
+        content_type = "application/x-www-form-urlencoded"
+    response = sqlite_app.driver.post(body, content_type=content_type)
+    assert response.status == 400
+    assert_untouched(sqlite_app)
