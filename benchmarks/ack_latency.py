@@ -59,9 +59,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import create_app
 from bot.config import load_settings
-from bot.server import SLACK_PATH, make_wsgi_app
+from bot.server import SERVER_OPTIONS, SLACK_PATH, make_wsgi_app
 from handlers.blocks import phase_value
 from handlers.ids import ActionId
+from handlers.inbox import InboxWorkers
 from models.db import make_engine, make_sessions, upgrade_schema
 from models.entities import (
     Answer,
@@ -150,10 +151,10 @@ def bare_bolt(api_url: str) -> App:
     return app
 
 
-def build(spec: AppSpec) -> tuple[App, Engine]:
+def build(spec: AppSpec) -> tuple[App, Engine, InboxWorkers | None]:
     if spec.name == BARE:
         # The bare app's engine only backs /healthz, which is never called here.
-        return bare_bolt(spec.api_url), make_engine("sqlite://")
+        return bare_bolt(spec.api_url), make_engine("sqlite://"), None
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -164,18 +165,25 @@ def build(spec: AppSpec) -> tuple[App, Engine]:
         env_file=None,
     )
     engine = make_engine(spec.database_url)
-    return create_app(settings, engine=engine).bolt, engine
+    lessonloop = create_app(settings, engine=engine)
+    return lessonloop.bolt, engine, lessonloop.inbox
 
 
 def serve_app(spec: AppSpec, conn: Connection) -> None:
     """An app process: serve on a loopback port, send the port, stop when told to, letting
     the listeners still running finish."""
     quiet_logging()
-    bolt, engine = build(spec)
+    bolt, engine, inbox = build(spec)
+    if inbox is not None:
+        inbox.start()  # thread replies are stored at the ack and processed by these
     # Any: waitress's stubs describe neither effective_port, nor the trigger taking a
     # callable, nor the socket map used below to stop the server.
     server: Any = create_server(
-        make_wsgi_app(bolt, engine), host=HOST, port=0, threads=WAITRESS_THREADS
+        make_wsgi_app(bolt, engine, signing_secret=SIGNING_SECRET),
+        host=HOST,
+        port=0,
+        threads=WAITRESS_THREADS,
+        **SERVER_OPTIONS,
     )
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
@@ -186,6 +194,8 @@ def serve_app(spec: AppSpec, conn: Connection) -> None:
     thread.join(timeout=5)
     server.task_dispatcher.shutdown(timeout=5)
     bolt.listener_runner.listener_executor.shutdown(wait=True)
+    if inbox is not None:
+        inbox.stop()
     engine.dispose()
 
 

@@ -97,10 +97,10 @@ def run_review(services: Services, clock: FrozenClock) -> int:
     pm = services.postmortems.start(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts="1763560800.000100",
+        thread_ts="1795096800.000100",
         title="Checkout outage on 19 Nov",
         facilitator_id=FACILITATOR,
-        permalink=f"https://example.slack.com/archives/{CHANNEL}/p1763560800000100",
+        permalink=f"https://example.slack.com/archives/{CHANNEL}/p1795096800000100",
     )
     n = 0
     for phase in (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL, Phase.IMPROVE, Phase.ACTIONS):
@@ -117,14 +117,20 @@ def run_review(services: Services, clock: FrozenClock) -> int:
                 team_id=TEAM,
                 channel_id=CHANNEL,
                 thread_ts=pm.thread_ts,
-                message_ts=f"1763561000.{n:06d}",
+                message_ts=f"{clock.now().timestamp():.6f}",
                 author_id=author,
                 text=text,
                 event_id=f"EvExample{n}",
                 today=clock.now().date(),
             )
+        clock.advance(timedelta(minutes=1))
         services.postmortems.move(
-            team_id=TEAM, postmortem_id=pm.id, from_phase=phase, move=Move.NEXT
+            team_id=TEAM,
+            postmortem_id=pm.id,
+            from_phase=phase,
+            move=Move.NEXT,
+            by_user=FACILITATOR,
+            at_ts=f"{clock.now().timestamp():.6f}",
         )
     clock.advance(timedelta(minutes=10))
     services.postmortems.close(team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR)

@@ -632,12 +632,13 @@ _REPLY_THREAD = (
 _ANSWER_EXISTS = select(Answer.id).where(
     Answer.postmortem_id == bindparam("pm"), Answer.message_ts == bindparam("ts")
 )
-# The step open at a moment: the last one opened at or before it.
+# The step open at a moment: the last one opened before it. A reply stamped with the very
+# microsecond of a click is taken to have been written before it.
 _STEP_AT = (
     select(PostmortemStep.phase)
     .where(
         PostmortemStep.postmortem_id == bindparam("pm"),
-        PostmortemStep.opened_ts <= bindparam("at"),
+        PostmortemStep.opened_ts < bindparam("at"),
     )
     .order_by(PostmortemStep.opened_ts.desc(), PostmortemStep.id.desc())
     .limit(1)

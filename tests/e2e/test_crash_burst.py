@@ -4,10 +4,8 @@ ids) records those once too."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +15,8 @@ from sqlalchemy import func, select
 from models.db import make_engine
 from models.entities import Answer, InboundEvent
 from tests.e2e.review import BEA, CHANNEL, FACILITATOR
-from tests.e2e.test_serve import _free_port, lessonloop
+from tests.e2e.test_serve import Server
 from tests.fakeslack import FakeSlack
-from tests.harness import SIGNING_SECRET
-from tests.slackdriver import SlackDriver
 
 pytestmark = pytest.mark.slow
 
@@ -29,55 +25,15 @@ KILL_AFTER = (110, 230, 350)  # replies sent before each SIGKILL
 SENDERS = 4
 
 
-class Process:
-    def __init__(self, cwd: Path, fake: FakeSlack, database_url: str) -> None:
-        self.cwd, self.fake, self.database_url = cwd, fake, database_url
-        self.port = _free_port()
-        self.process: subprocess.Popen[str] | None = None
-        self.driver = SlackDriver(f"http://127.0.0.1:{self.port}", SIGNING_SECRET, fake)
-
-    def start(self) -> None:
-        self.process = lessonloop(
-            "serve",
-            "--no-scheduler",
-            cwd=self.cwd,
-            env={
-                "SLACK_BOT_TOKEN": "xoxb-test-token",
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": self.fake.api_url,
-                "DATABASE_URL": self.database_url,
-                "PORT": str(self.port),
-                "HOST": "127.0.0.1",
-                "LOG_LEVEL": "WARNING",
-            },
-        )
-        self.fake.wait_for(self._healthy, timeout=60, what="/healthz")
-
-    def _healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(self.process.communicate()[1][-3000:])
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.communicate(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.communicate(timeout=30)
-
-
 @pytest.fixture
-def process(tmp_path: Path, database_url: str) -> Iterator[Process]:
+def process(tmp_path: Path, database_url: str) -> Iterator[Server]:
     with FakeSlack() as fake:
-        running = Process(tmp_path, fake, database_url)
+        running = Server(
+            tmp_path,
+            fake,
+            args=("serve", "--no-scheduler"),
+            env={"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        )
         try:
             yield running
         finally:
@@ -85,7 +41,7 @@ def process(tmp_path: Path, database_url: str) -> Iterator[Process]:
 
 
 def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
-    process: Process, database_url: str
+    process: Server, database_url: str
 ) -> None:
     process.start()
     fake, driver = process.fake, process.driver

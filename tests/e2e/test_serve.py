@@ -87,15 +87,25 @@ def test_slack_unreachable_at_start_is_one_clear_message_and_exit_2(
 
 
 class Server:
-    def __init__(self, cwd: Path, fake: FakeSlack) -> None:
-        self.cwd, self.fake = cwd, fake
+    """`lessonloop serve` (or `args`) as a real process, against `fake`, with `env` added to
+    the settings a test Slack app needs."""
+
+    def __init__(
+        self,
+        cwd: Path,
+        fake: FakeSlack,
+        *,
+        args: tuple[str, ...] = ("serve",),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.cwd, self.fake, self.args, self.env = cwd, fake, args, env or {}
         self.port = _free_port()
         self.process: subprocess.Popen[str] | None = None
         self.driver = SlackDriver(f"http://127.0.0.1:{self.port}", SIGNING_SECRET, fake)
 
     def start(self) -> None:
         self.process = lessonloop(
-            "serve",
+            *self.args,
             cwd=self.cwd,
             env={
                 "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -103,9 +113,10 @@ class Server:
                 "SLACK_API_URL": self.fake.api_url,
                 "PORT": str(self.port),
                 "HOST": "127.0.0.1",
+                **self.env,
             },
         )
-        self.fake.wait_for(self.healthy, timeout=30, what="/healthz")
+        self.fake.wait_for(self.healthy, timeout=60, what="/healthz")
 
     def healthy(self) -> bool:
         assert self.process is not None
