@@ -17,6 +17,7 @@ python="${PYTHON:-.venv/bin/python}"
 loaders="${LOADERS:-$(nproc)}"
 load_seconds="${LOAD_SECONDS:-900}"
 log_dir="${LOG_DIR:-$(mktemp -d -t loaded-test-runs.XXXXXX)}"
+mkdir -p "$log_dir"
 
 loader_pids=()
 stop_load() {
