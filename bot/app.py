@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.workers import BoundedExecutor
 from handlers import register_all
 from handlers.blocks import Blocks
 from handlers.deliveries import Courier
@@ -28,6 +29,10 @@ from templates import Templates
 
 # One per core: processing an event is mostly waiting on the database and Slack.
 INBOX_THREADS = 2
+# Work after an ack is mostly waiting on Slack and the database, so more threads than
+# cores; the backlog bounds what a burst can queue in memory.
+LISTENER_THREADS = 8
+LISTENER_BACKLOG = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +64,17 @@ def create_app(
     services = Services.build(engine or make_engine(settings.database_url), clock or SystemClock())
     client = web_client(settings)
     # Bolt checks the token with auth.test here, so a wrong token fails at start, not later.
+    # process_before_response: each listener's ack function runs on the request thread and
+    # its work ("lazy" functions) goes to the bounded pool afterwards, so an ack never
+    # waits for a free worker nor for Bolt's 10 ms polling of a worker's ack().
     bolt = App(
         client=client,
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("lessonloop.bolt"),
+        process_before_response=True,
+        listener_executor=BoundedExecutor(
+            workers=LISTENER_THREADS, backlog=LISTENER_BACKLOG, name="listener"
+        ),
     )
     # The same listeners again, run synchronously on an inbox worker's thread: see
     # handlers/inbox.py. Its requests were verified when stored.

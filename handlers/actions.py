@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import ID_LIMIT, read_id, read_object
 from handlers.deps import Deps
-from handlers.errors import on_button, replying_privately
+from handlers.errors import acknowledge, on_button, replying_privately
 from handlers.ids import ActionId, Field, ViewId
 from handlers.membership import Gate
 from models.errors import InvalidInput, UserFacingError
@@ -26,8 +26,8 @@ NOT_A_LESSON = "Pick a lesson from the list."
 
 def register(app: App, deps: Deps) -> None:
     handlers = ActionHandlers(deps)
-    app.action(ActionId.ADD_ACTION)(on_button(handlers.open_form))
-    app.action(ActionId.ADD_ACTION_FROM_REPLY)(on_button(handlers.open_form))
+    app.action(ActionId.ADD_ACTION)(acknowledge, on_button(handlers.open_form))
+    app.action(ActionId.ADD_ACTION_FROM_REPLY)(acknowledge, on_button(handlers.open_form))
     app.view(ViewId.ACTION_CREATE)(handlers.add_action)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 
+from handlers.errors import acknowledge
 from handlers.ids import ActionId
 
 
 def register(app: App) -> None:
-    app.action(ActionId.COACH_DISMISS)(dismiss_nudge)
+    app.action(ActionId.COACH_DISMISS)(acknowledge, dismiss_nudge)
 
 
 def dismiss_nudge(ack: Ack, respond: Respond) -> None:

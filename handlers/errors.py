@@ -32,6 +32,14 @@ def register(app: App) -> None:
 ButtonWork = Callable[[dict[str, Any], dict[str, Any], WebClient], None]
 
 
+def acknowledge(ack: Ack) -> None:
+    """The ack half of a listener registered as `(acknowledge, work)`: Bolt answers Slack
+    as soon as this returns and runs `work` on its pool afterwards (a lazy listener; the
+    app runs with process_before_response). `work` may call ack() again: a lazy
+    listener's ack is a no-op."""
+    ack()
+
+
 def on_button(work: ButtonWork) -> Callable[..., None]:
     """A block_actions listener: ack at once, then `work(body, action, client)`, with its
     errors replied privately."""

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from handlers.blocks import ID_LIMIT, UNREADABLE, Message, read_id, read_object
 from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
-from handlers.errors import replying_privately
+from handlers.errors import acknowledge, replying_privately
 from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Event, Field, Shortcut, ViewId
 from handlers.lesson_blocks import RUNNING_LOG, LessonBlocks, read_page_value
@@ -45,14 +45,14 @@ PrivateWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], Non
 
 def register(app: App, deps: Deps) -> None:
     handlers = LessonHandlers(deps)
-    app.command(Command.LESSON)(handlers.capture_command)
-    app.command(Command.LESSONS)(handlers.search_command)
+    app.command(Command.LESSON)(acknowledge, handlers.capture_command)
+    app.command(Command.LESSONS)(acknowledge, handlers.search_command)
     for action_id in _KINDS:
-        app.action(action_id)(replying_in_place(handlers.choose_kind))
-    app.action(ActionId.LESSON_UNDO)(replying_in_place(handlers.undo))
-    app.action(ActionId.LESSONS_PAGE)(replying_in_place(handlers.turn_page))
-    app.shortcut(Shortcut.SAVE_LESSON)(handlers.open_form)
-    app.shortcut(Shortcut.ADD_TO_TIMELINE)(handlers.open_form)
+        app.action(action_id)(acknowledge, replying_in_place(handlers.choose_kind))
+    app.action(ActionId.LESSON_UNDO)(acknowledge, replying_in_place(handlers.undo))
+    app.action(ActionId.LESSONS_PAGE)(acknowledge, replying_in_place(handlers.turn_page))
+    app.shortcut(Shortcut.SAVE_LESSON)(acknowledge, handlers.open_form)
+    app.shortcut(Shortcut.ADD_TO_TIMELINE)(acknowledge, handlers.open_form)
     app.view(ViewId.LESSON_SAVE)(handlers.submit_form)
     app.view(ViewId.TIMELINE_ADD)(handlers.submit_form)
     app.event(Event.APP_HOME_OPENED)(handlers.publish_home)

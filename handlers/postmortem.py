@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from handlers.blocks import read_phase_value
 from handlers.channel_privacy import ChannelPrivacy
 from handlers.deps import Deps
-from handlers.errors import on_button, replying_privately
+from handlers.errors import acknowledge, on_button, replying_privately
 from handlers.ids import ActionId, Command
 from handlers.membership import Gate
 from handlers.reports import ReportHandlers
@@ -32,10 +32,10 @@ NOT_IN_CHANNEL = (
 
 def register(app: App, deps: Deps) -> None:
     handlers = PostmortemHandlers(deps)
-    app.command(Command.POSTMORTEM)(handlers.run_command)
+    app.command(Command.POSTMORTEM)(acknowledge, handlers.run_command)
     for action_id in _MOVES:
-        app.action(action_id)(on_button(handlers.move))
-    app.action(ActionId.CLOSE)(on_button(handlers.close))
+        app.action(action_id)(acknowledge, on_button(handlers.move))
+    app.action(ActionId.CLOSE)(acknowledge, on_button(handlers.close))
 
 
 class PostmortemHandlers:

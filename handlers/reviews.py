@@ -16,7 +16,7 @@ from slack_sdk.webhook import WebhookClient
 
 from handlers.blocks import Message, read_object
 from handlers.deps import Deps
-from handlers.errors import on_button, replying_privately
+from handlers.errors import acknowledge, on_button, replying_privately
 from handlers.home import HomeTab
 from handlers.ids import ActionId, Command, Field, ViewId
 from handlers.membership import Gate
@@ -42,11 +42,11 @@ ACTIONS_USAGE = (
 
 def register(app: App, deps: Deps) -> None:
     handlers = ReviewHandlers(deps)
-    app.command(Command.ACTIONS)(handlers.run_actions_command)
+    app.command(Command.ACTIONS)(acknowledge, handlers.run_actions_command)
     for action_id in _CHANGES:
-        app.action(action_id)(on_button(handlers.update_from_button))
-    app.action(ActionId.UPDATE_BLOCKED)(on_button(handlers.open_note_form))
-    app.action(ActionId.UPDATE_NOTE)(on_button(handlers.open_note_form))
+        app.action(action_id)(acknowledge, on_button(handlers.update_from_button))
+    app.action(ActionId.UPDATE_BLOCKED)(acknowledge, on_button(handlers.open_note_form))
+    app.action(ActionId.UPDATE_NOTE)(acknowledge, on_button(handlers.open_note_form))
     app.view(ViewId.UPDATE_BLOCKED)(handlers.submit_note_form)
     app.view(ViewId.UPDATE_NOTE)(handlers.submit_note_form)
     Reminders(app.client, deps.services, handlers.blocks).register(deps.courier)
