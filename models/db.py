@@ -45,11 +45,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
+    def _begin(connection: Connection) -> None:
         # A deferred transaction that reads and then writes can fail at once with
         # "database is locked" when another writer got in between; taking the write lock
-        # up front makes busy_timeout apply instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # up front makes busy_timeout apply instead. A read-only session (see Sessions)
+        # begins deferred: in WAL mode it then neither waits for nor blocks a writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -61,8 +65,30 @@ def insert_if_absent(session: Session, entity: type[Any], **values: Any) -> bool
     return session.execute(statement).first() is not None
 
 
+READ_ONLY = "lessonloop_read_only"
+
+
+class Sessions(sessionmaker[Session]):
+    """`sessions()` is a read-only session; `sessions.begin()` a transaction that writes.
+
+    The difference matters on SQLite, where a transaction that will write takes the one
+    write lock when it begins, and a read need not: with reads marked, a burst of reads
+    (listings, the Home tab, similarity checks) no longer queues the writes that store
+    Slack's events before their acknowledgement."""
+
+    def __call__(self, **local_kw: Any) -> Session:
+        session = super().__call__(**local_kw)
+        session.connection(execution_options={READ_ONLY: True})
+        return session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with super().__call__() as session, session.begin():
+            yield session
+
+
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return Sessions(engine, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:
