@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,40 @@ def insert_if_absent(session: Session, entity: type[Any], **values: Any) -> bool
 READ_ONLY = "lessonloop_read_only"
 
 
+class WriteTurns:
+    """SQLite has one write lock, and a writer that finds it taken sleeps in growing steps
+    (1, 2, 5, 10 ms …) before it looks again. Writers of one process take turns here
+    instead, so the next one starts the moment the last one commits; and a writer that
+    someone is waiting on (storing an event before Slack gets its 200) goes before the
+    background work queued behind it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._holder: int | None = None
+        self._urgent = 0
+
+    @contextmanager
+    def turn(self, *, urgent: bool) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:  # a write inside a write: SQLite itself will answer that
+            yield
+            return
+        with self._changed:
+            self._urgent += urgent
+            try:
+                while self._holder is not None or (not urgent and self._urgent):
+                    self._changed.wait()
+            finally:
+                self._urgent -= urgent
+            self._holder = me
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._holder = None
+                self._changed.notify_all()
+
+
 class Sessions(sessionmaker[Session]):
     """`sessions()` is a read-only session; `sessions.begin()` a transaction that writes.
 
@@ -76,18 +111,26 @@ class Sessions(sessionmaker[Session]):
     (listings, the Home tab, similarity checks) no longer queues the writes that store
     Slack's events before their acknowledgement."""
 
+    def __init__(self, engine: Engine, **kw: Any) -> None:
+        super().__init__(engine, **kw)
+        self._turns = WriteTurns() if engine.dialect.name == "sqlite" else None
+
     def __call__(self, **local_kw: Any) -> Session:
         session = super().__call__(**local_kw)
         session.connection(execution_options={READ_ONLY: True})
         return session
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:
-        with super().__call__() as session, session.begin():
+    def begin(self, *, urgent: bool = False) -> Iterator[Session]:
+        """A transaction that writes; `urgent` when someone is waiting on it."""
+        with self._turn(urgent), super().__call__() as session, session.begin():
             yield session
 
+    def _turn(self, urgent: bool) -> AbstractContextManager[None]:
+        return self._turns.turn(urgent=urgent) if self._turns is not None else nullcontext()
 
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
+
+def make_sessions(engine: Engine) -> Sessions:
     return Sessions(engine, expire_on_commit=False)
 
 

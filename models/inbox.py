@@ -14,10 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock
-from models.db import insert_if_absent
+from models.db import Sessions, insert_if_absent
 from models.entities import InboundEvent, PendingMessageChange, SlackEvent
 
 # Processing an event takes milliseconds; a lease that runs out early only repeats work
@@ -31,14 +30,14 @@ KEEP_PROCESSED = timedelta(days=1)
 
 class Inbox:
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Clock, *, lease: timedelta = DEFAULT_LEASE
+        self, sessions: Sessions, clock: Clock, *, lease: timedelta = DEFAULT_LEASE
     ) -> None:
         self._sessions, self._clock, self._lease = sessions, clock, lease
 
     def store(self, *, event_id: str, team_id: str, body: dict[str, Any]) -> bool:
         """Keep an event until it is processed; False when it was stored before."""
         now = self._clock.now()
-        with self._sessions.begin() as session:
+        with self._sessions.begin(urgent=True) as session:
             return insert_if_absent(
                 session,
                 InboundEvent,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from models.actions import ActionItems
 from models.channels import Channels
 from models.clock import Clock
-from models.db import make_sessions
+from models.db import Sessions, make_sessions
 from models.deliveries import Deliveries
 from models.inbox import Inbox
 from models.library import LessonLibrary
@@ -24,7 +23,7 @@ from models.updates import ActionUpdates
 @dataclass(frozen=True, slots=True)
 class Services:
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     clock: Clock
     postmortems: Postmortems
     actions: ActionItems

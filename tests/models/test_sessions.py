@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from models.clock import SystemClock
-from models.db import make_engine, upgrade_schema
+from models.db import WriteTurns, make_engine, upgrade_schema
 from models.entities import SlackEvent
 from models.services import Services
 
@@ -52,3 +53,33 @@ def test_a_write_transaction_commits_and_a_failed_one_rolls_back(tmp_path: Path)
         assert services.inbox.pending_count() == 1
     finally:
         engine.dispose()
+
+
+def test_writers_take_turns_and_one_waited_on_goes_first(tmp_path: Path) -> None:
+    turns = WriteTurns()
+    order: list[str] = []
+    background_waiting = threading.Event()
+
+    def write(name: str, *, urgent: bool, ready: threading.Event | None = None) -> None:
+        if ready is not None:
+            ready.set()
+        with turns.turn(urgent=urgent):
+            order.append(name)
+
+    with turns.turn(urgent=False):
+        background = threading.Thread(
+            target=write,
+            args=("background",),
+            kwargs={"urgent": False, "ready": background_waiting},
+        )
+        background.start()
+        background_waiting.wait()
+        time.sleep(0.05)  # the background writer is now waiting for its turn
+        urgent = threading.Thread(target=write, args=("urgent",), kwargs={"urgent": True})
+        urgent.start()
+        while turns._urgent == 0:  # the urgent writer is waiting too
+            time.sleep(0.001)
+        order.append("first")
+    background.join(timeout=5)
+    urgent.join(timeout=5)
+    assert order == ["first", "urgent", "background"]
