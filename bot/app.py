@@ -20,7 +20,7 @@ from handlers import register_all
 from handlers.blocks import Blocks
 from handlers.deliveries import Courier
 from handlers.deps import Deps
-from handlers.inbox import InboxWorkers, store_events
+from handlers.inbox import InboxWorkers, note_failure, store_events
 from handlers.membership import Membership
 from models.clock import Clock, SystemClock
 from models.db import make_engine
@@ -99,4 +99,5 @@ def create_app(
     bolt.use(store_events(services.inbox, workers.wake))
     register_all(bolt, deps)
     register_all(events, deps)
+    events.error(note_failure)
     return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)

@@ -28,6 +28,7 @@ def tick(
     if inbox is not None:
         try:
             inbox.drain()
+            inbox.purge()
         except Exception:  # a stuck event must not stop reminders
             log.exception("processing stored events failed")
     if plan is not None:

@@ -58,6 +58,14 @@ def worth_keeping(event: dict[str, Any]) -> bool:
     return any(isinstance(part, dict) and part.get("thread_ts") for part in threads)
 
 
+def note_failure(error: Exception, body: dict[str, Any]) -> None:
+    """The events app's error handler: a failed event is stored and will be tried again,
+    so nobody is told anything yet (handlers tell people about errors that are theirs)."""
+    log.warning(
+        "event %s failed and will be retried: %r", body.get("event_id"), error, exc_info=error
+    )
+
+
 class InboxWorkers:
     """Threads that process stored events until stopped; `drain()` does one pass on the
     calling thread (the scheduler's tick, and tests)."""
@@ -92,6 +100,10 @@ class InboxWorkers:
             for inbound_id, body in batch:
                 self._process(inbound_id, body)
         return taken
+
+    def purge(self) -> None:
+        """Forget events processed long ago (and the ids kept to drop their repeats)."""
+        self._inbox.purge()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
