@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.workers import BoundedExecutor
 from handlers import register_all
 from handlers.blocks import Blocks
+from handlers.conversation import register_senders
 from handlers.deliveries import Courier
 from handlers.deps import Deps
 from handlers.inbox import InboxWorkers, note_failure, store_events
@@ -99,5 +100,6 @@ def create_app(
     bolt.use(store_events(services.inbox, workers.wake))
     register_all(bolt, deps)
     register_all(events, deps)
+    register_senders(deps, client)
     events.error(note_failure)
     return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)

@@ -7,14 +7,22 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from handlers.blocks import Message
 from handlers.deps import Deps
 from handlers.errors import tell_user
 from handlers.ids import Event
 from handlers.lessons import ReplyLessons
 from handlers.slacktext import to_plain
+from models.blame import assess
 from models.errors import UserFacingError
+from models.postmortems import (
+    ACTION_ADDED_DELIVERY,
+    COACH_NUDGE_DELIVERY,
+    LESSON_NOTE_DELIVERY,
+    REPLY_PROBLEM_DELIVERY,
+)
 from models.quickform import quick_action_body
-from models.views import ReplyOutcome
+from models.views import AnswerView, DeliveryView, PostmortemView
 
 # Subtypes that are people writing; everything else (joins, bot posts, ...) is ignored.
 HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
@@ -24,10 +32,19 @@ def register(app: App, deps: Deps) -> None:
     app.event(Event.MESSAGE)(ConversationHandlers(deps).on_message)
 
 
+def register_senders(deps: Deps, client: WebClient) -> None:
+    """How what a reply owes is sent (see models.postmortems._owe_follow_ups)."""
+    senders = ReplySenders(deps, client)
+    courier = deps.courier
+    courier.add_sender(COACH_NUDGE_DELIVERY, senders.nudge)
+    courier.add_sender(REPLY_PROBLEM_DELIVERY, senders.problem)
+    courier.add_sender(ACTION_ADDED_DELIVERY, senders.action_added)
+    courier.add_sender(LESSON_NOTE_DELIVERY, ReplyLessons(deps, client).send_note)
+
+
 class ConversationHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
-        self._reply_lessons = ReplyLessons(deps)  # issue 4
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # Runs on an inbox worker (handlers/inbox.py). Only what the person should hear is
@@ -62,8 +79,7 @@ class ConversationHandlers:
                 today=self._deps.today(),
             )
             if outcome is not None:
-                self._tell(outcome, client)
-                self._reply_lessons.follow_up(client, outcome)
+                self._deps.courier.deliver_due(subject_id=outcome.answer.id)
 
     def _edit(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         message = event.get("message", {})
@@ -80,34 +96,55 @@ class ConversationHandlers:
             thread_ts=message.get("thread_ts"),
         )
         if outcome is not None and outcome.problem:
-            self._tell(outcome, client)
+            self._deps.courier.deliver_due(subject_id=outcome.answer.id)
 
-    def _tell(self, outcome: ReplyOutcome, client: WebClient) -> None:
-        postmortem, answer = outcome.postmortem, outcome.answer
-        if outcome.nudge is not None:
-            client.chat_postEphemeral(
+
+class ReplySenders:
+    """Sends what a reply owes, each part on its own (a failure retries only that part)."""
+
+    def __init__(self, deps: Deps, client: WebClient) -> None:
+        self._services, self._blocks, self._client = deps.services, deps.blocks, client
+
+    def nudge(self, delivery: DeliveryView) -> None:
+        postmortem, answer = self._reply(delivery)
+        verdict = assess(answer.text)
+        if verdict.blames:  # the reply may have been edited since
+            self._privately(postmortem, answer, self._blocks.coach_nudge(verdict))
+
+    def problem(self, delivery: DeliveryView) -> None:
+        postmortem, answer = self._reply(delivery)
+        message = self._blocks.reply_problem(
+            str(delivery.payload["problem"]),
+            postmortem_id=postmortem.id,
+            draft=quick_action_body(answer.text),
+        )
+        self._privately(postmortem, answer, message)
+
+    def action_added(self, delivery: DeliveryView) -> None:
+        postmortem, _ = self._reply(delivery)
+        action = self._services.actions.get(
+            team_id=delivery.team_id, action_id=int(delivery.payload["action_id"])
+        )
+        if action is not None:  # the reply may have stopped being an action since
+            self._client.chat_postMessage(
                 channel=postmortem.channel_id,
-                user=answer.author_id,
                 thread_ts=postmortem.thread_ts,
-                **self._deps.blocks.coach_nudge(outcome.nudge),
+                **self._blocks.action_added(action),
             )
-        if outcome.problem:
-            client.chat_postEphemeral(
-                channel=postmortem.channel_id,
-                user=answer.author_id,
-                thread_ts=postmortem.thread_ts,
-                **self._deps.blocks.reply_problem(
-                    outcome.problem,
-                    postmortem_id=postmortem.id,
-                    draft=quick_action_body(answer.text),
-                ),
-            )
-        elif outcome.action is not None:
-            client.chat_postMessage(
-                channel=postmortem.channel_id,
-                thread_ts=postmortem.thread_ts,
-                **self._deps.blocks.action_added(outcome.action),
-            )
+
+    def _reply(self, delivery: DeliveryView) -> tuple[PostmortemView, AnswerView]:
+        assert delivery.subject_id is not None
+        return self._services.postmortems.reply(
+            team_id=delivery.team_id, answer_id=delivery.subject_id
+        )
+
+    def _privately(self, postmortem: PostmortemView, answer: AnswerView, message: Message) -> None:
+        self._client.chat_postEphemeral(
+            channel=postmortem.channel_id,
+            user=answer.author_id,
+            thread_ts=postmortem.thread_ts,
+            **message,
+        )
 
 
 def _is_human_reply(event: dict[str, Any]) -> bool:

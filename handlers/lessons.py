@@ -29,7 +29,7 @@ from handlers.slacktext import to_plain
 from models.entities import LessonKind
 from models.errors import InvalidInput, StaleRequest, UserFacingError
 from models.library import Capture, Recurrence, parse_query, read_tags, split_kind
-from models.views import ReplyOutcome
+from models.views import DeliveryView
 
 log = logging.getLogger(__name__)
 
@@ -276,29 +276,26 @@ class LessonHandlers:
 
 
 class ReplyLessons:
-    """What follows a lesson recorded from a reply in a review's thread (handlers/
-    conversation.py): the channel's privacy learned if unknown, and the "seen N times
-    before" note in the thread. Runs after the ack, once per lesson: a redelivered event
-    records nothing (and so notes nothing), and edits never come here."""
+    """The "seen N times before" note owed for a lesson recorded from a reply in a review's
+    thread (an outbox delivery, see models.postmortems): the channel's privacy is learned
+    first if unknown, as the note may only cite what everyone there may read."""
 
-    def __init__(self, deps: Deps) -> None:
-        self._lessons = deps.services.lessons
+    def __init__(self, deps: Deps, client: WebClient) -> None:
+        self._services, self._client = deps.services, client
         self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
 
-    def follow_up(self, client: WebClient, outcome: ReplyOutcome) -> None:
-        if outcome.lesson is None:
-            return
-        postmortem = outcome.postmortem
-        after = self._lessons.after_reply(
-            team_id=postmortem.team_id, channel_id=postmortem.channel_id, lesson=outcome.lesson
+    def send_note(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        postmortem, _ = self._services.postmortems.reply(
+            team_id=delivery.team_id, answer_id=delivery.subject_id
         )
-        if not after.channel_known:
-            self._privacy.look_up_quietly(
-                client, team_id=postmortem.team_id, channel_id=postmortem.channel_id
-            )
+        lessons, where = self._services.lessons, {"team_id": postmortem.team_id}
+        if lessons.channel(**where, channel_id=postmortem.channel_id) is None:
+            self._privacy.look_up_quietly(self._client, **where, channel_id=postmortem.channel_id)
+        similar = lessons.similar_to(**where, lesson_id=int(delivery.payload["lesson_id"]))
         note_similar(
-            client, self._blocks, postmortem.channel_id, postmortem.thread_ts, after.similar
+            self._client, self._blocks, postmortem.channel_id, postmortem.thread_ts, similar
         )
 
 

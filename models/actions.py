@@ -75,6 +75,13 @@ class ActionItems:
             session.flush()
             return ActionView.of(action)
 
+    def get(self, *, team_id: str, action_id: int) -> ActionView | None:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(Action).where(Action.id == action_id, Action.team_id == team_id)
+            )
+            return ActionView.of(row) if row else None
+
     def open_for_owner(
         self, *, team_id: str, owner_id: str, postmortem_id: int | None = None
     ) -> list[ActionView]:

@@ -64,6 +64,11 @@ SUMMARY_DELIVERY = "postmortem.summary"
 ROOT_CLOSED_DELIVERY = "postmortem.root_closed"
 OWNER_DELIVERY = "postmortem.owner_actions"
 DOCUMENTS_DELIVERY = "postmortem.documents"
+# What a reply owes, each part about the reply (subject: the answer's id).
+COACH_NUDGE_DELIVERY = "reply.coach_nudge"
+REPLY_PROBLEM_DELIVERY = "reply.problem"
+ACTION_ADDED_DELIVERY = "reply.action_added"
+LESSON_NOTE_DELIVERY = "reply.lesson_note"
 
 
 class Move(StrEnum):
@@ -383,6 +388,16 @@ class Postmortems:
                 )
                 session.add(lesson)
                 session.flush()
+            _owe_follow_ups(
+                session,
+                row,
+                answer,
+                now=now,
+                nudge=nudge is not None,
+                problem=problem,
+                action=action,
+                lesson=lesson,
+            )
             return ReplyOutcome(
                 postmortem=PostmortemView.of(row),
                 answer=AnswerView.of(answer),
@@ -391,6 +406,16 @@ class Postmortems:
                 problem=problem,
                 nudge=nudge,
             )
+
+    def reply(self, *, team_id: str, answer_id: int) -> tuple[PostmortemView, AnswerView]:
+        """A recorded reply and its review, for what is owed about it."""
+        with self._sessions() as session:
+            answer = session.scalar(
+                select(Answer).where(Answer.id == answer_id, Answer.team_id == team_id)
+            )
+            if answer is None:
+                raise NotFound("That reply is gone.")
+            return PostmortemView.of(answer.postmortem), AnswerView.of(answer)
 
     def _coach(
         self, session: Session, postmortem: Postmortem, answer: Answer, verdict: BlameVerdict
@@ -473,6 +498,10 @@ class Postmortems:
             else:
                 # No longer an action: the reply is the record, so its action goes too.
                 session.execute(delete(Action).where(Action.answer_id == answer.id))
+            if problem:
+                _owe_follow_ups(
+                    session, answer.postmortem, answer, now=now, problem=problem, version=changed
+                )
             return ReplyOutcome(
                 postmortem=PostmortemView.of(answer.postmortem),
                 answer=AnswerView.of(answer),
@@ -700,6 +729,50 @@ def _owe_prompt(session: Session, row: Postmortem, step: PostmortemStep, now: da
         now=now,
         payload={"step_id": step.id},
     )
+
+
+def _owe_follow_ups(
+    session: Session,
+    postmortem: Postmortem,
+    answer: Answer,
+    *,
+    now: datetime,
+    nudge: bool = False,
+    problem: str | None = None,
+    action: Action | None = None,
+    lesson: Lesson | None = None,
+    version: str = "",
+) -> None:
+    """What a reply owes, each part a delivery of its own, in the reply's transaction: the
+    coach's private note, the explanation of an action it could not read, the action's
+    confirmation in the thread, the "seen before" note for its lesson."""
+    owe = partial(
+        enqueue, session, team_id=answer.team_id, subject_id=answer.id, due_at=now, now=now
+    )
+    key = f"answer:{answer.id}"
+    if nudge:
+        owe(kind=COACH_NUDGE_DELIVERY, recipient_id=answer.author_id, dedupe_key=f"{key}:nudge")
+    if problem:
+        owe(
+            kind=REPLY_PROBLEM_DELIVERY,
+            recipient_id=answer.author_id,
+            dedupe_key=f"{key}:problem:{version}",
+            payload={"problem": problem},
+        )
+    if action is not None:
+        owe(
+            kind=ACTION_ADDED_DELIVERY,
+            recipient_id=postmortem.channel_id,
+            dedupe_key=f"{key}:action:{action.id}",
+            payload={"action_id": action.id},
+        )
+    if lesson is not None:
+        owe(
+            kind=LESSON_NOTE_DELIVERY,
+            recipient_id=postmortem.channel_id,
+            dedupe_key=f"{key}:lesson:{lesson.id}",
+            payload={"lesson_id": lesson.id},
+        )
 
 
 def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:

@@ -57,6 +57,7 @@ class Failure:
     status: int
     error: str | None
     retry_after: int | None
+    succeed_first: int = 0  # calls answered normally before this failure comes
 
 
 class FakeSlack:
@@ -109,10 +110,12 @@ class FakeSlack:
         status: int = 200,
         error: str | None = None,
         retry_after: int | None = None,
+        after: int = 0,
     ) -> None:
+        """Fail the next `times` calls of `method`, once `after` more have succeeded."""
         with self._lock:
             self._failures.setdefault(method, []).extend(
-                Failure(status, error, retry_after) for _ in range(times)
+                Failure(status, error, retry_after, after if n == 0 else 0) for n in range(times)
             )
 
     def hold(self, method: str, *, after: int) -> None:
@@ -186,7 +189,9 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, params))
             failures = self._failures.get(method)
-            if failures:
+            if failures and failures[0].succeed_first:
+                failures[0].succeed_first -= 1
+            elif failures:
                 failure = failures.pop(0)
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
                 body = {"ok": False, "error": failure.error or "ratelimited"}

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from handlers.ids import ActionId
-from tests.e2e.review import BEA, CHANNEL, Review
+from models.entities import Action, Answer, Delivery
+from models.postmortems import ACTION_ADDED_DELIVERY, SUMMARY_DELIVERY
+from tests.e2e.review import BEA, CAI, CHANNEL, Review
 from tests.e2e.test_reports import run_short_review
 from tests.harness import AppHarness
 
@@ -66,23 +70,27 @@ def test_a_summary_cut_short_goes_on_from_the_last_part_sent(app: AppHarness) ->
         return [
             "".join(block["text"]["text"] for block in p["blocks"] if "text" in block)
             for p in app.fake.posts_in_thread(CHANNEL, review.thread_ts)
+            if "ts" in p  # Slack accepted it (a refused call is recorded without one)
         ]
 
     before = len(in_thread())
-    app.fake.hold("chat.postMessage", after=2)  # two summary parts get through, then Slack hangs
+    # Two parts of the summary get through; the third is refused, and so is the client's
+    # own retry of it: the delivery is due again later, two parts in.
+    app.fake.fail_next("chat.postMessage", after=2, times=3, status=500, error="fatal_error")
     review.press("Step 6 of 6", ActionId.CLOSE)
-    app.fake.wait_for(lambda: app.fake.waiting("chat.postMessage"), what="a hung post")
-    # The held call fails, and so does the client's own retry of it: the delivery is due
-    # again later, two parts in.
-    app.fake.fail_next("chat.postMessage", error="internal_error")
-    app.fake.drop_held("chat.postMessage")
-    app.fake.wait_for(
-        lambda: (
-            app.services.deliveries.pending_count() >= 1
-            and not app.fake.waiting("chat.postMessage")
-        ),
-        what="the failure recorded",
-    )
+
+    def failed_once() -> bool:
+        with app.services.sessions() as session:
+            summary = session.scalars(
+                select(Delivery).where(Delivery.kind == SUMMARY_DELIVERY)
+            ).one_or_none()
+            return (
+                summary is not None
+                and summary.last_error is not None
+                and summary.claimed_until is None
+            )
+
+    app.fake.wait_for(failed_once, what="the failure recorded")
     sent_first = in_thread()[before:]
     assert len(sent_first) == 2
 
@@ -93,3 +101,33 @@ def test_a_summary_cut_short_goes_on_from_the_last_part_sent(app: AppHarness) ->
     posted = in_thread()[before:]
     assert posted[:2] == sent_first
     assert len(posted) == len(set(posted)), "no part of the summary was posted twice"
+
+
+def test_a_failed_action_confirmation_is_sent_later_and_the_reply_kept_once(
+    app: AppHarness,
+) -> None:
+    review = Review(app)
+    review.start("Queue backlog")
+    app.fake.fail_next("chat.postMessage", error="internal_error")  # the confirmation's post
+    review.reply(f"action: add queue depth alert <@{BEA}> by 2026-12-01", user=CAI)
+
+    def confirmations() -> list[dict[str, object]]:
+        return [
+            p
+            for p in app.fake.posts_in_thread(CHANNEL, review.thread_ts)
+            if "Action recorded" in str(p["text"]) and "ts" in p  # Slack accepted it
+        ]
+
+    def failed_once() -> bool:
+        with app.services.sessions() as session:
+            delivery = session.scalars(
+                select(Delivery).where(Delivery.kind == ACTION_ADDED_DELIVERY)
+            ).one_or_none()
+            return delivery is not None and delivery.last_error == "internal_error"
+
+    app.fake.wait_for(failed_once, what="the failure recorded")
+    assert confirmations() == []
+    retry_later(app)
+    app.fake.wait_for(confirmations, what="the confirmation, sent again")
+    assert len(confirmations()) == 1
+    assert review.count(Answer) == 1 and review.count(Action) == 1
