@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib.resources import files
 
 _TOKEN = re.compile(r"[^\W_]+")
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -146,14 +147,47 @@ _PROBLEM = frozenset(
 PRAISE, PROBLEM = "~praise", "~problem"  # markers in a signature; never a word (not \w)
 
 
+def _load_synonyms() -> dict[tuple[str, ...], str]:
+    """models/wording_data/synonyms.txt as {phrase tokens: canonical word}."""
+    table: dict[tuple[str, ...], str] = {}
+    text = (files("models") / "wording_data" / "synonyms.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        canonical, _, others = line.partition(":")
+        for phrase in [canonical, *others.split(",")]:
+            if key := tuple(tokens(phrase)):
+                table.setdefault(key, canonical.strip())
+    return table
+
+
+# Paraphrases of one lesson use the field's synonyms ("deploy", "release", "goes out";
+# "on-call", "pager holder"): each phrase compares as its line's first word.
+SYNONYMS = _load_synonyms()
+_LONGEST_SYNONYM = max(map(len, SYNONYMS))
+
+
 def _canonical(text: str) -> list[str]:
-    """Tokens with aliases spelled out and "roll back" made one word."""
+    """Tokens with aliases spelled out and synonyms (longest phrase first) made one word.
+    One dictionary look-up per phrase length at each token: linear in the text."""
+    found = tokens(text)
     words: list[str] = []
-    for token in tokens(text):
-        if token == "back" and words and words[-1] in _ROLL:
-            words[-1] = "rollback"
+    i = 0
+    while i < len(found):
+        for length in range(min(_LONGEST_SYNONYM, len(found) - i), 0, -1):
+            canonical = SYNONYMS.get(tuple(found[i : i + length]))
+            if canonical is not None:
+                words.append(canonical)
+                i += length
+                break
         else:
-            words.append(ALIASES.get(token, token))
+            token = found[i]
+            if token == "back" and words and words[-1] in _ROLL:
+                words[-1] = "rollback"
+            else:
+                words.append(ALIASES.get(token, token))
+            i += 1
     return words
 
 
@@ -164,6 +198,12 @@ def search_forms(words: list[str]) -> list[str]:
         canonical = ALIASES.get(word, word)
         forms[canonical] = None
         forms.update(dict.fromkeys(a for a, c in ALIASES.items() if c == canonical))
+        # One-word synonyms, so that a paraphrase in other words is still a candidate.
+        concept = SYNONYMS.get((canonical,))
+        if concept is not None:
+            forms.update(
+                dict.fromkeys(k[0] for k, c in SYNONYMS.items() if c == concept and len(k) == 1)
+            )
     return list(forms)
 
 
