@@ -104,3 +104,11 @@ def test_blind_pair_sets_tuning_half_keeps_its_measured_precision_and_recall() -
     precision = sum(said) / len(said)
     recall = sum(said) / sum(label == "same" for label, _, _ in rows)
     assert precision >= 0.6 and recall >= 0.25, (precision, recall)
+
+
+def test_opposite_advice_on_one_topic_is_not_the_same_lesson() -> None:
+    faster = signature("Tune the autoscaler to scale up faster.")
+    slower = signature("Tune the autoscaler to scale down more slowly.")
+    assert similarity(faster, slower) < SIMILAR_THRESHOLD
+    # Both words on both sides oppose nothing.
+    assert similarity(faster, signature("Tune the autoscaler to scale up faster.")) == 1.0
