@@ -274,7 +274,8 @@ _FAULT_TERMS: Final = (
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
         r"|\bout of (?:his|her|their|your|my) depth\b|\b(?:can|could) not be trusted\b"
-        r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b",
+        r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
+        r"|\bshould not be allowed (?:near|anywhere near|to touch)\b",
         _STRONG,
         "judgement",
     ),
@@ -408,6 +409,10 @@ _CAUSE_RULES: Final = (
     ),
     re.compile(r"\b(?:down to|caused by|courtesy of|blame on) " + _PO + r"\b"),
     re.compile(
+        r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
+        r"because of " + _PO + r"\b"
+    ),
+    re.compile(
         r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
         r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
     ),
@@ -500,7 +505,8 @@ _PRAISE_RE: Final = re.compile(
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
     r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
-    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for)\b"
+    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh great|"
+    r"what could (?:possibly )?go wrong)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -751,11 +757,14 @@ def _is_english(word: str) -> bool:
     if word in _ENGLISH or len(word) < 3:
         return True
     for suffix, replacement in _INFLECTIONS:
-        if word.endswith(suffix) and word[: -len(suffix)] + replacement in _ENGLISH:
+        root = word[: -len(suffix)] + replacement
+        # A short root matches too much: "Anders" is no "and" + "ers", "Hans" no "han" + "s".
+        if word.endswith(suffix) and len(root) >= 4 and root in _ENGLISH:
             return True
     return False
 
 
+# Plurals and verb forms only: GCIDE lists head words, not "retries" or "deploys".
 _INFLECTIONS: Final = (
     ("s", ""),
     ("es", ""),
@@ -763,12 +772,8 @@ _INFLECTIONS: Final = (
     ("ied", "y"),
     ("ed", ""),
     ("ed", "e"),
-    ("d", ""),
     ("ing", ""),
     ("ing", "e"),
-    ("er", ""),
-    ("ers", ""),
-    ("ly", ""),
 )
 
 

@@ -249,6 +249,9 @@ def test_precision_and_recall_on_the_blind_sets_tuning_half() -> None:
         "Katarzyna's migration is what broke the reports.",
         "Seo-yeon's carelessness took down search for two hours.",
         "Adaeze let the certificate lapse after three warnings.",
+        # A name that ends like a plural ("and" + "ers") is still a name.
+        "Frankly, Anders should be fired.",
+        "Harry needs to be held accountable for this outage.",
     ],
 )
 def test_names_from_anywhere_are_people(text: str) -> None:
@@ -280,6 +283,8 @@ def test_bots_tools_and_plain_words_are_not_people(text: str) -> None:
         "There should be consequences for Megan after this.",
         "I want Rob removed from the release team.",
         "The platform team is the reason we were down all night.",
+        "This happened because of Jules.",
+        "The person who wrote this cron job should not be allowed near prod.",
     ],
 )
 def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str) -> None:
@@ -292,6 +297,7 @@ def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str
         "The root cause was a missing index on the orders table.",
         "The rollback was done by Sven within ten minutes.",
         "Nobody is getting blamed or written up for this.",
+        "We caught it early because of Priya.",
         'I\'d rephrase "Lena was negligent" as "the process didn\'t catch the missing step".',
     ],
 )
