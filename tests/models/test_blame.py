@@ -298,6 +298,11 @@ def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str
         "The rollback was done by Sven within ten minutes.",
         "Nobody is getting blamed or written up for this.",
         "We caught it early because of Priya.",
+        "The bad config was caught by Ana before it reached prod.",
+        "The outage was mitigated by Lena, who rolled back the deploy.",
+        "Rangi is the reason we recovered so fast.",
+        "Props to Ola for catching the Friday deploy before it went out.",
+        "Supabase failed to fail over, again.",
         'I\'d rephrase "Lena was negligent" as "the process didn\'t catch the missing step".',
     ],
 )
