@@ -813,6 +813,19 @@ def _is_emphatic(text: str) -> bool:
     return len(shouted) >= 3
 
 
+# Blame reported without quotes is still reported: "someone asked if Chen should be held
+# accountable" asks, and "saying Tom broke it does not help us" discourages. The rest of the
+# sentence goes, as a double-quoted phrase does. Both stop at the sentence's end and never
+# backtrack into it, and the second starts only where a sentence does: linear.
+_ASKED_IF_RE: Final = re.compile(
+    r"\b(?:asked|asks|asking|wondered|wonders|wondering|question is) (?:if|whether)\b[^.;!?\n]*+"
+)
+_DISCOURAGED_RE: Final = re.compile(
+    r"(?:^|(?<=[.!?\n])) ?(?:saying|to say|claiming|calling it|blaming)\b[^.;!?\n]{0,200}?"
+    r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
+)
+
+
 def _normalise(text: str) -> _Doc:
     people: list[str] = []
     text = _strip_markup(text)
@@ -823,6 +836,8 @@ def _normalise(text: str) -> _Doc:
     text = _mark_people(text, people).lower()
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
+    text = _ASKED_IF_RE.sub(" quote ", text)
+    text = _DISCOURAGED_RE.sub(" quote ", text)
     text = _INLINE_SPACES_RE.sub(" ", text).strip()
     return _Doc(text=text, people=people, emoji=emoji, emphatic=emphatic)
 

@@ -303,6 +303,8 @@ def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str
         "Rangi is the reason we recovered so fast.",
         "Props to Ola for catching the Friday deploy before it went out.",
         "Supabase failed to fail over, again.",
+        "Saying Tom broke it doesn't help us.",
+        "Someone asked if Chen should be held accountable; the answer is no.",
         'I\'d rephrase "Lena was negligent" as "the process didn\'t catch the missing step".',
     ],
 )
