@@ -1,14 +1,25 @@
-"""Score models.blame against tests/data/blame_eval.tsv and time it.
+"""Score models.blame against the labelled sets in tests/data and time it.
 
-Run from the repository root: ``python benchmarks/blame_eval.py``.
+Run from the repository root: ``python benchmarks/blame_eval.py`` (every set), or name the
+sets to score: ``python benchmarks/blame_eval.py eval tune``.
 
-The TSV has a ``label<TAB>text`` header, then one reply per row labelled ``blame`` or ``ok``.
-A literal backslash-n inside a text stands for a line break (Slack replies can be multi-line:
-a quoted line followed by an answer).
+The sets:
 
-Honesty note on the evaluation set: all 340 rows were written before the detector existed and
-before it was first run on them. No rows were added, removed, relabelled or reworded after that
-first run; tuning changed only the rules and lexicons in models/blame.py.
+* ``eval`` (blame_eval.tsv, 340 rows): the first set; ``label<TAB>text``.
+* ``tune`` (blame_tune.tsv) and ``untouched`` (blame_untouched.tsv): two halves of 441
+  sentences written in one go by someone who had not read the rules, split by
+  benchmarks/split_holdout.py before any tuning (stratified by label and family);
+  ``label<TAB>family<TAB>text``. Rules were tuned on ``eval`` and ``tune`` only; the
+  untouched half was scored once, at the end, and its figures are reported as they came.
+
+The one scoring of the untouched half (issue 15, at commit 89284e1; tuning half 1.000 / 1.000
+then): TP 65, FN 45, FP 0, TN 110, so precision 1.000 and recall 0.591, against a target of
+0.95 / 0.90. The rules fit the tuning half's sentences much better than the family they
+stand for; the recall target is missed.
+
+A literal backslash-n inside a text stands for a line break (Slack replies can be
+multi-line: a quoted line followed by an answer). The untouched set's misclassified rows
+are never printed, so that reading them cannot steer the rules.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,18 +36,28 @@ if str(ROOT) not in sys.path:
 
 from models.blame import assess  # noqa: E402
 
-DATA = ROOT / "tests" / "data" / "blame_eval.tsv"
+DATA = ROOT / "tests" / "data"
+SETS = {
+    "eval": DATA / "blame_eval.tsv",
+    "tune": DATA / "blame_tune.tsv",
+    "untouched": DATA / "blame_untouched.tsv",
+}
 PASSES = 20
 
 
-def load_rows(path: Path = DATA) -> list[tuple[str, str]]:
+def load_rows(path: Path = SETS["eval"]) -> list[tuple[str, str, str]]:
+    """(label, family, text) rows; the family is "" in sets that have none."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    rows: list[tuple[str, str]] = []
+    with_family = lines[0].split("\t")[:2] == ["label", "family"]
+    rows: list[tuple[str, str, str]] = []
     for line in lines[1:]:
         if not line.strip():
             continue
-        label, text = line.split("\t", 1)
-        rows.append((label, text.replace("\\n", "\n")))
+        if with_family:
+            label, family, text = line.split("\t", 2)
+        else:
+            (label, text), family = line.split("\t", 1), ""
+        rows.append((label, family, text.replace("\\n", "\n")))
     return rows
 
 
@@ -43,57 +65,66 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def main() -> int:
-    rows = load_rows()
+def score(name: str, rows: list[tuple[str, str, str]], *, show_wrong: bool) -> None:
     tp = fp = fn = tn = 0
-    wrong: list[tuple[str, str, tuple[str, ...]]] = []
-    for label, text in rows:
+    wrong: list[tuple[str, str, str, tuple[str, ...]]] = []
+    missed_by_family: Counter[str] = Counter()
+    for label, family, text in rows:
         verdict = assess(text)
         if label == "blame":
             if verdict.blames:
                 tp += 1
             else:
                 fn += 1
-                wrong.append(("FN", text, verdict.reasons))
+                missed_by_family[family] += 1
+                wrong.append(("FN", family, text, verdict.reasons))
         elif verdict.blames:
             fp += 1
-            wrong.append(("FP", text, verdict.reasons))
+            missed_by_family[family] += 1
+            wrong.append(("FP", family, text, verdict.reasons))
         else:
             tn += 1
 
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    print(f"== {name}: {len(rows)} rows (blame {tp + fn}, ok {fp + tn})")
+    print("                 predicted blame   predicted ok")
+    print(f"  label blame    TP {tp:>12}   FN {fn:>9}")
+    print(f"  label ok       FP {fp:>12}   TN {tn:>9}")
+    print(f"  precision {precision:.3f}   recall {recall:.3f}   F1 {f1:.3f}")
+    if any(family for _, family, _ in rows):
+        errors = ", ".join(f"{family} {n}" for family, n in missed_by_family.most_common())
+        print(f"  errors by family: {errors or 'none'}")
+    if show_wrong and wrong:
+        print(f"  misclassified ({len(wrong)}):")
+        for kind, family, text, reasons in wrong:
+            shown = text.replace("\n", "\\n")
+            print(f"    {kind} {family:<15} {shown}")
+            for reason in reasons:
+                print(f"          - {reason}")
+    print()
 
+
+def timing(rows: list[tuple[str, str, str]]) -> None:
     timings: list[int] = []
     for _ in range(PASSES):
-        for _, text in rows:
+        for _, _, text in rows:
             start = time.perf_counter_ns()
             assess(text)
             timings.append(time.perf_counter_ns() - start)
     timings.sort()
     mean_us = statistics.fmean(timings) / 1000
     p99_us = timings[min(len(timings) - 1, int(len(timings) * 0.99))] / 1000
-
-    print(f"rows: {len(rows)}  (blame {tp + fn}, ok {fp + tn})")
-    print()
-    print("                 predicted blame   predicted ok")
-    print(f"  label blame    TP {tp:>12}   FN {fn:>9}")
-    print(f"  label ok       FP {fp:>12}   TN {tn:>9}")
-    print()
-    print(f"precision: {precision:.3f}")
-    print(f"recall:    {recall:.3f}")
-    print(f"F1:        {f1:.3f}")
     print(f"time per reply over {PASSES} passes: mean {mean_us:.1f} us, p99 {p99_us:.1f} us")
-    print()
-    print(f"misclassified ({len(wrong)}):")
-    for kind, text, reasons in wrong:
-        shown = text.replace("\n", "\\n")
-        print(f"  {kind}  {shown}")
-        for reason in reasons:
-            print(f"        - {reason}")
+
+
+def main(names: list[str]) -> int:
+    for name in names or list(SETS):
+        score(name, load_rows(SETS[name]), show_wrong=name != "untouched")
+    timing(load_rows(SETS["eval"]))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

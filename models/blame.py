@@ -7,11 +7,16 @@ about a tenth of a millisecond on a typical reply; every regex is compiled at im
 How a reply is read:
 
 1. Normalise: drop quoted lines (``>``), code, struck-through text and reported speech in double
-   quotes; turn Slack mentions, first names and role nouns ("the intern", "the dev who ...") into
-   person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
+   quotes; turn Slack mentions, names and role nouns ("the intern", "the dev who ...", "Platform
+   team") into person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
+   A name is a word of models/coach_words/names.txt, or any capitalised word that is neither an
+   English word (the GCIDE list of the english-words package) nor a tool or bot
+   (not_people.txt; "PagerDuty", "Dependabot"), so "Katarzyna" and "Seo-yeon" are people.
 2. Look for direct fault statements at sentence level ("Maria's mistake", "it's on Sven",
    "human error by Kevin"), counterfactual judgements ("if Alice had just checked") and sarcasm
-   (praise for a person next to a bad outcome: "nice one Dave, prod is down").
+   (praise for a person next to a bad outcome: "nice one Dave, prod is down"), a person named
+   as the cause ("the outage is down to Marco", "the config was wiped by Chen") and calls for
+   punishment ("Harry needs to be held accountable").
 3. Split each sentence into clauses and pair fault language ("forgot", "failed to", "should
    have ...") with the clause's subject. Only a *person* subject counts: "the deploy script failed
    to roll back" is a systems statement, and so is "Jake's laptop failed to connect".
@@ -41,7 +46,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
 from typing import Final, Literal
+
+from english_words import get_english_words_set
 
 __all__ = ["COACH_LIMIT", "BlameVerdict", "assess"]
 
@@ -75,54 +84,21 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Common first names (English plus frequent international ones). Matched in any case.
-_NAMES: Final = _words(
-    """
-    aaron abby abdul abigail adam adrian ahmed aidan aiko aisha akira alan albert alex alexa
-    alexander alexandra alexei alexis alfie ali alice alicia alison amanda amara amelia amir amit
-    amy ana anastasia andre andrea andreas andrew andy angela anita anjali ann anna anne annie
-    anthony antonio anya arjun arnav aroha arthur arun ashley astrid aya ayesha ayse barbara ben
-    benjamin beth bethany bilal blake bob bobby boris brad brandon brenda brian bruno bryan caleb
-    camila camille carl carla carlos carmen caroline carlota cassie catherine cesar charles charlie
-    charlotte chen chidi chinedu chloe chris christian christina christine christopher claire
-    clara colin connor craig cynthia dan dana daniel daniela danielle danny dario darius darren
-    dave david debbie deepak deepika denise deniz derek diana diane diego dimitri dmitri dmitry
-    dominic donna doug douglas duncan dylan ed eddie edgar edward elena eli elif elijah elisa
-    eliza elizabeth ella ellen ellie emeka emily emir emma emre eric erik erin ethan eva evan
-    fabian fatima felipe felix fernando finn fiona francesca francisco fred freddie frederick
-    gabriel gabriela gareth gary gemma george georgia gerald giovanni giulia gloria graham greg
-    gregory hamza hana hannah hans haruto hassan heather helen henry hiroshi hugo ian igor imran
-    ines ingrid irene isaac isabel isabella isla ivan jacob jake james jamal jamie jan jane janet
-    jasmine jason javier jeff jeffrey jenna jennifer jenny jeremy jerry jess jessica jim jimmy
-    jin jing joan joanna joao joe joel johan john johnny jon jonas jonathan jorge jose joseph
-    josh joshua juan julia julian julie justin kamal karen karim karl kate katie kavya keith
-    kelly ken kenji kevin khalid kim kofi kostas kris kristen kumar kwame kyle lars laura lauren
-    layla lea leah lena leo leon leonardo liam lina linda lisa liz lorenzo louis louise luca
-    lucas lucia lucy luis lukas luke maggie malik manon manuel marco marcus margaret maria mariam
-    marie marina mario marta martin mary mateo matt matteo matthew maya megan mehmet mei melissa
-    mia michael michelle miguel mike mikhail mila mohammed mohamed muhammad nadia naomi natalia
-    natalie nathan neha neil nia nick nicole niels nikhil nikita nils nina noah nora oleg olga
-    oliver olivia olu omar oscar owen pablo paolo patrick paul paula pedro peter philip pierre
-    pooja priya rachel rafael rahul raj rajesh ravi rebecca renee ricardo richard rita rob robert
-    roberto robin rohan roman rosa ruth ryan sakura salma sam samantha samir samuel sandra sanjay
-    sara sarah scott sean sebastian sergei sergio seth shreya simon sipho sofia sophia sophie
-    stefan stephanie stephen steve steven sunil susan sven takeshi tanya tariq ted teresa thabo
-    thomas tim timothy tina tobias tom tomas tommy tony tunde tyler valentina vanessa veronica
-    vikram vincent wei wendy william xavier xin yan yasmin yuki yusuf yuto zainab zara zoe kai
-    """
-)
+def _word_file(name: str) -> frozenset[str]:
+    """One word list of models/coach_words: words separated by blanks, # starts a comment."""
+    text = (files("models") / "coach_words" / name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() for w in line.split("#", 1)[0].split())
 
-# Left out on purpose: names that are mostly tech words here (Ruby, Crystal, Dev, Guy).
-# Names that are also everyday words ("will", "mark", "grace period", "ruby", "amber alert"):
-# only read as names when written in title case.
-_AMBIGUOUS_NAMES: Final = _words(
-    """
-    will mark may grace rose bill pat art hope joy faith june april august amber
-    summer autumn dawn jack frank rich nick sue sky ray drew chase miles lane wade dean don ivy
-    iris holly penny lily jade sage kit max gene lou hunter mason cooper carter parker taylor
-    jordan victor rob sandy
-    """
-)
+
+_NAMES: Final = _word_file("names.txt")
+
+_AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
+_NOT_PEOPLE: Final = _word_file("not_people.txt")
+# English words (GCIDE, shipped inside the english-words package): a capitalised word that is
+# none of them, nor a tool, reads as a person's name. Loaded once at import (about 40 ms).
+_ENGLISH: Final[frozenset[str]] = frozenset(
+    get_english_words_set(["gcide"], alpha=True, lower=True)
+) | _word_file("english_extra.txt")
 
 # Words after a sentence-initial ambiguous name that show it is not a name ("Will we ...").
 _NOT_AFTER_NAME: Final = _words("i we you he she they it the a an this that our your as all there")
@@ -144,11 +120,17 @@ _ROLE_RE: Final = re.compile(
     r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
     r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
     r"it|web|api|network|networking)\s+){0,2})"
-    r"(?P<head>guy|gal|dude|person|intern|new hire|hire|dev|developer|engineer|contractor|dba|"
-    r"sre|sysadmin|on-?call|oncall|qa|tester|reviewer|approver|author|consultant|newbie|"
+    r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
+    r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
+    r"author|consultants?|newbies?|"
     r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
     r"manager|team|folks|guys)\b"
-    r"|\b(?P<bare>team lead|tech lead)\b",
+    r"|\b(?P<bare>team lead|tech lead)\b"
+    # A named team needs no article: "Platform team broke it again".
+    r"|\b(?P<named>(?:platform|qa|ops|sre|infra|backend|frontend|mobile|data|payments?|billing|"
+    r"release|support|security|devops|network(?:ing)?|product|engineering|dba|database|db|web|"
+    r"api|design|marketing|sales|checkout|search|identity|growth|mobile)\s+"
+    r"(?:team|squad|crew|folks|guys|people))\b",
     re.IGNORECASE,
 )
 
@@ -162,7 +144,9 @@ _SPECIAL_HANDLES: Final = frozenset({"here", "channel", "everyone"})
 # for a placeholder this module inserted.
 _MENTION_RE: Final = re.compile(f"{_SLACK_MENTION_RE.pattern}|{_AT_MENTION_RE.pattern}")
 
-_WORD_RE: Final = re.compile(r"[^\W\d_]+")
+_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# Teams named bare, as the subject of a sentence: "QA let it through", "Product rushed us".
+_TEAM_WORDS: Final = frozenset({"QA", "SRE", "SREs", "Ops", "DevOps", "DBA", "DBAs", "Product"})
 
 _PLACEHOLDER_RE: Final = re.compile(r"@p(\d+)")
 # The word after a position, skipping blanks, and the character that ends it.
@@ -179,7 +163,7 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"meanwhile|anyway|yesterday|today|tonight|last night|this morning|once again|in the end|"
     r"turns out(?: that)?|looks like|seems like|root cause|oh|hmm|great|just great|why|how|when|"
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
-    r"a bit|simple as that|no question|"
+    r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ who\b)|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
     r"(?: that)?)\s+)+"
 )
@@ -193,6 +177,11 @@ _COPULA_ONLY_RE: Final = re.compile(
     + r"))*$"
 )
 
+# A person's conduct: judging it judges the person ("Sarah's work was careless").
+_CONDUCT: Final = _words(
+    "attitude work approach handling behaviour behavior judgement judgment conduct effort "
+    "performance attention habits decisions decision"
+)
 _PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
 _THEY_WORDS: Final = frozenset({"they", "them"})
 _SELF_WORDS: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
@@ -283,7 +272,10 @@ _FAULT_TERMS: Final = (
         r"\b(?:careless\w*|sloppy|sloppiness|lazy|laziness|negligen\w+|reckless\w*|incompeten\w+|"
         r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
-        r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b",
+        r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
+        r"|\bout of (?:his|her|their|your|my) depth\b|\b(?:can|could) not be trusted\b"
+        r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
+        r"|\bshould not be allowed (?:near|anywhere near|to touch)\b",
         _STRONG,
         "judgement",
     ),
@@ -308,18 +300,30 @@ _FAULT_TERMS: Final = (
         "ignored",
     ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
+    _term(
+        r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
+        _STRONG,
+        "missed",
+    ),
+    _term(
+        r"\b(?:caus(?:ed|es|ing)|triggered) (?:this|that|it|the (?:outage|incident|mess|problem|"
+        r"issue|bug|regression|failure|breakage|data loss)|everything|all (?:of )?this)\b",
+        _STRONG,
+        "cause",
+    ),
     _term(r"\b(?:at fault|to blame)\b", _STRONG, "fault"),
     _term(r"\bwrong\b", _WEAK, "error"),
     _term(r"\bskip(?:ped|ping|s)?\b", _WEAK, "missed"),
     _term(
-        r"\b(?:delet(?:ed|es|ing)|wiped|nuked|took down|take down|"
+        r"\b(?:delet(?:ed|es|ing)|wiped|nuked|leaked|purged|mangled|misconfigured|corrupted|"
+        r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
         r"dropped (?:the |a )?(?:table|database|db|prod))\b",
         _WEAK,
         "error",
     ),
     _term(
-        r"\bwithout (?:telling|asking|checking|testing|a review|review|reviewing|waiting|"
-        r"approval|thinking|looking)\b",
+        r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
+        r"waiting|approval|thinking|looking)\b",
         _WEAK,
         "missed",
     ),
@@ -365,7 +369,7 @@ _DIRECT_RULES: Final = (
         ),
         "judgement",
     ),
-    (re.compile(r"\b" + _P + r" had one job\b"), "judgement"),
+    (re.compile(r"(?<!\w)" + _P + r" had one job\b"), "judgement"),
     (
         re.compile(
             _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
@@ -387,6 +391,110 @@ _DIRECT_RULES: Final = (
         ),
         "human_error",
     ),
+)
+
+_HARM = (
+    r"(?:broke|caused|triggered|took (?:\w+ ){0,2}?down|killed|started|wiped|corrupted|"
+    r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off)"
+)
+_OWNS = r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour)"  # a person's work: "Thabo's script"
+_CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability)"
+
+# A person named as the cause: "the outage is down to Marco", "root cause: Ellie",
+# "you're the reason customers lost data", "his change is what broke things".
+_CAUSE_RULES: Final = (
+    re.compile(
+        r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
+        r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
+    ),
+    re.compile(r"\b(?:down to|caused by|courtesy of|blame on) " + _PO + r"\b"),
+    re.compile(
+        _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
+    ),
+    re.compile(_OWNS + r" (?:\w+ ){1,2}?" + _HARM + r"\b"),
+    re.compile(
+        r"(?<!\w)" + _P + r" (?:is|are|was|were) (?:\w+ )?(?:responsible|to blame|at fault) for "
+        r"(?:this|that|it|the \w+)"
+    ),
+    re.compile(
+        r"(?<!\w)" + _P + r" (?:was|is) the one who (?:\w+ ){0,2}?(?:disabled|skipped|"
+        r"ignored|deleted|silenced|pushed|merged|removed|" + _HARM[3:-1] + r")\b"
+    ),
+)
+
+# The same shapes give credit as often as blame ("Rangi is the reason we recovered so fast",
+# "we caught it because of Priya"): they count only when no recovery follows.
+_CAUSE_UNLESS_CREDIT_RULES: Final = (
+    re.compile(
+        r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
+        r"because of " + _PO + r"\b"
+    ),
+    re.compile(
+        r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
+        r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
+    ),
+)
+
+# A call for punishment or accountability aimed at a person: "Harry needs to be held
+# accountable", "I want Rob removed from the release team", "consequences for Megan".
+_PUNISH = (
+    r"(?:fired|sacked|punished|disciplined|demoted|written up|suspended|removed|banned|"
+    r"kicked (?:off|out)|held (?:accountable|responsible)|put on a pip)"
+)
+_PUNISH_RULES: Final = (
+    re.compile(
+        r"(?<!\w)"
+        + _P
+        + r" (?:should|must|needs? to|has to|have to|ought to|better|will)(?: not)? "
+        r"(?:\w+ ){0,2}?(?:be " + _PUNISH + r"|answer for|pay for|take the (?:fall|blame|heat)|"
+        r"lose (?:\w+ ){0,2}?(?:access|job|rights|privileges|role)|face consequences)"
+    ),
+    re.compile(
+        r"(?<!\w)" + _PO + r" (?:(?:does|do|did) not )?(?:gets?|got|be|is|being|getting) "
+        r"(?:\w+ )?" + _PUNISH
+    ),
+    re.compile(r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out)\b"),
+    re.compile(
+        r"\b(?:fire|sack|punish|discipline|demote|write up|suspend|hold) "
+        + _PO
+        + r"(?: (?:accountable|responsible|up))?\b"
+    ),
+    re.compile(r"\bconsequences for " + _PO + r"\b"),
+    re.compile(r"\b(?:and|but) (?:it|that) (?:is|should be|has to be) " + _PO + r"\s*$"),
+)
+
+# Passive voice with a person as agent: "the config was wiped by Chen". A harmful participle
+# blames on its own; a neutral one ("made by", "approved by") when the sentence says harm.
+_PASSIVE_RE: Final = re.compile(
+    r"\b(?:was|were|got|been|get|gets) (?:(?:just|accidentally|completely|all|then|also) )?"
+    r"(?P<verb>\w+)(?: up)?(?: \w+){0,4}? by (?P<who>@p\d+|him|her|them|you|someone|whoever)"
+    r"\b(?! 's)"
+)
+_HARMFUL_PARTICIPLES: Final = _words(
+    """
+    leaked deleted misconfigured mangled purged wiped broken dropped corrupted nuked destroyed
+    skipped ignored botched bungled messed screwed caused triggered disabled overwritten killed
+    taken brought missed rushed forced bypassed silenced forgotten
+    """
+)
+# Every rule of _cause_hits needs one of these words.
+_CAUSE_GATE_RE: Final = re.compile(
+    r"\b(?:cause\w*|culprit|reason|problem|weak link|liability|down to|courtesy of|blame|"
+    r"because|responsible|at fault|his|her|their|your|the one who|should|must|needs?|has to|"
+    r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
+    r"suspend|hold|consequences|and|but|by)\b|'s\b"
+)
+# Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
+# "caught by", "mitigated by" are rescues and never count.
+_NEUTRAL_PARTICIPLES: Final = _words(
+    """
+    made pushed merged written done shipped approved deployed run changed applied added
+    configured edited updated released set introduced started executed kicked rolled
+    """
+)
+_HARM_RE: Final = re.compile(
+    r"\b(?:killed|broke|broken|took (?:\w+ ){0,2}?down|caused|outage|bad|without|wrong|never|"
+    r"failed|cost us|corrupt\w*|lost|wiped|deleted|mess|nobody caught)\b"
 )
 
 # Counterfactuals about a person: "if Alice had just checked", "had he read the runbook",
@@ -417,7 +525,8 @@ _PRAISE_RE: Final = re.compile(
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
     r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
-    r"real smooth)\b"
+    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh great|"
+    r"what could (?:possibly )?go wrong)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -426,11 +535,13 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]|"
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
-    r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday)\b"
+    r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
+    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
-    r"back up|caught|spott\w*|found|helpful|help\w*|handl\w*|quick\w*|fast\w*|clean\w*|"
+    r"back up|caught|catch\w*|spott\w*|found|helpful|help\w*|handl\w*|quick\w*|fast\w*|clean\w*|"
+    r"prevent\w*|stopp\w*|"
     r"clear\w*|write-?up|without you|response)\b"
 )
 _THANKS_FOR_NOTHING_RE: Final = re.compile(r"\bthanks for nothing\b")
@@ -445,6 +556,13 @@ _ANY_PERSON_RE: Final = re.compile(r"@p\d+|\b(?:you|your|he|she|him|her)\b")
 _INTENSIFIER_RE: Final = re.compile(
     r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
     r"who gave (?:him|her|them)|who let)\b"
+    # A cleft ("it was Greg who ...") or "that's what triggered it" points at one person.
+    r"|\bit (?:is|was) @p\d+ who\b|\b(?:that|this|which) is what (?:caused|triggered|broke|"
+    r"started|set off|took down|killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
+    # A hedge before a charge announces the charge: "no offense, but ...".
+    r"|\bnot (?:saying|trying to|to) (?:\w+ ){0,2}?(?:blame|point|throw|single)|\bno offen[cs]e"
+    r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
+    r"|\bsay it gently\b|\bhate to say\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
@@ -485,6 +603,13 @@ _REFRAMES: Final = {
     "fault": "What made this easy to get wrong?",
     "human_error": (
         "Which guardrail or confirmation would have stopped a single slip from reaching production?"
+    ),
+    "cause": (
+        "What let one change or one person's action reach this far, and which safeguard "
+        "was missing?"
+    ),
+    "punish": (
+        "What would make this less likely for anyone in that seat, rather than who pays for it?"
     ),
     "sarcasm": (
         "What let a single action have this much impact, and how could we limit the blast radius?"
@@ -621,9 +746,11 @@ def _mark_people(text: str, people: list[str]) -> str:
     def name(m: re.Match[str]) -> str:
         word = m.group(0)
         low = word.lower()
-        if low in _NAMES:
+        if low in _NAMES or word in _TEAM_WORDS:
             return _placeholder(word, people)
-        if low not in _AMBIGUOUS_NAMES or not (word[0].isupper() and word[1:].islower()):
+        if low not in _AMBIGUOUS_NAMES:
+            return _placeholder(word, people) if _is_name(word) else word
+        if not (word[0].isupper() and word[1:].islower()):
             return word
         if _starts_sentence(text, m.start()):
             after = _SHORT_NEXT_WORD_RE.match(text, m.end())
@@ -632,6 +759,43 @@ def _mark_people(text: str, people: list[str]) -> str:
         return _placeholder(word, people)
 
     return _WORD_RE.sub(name, text)
+
+
+def _is_name(word: str) -> bool:
+    """A capitalised word that is no English word, tool or bot: names from anywhere in the
+    world ("Katarzyna", "Seo-yeon", "Adaeze"), not only the list in names.txt."""
+    if len(word) < 2 or not word[0].isupper() or word[1:] != word[1:].lower():
+        return False  # "PagerDuty", "CircleCI", "SLA": a capital inside is a product
+    low = word.lower()
+    if low in _NOT_PEOPLE or low.endswith("bot"):
+        return False
+    return not all(_is_english(part) for part in low.split("-"))
+
+
+@lru_cache(maxsize=4096)
+def _is_english(word: str) -> bool:
+    """Whether `word`, or the word it inflects ("retries", "deploys", "rolled"), is English."""
+    if word in _ENGLISH or len(word) < 3:
+        return True
+    for suffix, replacement in _INFLECTIONS:
+        root = word[: -len(suffix)] + replacement
+        # A short root matches too much: "Anders" is no "and" + "ers", "Hans" no "han" + "s".
+        if word.endswith(suffix) and len(root) >= 4 and root in _ENGLISH:
+            return True
+    return False
+
+
+# Plurals and verb forms only: GCIDE lists head words, not "retries" or "deploys".
+_INFLECTIONS: Final = (
+    ("s", ""),
+    ("es", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("ing", ""),
+    ("ing", "e"),
+)
 
 
 def _starts_sentence(text: str, at: int) -> bool:
@@ -649,6 +813,19 @@ def _is_emphatic(text: str) -> bool:
     return len(shouted) >= 3
 
 
+# Blame reported without quotes is still reported: "someone asked if Chen should be held
+# accountable" asks, and "saying Tom broke it does not help us" discourages. The rest of the
+# sentence goes, as a double-quoted phrase does. Both stop at the sentence's end and never
+# backtrack into it, and the second starts only where a sentence does: linear.
+_ASKED_IF_RE: Final = re.compile(
+    r"\b(?:asked|asks|asking|wondered|wonders|wondering|question is) (?:if|whether)\b[^.;!?\n]*+"
+)
+_DISCOURAGED_RE: Final = re.compile(
+    r"(?:^|(?<=[.!?\n])) ?(?:saying|to say|claiming|calling it|blaming)\b[^.;!?\n]{0,200}?"
+    r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
+)
+
+
 def _normalise(text: str) -> _Doc:
     people: list[str] = []
     text = _strip_markup(text)
@@ -659,6 +836,8 @@ def _normalise(text: str) -> _Doc:
     text = _mark_people(text, people).lower()
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
+    text = _ASKED_IF_RE.sub(" quote ", text)
+    text = _DISCOURAGED_RE.sub(" quote ", text)
     text = _INLINE_SPACES_RE.sub(" ", text).strip()
     return _Doc(text=text, people=people, emoji=emoji, emphatic=emphatic)
 
@@ -692,7 +871,9 @@ def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
         return inherited, ""
     first = tokens[0]
     if _PLACEHOLDER_RE.fullmatch(first):
-        # "Jake's laptop failed": the subject is the laptop.
+        # "Jake's laptop failed": the subject is the laptop; "Rachel's attitude" is Rachel.
+        if len(tokens) > 2 and tokens[1] == "'s" and tokens[2] in _CONDUCT:
+            return "person", first
         if len(tokens) > 1 and tokens[1] == "'s":
             return "thing", first
         return "person", first
@@ -917,6 +1098,38 @@ def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[
     return hits
 
 
+def _cause_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_Hit]:
+    # One pass to see whether any rule below can match: a sentence of 800 names and no
+    # cause, punishment or passive word skips a dozen scans (benchmarks/text_bounds.py).
+    if _CAUSE_GATE_RE.search(sentence) is None:
+        return []
+    hits: list[_Hit] = []
+    for rules, kind, says in (
+        (_CAUSE_RULES, "cause", "names a person as the cause"),
+        (_PUNISH_RULES, "punish", "calls for a person to be punished or held to account"),
+    ):
+        for regex in rules:
+            for m in regex.finditer(sentence):
+                if prefixes.negated(m.start()):
+                    continue
+                hits.append(_Hit(_STRONG, kind, f'{says} ("{_show(m.group(0), people)}")'))
+    for regex in _CAUSE_UNLESS_CREDIT_RULES:
+        for m in regex.finditer(sentence):
+            if prefixes.negated(m.start()) or _RECOVERY_RE.search(sentence, m.end()):
+                continue
+            shown = _show(m.group(0), people)
+            hits.append(_Hit(_STRONG, "cause", f'names a person as the cause ("{shown}")'))
+    for m in _PASSIVE_RE.finditer(sentence):
+        verb = m.group("verb")
+        harmful = verb in _HARMFUL_PARTICIPLES
+        if harmful or (verb in _NEUTRAL_PARTICIPLES and _HARM_RE.search(sentence)):
+            if prefixes.negated(m.start()):
+                continue
+            shown = _show(m.group(0), people)
+            hits.append(_Hit(_STRONG, "cause", f'names a person as the agent of harm ("{shown}")'))
+    return hits
+
+
 def _sarcasm_hits(doc: _Doc) -> list[_Hit]:
     text = doc.text
     praise = _PRAISE_RE.search(text)
@@ -990,6 +1203,7 @@ def assess(text: str) -> BlameVerdict:
         prefixes = _Prefixes(sentence)
         hits.extend(_direct_hits(sentence, doc.people, prefixes))
         hits.extend(_counterfactual_hits(sentence, doc.people, prefixes))
+        hits.extend(_cause_hits(sentence, doc.people, prefixes))
         for clause in _clauses(sentence):
             hits.extend(_pair_hits(clause, last, last_who, doc.people))
             last, last_who = _clause_subject(clause, last, last_who)

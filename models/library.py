@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 from models.clock import Clock
 from models.dates import UnreadableDate, parse_due_date
@@ -771,33 +773,51 @@ def _prefer_indexes(session: Session) -> None:
         session.execute(sql("SET LOCAL random_page_cost = 1.1"))
 
 
-# Candidates for the recurring-lesson check: ids and texts only, best FTS matches first,
-# under the note's privacy rule (a public channel, or the lesson's own channel). Written
-# once as SQL: this runs after every lesson reply, and building an ORM statement per call
-# costs more than running it.
-_SIMILAR_SQLITE = sql(
-    "SELECT l.id, l.text FROM"
-    " (SELECT rowid AS id, bm25(lessons_fts) AS rank FROM lessons_fts"
-    "  WHERE lessons_fts MATCH :words) AS m"
+# Candidates for the recurring-lesson check: ids and texts only, under the note's privacy
+# rule (a public channel, or the lesson's own channel). Ranking every lesson that shares a
+# word made the check grow with the library (15.5 ms of CPU per reply with 1,000 lessons,
+# 116.5 ms with 100,000; issue 15): a common word like "deploy" matches a tenth of them.
+# Instead each of the new lesson's words (with its synonyms) brings at most
+# SIMILAR_PER_WORD of the latest lessons that use it, read from the full-text index in id
+# order and stopped there, and the candidates are the lessons brought by the most words.
+# A rare, telling word brings all of its few lessons; a common one only the recent ones.
+# So the work per check is bounded by words x SIMILAR_PER_WORD, whatever the library's size.
+SIMILAR_WORDS = 12
+SIMILAR_PER_WORD = 50
+
+_SIMILAR_TAIL = (
     " JOIN lessons AS l ON l.id = m.id"
     " LEFT OUTER JOIN slack_channels AS c"
     "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
-    " WHERE l.team_id = :team_id AND l.id < :lesson_id AND l.kind = :kind"
-    " AND (c.is_private = 0 OR l.channel_id = :channel_id)"
-    " AND (l.postmortem_id IS NULL OR l.postmortem_id != :postmortem_id)"
-    " ORDER BY m.rank LIMIT :limit"
-)
-_SIMILAR_POSTGRES = sql(
-    "SELECT l.id, l.text FROM lessons AS l"
-    " CROSS JOIN websearch_to_tsquery('english'::regconfig, :words) AS q"
-    " LEFT OUTER JOIN slack_channels AS c"
-    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
-    " WHERE l.search_vector @@ q AND l.team_id = :team_id AND l.id < :lesson_id"
-    " AND l.kind = :kind"
-    " AND (c.is_private = false OR l.channel_id = :channel_id)"
+    " WHERE l.team_id = :team_id AND l.kind = :kind"
+    " AND (c.is_private = {false} OR l.channel_id = :channel_id)"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
-    " ORDER BY ts_rank(l.search_vector, q) DESC LIMIT :limit"
+    " ORDER BY m.hits DESC, l.id DESC LIMIT :limit"
 )
+
+
+@lru_cache(maxsize=2 * SIMILAR_WORDS)
+def _similar_statement(words: int, *, postgres: bool) -> TextClause:
+    """The candidate statement for `words` search words (:w0, :w1, ...). Each word's
+    subquery is ordered by id and limited, so the database stops after SIMILAR_PER_WORD
+    matches (FTS5 walks its index backwards from :lesson_id; PostgreSQL walks the primary
+    key or, for a rare word, reads its few GIN matches)."""
+    if postgres:
+        part = (
+            "(SELECT id FROM lessons WHERE search_vector @@ websearch_to_tsquery("
+            "'english'::regconfig, :w{i}) AND id < :lesson_id AND team_id = :team_id"
+            " AND kind = :kind ORDER BY id DESC LIMIT :per_word)"
+        )
+    else:
+        part = (
+            "SELECT * FROM (SELECT rowid AS id FROM lessons_fts WHERE lessons_fts MATCH :w{i}"
+            " AND rowid < :lesson_id ORDER BY rowid DESC LIMIT :per_word)"
+        )
+    union = " UNION ALL ".join(part.format(i=i) for i in range(words))
+    return sql(
+        f"SELECT l.id, l.text FROM (SELECT id, count(*) AS hits FROM ({union}) AS u"
+        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(false="false" if postgres else "0")
+    )
 
 
 def _similar_to(session: Session, lesson: Lesson) -> Recurrence:
@@ -810,6 +830,39 @@ def _similar_to(session: Session, lesson: Lesson) -> Recurrence:
         kind=lesson.kind,
         text=lesson.text,
     )
+
+
+def similar_candidate_statements(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    lesson_id: int,
+    postmortem_id: int | None,
+    kind: LessonKind,
+    text: str,
+) -> list[tuple[TextClause, dict[str, Any]]]:
+    """The statement that reads `_similar`'s candidates, with its parameters (none when the
+    text has no words to search by); benchmarks/similarity_growth.py explains it."""
+    words = significant_words(text)[:SIMILAR_WORDS]
+    if not words:
+        return []
+    postgres = _is_postgres(session)
+    params: dict[str, Any] = {
+        "team_id": team_id,
+        "lesson_id": lesson_id,
+        "kind": kind.value,
+        "channel_id": channel_id,
+        "postmortem_id": postmortem_id if postmortem_id is not None else -1,
+        "per_word": SIMILAR_PER_WORD,
+        "limit": SIMILAR_CANDIDATES,
+    }
+    for i, word in enumerate(words):
+        forms = search_forms([word])
+        params[f"w{i}"] = (
+            " or ".join(forms) if postgres else " OR ".join(f'"{form}"' for form in forms)
+        )
+    return [(_similar_statement(len(words), postgres=postgres), params)]
 
 
 def _similar(
@@ -827,23 +880,21 @@ def _similar(
     anyone in `channel_id` may see: the note is posted there. The same review repeating
     itself is not a pattern, so its own lessons do not count. Full rows are read only
     for the few the note cites."""
-    words = search_forms(significant_words(text)[:16])
-    if not words:
+    statements = similar_candidate_statements(
+        session,
+        team_id=team_id,
+        channel_id=channel_id,
+        lesson_id=lesson_id,
+        postmortem_id=postmortem_id,
+        kind=kind,
+        text=text,
+    )
+    if not statements:
         return Recurrence()
     _prefer_indexes(session)
-    postgres = _is_postgres(session)
-    candidates = session.execute(
-        _SIMILAR_POSTGRES if postgres else _SIMILAR_SQLITE,
-        {
-            "words": " or ".join(words) if postgres else " OR ".join(f'"{w}"' for w in words),
-            "team_id": team_id,
-            "lesson_id": lesson_id,
-            "kind": kind.value,
-            "channel_id": channel_id,
-            "postmortem_id": postmortem_id if postmortem_id is not None else -1,
-            "limit": SIMILAR_CANDIDATES,
-        },
-    ).all()
+    candidates = [
+        row for statement, params in statements for row in session.execute(statement, params)
+    ]
     own = signature(text)
     scores = {
         found_id: score

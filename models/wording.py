@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib.resources import files
 
 _TOKEN = re.compile(r"[^\W_]+")
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -146,14 +147,59 @@ _PROBLEM = frozenset(
 PRAISE, PROBLEM = "~praise", "~problem"  # markers in a signature; never a word (not \w)
 
 
+def _load_opposites() -> frozenset[tuple[str, str]]:
+    text = (files("models") / "wording_data" / "opposites.txt").read_text(encoding="utf-8")
+    pairs = (line.split("#", 1)[0].split() for line in text.splitlines())
+    stemmed = {(stem(p[0]), stem(p[1])) for p in pairs if len(p) == 2}
+    return frozenset(stemmed | {(b, a) for a, b in stemmed})
+
+
+# Marked in a signature as "^" + stem, stop words included ("up", "off", "more").
+_OPPOSITES = _load_opposites()
+_POLAR = frozenset(word for pair in _OPPOSITES for word in pair)
+
+
+def _load_synonyms() -> dict[tuple[str, ...], str]:
+    """models/wording_data/synonyms.txt as {phrase tokens: canonical word}."""
+    table: dict[tuple[str, ...], str] = {}
+    text = (files("models") / "wording_data" / "synonyms.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        canonical, _, others = line.partition(":")
+        for phrase in [canonical, *others.split(",")]:
+            if key := tuple(tokens(phrase)):
+                table.setdefault(key, canonical.strip())
+    return table
+
+
+# Paraphrases of one lesson use the field's synonyms ("deploy", "release", "goes out";
+# "on-call", "pager holder"): each phrase compares as its line's first word.
+SYNONYMS = _load_synonyms()
+_LONGEST_SYNONYM = max(map(len, SYNONYMS))
+
+
 def _canonical(text: str) -> list[str]:
-    """Tokens with aliases spelled out and "roll back" made one word."""
+    """Tokens with aliases spelled out and synonyms (longest phrase first) made one word.
+    One dictionary look-up per phrase length at each token: linear in the text."""
+    found = tokens(text)
     words: list[str] = []
-    for token in tokens(text):
-        if token == "back" and words and words[-1] in _ROLL:
-            words[-1] = "rollback"
+    i = 0
+    while i < len(found):
+        for length in range(min(_LONGEST_SYNONYM, len(found) - i), 0, -1):
+            canonical = SYNONYMS.get(tuple(found[i : i + length]))
+            if canonical is not None:
+                words.append(canonical)
+                i += length
+                break
         else:
-            words.append(ALIASES.get(token, token))
+            token = found[i]
+            if token == "back" and words and words[-1] in _ROLL:
+                words[-1] = "rollback"
+            else:
+                words.append(ALIASES.get(token, token))
+            i += 1
     return words
 
 
@@ -164,6 +210,12 @@ def search_forms(words: list[str]) -> list[str]:
         canonical = ALIASES.get(word, word)
         forms[canonical] = None
         forms.update(dict.fromkeys(a for a, c in ALIASES.items() if c == canonical))
+        # One-word synonyms, so that a paraphrase in other words is still a candidate.
+        concept = SYNONYMS.get((canonical,))
+        if concept is not None:
+            forms.update(
+                dict.fromkeys(k[0] for k, c in SYNONYMS.items() if c == concept and len(k) == 1)
+            )
     return list(forms)
 
 
@@ -175,18 +227,27 @@ def signature(text: str) -> frozenset[str]:
     praise, problem = bool(_PRAISE.intersection(words)), bool(_PROBLEM.intersection(words))
     tone = {PRAISE} if praise and not problem else {PROBLEM} if problem and not praise else set()
     significant = (w for w in words if w not in STOP_WORDS and len(w) > 1)
-    return frozenset({stem(word) for word in significant} | tone)
+    polar = {"^" + stem(w) for w in words if stem(w) in _POLAR}
+    return frozenset({stem(word) for word in significant} | tone | polar)
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Dice coefficient of two word sets (1.0 for the same words, 0.0 for none shared),
-    halved when one reads as praise and the other as a problem."""
+    halved when one reads as praise and the other as a problem, or when they differ by a
+    pair of opposites (wording_data/opposites.txt)."""
     tone_a, tone_b = a & _TONES, b & _TONES
-    a, b = a - _TONES, b - _TONES
+    polar_a = {w[1:] for w in a if w.startswith("^")}
+    polar_b = {w[1:] for w in b if w.startswith("^")}
+    a = frozenset(w for w in a - _TONES if not w.startswith("^"))
+    b = frozenset(w for w in b - _TONES if not w.startswith("^"))
     if not a or not b:
         return 0.0
     score = 2 * len(a & b) / (len(a) + len(b))
-    return score / 2 if tone_a and tone_b and tone_a != tone_b else score
+    if tone_a and tone_b and tone_a != tone_b:
+        return score / 2
+    only_a, only_b = polar_a - polar_b, polar_b - polar_a
+    opposed = any((x, y) in _OPPOSITES for x in only_a for y in only_b)
+    return score / 2 if opposed else score
 
 
 _TONES = frozenset({PRAISE, PROBLEM})

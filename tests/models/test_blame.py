@@ -218,3 +218,95 @@ def test_not_blame_has_no_reasons_or_reframes() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\n", ":facepalm:", "```code only```"])
 def test_empty_text(text: str) -> None:
     assert assess(text) == BlameVerdict(blames=False, reasons=(), reframes=())
+
+
+# The blind set's tuning half (tests/data/blame_tune.tsv). Its other half,
+# blame_untouched.tsv, is scored once by benchmarks/blame_eval.py and guarded by no test,
+# so that no one tunes the rules against it.
+TUNE_SET = Path(__file__).parents[1] / "data" / "blame_tune.tsv"
+TUNE_MIN_PRECISION = 0.97
+TUNE_MIN_RECALL = 0.95
+
+
+def test_precision_and_recall_on_the_blind_sets_tuning_half() -> None:
+    lines = TUNE_SET.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "label\tfamily\ttext"
+    tp = fp = fn = 0
+    for line in lines[1:]:
+        label, _family, text = line.split("\t", 2)
+        flagged = assess(text).blames
+        tp += flagged and label == "blame"
+        fp += flagged and label == "ok"
+        fn += not flagged and label == "blame"
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= TUNE_MIN_PRECISION, f"precision {precision:.3f} (tp={tp}, fp={fp})"
+    assert recall >= TUNE_MIN_RECALL, f"recall {recall:.3f} (tp={tp}, fn={fn})"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Katarzyna's migration is what broke the reports.",
+        "Seo-yeon's carelessness took down search for two hours.",
+        "Adaeze let the certificate lapse after three warnings.",
+        # A name that ends like a plural ("and" + "ers") is still a name.
+        "Frankly, Anders should be fired.",
+        "Harry needs to be held accountable for this outage.",
+    ],
+)
+def test_names_from_anywhere_are_people(text: str) -> None:
+    assert assess(text).blames
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dependabot broke the build again.",
+        "PagerDuty failed to page the secondary.",
+        "Terraform deleted the load balancer, again.",
+        "Retries failed to back off and broke the database again.",
+    ],
+)
+def test_bots_tools_and_plain_words_are_not_people(text: str) -> None:
+    assert not assess(text).blames
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The outage is down to Marco.",
+        "Root cause: @U0123ABCD.",
+        "You're the reason customers lost data today.",
+        "No offense to Mark, but his change is what broke things.",
+        "The firewall rule was deleted by Eva.",
+        "Harriet needs to be held accountable for this outage.",
+        "There should be consequences for Megan after this.",
+        "I want Rob removed from the release team.",
+        "The platform team is the reason we were down all night.",
+        "This happened because of Jules.",
+        "The person who wrote this cron job should not be allowed near prod.",
+    ],
+)
+def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str) -> None:
+    assert assess(text).blames
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The root cause was a missing index on the orders table.",
+        "The rollback was done by Sven within ten minutes.",
+        "Nobody is getting blamed or written up for this.",
+        "We caught it early because of Priya.",
+        "The bad config was caught by Ana before it reached prod.",
+        "The outage was mitigated by Lena, who rolled back the deploy.",
+        "Rangi is the reason we recovered so fast.",
+        "Props to Ola for catching the Friday deploy before it went out.",
+        "Supabase failed to fail over, again.",
+        "Saying Tom broke it doesn't help us.",
+        "Someone asked if Chen should be held accountable; the answer is no.",
+        'I\'d rephrase "Lena was negligent" as "the process didn\'t catch the missing step".',
+    ],
+)
+def test_system_causes_neutral_agents_and_quoted_blame_are_not_blame(text: str) -> None:
+    assert not assess(text).blames

@@ -416,3 +416,22 @@ def test_browsing_by_filters_lists_the_newest_first_and_tags_match_whole(
         "Older #deploys",
         "Oldest #deploys",
     ]
+
+
+def test_an_old_lesson_sharing_a_rare_word_is_found_behind_many_newer_common_ones(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each word brings only its latest SIMILAR_PER_WORD lessons (the check must not grow
+    # with the library), so a common word's old lessons drop out, but a rare word still
+    # brings all of its few.
+    monkeypatch.setattr("models.library.SIMILAR_PER_WORD", 3)
+    channels(services)
+    old = capture(services, "Pgbouncer pool exhausted during the deploy")
+    for i in range(6):
+        capture(services, f"Deploy number {i} had a slow deploy step")
+
+    found = capture(services, "Pgbouncer pool exhausted again")
+    assert [h.lesson.id for h in found.similar.hits] == [old.lesson.id]
+
+    monkeypatch.setattr("models.library.SIMILAR_PER_WORD", 0)
+    assert capture(services, "Pgbouncer pool exhausted once more").similar.hits == ()

@@ -58,7 +58,17 @@ def test_short_forms_and_roll_back_compare_as_one_word() -> None:
         "production environment certificate database configuration"
     )
     assert "rollback" in signature("we could not roll back") - {"~problem", "~praise"}
-    assert set(search_forms(["db", "slow"])) == {"db", "dbs", "database", "slow"}
+    # Synonyms of the field widen the search too: a paraphrase must be a candidate.
+    assert set(search_forms(["db", "slow"])) == {
+        "db",
+        "dbs",
+        "database",
+        "databases",
+        "postgres",
+        "mysql",
+        "schema",
+        "slow",
+    }
 
 
 def test_praise_and_problem_on_one_topic_are_not_the_same_lesson() -> None:
@@ -67,3 +77,38 @@ def test_praise_and_problem_on_one_topic_are_not_the_same_lesson() -> None:
     restated = signature("Config changes had no canary stage")
 
     assert similarity(problem, praise) < 0.5 <= similarity(problem, restated)
+
+
+def test_the_fields_synonyms_compare_as_one_word() -> None:
+    assert signature("Deploys went out on Friday") == signature("release goes out on Friday")
+    assert signature("page the pager holder") == signature("alert the on-call")
+    assert "database" in search_forms(["db"]) and "release" in search_forms(["deploy"])
+
+
+def test_blind_pair_sets_tuning_half_keeps_its_measured_precision_and_recall() -> None:
+    # Measured when the synonyms were added (precision 0.66, recall 0.29): far below the
+    # issue's target; this guards against losing what there is. The untouched half is
+    # scored only by benchmarks/similarity_eval.py.
+    rows = [
+        line.split("\t")
+        for line in (Path(__file__).parents[1] / "data" / "similar_tune.tsv")
+        .read_text()
+        .splitlines()[1:]
+        if line
+    ]
+    said = [
+        label == "same"
+        for label, a, b in rows
+        if similarity(signature(a), signature(b)) >= SIMILAR_THRESHOLD
+    ]
+    precision = sum(said) / len(said)
+    recall = sum(said) / sum(label == "same" for label, _, _ in rows)
+    assert precision >= 0.6 and recall >= 0.25, (precision, recall)
+
+
+def test_opposite_advice_on_one_topic_is_not_the_same_lesson() -> None:
+    faster = signature("Tune the autoscaler to scale up faster.")
+    slower = signature("Tune the autoscaler to scale down more slowly.")
+    assert similarity(faster, slower) < SIMILAR_THRESHOLD
+    # Both words on both sides oppose nothing.
+    assert similarity(faster, signature("Tune the autoscaler to scale up faster.")) == 1.0
