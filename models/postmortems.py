@@ -216,9 +216,7 @@ class Postmortems:
         when people have moved on (or closed it) since, so a stale prompt is not posted."""
         with self._sessions() as session:
             row = _get(session, team_id, postmortem_id)
-            latest = session.scalar(
-                select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == row.id)
-            )
+            latest = _latest_step_id(session, row.id)
             if row.status is not PostmortemStatus.OPEN or latest != step_id:
                 return None
             return PostmortemView.of(row)
@@ -227,9 +225,7 @@ class Postmortems:
         """Remember which bot message carries the current step's buttons."""
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
-            latest = session.scalar(
-                select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == row.id)
-            )
+            latest = _latest_step_id(session, row.id)
             if latest == step_id and row.status is PostmortemStatus.OPEN:
                 row.prompt_ts = prompt_ts
 
@@ -715,6 +711,12 @@ def _open_first_step(
     session.add(step)
     session.flush()
     return step
+
+
+def _latest_step_id(session: Session, postmortem_id: int) -> int | None:
+    return session.scalar(
+        select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == postmortem_id)
+    )
 
 
 def _owe_prompt(session: Session, row: Postmortem, step: PostmortemStep, now: datetime) -> None:
