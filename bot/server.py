@@ -62,7 +62,7 @@ def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rej
     declared = environ.get("CONTENT_LENGTH")
     if (rejection := too_large(declared)) is not None:
         return rejection
-    raw = environ["wsgi.input"].read(int(declared or 0)) if declared else b""
+    raw = environ["wsgi.input"].read(int(declared)) if declared else b""
     return read_slack_request(_headers(environ), raw, signing_secret=signing_secret)
 
 
