@@ -8,7 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock
-from models.entities import Action, ActionStatus, Lesson, Postmortem, PostmortemStatus
+from models.entities import (
+    CLOSED_ACTION_STATUSES,
+    Action,
+    ActionStatus,
+    Lesson,
+    Postmortem,
+    PostmortemStatus,
+)
 from models.errors import InvalidInput, NotFound, StaleRequest
 from models.text import MESSAGE_LIMIT, clean_text
 from models.views import ActionView, LessonView
@@ -90,7 +97,7 @@ class ActionItems:
             query = select(Action).where(
                 Action.team_id == team_id,
                 Action.owner_id == owner_id,
-                Action.status.not_in((ActionStatus.DONE, ActionStatus.DROPPED)),
+                Action.status.not_in(CLOSED_ACTION_STATUSES),
             )
             if postmortem_id is not None:
                 query = query.where(Action.postmortem_id == postmortem_id)

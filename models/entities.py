@@ -60,11 +60,15 @@ class ActionStatus(StrEnum):
 
     @property
     def is_closed(self) -> bool:
-        return self in (ActionStatus.DONE, ActionStatus.DROPPED)
+        return self in CLOSED_ACTION_STATUSES
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
+
+
+# The one definition of a closed action: done, or dropped on purpose.
+CLOSED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.DROPPED)
 
 
 class Postmortem(Base):

@@ -19,6 +19,7 @@ from models.dates import UnreadableDate
 from models.db import insert_if_absent
 from models.deliveries import enqueue
 from models.entities import (
+    CLOSED_ACTION_STATUSES,
     Action,
     ActionStatus,
     Answer,
@@ -591,7 +592,7 @@ class Postmortems:
             owe(kind=DOCUMENTS_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:documents")
             owners = session.scalars(
                 select(Action.owner_id)
-                .where(Action.postmortem_id == row.id, Action.status.not_in(_CLOSED))
+                .where(Action.postmortem_id == row.id, Action.status.not_in(CLOSED_ACTION_STATUSES))
                 .distinct()
                 .order_by(Action.owner_id)
             )
@@ -635,8 +636,6 @@ class Postmortems:
                 timeline=tuple(TimelineView.of(entry) for entry in timeline),
             )
 
-
-_CLOSED = (ActionStatus.DONE, ActionStatus.DROPPED)
 
 # Every thread reply runs these two; built once, since building a statement costs more
 # than SQLite takes to run it.

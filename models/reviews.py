@@ -45,6 +45,7 @@ from models.clock import Clock
 from models.db import insert_if_absent
 from models.deliveries import enqueue, owe_selected, owed
 from models.entities import (
+    CLOSED_ACTION_STATUSES,
     Action,
     ActionEvent,
     ActionStatus,
@@ -76,7 +77,6 @@ FOLLOWUP_DELIVERY = "review.followup"
 AGENDA_DELIVERY = "review.agenda"
 OVERDUE_DELIVERY = "action.overdue"
 
-CLOSED = (ActionStatus.DONE, ActionStatus.DROPPED)
 # What counts as an owner's update; "created" and "nudged" do not.
 UPDATES = ("status", "target", "note")
 NUDGED = "nudged"
@@ -376,7 +376,7 @@ def _owe_reminders(session: Session, review: Review, now: datetime) -> int:
         .where(
             Action.team_id == review.team_id,
             Action.channel_id == review.channel_id,
-            Action.status.not_in(CLOSED),
+            Action.status.not_in(CLOSED_ACTION_STATUSES),
         )
         .group_by(Action.team_id, Action.owner_id),
     )
@@ -437,7 +437,7 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             )
         )
         .where(
-            Action.status.not_in(CLOSED),
+            Action.status.not_in(CLOSED_ACTION_STATUSES),
             Action.target_on < now.date(),
             Action.id.not_in(recently_nudged),
             tuple_(Action.team_id, Action.owner_id).not_in(already_owed),
@@ -455,7 +455,7 @@ def _waiting_owners(review_id: int) -> Select[str]:
         .join(Action, Action.id == ReviewItem.action_id)
         .where(
             ReviewItem.review_id == review_id,
-            Action.status.not_in(CLOSED),
+            Action.status.not_in(CLOSED_ACTION_STATUSES),
             not_(_updated_since_listed()),
         )
         .distinct()
@@ -474,7 +474,7 @@ def _updated_since_listed() -> ColumnElement[bool]:
 def _open_actions(team_id: str) -> Select[Action]:
     return (
         select(Action)
-        .where(Action.team_id == team_id, Action.status.not_in(CLOSED))
+        .where(Action.team_id == team_id, Action.status.not_in(CLOSED_ACTION_STATUSES))
         .order_by(Action.target_on.is_(None), Action.target_on, Action.id)
     )
 
@@ -482,7 +482,9 @@ def _open_actions(team_id: str) -> Select[Action]:
 def _open_lessons(team_id: str, channel_id: str) -> Select[int]:
     """Improve lessons with no action, or with an action not yet closed; keep lessons never."""
     any_action = exists().where(Action.lesson_id == Lesson.id)
-    open_action = exists().where(Action.lesson_id == Lesson.id, Action.status.not_in(CLOSED))
+    open_action = exists().where(
+        Action.lesson_id == Lesson.id, Action.status.not_in(CLOSED_ACTION_STATUSES)
+    )
     return select(func.count()).where(
         Lesson.team_id == team_id,
         Lesson.channel_id == channel_id,

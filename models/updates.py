@@ -12,10 +12,17 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.clock import Clock
-from models.entities import Action, ActionEvent, ActionStatus, Review, ReviewItem
+from models.entities import (
+    CLOSED_ACTION_STATUSES,
+    Action,
+    ActionEvent,
+    ActionStatus,
+    Review,
+    ReviewItem,
+)
 from models.errors import InvalidInput, NotAllowed, StaleRequest
 from models.review_views import ListingView, Scope, ScopeKind
-from models.reviews import CLOSED, NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
+from models.reviews import NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
 from models.text import MESSAGE_LIMIT, clean_text
 from models.views import ActionView
 from models.visibility import Viewer, may_read_channel, readable_channel
@@ -155,7 +162,9 @@ class ActionUpdates:
             return self._reviews.listed(
                 team_id=team_id, review_id=scope.review_id, owner_id=scope.subject
             )
-        query = select(Action).where(Action.team_id == team_id, Action.status.not_in(CLOSED))
+        query = select(Action).where(
+            Action.team_id == team_id, Action.status.not_in(CLOSED_ACTION_STATUSES)
+        )
         match scope.kind:
             case ScopeKind.OWNER:
                 query = query.where(Action.owner_id == scope.subject)
@@ -191,7 +200,7 @@ class ActionUpdates:
                 .where(
                     Action.team_id == team_id,
                     Action.owner_id == owner_id,
-                    Action.status.not_in(CLOSED),
+                    Action.status.not_in(CLOSED_ACTION_STATUSES),
                     Action.target_on < today,
                     Action.id.not_in(nudged),
                 )
