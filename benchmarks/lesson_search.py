@@ -2,23 +2,29 @@
 
 Run from the repository root:
 
-    python benchmarks/lesson_search.py [--database-url URL] [--lessons N] [--runs N] [--check]
+    python benchmarks/lesson_search.py [--database-url URL ...] [--lessons N] [--runs N]
+                                       [--busy-loops N] [--check]
 
-Without --database-url a temporary SQLite file is used. A PostgreSQL URL gets a schema of
-its own, dropped at the end. The database is migrated (the FTS5 table or the tsvector
+Without --database-url a temporary SQLite file is used, then PostgreSQL too when
+LESSONLOOP_TEST_DATABASE_URL is set. A PostgreSQL URL gets a schema of its own, dropped
+at the end. The database is migrated (the FTS5 table or the tsvector
 column come from migration 0004), then N lessons of varied incident and release text are
 bulk-inserted across 40 channels (a quarter of them private) and 2,000 post-mortems.
 
 Each query type runs --runs times through the real service (LessonLibrary.search: the
 one statement with privacy, filters, ranking, the total and the first page), as a viewer
 who is a member of three private channels. Latency is wall time per call in this process.
-Target: p99 under 50 ms for every query type. Exits 0 (a report) unless --check is given
+Target: p99 under 30 ms for every query type on each database, with the machine busy
+(a load average of about 2 on 2 cores): --busy-loops N runs N processes that only spin
+beside the queries, so the busy part is reproducible and the report says what it was.
+The load average is printed with the figures. Exits 0 (a report) unless --check is given
 and the target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import random
@@ -47,7 +53,7 @@ from models.library import parse_query
 from models.phases import Phase
 from models.services import Services
 
-TARGET_P99_MS = 50.0
+TARGET_P99_MS = 30.0
 TEAM = "T0BENCH"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 QUERIES = {
@@ -206,6 +212,11 @@ def measure(services: Services, member_of: list[str], runs: int) -> dict[str, li
     return results
 
 
+def _spin() -> None:
+    while True:
+        pass
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -217,22 +228,41 @@ def _load(averages: tuple[float, float, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lesson search latency on a big library.")
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        default=None,
+        help="repeatable; default: a temporary SQLite file, and LESSONLOOP_TEST_DATABASE_URL",
+    )
     parser.add_argument("--lessons", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--busy-loops", type=int, default=0, help="processes spinning beside the queries"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
     args = parser.parse_args(argv)
 
+    urls = args.database_url or [
+        None,
+        *filter(None, [os.environ.get("LESSONLOOP_TEST_DATABASE_URL")]),
+    ]
+    passed = True
+    for url in urls:
+        passed &= run(url, args.lessons, args.runs, args.busy_loops)
+    return 1 if args.check and not passed else 0
+
+
+def run(database_url: str | None, lessons: int, runs: int, busy_loops: int) -> bool:
     cleanup = None
-    if args.database_url is None:
+    if database_url is None:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    elif make_url(args.database_url).get_backend_name() == "postgresql":
+    elif make_url(database_url).get_backend_name() == "postgresql":
         schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(args.database_url)
+        admin = make_engine(database_url)
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = (
-            make_url(args.database_url)
+            make_url(database_url)
             .update_query_dict({"options": f"-csearch_path={schema}"})
             .render_as_string(hide_password=False)
         )
@@ -242,32 +272,40 @@ def main(argv: list[str] | None = None) -> int:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
     else:
-        url = args.database_url
+        url = database_url
 
     engine = make_engine(url)
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(busy_loops)]
     try:
         upgrade_schema(engine)
         started = time.perf_counter()
-        private = load(engine, args.lessons)
+        private = load(engine, lessons)
         loaded = time.perf_counter() - started
         services = Services.build(engine, FrozenClock(NOW))
+        for spinner in spinners:
+            spinner.start()
+        time.sleep(5 if spinners else 0)  # let the spinners show in the 1-minute average
         load_before = os.getloadavg()
-        results = measure(services, private[:3], args.runs)
+        results = measure(services, private[:3], runs)
+        load_after = os.getloadavg()
     finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.join()
         engine.dispose()
         if cleanup is not None:
             cleanup()
 
     backend = make_url(url).get_backend_name()
-    before, after = load_before, os.getloadavg()
     print(
-        f"Lesson search on {backend}, {args.lessons:,} lessons (loaded in {loaded:.1f} s), "
-        f"{args.runs} runs per query, Python {platform.python_version()}"
+        f"Lesson search on {backend}, {lessons:,} lessons (loaded in {loaded:.1f} s), "
+        f"{runs} runs per query, Python {platform.python_version()}"
     )
-    # Other work on the machine moves the tail: say how busy it was.
+    # Other work on the machine moves the tail: say how busy it was, and with what.
     print(
-        f"Load average (1, 5, 15 min): {_load(before)} before the queries, "
-        f"{_load(after)} after; {os.cpu_count()} CPUs"
+        f"Beside it: {busy_loops} busy loop(s) started by this script, and whatever else "
+        f"ran. Load average (1, 5, 15 min): {_load(load_before)} before the queries, "
+        f"{_load(load_after)} after; {os.cpu_count()} CPUs"
     )
     print(f"{'query':<22} {'matches':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     passed = True
@@ -279,8 +317,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<22} {int(results[name + chr(0) + 'total'][0]):>8} "
             f"{statistics.median(samples):>8.2f} {p99:>8.2f} {max(samples):>8.2f}"
         )
-    print(f"Target: p99 < {TARGET_P99_MS:.0f} ms for every query: {'PASS' if passed else 'FAIL'}")
-    return 1 if args.check and not passed else 0
+    print(
+        f"Target on {backend}: p99 < {TARGET_P99_MS:.0f} ms for every query: "
+        f"{'PASS' if passed else 'FAIL'}",
+        flush=True,
+    )
+    return passed
 
 
 if __name__ == "__main__":

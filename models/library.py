@@ -504,8 +504,9 @@ class LessonLibrary:
         limit: int = PAGE_SIZE,
     ) -> SearchPage:
         offset = max(0, offset)
+        # No planner settings: with the GIN indexes written through (migration 0007)
+        # PostgreSQL's default costs already choose them for word and tag searches.
         with self._sessions() as session:
-            _prefer_indexes(session)
             rows = session.execute(
                 _page(
                     session,

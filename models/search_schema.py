@@ -12,6 +12,8 @@ SQLITE_FTS_TABLE = "lessons_fts"
 POSTGRES_VECTOR_COLUMN = "search_vector"
 POSTGRES_VECTOR_INDEX = "ix_lessons_search_vector"
 POSTGRES_TAGS_INDEX = "ix_lessons_tags"  # an expression index: GIN on tags::jsonb
+# Both GIN indexes have fastupdate off (migration 0007): no pending list for searches to
+# scan, so the planner's default costs choose them.
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+
 import pytest
 
 import bot.config
 from bot.cli import main
 from bot.config import SETTINGS, load_settings
+from models.db import script_heads
+from tests.databases import alembic_versions
 
 REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
 
@@ -76,3 +81,20 @@ def test_a_setting_read_without_being_listed_fails_loudly() -> None:
 def test_help_says_what_the_exit_status_means(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2 when the configuration is wrong" in help_text(capsys)
     assert "--no-scheduler" in help_text(capsys, "serve")
+
+
+def test_migrate_creates_the_schema_and_leaves_the_cycle_collector_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # main() turns the collector off while it imports and builds the app; a command that
+    # returns (migrate, or a failed start) must not leave this process without it.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'lessonloop.db'}")
+    try:
+        assert main(["migrate"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    assert alembic_versions(f"sqlite:///{tmp_path / 'lessonloop.db'}") == [
+        *sorted(script_heads() or ())
+    ]
