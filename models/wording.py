@@ -226,9 +226,11 @@ def signature(text: str) -> frozenset[str]:
     words = _canonical(text)
     praise, problem = bool(_PRAISE.intersection(words)), bool(_PROBLEM.intersection(words))
     tone = {PRAISE} if praise and not problem else {PROBLEM} if problem and not praise else set()
-    significant = (w for w in words if w not in STOP_WORDS and len(w) > 1)
-    polar = {"^" + stem(w) for w in words if stem(w) in _POLAR}
-    return frozenset({stem(word) for word in significant} | tone | polar)
+    # Each distinct word is stemmed once: a long text repeats its words.
+    stems = {word: stem(word) for word in set(words)}
+    significant = {s for w, s in stems.items() if w not in STOP_WORDS and len(w) > 1}
+    polar = {"^" + s for s in stems.values() if s in _POLAR}
+    return frozenset(significant | tone | polar)
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
