@@ -65,20 +65,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import create_app
 from bot.config import load_settings
 from bot.server import SERVER_OPTIONS, SLACK_PATH, make_wsgi_app
-from handlers.blocks import phase_value
-from handlers.ids import ActionId
-from handlers.inbox import InboxWorkers
-from models.db import make_engine, make_sessions, upgrade_schema
-from models.entities import (
-    Answer,
-    Lesson,
-    LessonKind,
-    Postmortem,
-    PostmortemKind,
-    PostmortemStatus,
-    SlackChannel,
-)
-from models.phases import Phase
+from handlers.slack.blocks import phase_value
+from handlers.slack.ids import ActionId
+from handlers.slack.inbox import InboxWorkers
+from models.core.db import make_engine, make_sessions, upgrade_schema
+from models.core.tables import SlackChannel
+from models.lessons.tables import Lesson, LessonKind
+from models.postmortems.phases import Phase
+from models.postmortems.tables import Answer, Postmortem, PostmortemKind, PostmortemStatus
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.slackdriver import Response, SlackDriver
 

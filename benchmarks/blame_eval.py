@@ -1,4 +1,4 @@
-"""Score models.blame against the labelled sets in tests/data and time it.
+"""Score models.coach.blame against the labelled sets in tests/data and time it.
 
 Run from the repository root: ``python benchmarks/blame_eval.py`` (every set), or name the
 sets to score: ``python benchmarks/blame_eval.py eval tune``.
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.blame import assess  # noqa: E402
+from models.coach.blame import assess  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SETS = {

@@ -6,7 +6,7 @@ Run from the repository root:
 
 Seeds one channel with 500 post-mortems (one in ten a release retro), 5,000 lessons and
 5,000 actions over two years, then builds the summary the way `/postmortem summary` does
-and prints each part: the data (models.reports.Reports.board), the Slack message, the
+and prints each part: the data (models.reports.service.Reports.board), the Slack message, the
 Markdown and HTML documents, and the PNG trend chart. Figures are the median of --runs
 runs after one warm-up; matplotlib's one-off import is printed apart. Target: total < 1 s.
 
@@ -34,10 +34,10 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.programme import seed_programme
-from handlers.blocks import Blocks
-from handlers.reports import Documents
-from models.clock import FrozenClock
-from models.db import make_engine, upgrade_schema
+from handlers.slack.blocks import Blocks
+from handlers.slack.reports import Documents
+from models.core.clock import FrozenClock
+from models.core.db import make_engine, upgrade_schema
 from models.services import Services
 from templates import Templates
 

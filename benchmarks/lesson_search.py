@@ -39,18 +39,13 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from models.clock import FrozenClock
-from models.db import make_engine, upgrade_schema
-from models.entities import (
-    Lesson,
-    LessonKind,
-    Postmortem,
-    PostmortemKind,
-    PostmortemStatus,
-    SlackChannel,
-)
-from models.library import parse_query
-from models.phases import Phase
+from models.core.clock import FrozenClock
+from models.core.db import make_engine, upgrade_schema
+from models.core.tables import SlackChannel
+from models.lessons.library import parse_query
+from models.lessons.tables import Lesson, LessonKind
+from models.postmortems.phases import Phase
+from models.postmortems.tables import Postmortem, PostmortemKind, PostmortemStatus
 from models.services import Services
 
 TARGET_P99_MS = 30.0

@@ -16,16 +16,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.entities import (
-    Action,
-    ActionStatus,
-    Lesson,
-    LessonKind,
-    Postmortem,
-    PostmortemKind,
-    PostmortemStatus,
-)
-from models.phases import Phase
+from models.actions.tables import Action, ActionStatus
+from models.lessons.tables import Lesson, LessonKind
+from models.postmortems.phases import Phase
+from models.postmortems.tables import Postmortem, PostmortemKind, PostmortemStatus
 
 OWNERS = tuple(f"U0OWNER{i:02d}" for i in range(12))
 INCIDENTS = (

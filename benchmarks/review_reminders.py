@@ -45,10 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import create_app
 from bot.config import load_settings
-from models.cadence import parse_cadence
-from models.clock import FrozenClock
-from models.db import make_engine, upgrade_schema
-from models.entities import Action, ActionStatus
+from models.actions.tables import Action, ActionStatus
+from models.core.clock import FrozenClock
+from models.core.db import make_engine, upgrade_schema
+from models.followup.cadence import parse_cadence
 from models.services import Services
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.statements import statements

@@ -7,7 +7,7 @@ Run from the repository root:
 For each labelled file (similar_lessons.tsv: clear cases; similar_lessons_hard.tsv: near
 misses that share the topic words but say something else, and paraphrases that share few
 words), prints precision and recall of "similarity >= threshold" at the threshold the app
-uses (models.library.SIMILAR_THRESHOLD) and at a few others, and the pairs it gets wrong
+uses (models.lessons.library.SIMILAR_THRESHOLD) and at a few others, and the pairs it gets wrong
 at the app's threshold.
 
 Then the blind pair set (label same/different), written before any tuning and split by
@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.library import SIMILAR_THRESHOLD
-from models.wording import signature, similarity
+from models.lessons.library import SIMILAR_THRESHOLD
+from models.lessons.wording import signature, similarity
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 FILES = {

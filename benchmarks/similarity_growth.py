@@ -8,7 +8,7 @@ Without --database-url a temporary SQLite file is used; a PostgreSQL URL gets a 
 its own, dropped at the end. For each size the library is filled with lessons of varied
 incident text (benchmarks/lesson_search.py's generator: 40 channels, a quarter private),
 then 200 new lessons are checked against it the way a lesson reply is
-(models.library._similar: FTS candidates, then the similarity of each).
+(models.lessons.library._similar: FTS candidates, then the similarity of each).
 
 Figures per check: this process's CPU time (time.process_time), and on PostgreSQL the
 server's execution time of the candidate statement (EXPLAIN ANALYZE, on a separate run of
@@ -36,9 +36,9 @@ from lesson_search import IMPROVE, KEEP, SUBJECTS, TEAM, load  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from models import library  # noqa: E402
-from models.db import make_engine, make_sessions, upgrade_schema  # noqa: E402
-from models.entities import LessonKind  # noqa: E402
+from models.core.db import make_engine, make_sessions, upgrade_schema  # noqa: E402
+from models.lessons import library  # noqa: E402
+from models.lessons.tables import LessonKind  # noqa: E402
 
 CHECKS = 200
 TARGET_RATIO = 1.5

@@ -49,8 +49,8 @@ from sqlalchemy.engine import make_url
 # Run as a script, so put the repository root on the path for the app's packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.db import make_engine, upgrade_schema
-from models.entities import Answer, Postmortem
+from models.core.db import make_engine, upgrade_schema
+from models.postmortems.tables import Answer, Postmortem
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver
 

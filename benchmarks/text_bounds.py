@@ -24,16 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from handlers.slacktext import split_text, to_plain, truncate  # noqa: E402
-from models.blame import assess  # noqa: E402
-from models.cadence import parse_cadence  # noqa: E402
-from models.dates import parse_due_date  # noqa: E402
-from models.errors import InvalidInput  # noqa: E402
-from models.library import parse_query, read_tags, split_kind, validate_lesson  # noqa: E402
-from models.postmortems import kind_from_title, tags_in  # noqa: E402
-from models.quickform import is_quick_action, parse_quick_action, quick_action_body  # noqa: E402
-from models.text import MESSAGE_LIMIT, clean_text  # noqa: E402
-from models.wording import signature, significant_words, similarity, tokens  # noqa: E402
+from handlers.slack.slacktext import split_text, to_plain, truncate  # noqa: E402
+from models.coach.blame import assess  # noqa: E402
+from models.core.dates import parse_due_date  # noqa: E402
+from models.core.errors import InvalidInput  # noqa: E402
+from models.core.text import (  # noqa: E402
+    MESSAGE_LIMIT,
+    clean_text,
+    tags_in,
+)
+from models.followup.cadence import parse_cadence  # noqa: E402
+from models.lessons.library import parse_query, read_tags, split_kind, validate_lesson  # noqa: E402
+from models.lessons.wording import signature, significant_words, similarity, tokens  # noqa: E402
+from models.postmortems.quickform import is_quick_action, parse_quick_action, quick_action_body  # noqa: E402
+from models.postmortems.service import kind_from_title  # noqa: E402
 from templates import escape_markdown, escape_mrkdwn, link, markdown_link, quote  # noqa: E402
 
 BOUND_MS = 50.0

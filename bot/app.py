@@ -16,15 +16,15 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.workers import BoundedExecutor
-from handlers import register_all
-from handlers.blocks import Blocks
-from handlers.conversation import register_senders
-from handlers.deliveries import Courier
-from handlers.deps import Deps
-from handlers.inbox import InboxWorkers, note_failure, store_events
-from handlers.membership import Membership
-from models.clock import Clock, SystemClock
-from models.db import make_engine
+from handlers.slack import register_all
+from handlers.slack.blocks import Blocks
+from handlers.slack.conversation import register_senders
+from handlers.slack.deliveries import Courier
+from handlers.slack.deps import Deps
+from handlers.slack.inbox import InboxWorkers, note_failure, store_events
+from handlers.slack.membership import Membership
+from models.core.clock import Clock, SystemClock
+from models.core.db import make_engine
 from models.services import Services
 from templates import Templates
 
@@ -78,7 +78,7 @@ def create_app(
         ),
     )
     # The same listeners again, run synchronously on an inbox worker's thread: see
-    # handlers/inbox.py. Its requests were verified when stored.
+    # handlers/slack/inbox.py. Its requests were verified when stored.
     events = App(
         client=client,
         signing_secret=settings.signing_secret,

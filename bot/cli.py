@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _starting()
     try:
         if args.command == "migrate":
-            from models.db import make_engine, upgrade_schema
+            from models.core.db import make_engine, upgrade_schema
 
             upgrade_schema(make_engine(settings.database_url))
             log.info("database schema is up to date")
@@ -108,7 +108,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     from bot.scheduler import build_scheduler
     from bot.server import SERVER_OPTIONS, make_wsgi_app
-    from models.db import make_engine, upgrade_schema
+    from models.core.db import make_engine, upgrade_schema
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
@@ -157,7 +157,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
 def _schedule(settings: Settings) -> int:
     from bot.scheduler import build_scheduler
-    from models.db import make_engine, upgrade_schema
+    from models.core.db import make_engine, upgrade_schema
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)

@@ -9,9 +9,9 @@ from datetime import UTC
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers.deliveries import Courier
-from handlers.inbox import InboxWorkers
-from models.clock import Clock
+from handlers.slack.deliveries import Courier
+from handlers.slack.inbox import InboxWorkers
+from models.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 
-from handlers.inbound import (
+from handlers.slack.inbound import (
     MAX_BODY_BYTES,
     Rejection,
     VerifiedRequest,
     read_slack_request,
     too_large,
 )
-from models.db import is_reachable
+from models.core.db import is_reachable
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

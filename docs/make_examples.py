@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.programme import seed_programme
-from handlers.reports import Documents
-from models.clock import FrozenClock
-from models.db import make_engine, upgrade_schema
-from models.phases import Phase
+from handlers.slack.reports import Documents
+from models.core.clock import FrozenClock
+from models.core.db import make_engine, upgrade_schema
 from models.postmortems import Move
+from models.postmortems.phases import Phase
 from models.services import Services
 from templates import Templates
 from tests.chromium import screenshot

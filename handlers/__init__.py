@@ -1,18 +1,1 @@
-"""Every Slack surface of the app, module by module."""
-
-from __future__ import annotations
-
-from slack_bolt import App
-
-from handlers import actions, coach, conversation, errors, lessons, postmortem, reviews
-from handlers.deps import Deps
-
-
-def register_all(app: App, deps: Deps) -> None:
-    errors.register(app)
-    postmortem.register(app, deps)
-    conversation.register(app, deps)
-    actions.register(app, deps)
-    coach.register(app)
-    reviews.register(app, deps)
-    lessons.register(app, deps)
+"""Front ends and outside systems, one package each: slack/ today."""

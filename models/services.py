@@ -6,18 +6,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from models.actions import ActionItems
-from models.channels import Channels
-from models.clock import Clock
-from models.db import Sessions, make_sessions
-from models.deliveries import Deliveries
-from models.inbox import Inbox
-from models.library import LessonLibrary
-from models.people import People
-from models.postmortems import Postmortems
-from models.reports import Reports
-from models.reviews import Reviews
-from models.updates import ActionUpdates
+from models.actions.service import ActionItems
+from models.actions.updates import ActionUpdates
+from models.core.channels import Channels
+from models.core.clock import Clock
+from models.core.db import Sessions, make_sessions
+from models.core.inbox import Inbox
+from models.core.outbox import Deliveries
+from models.core.people import People
+from models.followup.reviews import Reviews
+from models.lessons.library import LessonLibrary
+from models.postmortems.service import Postmortems
+from models.reports.service import Reports
 
 
 @dataclass(frozen=True, slots=True)

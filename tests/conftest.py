@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from models.clock import FrozenClock
-from models.db import make_engine, upgrade_schema
+from models.core.clock import FrozenClock
+from models.core.db import make_engine, upgrade_schema
 from models.services import Services
 from tests.harness import AppHarness
 

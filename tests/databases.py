@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from models.db import make_engine
+from models.core.db import make_engine
 
 
 @contextmanager

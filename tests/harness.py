@@ -11,8 +11,8 @@ from waitress.server import create_server
 from bot.app import Lessonloop, create_app
 from bot.config import load_settings
 from bot.server import SERVER_OPTIONS, make_wsgi_app
-from models.clock import Clock
-from models.db import make_engine
+from models.core.clock import Clock
+from models.core.db import make_engine
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver
 

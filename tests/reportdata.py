@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from models.entities import ActionStatus
-from models.reports import ActionLine, BoardSummary, OwnerLoad, StatusCount, TrendPoint
+from models.actions.tables import ActionStatus
+from models.reports.service import ActionLine, BoardSummary, OwnerLoad, StatusCount, TrendPoint
 
 TODAY = date(2026, 11, 20)
 END = datetime(2026, 11, 20, 10, tzinfo=UTC)

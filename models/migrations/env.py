@@ -3,9 +3,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from models import entities  # noqa: F401  (registers the tables on Base.metadata)
-from models.base import Base
-from models.search_schema import include_name, include_object
+from models import schema  # noqa: F401  (registers every table on Base.metadata)
+from models.core.base import Base
+from models.lessons.search_schema import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata

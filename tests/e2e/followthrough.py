@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.scheduler import tick
-from handlers.ids import ActionId
+from handlers.slack.ids import ActionId
 from models.services import Services
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.harness import AppHarness

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from handlers.ids import Command, Event, Field, Shortcut
-from models.entities import Lesson
+from handlers.slack.ids import Command, Event, Field, Shortcut
+from models.lessons.tables import Lesson
 from tests.fakeslack import TEAM_ID
 from tests.harness import AppHarness
 

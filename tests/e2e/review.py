@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from handlers.ids import ActionId, Field
-from handlers.slacktext import to_plain
-from models.entities import Action, Answer, Lesson, Postmortem
+from handlers.slack.ids import ActionId, Field
+from handlers.slack.slacktext import to_plain
+from models.actions.tables import Action
+from models.lessons.tables import Lesson
+from models.postmortems.tables import Answer, Postmortem
 from templates import escape_mrkdwn
 from tests.harness import AppHarness
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.ids import ActionId
-from models.entities import Answer, CoachNudge
+from handlers.slack.ids import ActionId
+from models.coach.tables import CoachNudge
+from models.postmortems.tables import Answer
 from tests.e2e.review import BEA, CAI, CHANNEL, Review
 from tests.harness import AppHarness
 

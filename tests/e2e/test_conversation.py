@@ -6,9 +6,11 @@ import time
 
 from sqlalchemy import select
 
-from handlers.ids import ActionId
-from models.entities import Action, Answer, Lesson, PostmortemStatus
-from models.phases import Phase
+from handlers.slack.ids import ActionId
+from models.actions.tables import Action
+from models.lessons.tables import Lesson
+from models.postmortems.phases import Phase
+from models.postmortems.tables import Answer, PostmortemStatus
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.fakeslack import BOT_ID, BOT_USER_ID
 from tests.harness import AppHarness

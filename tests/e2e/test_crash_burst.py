@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from models.db import make_engine
-from models.entities import Answer, InboundEvent
+from models.core.db import make_engine
+from models.core.tables import InboundEvent
+from models.postmortems.tables import Answer
 from tests.e2e.review import BEA, CHANNEL, FACILITATOR
 from tests.e2e.test_serve import Server
 from tests.fakeslack import FakeSlack

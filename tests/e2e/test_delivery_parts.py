@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.ids import ActionId
-from models.entities import Action, Answer, Delivery
-from models.postmortems import ACTION_ADDED_DELIVERY, SUMMARY_DELIVERY
+from handlers.slack.ids import ActionId
+from models.actions.tables import Action
+from models.core.tables import Delivery
+from models.postmortems.service import ACTION_ADDED_DELIVERY, SUMMARY_DELIVERY
+from models.postmortems.tables import Answer
 from tests.e2e.review import BEA, CAI, CHANNEL, Review
 from tests.e2e.test_reports import run_short_review
 from tests.harness import AppHarness

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.ids import ActionId, Field
-from models.clock import FrozenClock
-from models.entities import Action, ActionEvent, ActionStatus
+from handlers.slack.ids import ActionId, Field
+from models.actions.tables import Action, ActionEvent, ActionStatus
+from models.core.clock import FrozenClock
 from tests.e2e.followthrough import (
     CHANNEL,
     FACILITATOR,

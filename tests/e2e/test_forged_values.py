@@ -21,17 +21,10 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from handlers.ids import ActionId, Field, Shortcut, ViewId
-from models.entities import (
-    Action,
-    ActionEvent,
-    Lesson,
-    LessonDraft,
-    LessonKind,
-    Postmortem,
-    PostmortemStep,
-    TimelineEntry,
-)
+from handlers.slack.ids import ActionId, Field, Shortcut, ViewId
+from models.actions.tables import Action, ActionEvent
+from models.lessons.tables import Lesson, LessonDraft, LessonKind
+from models.postmortems.tables import Postmortem, PostmortemStep, TimelineEntry
 from tests.e2e.lessons import settled
 from tests.e2e.review import BEA, CAI, FACILITATOR
 from tests.fakeslack import TEAM_ID

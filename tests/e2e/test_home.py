@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.ids import ActionId
+from handlers.slack.ids import ActionId
 from tests.e2e.followthrough import buttons
 from tests.e2e.lessons import home_text, open_home
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review

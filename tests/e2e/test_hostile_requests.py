@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from models.entities import InboundEvent, Postmortem
+from models.core.tables import InboundEvent
+from models.postmortems.tables import Postmortem
 from tests.harness import SIGNING_SECRET, AppHarness
 from tests.slackdriver import Response
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.ids import Field, Shortcut
-from models.clock import FrozenClock
+from handlers.slack.ids import Field, Shortcut
+from models.core.clock import FrozenClock
 from tests.e2e.lessons import (
     home_text,
     lesson_command,

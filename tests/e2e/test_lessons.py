@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from handlers.ids import ActionId, Field, Shortcut, ViewId
-from handlers.slacktext import to_plain
-from models.entities import LessonKind, TimelineEntry
+from handlers.slack.ids import ActionId, Field, Shortcut, ViewId
+from handlers.slack.slacktext import to_plain
+from models.lessons.tables import LessonKind
+from models.postmortems.tables import TimelineEntry
 from tests.e2e.lessons import (
     click,
     element,

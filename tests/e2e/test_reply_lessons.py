@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models.entities import Lesson
+from models.lessons.tables import Lesson
 from tests.e2e.lessons import lesson_command, settled, text_of, wait_reply
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.harness import AppHarness

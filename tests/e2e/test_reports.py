@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 from PIL import Image
 
-from handlers.ids import ActionId
+from handlers.slack.ids import ActionId
 from templates.charts import SERIES_KEY
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.harness import AppHarness

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers.ids import ActionId
-from models.entities import Action, Answer, Lesson, LessonKind, PostmortemStatus
-from models.phases import ORDER
+from handlers.slack.ids import ActionId
+from models.actions.tables import Action
+from models.lessons.tables import Lesson, LessonKind
+from models.postmortems.phases import ORDER
+from models.postmortems.tables import Answer, PostmortemStatus
 from tests.e2e.review import BEA, CAI, FACILITATOR, Review, counts
 from tests.harness import AppHarness
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from models.cadence import parse_cadence
-from models.clock import SystemClock
-from models.db import make_engine, upgrade_schema
-from models.entities import Delivery, DeliveryStatus
+from models.core.clock import SystemClock
+from models.core.db import make_engine, upgrade_schema
+from models.core.tables import Delivery, DeliveryStatus
+from models.followup.cadence import parse_cadence
 from models.services import Services
 from tests.conftest import PG_URL
 from tests.e2e.followthrough import CHANNEL, FACILITATOR, seed_actions

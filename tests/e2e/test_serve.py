@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from handlers.ids import ActionId
-from models.clock import SystemClock
-from models.db import make_engine, upgrade_schema
-from models.entities import Answer
-from models.phases import Phase
+from handlers.slack.ids import ActionId
+from models.core.clock import SystemClock
+from models.core.db import make_engine, upgrade_schema
+from models.postmortems.phases import Phase
+from models.postmortems.tables import Answer
 from models.services import Services
 from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR
 from tests.fakeslack import TEAM_ID, FakeSlack

@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-21
 
 Full-text search objects are created here by hand (autogenerate cannot see them) and
-left out of the models-vs-migrations comparison by models.search_schema.include_object:
+left out of the models-vs-migrations comparison by models.lessons.search_schema.include_object:
 SQLite gets an FTS5 external-content table kept in step by triggers; PostgreSQL a
 generated tsvector column with a GIN index.
 

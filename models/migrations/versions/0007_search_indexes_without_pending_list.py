@@ -25,7 +25,7 @@ down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The names migration 0004 gave them (models.search_schema); written out so this revision
+# The names migration 0004 gave them (models.lessons.search_schema); written out so this revision
 # keeps meaning the same thing if those constants change later.
 _GIN_INDEXES = ("ix_lessons_search_vector", "ix_lessons_tags")
 

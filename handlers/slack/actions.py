@@ -1,0 +1,163 @@
+"""Adding actions through the modal: from the Actions step or from a reply I could not read.
+
+The review a button or form names is checked against the database and the verified user's
+channel membership (handlers.slack.membership.Gate) before anything is shown or recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.slack.blocks import ID_LIMIT, read_id, read_object
+from handlers.slack.deps import Deps
+from handlers.slack.errors import acknowledge, on_button, replying_privately
+from handlers.slack.ids import ActionId, Field, ViewId
+from handlers.slack.membership import Gate
+from models.core.errors import InvalidInput, UserFacingError
+
+NOT_A_DATE = "Pick a date from the calendar."
+NOT_A_PERSON = "Pick someone in this workspace."
+NOT_A_LESSON = "Pick a lesson from the list."
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = ActionHandlers(deps)
+    app.action(ActionId.ADD_ACTION)(acknowledge, on_button(handlers.open_form))
+    app.action(ActionId.ADD_ACTION_FROM_REPLY)(acknowledge, on_button(handlers.open_form))
+    app.view(ViewId.ACTION_CREATE)(handlers.add_action)
+
+
+class ActionHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._gate = Gate(deps.services, deps.membership)
+
+    def open_form(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        if action["action_id"] == ActionId.ADD_ACTION_FROM_REPLY:
+            context = read_object(action.get("value"))
+            postmortem_id, draft = read_id(context.get("pm")), context.get("draft", "")
+            draft = draft if isinstance(draft, str) else ""
+        else:
+            postmortem_id, draft = read_id(action.get("value")), ""
+        team_id = body["team"]["id"]
+        postmortem = self._gate.postmortem(
+            client, team_id=team_id, user_id=body["user"]["id"], postmortem_id=postmortem_id
+        )
+        if not postmortem.is_open:
+            raise UserFacingError("This review is closed; its actions can no longer be added.")
+        lessons = self._deps.services.actions.lessons_of(
+            team_id=team_id, postmortem_id=postmortem_id
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=self._deps.blocks.action_modal(
+                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today()
+            ),
+        )
+
+    def add_action(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            self._add_action(ack, body, view, client)
+
+    def _add_action(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        # Every answer, a refusal included, is given inside the ack (response_action=errors):
+        # a form can show nothing else, and the metadata naming the review is not trusted.
+        values = view["state"]["values"]
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        try:
+            postmortem_id = read_id(read_object(view.get("private_metadata")).get("pm"))
+            self._gate.postmortem(
+                client, team_id=team_id, user_id=user, postmortem_id=postmortem_id
+            )
+            owner = _value(values, Field.OWNER, "selected_user") or user
+            self._require_person(client, team_id, owner)
+            lesson = _value(values, Field.LESSON, "selected_option")
+            action = self._deps.services.actions.add(
+                team_id=team_id,
+                postmortem_id=postmortem_id,
+                description=_text(_value(values, Field.DESCRIPTION, "value")),
+                owner_id=owner,
+                target_on=_date(_value(values, Field.TARGET, "selected_date")),
+                lesson_id=_lesson_id(lesson),
+                created_by=user,
+                today=self._deps.today(),
+            )
+        except UserFacingError as error:
+            field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
+            ack(response_action="errors", errors={field: str(error)})
+            return
+        ack()
+        postmortem = self._deps.services.postmortems.get(
+            team_id=team_id, postmortem_id=postmortem_id
+        )
+        client.chat_postMessage(
+            channel=postmortem.channel_id,
+            thread_ts=postmortem.thread_ts,
+            **self._deps.blocks.action_added(action),
+        )
+
+    def _require_person(self, client: WebClient, team_id: str, user_id: Any) -> None:
+        """The owner must be a person in this workspace: not a bot, not someone deleted,
+        not an id from elsewhere. Slack's users_select allows only that, but a form's values
+        are not trusted."""
+        if not isinstance(user_id, str) or user_id[:1] not in ("U", "W") or len(user_id) > 32:
+            raise InvalidInput(NOT_A_PERSON, field="owner_id")
+        try:
+            person = client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in ("user_not_found", "user_not_visible"):
+                raise InvalidInput(NOT_A_PERSON, field="owner_id") from error
+            raise
+        if (
+            person.get("deleted")
+            or person.get("is_bot")
+            or person.get("team_id", team_id) != team_id
+        ):
+            raise InvalidInput(NOT_A_PERSON, field="owner_id")
+
+
+_FORM_FIELDS = {
+    "description": Field.DESCRIPTION,
+    "target_on": Field.TARGET,
+    "owner_id": Field.OWNER,
+    "lesson_id": Field.LESSON,
+}
+
+
+def _value(values: Any, field: Field, key: str) -> Any:
+    block = values.get(field) if isinstance(values, dict) else None
+    element = block.get(field) if isinstance(block, dict) else None
+    return element.get(key) if isinstance(element, dict) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _date(value: Any) -> date | None:
+    """A datepicker's choice; Slack sends real dates, so anything else is refused."""
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(NOT_A_DATE, field="target_on") from None
+
+
+def _lesson_id(option: Any) -> int | None:
+    if not option:
+        return None
+    value = option.get("value") if isinstance(option, dict) else None
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise InvalidInput(NOT_A_LESSON, field="lesson_id")
+    if not 0 < int(value) < ID_LIMIT:
+        raise InvalidInput(NOT_A_LESSON, field="lesson_id")
+    return int(value)

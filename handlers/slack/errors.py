@@ -1,0 +1,102 @@
+"""One error policy: a UserFacingError becomes a private reply; anything else is logged
+with an id the user can quote to whoever runs the app.
+
+Listeners apply it themselves, after ack(), with `replying_privately`: when a listener
+raises soon after ack(), Bolt 1.30's thread runner (run_ack_function_asynchronously in
+slack_bolt/listener/thread_runner.py) overwrites the acknowledged response with None, so
+Slack sees a 3-second timeout and a 404. `@app.error` still covers middleware errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from models.core.errors import UserFacingError
+from templates import escape_mrkdwn
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.error(tell_user)
+
+
+ButtonWork = Callable[[dict[str, Any], dict[str, Any], WebClient], None]
+
+
+def acknowledge(ack: Ack) -> None:
+    """The ack half of a listener registered as `(acknowledge, work)`: Bolt answers Slack
+    as soon as this returns and runs `work` on its pool afterwards (a lazy listener; the
+    app runs with process_before_response). `work` may call ack() again: a lazy
+    listener's ack is a no-op."""
+    ack()
+
+
+def on_button(work: ButtonWork) -> Callable[..., None]:
+    """A block_actions listener: ack at once, then `work(body, action, client)`, with its
+    errors replied privately."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        with replying_privately(body, client, respond):
+            work(body, action, client)
+
+    return listener
+
+
+@contextmanager
+def replying_privately(
+    body: dict[str, Any], client: WebClient, respond: Respond | None = None
+) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:  # the app's one error policy; see the module docstring
+        tell_user(error, body, client, respond)
+
+
+def tell_user(
+    error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None
+) -> None:
+    if isinstance(error, UserFacingError):
+        reply = str(error)
+    else:
+        reference = uuid.uuid4().hex[:8]
+        log.error("unhandled error %s", reference, exc_info=error)
+        reply = f"Sorry, something went wrong on my side (error `{reference}`). Please try again."
+    # Error texts may quote what the user typed: escape, so it cannot ping anyone.
+    text = escape_mrkdwn(reply)
+    if respond is not None and body.get("response_url"):
+        # response_url works even in channels the bot has not joined.
+        respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    user, channel, thread_ts = _where(body)
+    if not user or not channel:
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+    except SlackApiError as failure:
+        # Best effort: the channel may be one we cannot post in.
+        log.warning("could not tell %s about an error: %s", user, failure.response.get("error"))
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    event = body.get("event", {})
+    container = body.get("container", {})
+    user = body.get("user_id") or body.get("user", {}).get("id") or event.get("user")
+    channel = (
+        body.get("channel_id")
+        or body.get("channel", {}).get("id")
+        or container.get("channel_id")
+        or event.get("channel")
+    )
+    return user, channel, container.get("thread_ts") or event.get("thread_ts")

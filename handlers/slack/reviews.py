@@ -1,0 +1,288 @@
+"""Follow-through in Slack: `/postmortem review`, `/actions`, and the update buttons on
+reminder DMs and action listings (Done, In progress, Blocked, Change date, Add a note).
+
+Each update edits the message it came from in place: chat.update for a DM the bot
+posted, the response_url for an ephemeral listing (only it can replace those)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from handlers.slack.blocks import Message, read_object
+from handlers.slack.deps import Deps
+from handlers.slack.errors import acknowledge, on_button, replying_privately
+from handlers.slack.home import HomeTab
+from handlers.slack.ids import ActionId, Command, Field, ViewId
+from handlers.slack.membership import Gate
+from handlers.slack.reminders import Reminders
+from handlers.slack.review_blocks import Intro, ReviewBlocks, read_update_value
+from models.actions.updates import Change, Update
+from models.core.errors import InvalidInput, UserFacingError
+from models.core.privacy import Viewer
+from models.followup.cadence import parse_cadence
+from models.followup.views import Scope, ScopeKind
+
+_CHANGES = {
+    ActionId.UPDATE_DONE: Change.DONE,
+    ActionId.UPDATE_IN_PROGRESS: Change.IN_PROGRESS,
+    ActionId.UPDATE_DATE: Change.DATE,
+}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+ACTIONS_USAGE = (
+    "Use `/actions` for yours, `/actions @someone` for theirs, `/actions overdue` or "
+    "`/actions all` for this channel's."
+)
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = ReviewHandlers(deps)
+    app.command(Command.ACTIONS)(acknowledge, handlers.run_actions_command)
+    for action_id in _CHANGES:
+        app.action(action_id)(acknowledge, on_button(handlers.update_from_button))
+    app.action(ActionId.UPDATE_BLOCKED)(acknowledge, on_button(handlers.open_note_form))
+    app.action(ActionId.UPDATE_NOTE)(acknowledge, on_button(handlers.open_note_form))
+    app.view(ViewId.UPDATE_BLOCKED)(handlers.submit_note_form)
+    app.view(ViewId.UPDATE_NOTE)(handlers.submit_note_form)
+    Reminders(app.client, deps.services, handlers.blocks).register(deps.courier)
+
+
+def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: Respond) -> None:
+    """`/postmortem review [set ...|off]`."""
+    verb, _, rest = text.strip().partition(" ")
+    reviews, blocks = deps.services.reviews, ReviewBlocks(deps.blocks)
+    where = {"team_id": command["team_id"], "channel_id": command["channel_id"]}
+    match verb.lower():
+        case "" | "show" | "status":
+            respond(response_type="ephemeral", **blocks.schedule(reviews.schedule(**where)))
+        case "set":
+            cadence = parse_cadence(rest, default_timezone=deps.timezone.key, today=deps.today())
+            view = reviews.set_schedule(**where, cadence=cadence, by_user=command["user_id"])
+            respond(response_type="in_channel", **blocks.schedule(view, by_user=command["user_id"]))
+        case "off" | "stop" | "remove":
+            if not reviews.clear_schedule(**where):
+                raise UserFacingError("This channel has no review schedule to remove.")
+            respond(
+                response_type="in_channel",
+                **blocks.schedule(None, by_user=command["user_id"], removed=True),
+            )
+        case _:
+            raise UserFacingError(
+                "Use `/postmortem review` to see the schedule, "
+                "`/postmortem review set monthly first tuesday 10:00 Europe/London` to set it, "
+                "or `/postmortem review off` to remove it."
+            )
+
+
+class ReviewHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self.blocks = ReviewBlocks(deps.blocks)
+        self._home = HomeTab(deps)
+        self._gate = Gate(deps.services, deps.membership)
+
+    def run_actions_command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        with replying_privately(command, client, respond):
+            text, user = command.get("text", "").strip(), command["user_id"]
+            if text.lower() == "help":
+                respond(response_type="ephemeral", text=ACTIONS_USAGE)
+                return
+            scope, team_id = (
+                _scope(text, user=user, channel=command["channel_id"]),
+                command["team_id"],
+            )
+            member_of = None
+            if scope.kind is ScopeKind.OWNER and scope.subject != user:
+                # Someone else's actions may come from private channels the viewer is not in.
+                member_of = self._viewer(client, team_id, user).member_of
+            listing = self._deps.services.updates.listing(
+                team_id=team_id, scope=scope, today=self._deps.today(), member_of=member_of
+            )
+            respond(
+                response_type="ephemeral",
+                **self.blocks.action_list(listing, intro=Intro.LISTING, viewer=user),
+            )
+
+    def update_from_button(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        action_id, scope = read_update_value(action.get("value") or action.get("block_id"))
+        change = _CHANGES[ActionId(action["action_id"])]
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        message = self._update(
+            client,
+            team_id=team_id,
+            action_id=action_id,
+            user=user,
+            update=Update(change, target_on=_picked(action.get("selected_date"))),
+            scope=scope,
+        )
+        container = body.get("container") or {}
+        if (body.get("view") or {}).get("type") == "home":
+            self._home.publish(client, team_id=team_id, user_id=user)
+        elif container.get("is_ephemeral") and body.get("response_url"):
+            # Only the response_url of this very request can replace an ephemeral listing.
+            WebhookClient(body["response_url"]).send(
+                replace_original=True, text=message["text"], blocks=message["blocks"]
+            )
+        else:
+            self._edit_dm_with(client, user, container, message)
+
+    def open_note_form(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        value = action.get("value")
+        action_id, scope = read_update_value(value)
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        # Refuse before the form opens: an owner's form for someone else's action would
+        # only be refused on submit, after the person had typed their note.
+        self._deps.services.updates.authorise(
+            team_id=team_id,
+            action_id=action_id,
+            by_user=user,
+            scope=scope,
+            member_of=self._viewer(client, team_id, user).member_of,
+        )
+        container = body.get("container") or {}
+        # Where the listing is, to show the update there after the form. Never a URL: a
+        # form's metadata comes back from the client, and the app must not follow it.
+        context = {
+            "v": value,
+            "c": container.get("channel_id"),
+            "t": container.get("message_ts"),
+            "e": bool(container.get("is_ephemeral")),
+            "h": (body.get("view") or {}).get("type") == "home",
+        }
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=self.blocks.note_modal(
+                blocked=action["action_id"] == ActionId.UPDATE_BLOCKED, context=context
+            ),
+        )
+
+    def submit_note_form(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            change = Change.BLOCKED if view["callback_id"] == ViewId.UPDATE_BLOCKED else Change.NOTE
+            # Every answer, a refusal included, is given inside the ack (response_action=
+            # errors): the only place a form can answer, next to the note.
+            try:
+                context = read_object(view.get("private_metadata"))
+                action_id, scope = read_update_value(context.get("v"))
+                note = _note(view)
+                message = self._update(
+                    client,
+                    team_id=team_id,
+                    action_id=action_id,
+                    user=user,
+                    update=Update(change, note=note),
+                    scope=scope,
+                )
+            except UserFacingError as error:
+                ack(response_action="errors", errors={Field.NOTE: str(error)})
+                return
+            ack()
+            if context.get("h") is True:
+                self._home.publish(client, team_id=team_id, user_id=user)
+            elif context.get("e") is True and isinstance(context.get("c"), str):
+                self._post_privately(client, team_id, user, context["c"], message)
+            else:
+                self._edit_dm_with(
+                    client,
+                    user,
+                    {"channel_id": context.get("c"), "message_ts": context.get("t")},
+                    message,
+                )
+
+    def _edit_dm_with(
+        self, client: WebClient, user: str, where: dict[str, Any], message: Message
+    ) -> None:
+        """Edit the listing in place, if it is in the user's own DM with the app. The
+        channel and ts come from the payload, so they could name any message the app has
+        posted (a private review's root message, someone else's reminder): the DM is
+        asked of Slack for the verified user instead."""
+        channel, ts = where.get("channel_id"), where.get("message_ts")
+        if not (isinstance(channel, str) and isinstance(ts, str) and channel == _dm(client, user)):
+            return
+        client.chat_update(channel=channel, ts=ts, **message)
+
+    def _post_privately(
+        self, client: WebClient, team_id: str, user: str, channel: str, message: Message
+    ) -> None:
+        """A form cannot replace an ephemeral listing (that needs a URL, and none from a
+        form is followed): a fresh ephemeral message, in a channel the user may read."""
+        if channel != _dm(client, user):
+            try:
+                self._gate.channel(client, team_id=team_id, user_id=user, channel_id=channel)
+            except UserFacingError:
+                return
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+
+    def _viewer(self, client: WebClient, team_id: str, user: str) -> Viewer:
+        return self._gate.viewer(client, team_id=team_id, user_id=user)
+
+    def _update(
+        self,
+        client: WebClient,
+        *,
+        team_id: str,
+        action_id: int,
+        user: str,
+        update: Update,
+        scope: Scope,
+    ) -> Message:
+        listing = self._deps.services.updates.update(
+            team_id=team_id,
+            action_id=action_id,
+            by_user=user,
+            update=update,
+            scope=scope,
+            today=self._deps.today(),
+            member_of=self._viewer(client, team_id, user).member_of,
+        )
+        intro = Intro.REMINDER if scope.kind is ScopeKind.REVIEW else Intro.LISTING
+        return self.blocks.action_list(listing, intro=intro, viewer=user)
+
+
+def _scope(text: str, *, user: str, channel: str) -> Scope:
+    word = text.lower()
+    if word in ("", "mine", "me"):
+        return Scope(ScopeKind.OWNER, user)
+    if word == "overdue":
+        return Scope(ScopeKind.CHANNEL_OVERDUE, channel)
+    if word == "all":
+        return Scope(ScopeKind.CHANNEL, channel)
+    if mention := _MENTION.fullmatch(text):
+        return Scope(ScopeKind.OWNER, mention[1])
+    raise UserFacingError(f"I don't know `{text[:40]}`. {ACTIONS_USAGE}")
+
+
+def _dm(client: WebClient, user: str) -> str:
+    return str(client.conversations_open(users=user)["channel"]["id"])
+
+
+def _picked(value: Any) -> date | None:
+    """A datepicker's choice. Slack sends real dates; anything else is refused politely."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("Pick a date from the calendar.", field="target_on") from None
+
+
+def _note(view: dict[str, Any]) -> str | None:
+    values = (view.get("state") or {}).get("values") or {}
+    element = (values.get(Field.NOTE) or {}).get(Field.NOTE) or {}
+    note = element.get("value") if isinstance(element, dict) else None
+    return note if isinstance(note, str) else None

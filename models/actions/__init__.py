@@ -1,0 +1,1 @@
+"""Actions: owners, target dates, status and history."""

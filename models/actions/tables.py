@@ -1,0 +1,119 @@
+"""Action tables: the action and its history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.core.base import Base, SlackId, string_enum
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in CLOSED_ACTION_STATUSES
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+# The one definition of a closed action: done, or dropped on purpose.
+CLOSED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.DROPPED)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        Index(None, "team_id", "owner_id", "status"),
+        Index(None, "team_id", "channel_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    postmortem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
+    )
+    lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL"), index=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), unique=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(SlackId)
+    target_on: Mapped[date | None]
+    status: Mapped[ActionStatus] = mapped_column(string_enum(ActionStatus))
+    created_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    history: Mapped[list[ActionEvent]] = relationship(
+        back_populates="action", order_by="ActionEvent.id", passive_deletes=True
+    )
+
+    def record(
+        self,
+        *,
+        what: str,
+        by: str,
+        at: datetime,
+        old: str | None = None,
+        new: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        self.updated_at = at
+        self.history.append(
+            ActionEvent(
+                team_id=self.team_id,
+                actor_id=by,
+                at=at,
+                what=what,
+                old_value=old,
+                new_value=new,
+                note=note,
+            )
+        )
+
+    def change_status(
+        self, status: ActionStatus, *, by: str, at: datetime, note: str | None = None
+    ) -> None:
+        if status is self.status and note is None:
+            return
+        self.record(what="status", by=by, at=at, old=self.status.value, new=status.value, note=note)
+        self.status = status
+        self.closed_at = at if status.is_closed else None
+
+
+class ActionEvent(Base):
+    """The history of an action: who changed what, when, from what to what."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[str] = mapped_column(SlackId)
+    at: Mapped[datetime]
+    what: Mapped[str] = mapped_column(String(16))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    action: Mapped[Action] = relationship(back_populates="history")

@@ -1,0 +1,38 @@
+"""Frozen results of the action use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.actions.tables import Action, ActionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ActionView:
+    id: int
+    description: str
+    owner_id: str
+    target_on: date | None
+    status: ActionStatus
+    lesson_id: int | None
+    postmortem_id: int | None
+    channel_id: str
+    created_by: str
+
+    def is_overdue(self, today: date) -> bool:
+        return self.target_on is not None and self.target_on < today and not self.status.is_closed
+
+    @classmethod
+    def of(cls, row: Action) -> ActionView:
+        return cls(
+            id=row.id,
+            description=row.description,
+            owner_id=row.owner_id,
+            target_on=row.target_on,
+            status=row.status,
+            lesson_id=row.lesson_id,
+            postmortem_id=row.postmortem_id,
+            channel_id=row.channel_id,
+            created_by=row.created_by,
+        )

@@ -1,0 +1,1 @@
+"""The blameless coach: reading blame in replies and offering a reframe."""

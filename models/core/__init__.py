@@ -1,0 +1,1 @@
+"""What every feature stands on: time, the database, the inbox and outbox, text, privacy."""

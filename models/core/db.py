@@ -1,0 +1,260 @@
+"""Engines, sessions and schema upgrades."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, literal, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
+# Any fixed 64-bit number, the same in every process of every version: it names "the
+# Lessonloop migration" among the database's advisory locks. Advisory locks belong to the
+# database, not a schema, so this also holds when search_path points at another schema.
+MIGRATION_LOCK_KEY = 0x4C6573736F6E6C70  # "Lessonlp"
+SQLITE_CACHE_KIB = 65536
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, start transactions (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        # The default page cache (2 MB) holds a fraction of 100,000 lessons and their FTS5
+        # index, so every search copied most of its pages in from the OS again; 64 MB per
+        # connection (allocated as used) keeps a large library's hot pages in process.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        if parsed.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A deferred transaction that reads and then writes can fail at once with
+        # "database is locked" when another writer got in between; taking the write lock
+        # up front makes busy_timeout apply instead. A read-only session (see Sessions)
+        # begins deferred: in WAL mode it then neither waits for nor blocks a writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def insert_if_absent(session: Session, entity: type[Any], **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in one statement; True when the row was new."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(entity).values(**values).on_conflict_do_nothing().returning(literal(1))
+    return session.execute(statement).first() is not None
+
+
+READ_ONLY = "lessonloop_read_only"
+
+
+class WriteTurns:
+    """SQLite has one write lock, and a writer that finds it taken sleeps in growing steps
+    (1, 2, 5, 10 ms …) before it looks again. Writers of one process take turns here
+    instead, so the next one starts the moment the last one commits; and a writer that
+    someone is waiting on (storing an event before Slack gets its 200) goes before the
+    background work queued behind it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._holder: int | None = None
+        self._urgent = 0
+
+    @contextmanager
+    def turn(self, *, urgent: bool) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:  # a write inside a write: SQLite itself will answer that
+            yield
+            return
+        with self._changed:
+            self._urgent += urgent
+            try:
+                while self._holder is not None or (not urgent and self._urgent):
+                    self._changed.wait()
+            finally:
+                self._urgent -= urgent
+            self._holder = me
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._holder = None
+                self._changed.notify_all()
+
+
+class Sessions(sessionmaker[Session]):
+    """`sessions()` is a read-only session; `sessions.begin()` a transaction that writes.
+
+    The difference matters on SQLite, where a transaction that will write takes the one
+    write lock when it begins, and a read need not: with reads marked, a burst of reads
+    (listings, the Home tab, similarity checks) no longer queues the writes that store
+    Slack's events before their acknowledgement."""
+
+    def __init__(self, engine: Engine, **kw: Any) -> None:
+        super().__init__(engine, **kw)
+        self._turns = WriteTurns() if engine.dialect.name == "sqlite" else None
+
+    def __call__(self, **local_kw: Any) -> Session:
+        session = super().__call__(**local_kw)
+        session.connection(execution_options={READ_ONLY: True})
+        return session
+
+    @contextmanager
+    def begin(self, *, urgent: bool = False) -> Iterator[Session]:
+        """A transaction that writes; `urgent` when someone is waiting on it."""
+        with self._turn(urgent), super().__call__() as session, session.begin():
+            yield session
+
+    def _turn(self, urgent: bool) -> AbstractContextManager[None]:
+        return self._turns.turn(urgent=urgent) if self._turns is not None else nullcontext()
+
+
+def make_sessions(engine: Engine) -> Sessions:
+    return Sessions(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_schema(engine: Engine) -> bool:
+    """Bring the database to the newest revision; safe to run on every start, from any
+    number of processes at once: one migrates, the others wait and then find it current.
+    True when migrations ran, False when the schema was already current."""
+    with (
+        _sqlite_migration_lock(engine),
+        engine.connect() as connection,
+        _postgresql_migration_lock(connection),
+        connection.begin(),
+    ):
+        # Checked under the lock, so a process that waited for another's migration sees
+        # its result. Alembic (and Mako and Pygments with it) costs a tenth of a second to
+        # import and more to load every revision: only a database behind pays for it.
+        if _schema_is_current(connection):
+            return False
+        from alembic import command
+
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        return True
+
+
+_REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+def script_heads() -> frozenset[str] | None:
+    """The newest revisions in migrations/versions, read from the files' own `revision`
+    and `down_revision` lines without importing Alembic; None when a file does not read
+    as a plain revision (Alembic then decides, as before)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision[1])
+        parents.update(re.findall(r"""["']([^"']+)["']""", down[1]))
+    heads = frozenset(revisions - parents)
+    return heads if heads and parents <= revisions else None
+
+
+def _schema_is_current(connection: Connection) -> bool:
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    heads = script_heads()
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    return heads is not None and frozenset(versions) == heads
+
+
+@contextmanager
+def _postgresql_migration_lock(connection: Connection) -> Iterator[None]:
+    # Without it two processes starting on an empty database both try to create
+    # alembic_version and one crashes. A session lock, not a transaction lock, so that a
+    # future migration that commits part-way (autocommit_block) stays covered.
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    key = {"key": MIGRATION_LOCK_KEY}
+    if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
+        log.info("another process is migrating the database; waiting for it")
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+    connection.commit()
+    try:
+        yield
+    finally:
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            connection.commit()
+        except Exception:
+            # The lock lives as long as the server session: dropping the connection ends
+            # it, rather than returning a connection that still holds it to the pool.
+            connection.invalidate()
+            raise
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    # SQLite's own write lock gives up after busy_timeout, and a first migration can take
+    # longer than that; a file lock beside the database waits as long as it takes.
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(f"{database}.migrate-lock")
+    with path.open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is migrating the database; waiting for it")
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def is_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not reachable" to a health check
+        return False
+    return True

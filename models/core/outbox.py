@@ -1,0 +1,211 @@
+"""Messages the app owes people, kept in the database until Slack has them.
+
+A change that owes a message enqueues it in its own transaction. A sender claims due
+deliveries with a lease (an UPDATE that only one claimer can win; SKIP LOCKED on
+PostgreSQL so parallel senders do not queue behind each other), sends, then marks them
+sent. A sender that dies after claiming leaves the lease to run out, and the delivery is
+claimed again: a crash can repeat a message, never lose it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import SQLCoreOperations
+
+from models.core.base import UtcDateTime
+from models.core.clock import Clock
+from models.core.tables import Delivery, DeliveryStatus
+from models.core.views import DeliveryView
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    recipient_id: str,
+    dedupe_key: str,
+    due_at: datetime,
+    now: datetime,
+    subject_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Owe a message once: a second enqueue with the same key is a no-op."""
+    if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key)):
+        return
+    session.add(
+        Delivery(
+            team_id=team_id,
+            kind=kind,
+            recipient_id=recipient_id,
+            subject_id=subject_id,
+            payload=payload or {},
+            dedupe_key=dedupe_key,
+            status=DeliveryStatus.PENDING,
+            due_at=due_at,
+            attempts=0,
+            created_at=now,
+        )
+    )
+
+
+def owed(
+    *,
+    team_id: SQLCoreOperations[str],
+    kind: str,
+    recipient_id: SQLCoreOperations[str],
+    dedupe_key: SQLCoreOperations[str],
+    now: datetime,
+    subject_id: int | None = None,
+) -> tuple[SQLCoreOperations[Any], ...]:
+    """The columns of a delivery row, for `owe_selected`, in its column order."""
+    return (
+        team_id,
+        literal(kind, String),
+        recipient_id,
+        literal(subject_id, Integer),
+        literal({}, JSON),
+        dedupe_key,
+        literal(DeliveryStatus.PENDING.value, String),
+        literal(now, UtcDateTime()),
+        literal(0, Integer),
+        literal(now, UtcDateTime()),
+    )
+
+
+def owe_selected(session: Session, rows: Select[Any]) -> int:
+    """Owe one delivery per row of `rows` (built with `owed`) in one INSERT ... SELECT; rows
+    whose dedupe_key exists already are skipped. Returns how many were new."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Delivery)
+        .from_select(
+            [
+                "team_id",
+                "kind",
+                "recipient_id",
+                "subject_id",
+                "payload",
+                "dedupe_key",
+                "status",
+                "due_at",
+                "attempts",
+                "created_at",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
+
+
+class Deliveries:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions, self._clock = sessions, clock
+
+    def claim_due(
+        self, *, limit: int = 50, lease: timedelta = LEASE, subject_id: int | None = None
+    ) -> list[DeliveryView]:
+        now = self._clock.now()
+        claimable = (
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        with self._sessions.begin() as session:
+            due = select(Delivery.id).where(*claimable).order_by(Delivery.due_at, Delivery.id)
+            if subject_id is not None:
+                due = due.where(Delivery.subject_id == subject_id)
+            due = due.limit(limit)
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n)`: PostgreSQL
+            # may run that subquery once per candidate row, each run skipping the rows just
+            # locked, so a single claim could take the whole backlog.
+            ids = session.scalars(due).all()
+            if not ids:
+                return []
+            rows = session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), *claimable)
+                .values(claimed_until=now + lease, attempts=Delivery.attempts + 1)
+                .returning(Delivery),
+                execution_options={"synchronize_session": False},
+            ).all()
+            return sorted((DeliveryView.of(row) for row in rows), key=lambda d: d.id)
+
+    def mark_sent(self, *, delivery_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(status=DeliveryStatus.SENT, sent_at=self._clock.now(), claimed_until=None)
+            )
+
+    def mark_failed(self, *, delivery_id: int, error: str, permanent: bool) -> None:
+        """A permanent failure (the user left, blocked DMs) is kept for reports, not retried;
+        a passing one is retried with growing back-off until MAX_ATTEMPTS."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.last_error = error[:500]
+            row.claimed_until = None
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = DeliveryStatus.FAILED
+            else:
+                row.due_at = now + timedelta(minutes=2 ** min(row.attempts, 6))
+
+    def defer(self, *, delivery_id: int, until: datetime) -> None:
+        """Not now (say, night-time where the recipient is): due again at `until`, and the
+        claim does not count as an attempt."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(due_at=until, claimed_until=None, attempts=Delivery.attempts - 1)
+            )
+
+    def record_progress(self, *, delivery_id: int, progress: dict[str, Any]) -> None:
+        """Note how far a delivery in several parts got, so a retry goes on from there."""
+        with self._sessions.begin() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.payload = {**row.payload, **progress}
+
+    def refusal(self, *, subject_id: int, kind: str) -> str | None:
+        """The error of a delivery of `kind` about `subject_id` that failed for good."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(Delivery.last_error).where(
+                    Delivery.subject_id == subject_id,
+                    Delivery.kind == kind,
+                    Delivery.status == DeliveryStatus.FAILED,
+                )
+            )
+
+    def pending_count(self) -> int:
+        with self._sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
+                )
+                or 0
+            )

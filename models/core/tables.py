@@ -1,0 +1,110 @@
+"""Tables every feature shares: inbound events, the outbox, channels and people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Index,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.core.base import Base, SlackId, string_enum
+
+
+class SlackEvent(Base):
+    """Event ids already handled: Slack retries deliveries and Bolt does not de-duplicate."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboundEvent(Base):
+    """An Events API delivery, stored before Slack gets its 200 and processed after, so a
+    crash between the two loses nothing; the unique event id drops Slack's redeliveries."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (Index(None, "processed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    processed_at: Mapped[datetime | None]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Delivery(Base):
+    """A message the app owes someone. Written in the same transaction as the change that
+    owes it, claimed with a lease before sending, so a crash retries it and never loses it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index(None, "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(SlackId)
+    subject_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(string_enum(DeliveryStatus))
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ChannelSettings(Base):
+    """Per-channel preferences, set by anyone in the channel."""
+
+    __tablename__ = "channel_settings"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    coach_enabled: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(SlackId)
+    updated_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A cache of what Slack's users.info says about someone (their time zone)."""
+
+    __tablename__ = "people"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+
+
+class SlackChannel(Base):
+    """What the app last learned about a channel (conversations.info). A channel with no
+    row here is treated as private: its lessons are shown only to members."""
+
+    __tablename__ = "slack_channels"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    is_private: Mapped[bool]
+    checked_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Follow-through: review meetings on a cadence, reminders, agendas, nudges."""

@@ -1,0 +1,271 @@
+"""When a team's review happens: reading `/postmortem review set ...` and computing the
+next occurrences with APScheduler's triggers (no scheduler runs here; the triggers only
+do the calendar arithmetic, time zones and daylight saving included).
+
+Accepted, after `set`:
+    weekly tuesday 10:00 Europe/London
+    every 2 weeks thursday 15:30           (also `biweekly`, `fortnightly`)
+    monthly first tuesday 10:00 America/New_York   (first..fourth, last)
+    monthly on the 15th 09:00              (days 1 to 28, so every month has one)
+each optionally followed by `lead 7` (days before the review that owners are reminded;
+shorter than the period, so weekly reviews default to 6) and `followup 1` (days before
+the review that owners who have not updated get a nudge, 0 for none; less than the
+lead). Time defaults to 10:00, the zone to the team's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from models.core.dates import WEEKDAYS
+from models.core.errors import InvalidInput
+from models.followup.tables import Cadence
+
+EXAMPLE = "`/postmortem review set monthly first tuesday 10:00 Europe/London lead 7 followup 1`"
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
+_ORDINAL_NAMES = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
+_CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
+_DAYS = re.compile(r"[0-9]{1,3}d?")
+_DAY_OF_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
+LEAD_MAX = 28
+DEFAULT_LEAD, DEFAULT_FOLLOWUP = 7, 1
+_PERIOD_DAYS = {
+    Cadence.WEEKLY: 7,
+    Cadence.BIWEEKLY: 14,
+    Cadence.MONTHLY_WEEKDAY: 28,
+    Cadence.MONTHLY_DATE: 28,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cadenced:
+    """A review cadence, validated."""
+
+    cadence: Cadence
+    local_time: str
+    timezone: str
+    weekday: int | None = None
+    week_of_month: int | None = None
+    day_of_month: int | None = None
+    lead_days: int = 7
+    followup_days: int = 1
+    anchor_on: date | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def describe(self) -> str:
+        day = _weekday_name(self.weekday)
+        match self.cadence:
+            case Cadence.WEEKLY:
+                when = f"every {day}"
+            case Cadence.BIWEEKLY:
+                when = f"every other {day}"
+            case Cadence.MONTHLY_WEEKDAY:
+                ordinal = _ORDINAL_NAMES[self.week_of_month or 1]
+                when = f"the {ordinal} {day} of every month"
+            case Cadence.MONTHLY_DATE:
+                when = f"the {_nth(self.day_of_month or 1)} of every month"
+        return f"{when} at {self.local_time} ({self.timezone})"
+
+    def next_at(self, after: datetime) -> datetime:
+        """The first occurrence strictly after `after` (aware UTC in, aware UTC out)."""
+        start = after + timedelta(seconds=1)
+        trigger = self._trigger()
+        fire: datetime | None = trigger.get_next_fire_time(None, start)
+        while fire is not None and not self._on_cycle(fire):
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        assert fire is not None, "cron cadences always have a next occurrence"
+        return fire.astimezone(ZoneInfo("UTC"))
+
+    def latest_at_or_before(self, moment: datetime) -> datetime:
+        """The last occurrence at or before `moment`."""
+        probe = moment - timedelta(days=35)
+        latest = self.next_at(probe)
+        while (following := self.next_at(latest)) <= moment:
+            latest = following
+        return latest
+
+    def _trigger(self) -> CronTrigger:
+        hour, minute = (int(part) for part in self.local_time.split(":"))
+        common = {"hour": hour, "minute": minute, "second": 0, "timezone": self.zone}
+        day = _CRON_DAYS[self.weekday or 0]
+        match self.cadence:
+            case Cadence.WEEKLY | Cadence.BIWEEKLY:
+                return CronTrigger(day_of_week=day, **common)
+            case Cadence.MONTHLY_WEEKDAY:
+                return CronTrigger(day=f"{_ORDINAL_NAMES[self.week_of_month or 1]} {day}", **common)
+            case Cadence.MONTHLY_DATE:
+                return CronTrigger(day=self.day_of_month, **common)
+
+    def _on_cycle(self, fire: datetime) -> bool:
+        # Every other week, counted from the anchor week, in local dates so that daylight
+        # saving never shifts the hour (an IntervalTrigger of 14 days would).
+        if self.cadence is not Cadence.BIWEEKLY or self.anchor_on is None:
+            return True
+        local = fire.astimezone(self.zone).date()
+        anchor_monday = self.anchor_on - timedelta(days=self.anchor_on.weekday())
+        return (local - anchor_monday).days // 7 % 2 == 0
+
+
+def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
+    """Read what follows `/postmortem review set`; raises InvalidInput naming the problem."""
+    words = text.lower().replace(",", " ").split()
+    if not words:
+        raise _invalid("Say how often the review happens.")
+    words, lead = _take_number(words, "lead")
+    words, followup = _take_number(words, "followup")
+    words, followup = _take_number(words, "follow-up", followup)
+    typed = {word.lower(): word for word in text.replace(",", " ").split()}
+    zone, words = _take_zone(words, default_timezone, typed)
+    local_time, words = _take_time(words)
+    fields: dict[str, int | None] = {}
+    if not words:
+        # Only a time, a zone or leads were given (`set 10:00`, `set lead 3`).
+        raise _invalid("Say how often the review happens.")
+    head, rest = words[0], words[1:]
+    if head in ("every", "each") and rest[:2] in (["2", "weeks"], ["two", "weeks"]):
+        head, rest = "biweekly", rest[2:]
+    elif head in ("every", "each") and rest[:1] == ["other"]:
+        head, rest = "biweekly", rest[1:]
+    match head:
+        case "weekly" | "biweekly" | "fortnightly":
+            cadence = Cadence.WEEKLY if head == "weekly" else Cadence.BIWEEKLY
+            fields["weekday"], rest = _weekday(rest)
+        case "monthly":
+            rest = [w for w in rest if w not in ("on", "the", "of", "month", "every", "day")]
+            if rest and rest[0] in ORDINALS:
+                cadence = Cadence.MONTHLY_WEEKDAY
+                fields["week_of_month"] = ORDINALS[rest[0]]
+                fields["weekday"], rest = _weekday(rest[1:])
+            elif rest and (match := _DAY_OF_MONTH.fullmatch(rest[0])):
+                cadence = Cadence.MONTHLY_DATE
+                day = int(match[1])
+                if not 1 <= day <= 28:
+                    raise _invalid(f"Pick a day of the month from 1 to 28, not {day}.")
+                fields["day_of_month"] = day
+                rest = rest[1:]
+            else:
+                raise _invalid(
+                    "Say which day of the month: `monthly first tuesday` or `monthly on the 15th`."
+                )
+        case _:
+            raise _invalid(f"I don't know the cadence `{head[:30]}`.")
+    leftover = [w for w in rest if w not in ("on", "at", "every")]
+    if leftover:
+        raise _invalid(f"I didn't understand `{' '.join(leftover)[:60]}`.")
+    lead, followup = _leads(cadence, lead, followup)
+    return Cadenced(
+        cadence=cadence,
+        local_time=local_time,
+        timezone=zone,
+        lead_days=lead,
+        followup_days=followup,
+        anchor_on=today if cadence is Cadence.BIWEEKLY else None,
+        **fields,
+    )
+
+
+def _invalid(problem: str) -> InvalidInput:
+    return InvalidInput(
+        f"{problem} Try for example {EXAMPLE}, `weekly friday 16:00`, "
+        "`every 2 weeks tuesday` or `monthly on the 15th 09:30`.",
+        field="cadence",
+    )
+
+
+def _leads(cadence: Cadence, lead: int | None, followup: int | None) -> tuple[int, int]:
+    """Reminder and follow-up leads in days. A lead as long as the period would remind
+    owners at the previous review, so it must be shorter; weekly reviews default to 6."""
+    period = _PERIOD_DAYS[cadence]
+    longest = min(LEAD_MAX, period - 1)
+    lead = min(DEFAULT_LEAD, longest) if lead is None else lead
+    if not 1 <= lead <= longest:
+        raise _invalid(
+            f"The reminder lead must be 1 to {longest} days for this cadence, not {lead}."
+        )
+    followup = min(DEFAULT_FOLLOWUP, lead - 1) if followup is None else followup
+    if not 0 <= followup < lead:
+        raise _invalid(
+            f"The follow-up must be 0 (none) to {lead - 1} days before the review, "
+            f"less than the lead of {lead}, not {followup}."
+        )
+    return lead, followup
+
+
+def _take_number(
+    words: list[str], name: str, default: int | None = None
+) -> tuple[list[str], int | None]:
+    if name not in words:
+        return words, default
+    at = words.index(name)
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    if at + 1 >= len(words) or not _DAYS.fullmatch(words[at + 1]):
+        raise _invalid(f"`{name}` needs a number of days, e.g. `{name} 2`.")
+    return words[:at] + words[at + 2 :], int(words[at + 1].removesuffix("d"))
+
+
+def _take_zone(words: list[str], default: str, typed: dict[str, str]) -> tuple[str, list[str]]:
+    for i, word in enumerate(words):
+        if "/" in word or word == "utc":
+            for name in (typed.get(word, word), _zone_name(word)):
+                try:
+                    ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+                return name, words[:i] + words[i + 1 :]
+            raise _invalid(
+                f"`{word[:40]}` is not a time zone I know; use an IANA name such as "
+                "Europe/London or America/New_York."
+            )
+    return default, words
+
+
+def _zone_name(word: str) -> str:
+    if word == "utc":
+        return "UTC"
+    # IANA names are case-sensitive on some systems: America/New_York, not america/new_york.
+    return "/".join("_".join(p.capitalize() for p in part.split("_")) for part in word.split("/"))
+
+
+def _take_time(words: list[str]) -> tuple[str, list[str]]:
+    for i, word in enumerate(words):
+        if ":" in word or word.endswith(("am", "pm")):
+            match = _TIME.fullmatch(word)
+            if match is None:
+                raise _invalid(f"I couldn't read `{word[:20]}` as a time.")
+            hour, minute = int(match[1]), int(match[2] or 0)
+            if match[3] == "pm" and hour < 12:
+                hour += 12
+            elif match[3] == "am" and hour == 12:
+                hour = 0
+            if hour > 23 or minute > 59:
+                raise _invalid(f"`{word}` is not a time of day.")
+            return f"{time(hour, minute):%H:%M}", words[:i] + words[i + 1 :]
+    return "10:00", words
+
+
+def _weekday(words: list[str]) -> tuple[int, list[str]]:
+    for i, word in enumerate(words):
+        name = word if word in WEEKDAYS else word.removesuffix("s")
+        if name in WEEKDAYS:
+            return WEEKDAYS[name], words[:i] + words[i + 1 :]
+    raise _invalid("Say which weekday, e.g. `tuesday`.")
+
+
+def _weekday_name(weekday: int | None) -> str:
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    return names[weekday or 0]
+
+
+def _nth(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"

@@ -1,0 +1,1 @@
+"""Lessons (keep and improve), the library and its search, recurring lessons."""

@@ -1,0 +1,916 @@
+"""Lessons at any moment, and the searchable library of every lesson.
+
+Privacy is decided here, in SQL, for every query that returns lessons: a lesson is
+visible to a viewer when it belongs to the viewer's team and either its channel is known
+to be public or the viewer is a member of it (`member_of`: the private channels the Web
+API says the viewer is in). A channel the app has never looked up counts as private.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
+
+from models.core.clock import Clock
+from models.core.dates import UnreadableDate, parse_due_date
+from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.tables import SlackChannel
+from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.lessons.tables import Lesson, LessonDraft, LessonKind
+from models.lessons.views import LessonView
+from models.lessons.wording import search_forms, signature, significant_words, similarity
+from models.postmortems.tables import Answer, Postmortem, PostmortemStatus, TimelineEntry
+from models.postmortems.views import PostmortemView, TimelineView
+
+LESSON_MAX = 2000
+QUERY_MAX = 200
+PAGE_SIZE = 5
+SIMILAR_THRESHOLD = 0.5
+SIMILAR_CANDIDATES = 50
+SIMILAR_CITED = 5  # links in a "seen N times before" note
+COUNT_CAP = 1000
+CHANNEL_RECHECK = timedelta(days=1)
+_PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
+_FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
+_PHRASE = re.compile(r"\"([^\"]*)\"")
+_RELATIVE = re.compile(r"(\d{1,3})\s*(d|w|m|y)(?:ays?|eeks?|onths?|ears?)?", re.IGNORECASE)
+_CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    channel_id: str
+    name: str
+    is_private: bool
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LessonHit:
+    """A lesson as the library shows it: with where it came from and a link to it."""
+
+    lesson: LessonView
+    channel_id: str
+    channel_name: str | None
+    postmortem_title: str | None
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """Earlier lessons like a new one: how many there are, and the best few to cite."""
+
+    seen: int = 0
+    hits: tuple[LessonHit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    lesson: LessonView
+    postmortem: PostmortemView | None
+    channel_id: str
+    similar: Recurrence
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyLesson:
+    """What follows a lesson recorded from a reply in a review's thread."""
+
+    channel_known: bool  # False: look the channel up, or its lessons stay members-only
+    similar: Recurrence
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str
+    terms: tuple[str, ...]
+    phrases: tuple[tuple[str, ...], ...]
+    kind: LessonKind | None = None
+    tags: tuple[str, ...] = ()
+    since: date | None = None
+    channel_id: str | None = None
+    channel_name: str | None = None
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            not (self.has_words or self.kind or self.tags or self.since or self.channel_id)
+            and not self.channel_name
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    query: SearchQuery
+    hits: tuple[LessonHit, ...]
+    total: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+    @property
+    def total_label(self) -> str:
+        """Counting stops past COUNT_CAP: a search that broad needs narrowing, not a number."""
+        return f"more than {COUNT_CAP:,}" if self.total > COUNT_CAP else f"{self.total:,}"
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    postmortems: tuple[PostmortemView, ...]
+    lessons: tuple[LessonHit, ...]
+
+
+def split_kind(text: str) -> tuple[LessonKind | None, str]:
+    """`keep: x` and `improve: x` name their kind; anything else has none yet."""
+    match = _PREFIX.match(text)
+    if match is None:
+        return None, text.strip()
+    return LessonKind(match[1].lower()), text[match.end() :].strip()
+
+
+def parse_query(text: str, *, today: date) -> SearchQuery:
+    """Read `/lessons` text: words, "quoted phrases" and kind:/tag:/since:/channel: filters.
+
+    Only letters and digits reach the full-text engines, so no query is a syntax error."""
+    text = " ".join(text.split())
+    if len(text) > QUERY_MAX:
+        raise InvalidInput(f"Keep the search under {QUERY_MAX} characters.", field="query")
+    kind: LessonKind | None = None
+    tags: list[str] = []
+    since: date | None = None
+    channel_id = channel_name = None
+    for name, value in _FILTER.findall(text):
+        name = name.lower()
+        if name == "kind":
+            try:
+                kind = LessonKind(value.lower().removesuffix("s"))
+            except ValueError:
+                raise InvalidInput("Use `kind:keep` or `kind:improve`.", field="query") from None
+        elif name == "tag":
+            tags.append(value.lower().lstrip("#"))
+        elif name == "since":
+            since = _since(value, today)
+        elif link := _CHANNEL_LINK.fullmatch(value):
+            channel_id, channel_name = link[1], link[2] or None
+        else:
+            channel_name = value.lstrip("#").lower()
+    rest = _FILTER.sub(" ", text)
+    phrases = tuple(
+        words for words in (tuple(significant_words(p)) for p in _PHRASE.findall(rest)) if words
+    )
+    terms = tuple(significant_words(_PHRASE.sub(" ", rest)))
+    return SearchQuery(
+        text=text,
+        terms=terms,
+        phrases=phrases,
+        kind=kind,
+        tags=tuple(dict.fromkeys(tags)),
+        since=since,
+        channel_id=channel_id,
+        channel_name=channel_name if channel_id is None else None,
+    )
+
+
+def _since(value: str, today: date) -> date:
+    if match := _RELATIVE.fullmatch(value):
+        count, unit = int(match[1]), match[2].lower()
+        days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * count
+        return today - timedelta(days=days)
+    try:
+        iso = re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value)
+        found = parse_due_date(value if iso else value.replace("-", " "), today=today)
+    except UnreadableDate:
+        raise InvalidInput(
+            f"I couldn't read `since:{value[:30]}`; try `since:2026-01-01` or `since:30d`.",
+            field="query",
+        ) from None
+    if found > today:  # "since:monday", "since:1-nov": the last one, not the next
+        found = found - timedelta(days=7) if (found - today).days <= 7 else _year_before(found)
+    return found
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 Feb
+        return day.replace(year=day.year - 1, day=28)
+
+
+def validate_lesson(text: str) -> str:
+    text = clean_text(text, limit=MESSAGE_LIMIT).strip()
+    if not text:
+        raise InvalidInput("Write the lesson after the command: `/lesson keep: …`.", field="text")
+    if len(text) > LESSON_MAX:
+        raise InvalidInput(f"Keep a lesson under {LESSON_MAX} characters.", field="text")
+    return text
+
+
+def read_tags(text: str) -> list[str]:
+    """Tags typed in a form: `deploys, #db config` -> ["config", "db", "deploys"]."""
+    return sorted({t for t in (w.lstrip("#").lower() for w in re.split(r"[\s,]+", text)) if t})[:20]
+
+
+class LessonLibrary:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions, self._clock = sessions, clock
+
+    # Channels: what the app knows about a channel's privacy.
+
+    def channel(self, *, team_id: str, channel_id: str) -> ChannelView | None:
+        """The channel as last looked up, or None when that was too long ago."""
+        with self._sessions() as session:
+            row = session.get(SlackChannel, (team_id, channel_id))
+            if row is None or row.checked_at < self._clock.now() - CHANNEL_RECHECK:
+                return None
+            return ChannelView(row.channel_id, row.name, row.is_private, row.checked_at)
+
+    def remember_channel(
+        self, *, team_id: str, channel_id: str, name: str, is_private: bool
+    ) -> ChannelView:
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = session.get(SlackChannel, (team_id, channel_id))
+            if row is None:
+                row = SlackChannel(team_id=team_id, channel_id=channel_id)
+                session.add(row)
+            row.name, row.is_private, row.checked_at = name[:100], is_private, now
+            return ChannelView(channel_id, row.name, is_private, now)
+
+    # Capturing.
+
+    def draft(self, *, team_id: str, channel_id: str, author_id: str, text: str) -> int:
+        """Keep a lesson whose kind is not chosen yet; its author picks one with a button."""
+        text = validate_lesson(text)
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            # Drafts nobody finished within a day are forgotten.
+            session.execute(delete(LessonDraft).where(LessonDraft.created_at < now - timedelta(1)))
+            draft = LessonDraft(
+                team_id=team_id,
+                channel_id=channel_id,
+                author_id=author_id,
+                text=text,
+                created_at=now,
+            )
+            session.add(draft)
+            session.flush()
+            return draft.id
+
+    def capture_draft(
+        self, *, team_id: str, draft_id: int, kind: LessonKind, by_user: str
+    ) -> Capture:
+        with self._sessions.begin() as session:
+            draft = session.scalar(
+                select(LessonDraft).where(
+                    LessonDraft.id == draft_id, LessonDraft.team_id == team_id
+                )
+            )
+            if draft is None:
+                raise NotFound("That lesson was already saved, or waited too long. Type it again?")
+            if draft.author_id != by_user:
+                raise NotAllowed("Only the person who wrote this lesson can choose its kind.")
+            session.delete(draft)
+            target = _open_postmortem(session, team_id, draft.channel_id)
+            return self._add(
+                session,
+                team_id=team_id,
+                channel_id=draft.channel_id,
+                postmortem=target,
+                author_id=by_user,
+                text=draft.text,
+                kind=kind,
+                tags=tags_in(draft.text),
+            )
+
+    def capture(
+        self, *, team_id: str, channel_id: str, author_id: str, text: str, kind: LessonKind
+    ) -> Capture:
+        """A lesson for the channel's open post-mortem, or its running log when none is open."""
+        text = validate_lesson(text)
+        with self._sessions.begin() as session:
+            target = _open_postmortem(session, team_id, channel_id)
+            return self._add(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                postmortem=target,
+                author_id=author_id,
+                text=text,
+                kind=kind,
+                tags=tags_in(text),
+            )
+
+    def save_from_message(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        author_id: str,
+        text: str,
+        kind: LessonKind,
+        tags: Sequence[str],
+        postmortem_id: int | None,
+        source_ts: str,
+        source_permalink: str | None,
+    ) -> Capture:
+        """A lesson saved from a message, for a chosen open review of that channel or its
+        running log (postmortem_id None)."""
+        text = validate_lesson(text)
+        with self._sessions.begin() as session:
+            target = _chosen_review(session, team_id, channel_id, postmortem_id)
+            return self._add(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                postmortem=target,
+                author_id=author_id,
+                text=text,
+                kind=kind,
+                tags=sorted({*tags, *tags_in(text)}),
+                source_ts=source_ts,
+                source_permalink=source_permalink,
+            )
+
+    def _add(
+        self,
+        session: Session,
+        *,
+        team_id: str,
+        channel_id: str,
+        postmortem: Postmortem | None,
+        author_id: str,
+        text: str,
+        kind: LessonKind,
+        tags: Sequence[str],
+        source_ts: str | None = None,
+        source_permalink: str | None = None,
+    ) -> Capture:
+        now = self._clock.now()
+        lesson = Lesson(
+            team_id=team_id,
+            channel_id=channel_id,
+            postmortem_id=postmortem.id if postmortem else None,
+            kind=kind,
+            text=text,
+            author_id=author_id,
+            tags=list(tags),
+            created_at=now,
+            updated_at=now,
+            source_ts=source_ts,
+            source_permalink=source_permalink,
+        )
+        session.add(lesson)
+        session.flush()
+        return Capture(
+            lesson=LessonView.of(lesson),
+            postmortem=PostmortemView.of(postmortem) if postmortem else None,
+            channel_id=channel_id,
+            similar=_similar_to(session, lesson),
+        )
+
+    def undo(self, *, team_id: str, lesson_id: int, by_user: str) -> LessonView:
+        with self._sessions.begin() as session:
+            lesson = session.scalar(
+                select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == team_id)
+            )
+            if lesson is None:
+                raise NotFound("That lesson is already gone.")
+            if lesson.author_id != by_user:
+                raise NotAllowed("Only the person who saved this lesson can undo it.")
+            if lesson.answer_id is not None:
+                raise NotAllowed("This lesson is a reply in the review; delete the reply instead.")
+            view = LessonView.of(lesson)
+            session.delete(lesson)
+            return view
+
+    def add_to_timeline(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        postmortem_id: int | None,
+        text: str,
+        occurred_at: datetime,
+        author_id: str | None,
+        added_by: str,
+        source_ts: str,
+        source_permalink: str | None,
+    ) -> PostmortemView | None:
+        text = validate_lesson(text)
+        with self._sessions.begin() as session:
+            target = _chosen_review(session, team_id, channel_id, postmortem_id)
+            session.add(
+                TimelineEntry(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    postmortem_id=target.id if target else None,
+                    text=text,
+                    occurred_at=occurred_at,
+                    author_id=author_id,
+                    added_by=added_by,
+                    source_ts=source_ts,
+                    source_permalink=source_permalink,
+                    created_at=self._clock.now(),
+                )
+            )
+            return PostmortemView.of(target) if target else None
+
+    # Reading.
+
+    def captured_for(
+        self, *, team_id: str, postmortem_id: int, kind: LessonKind
+    ) -> list[LessonView]:
+        """Lessons of a review captured outside its thread (by /lesson, a shortcut, or the
+        running log it took over): the phase prompt lists them so nobody is asked twice."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Lesson)
+                .where(
+                    Lesson.team_id == team_id,
+                    Lesson.postmortem_id == postmortem_id,
+                    Lesson.kind == kind,
+                    Lesson.answer_id.is_(None),
+                )
+                .order_by(Lesson.created_at, Lesson.id)
+            )
+            return [LessonView.of(row) for row in rows]
+
+    def timeline_of(self, *, team_id: str, postmortem_id: int) -> list[TimelineView]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TimelineEntry)
+                .where(
+                    TimelineEntry.team_id == team_id, TimelineEntry.postmortem_id == postmortem_id
+                )
+                .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+            )
+            return [TimelineView.of(row) for row in rows]
+
+    def open_postmortems(self, *, team_id: str, channel_id: str) -> list[PostmortemView]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                _open_in_channel(team_id, channel_id).order_by(Postmortem.created_at.desc())
+            )
+            return [PostmortemView.of(row) for row in rows]
+
+    def search(
+        self,
+        *,
+        team_id: str,
+        member_of: Collection[str],
+        query: SearchQuery,
+        offset: int = 0,
+        limit: int = PAGE_SIZE,
+    ) -> SearchPage:
+        offset = max(0, offset)
+        # No planner settings: with the GIN indexes written through (migration 0007)
+        # PostgreSQL's default costs already choose them for word and tag searches.
+        with self._sessions() as session:
+            rows = session.execute(
+                _page(
+                    session,
+                    team_id=team_id,
+                    member_of=member_of,
+                    conditions=_filters(query, postgres=_is_postgres(session)),
+                    query=query,
+                    limit=limit,
+                    offset=offset,
+                )
+            ).all()
+            total = int(rows[0][-1]) if rows else 0
+            if not rows and offset:
+                total = offset  # past the end: the page before is the last
+            return SearchPage(query, tuple(_hit(row) for row in rows), total, offset)
+
+    def after_reply(self, *, team_id: str, channel_id: str, lesson: LessonView) -> ReplyLesson:
+        """For a lesson just recorded from a thread reply: earlier lessons like it (for the
+        "seen N times before" note) and whether its channel's privacy is known. One short
+        read after the reply's own transaction has committed."""
+        with self._sessions() as session:
+            checked_at = session.scalar(
+                select(SlackChannel.checked_at).where(
+                    SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+                )
+            )
+            known = checked_at is not None and checked_at >= self._clock.now() - CHANNEL_RECHECK
+            similar = _similar(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                lesson_id=lesson.id,
+                postmortem_id=lesson.postmortem_id,
+                kind=lesson.kind,
+                text=lesson.text,
+            )
+            return ReplyLesson(channel_known=known, similar=similar)
+
+    def similar_to(self, *, team_id: str, lesson_id: int) -> Recurrence:
+        with self._sessions() as session:
+            lesson = session.scalar(
+                select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == team_id)
+            )
+            return _similar_to(session, lesson) if lesson else Recurrence()
+
+    def home(
+        self, *, team_id: str, user_id: str, member_of: Collection[str], limit: int = 10
+    ) -> Home:
+        with self._sessions() as session:
+            answered = exists().where(
+                Answer.postmortem_id == Postmortem.id, Answer.author_id == user_id
+            )
+            postmortems = session.scalars(
+                select(Postmortem)
+                .where(
+                    Postmortem.team_id == team_id,
+                    Postmortem.status == PostmortemStatus.OPEN,
+                    or_(Postmortem.facilitator_id == user_id, answered),
+                )
+                .order_by(Postmortem.created_at.desc())
+                .limit(limit)
+            ).all()
+            lessons = session.execute(
+                _hits(team_id, member_of)
+                .order_by(Lesson.created_at.desc(), Lesson.id.desc())
+                .limit(limit)
+            ).all()
+            return Home(
+                postmortems=tuple(PostmortemView.of(p) for p in postmortems),
+                lessons=tuple(_hit(row) for row in lessons),
+            )
+
+
+def _open_in_channel(team_id: str, channel_id: str) -> Select[Postmortem]:
+    return select(Postmortem).where(
+        Postmortem.team_id == team_id,
+        Postmortem.channel_id == channel_id,
+        Postmortem.status == PostmortemStatus.OPEN,
+    )
+
+
+def _open_postmortem(
+    session: Session, team_id: str, channel_id: str, postmortem_id: int | None = None
+) -> Postmortem | None:
+    query = _open_in_channel(team_id, channel_id)
+    if postmortem_id is not None:
+        query = query.where(Postmortem.id == postmortem_id)
+    return session.scalars(query.order_by(Postmortem.created_at.desc()).limit(1)).first()
+
+
+def _chosen_review(
+    session: Session, team_id: str, channel_id: str, postmortem_id: int | None
+) -> Postmortem | None:
+    """The open review a form chose, or None for the channel's running log."""
+    if postmortem_id is None:
+        return None
+    target = _open_postmortem(session, team_id, channel_id, postmortem_id)
+    if target is None:
+        raise InvalidInput(
+            "That review has closed; pick another or the running log.", field="postmortem"
+        )
+    return target
+
+
+def _visible(team_id: str, member_of: Collection[str]) -> ColumnElement[bool]:
+    """The privacy rule: same team, and a public channel or one the viewer is in."""
+    public = SlackChannel.is_private.is_not(None) & (SlackChannel.is_private == false())
+    if member_of:
+        return and_(Lesson.team_id == team_id, or_(public, Lesson.channel_id.in_(list(member_of))))
+    return and_(Lesson.team_id == team_id, public)
+
+
+def _hits(
+    team_id: str, member_of: Collection[str]
+) -> Select[Lesson, str | None, str | None, str | None]:
+    return (
+        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
+        .where(_visible(team_id, member_of))
+    )
+
+
+def _hit(row: Sequence[object]) -> LessonHit:
+    lesson, channel_name, title, postmortem_link = row[0], row[1], row[2], row[3]
+    assert isinstance(lesson, Lesson)
+    return LessonHit(
+        lesson=LessonView.of(lesson),
+        channel_id=lesson.channel_id,
+        channel_name=channel_name if isinstance(channel_name, str) else None,
+        postmortem_title=title if isinstance(title, str) else None,
+        link=lesson.source_permalink
+        or (postmortem_link if isinstance(postmortem_link, str) else None),
+    )
+
+
+def _filters(query: SearchQuery, *, postgres: bool) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.kind is not None:
+        conditions.append(Lesson.kind == query.kind)
+    conditions.extend(_has_tag(tag, postgres=postgres) for tag in query.tags)
+    if query.since is not None:
+        conditions.append(Lesson.created_at >= datetime.combine(query.since, time(0), tzinfo=UTC))
+    if query.channel_id is not None:
+        conditions.append(Lesson.channel_id == query.channel_id)
+    elif query.channel_name is not None:
+        conditions.append(SlackChannel.name == query.channel_name)
+    return conditions
+
+
+def _has_tag(tag: str, *, postgres: bool) -> ColumnElement[bool]:
+    """PostgreSQL: JSON containment, served by the GIN index on `tags::jsonb` (migration
+    0004). SQLite: a LIKE on the JSON text, cheap next to the FTS match it follows."""
+    if postgres:
+        return cast(Lesson.tags, JSONB).contains([tag])
+    return cast(Lesson.tags, String).like(f'%"{_like(tag)}"%')
+
+
+def _like(tag: str) -> str:
+    return tag.replace("\\", "").replace("%", "").replace("_", "\\_").replace('"', "")
+
+
+_FTS = table("lessons_fts")
+_FTS_ROWID: ColumnElement[int] = literal_column("lessons_fts.rowid")
+_FTS_MATCH: ColumnElement[str] = literal_column("lessons_fts")
+_VECTOR: ColumnElement[str] = literal_column("lessons.search_vector")
+
+
+def _page(
+    session: Session,
+    *,
+    team_id: str,
+    member_of: Collection[str],
+    conditions: Sequence[ColumnElement[bool]],
+    query: SearchQuery,
+    limit: int,
+    offset: int,
+) -> Select[Lesson, str | None, str | None, str | None, int]:
+    """One statement: the visible, filtered, ranked ids of one page, then only those rows
+    joined to their channel and review.
+
+    The total rides along. A word search ranks every match anyway, so it counts them all
+    in the same pass (a window count, no second match); browsing by filters alone walks
+    the newest lessons first and stops counting past COUNT_CAP."""
+    ids = (
+        select(Lesson.id.label("id"))
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .where(_visible(team_id, member_of), *conditions)
+    )
+    order: list[ColumnElement[Any]]
+    total: ColumnElement[int]
+    if query.has_words:
+        ids, rank = _ranked(session, ids, query)
+        order = [rank, Lesson.created_at.desc(), Lesson.id.desc()]
+        total = func.count().over()
+    else:
+        rank = literal_column("0")
+        order = [Lesson.created_at.desc(), Lesson.id.desc()]
+        total = (
+            select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+        )
+    page = (
+        ids.add_columns(rank.label("rank"), total.label("total"))
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return (
+        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink, page.c.total)
+        .join(page, page.c.id == Lesson.id)
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
+        .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
+    )
+
+
+def _ranked(
+    session: Session, ids: Select[int], query: SearchQuery
+) -> tuple[Select[int], ColumnElement[Any]]:
+    """Match and rank, best first when ordered ascending: FTS5's bm25 on SQLite (lower is
+    better), minus ts_rank on PostgreSQL (ts_rank_cd's cover density costs more and ranks
+    these short texts no better). Every term is letters and digits only (models.lessons.wording),
+    so the expression cannot be malformed."""
+    if _is_postgres(session):
+        parts = list(query.terms) + [f'"{" ".join(p)}"' for p in query.phrases]
+        ts_query = func.websearch_to_tsquery(
+            literal_column("'english'::regconfig"), " ".join(parts)
+        )
+        return ids.where(_VECTOR.op("@@")(ts_query)), -func.ts_rank(_VECTOR, ts_query)
+    parts = [f'"{t}"' for t in query.terms] + [f'"{" ".join(p)}"' for p in query.phrases]
+    # bm25() only works where FTS5 drives the scan, so rank in a subquery of its own.
+    ranked = (
+        select(_FTS_ROWID.label("id"), func.bm25(_FTS_MATCH).label("rank"))
+        .select_from(_FTS)
+        .where(_FTS_MATCH.op("MATCH")(" ".join(parts)))
+        .subquery()
+    )
+    return ids.join(ranked, ranked.c.id == Lesson.id), ranked.c.rank
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _prefer_indexes(session: Session) -> None:
+    """PostgreSQL's default random_page_cost (4.0) prices a bitmap scan of the full-text
+    or tags GIN index above reading the whole table, and `@@` is costed like a cheap
+    operator, so with 100,000 lessons it chose a sequential scan that ran `@@` on every row
+    (35 ms against 7 ms). 1.1 is the usual setting for SSDs and cached data; SET LOCAL
+    keeps it to this read's transaction."""
+    if _is_postgres(session):
+        session.execute(sql("SET LOCAL random_page_cost = 1.1"))
+
+
+# Candidates for the recurring-lesson check: ids and texts only, under the note's privacy
+# rule (a public channel, or the lesson's own channel). Ranking every lesson that shares a
+# word made the check grow with the library (15.5 ms of CPU per reply with 1,000 lessons,
+# 116.5 ms with 100,000; issue 15): a common word like "deploy" matches a tenth of them.
+# Instead each of the new lesson's words (with its synonyms) brings at most
+# SIMILAR_PER_WORD of the latest lessons that use it, read from the full-text index in id
+# order and stopped there, and the candidates are the lessons brought by the most words.
+# A rare, telling word brings all of its few lessons; a common one only the recent ones.
+# So the work per check is bounded by words x SIMILAR_PER_WORD, whatever the library's size.
+SIMILAR_WORDS = 12
+SIMILAR_PER_WORD = 50
+
+_SIMILAR_TAIL = (
+    " JOIN lessons AS l ON l.id = m.id"
+    " LEFT OUTER JOIN slack_channels AS c"
+    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
+    " WHERE l.team_id = :team_id AND l.kind = :kind"
+    " AND (c.is_private = {false} OR l.channel_id = :channel_id)"
+    " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
+    " ORDER BY m.hits DESC, l.id DESC LIMIT :limit"
+)
+
+
+@lru_cache(maxsize=2 * SIMILAR_WORDS)
+def _similar_statement(words: int, *, postgres: bool) -> TextClause:
+    """The candidate statement for `words` search words (:w0, :w1, ...). Each word's
+    subquery is ordered by id and limited, so the database stops after SIMILAR_PER_WORD
+    matches (FTS5 walks its index backwards from :lesson_id; PostgreSQL walks the primary
+    key or, for a rare word, reads its few GIN matches)."""
+    if postgres:
+        part = (
+            "(SELECT id FROM lessons WHERE search_vector @@ websearch_to_tsquery("
+            "'english'::regconfig, :w{i}) AND id < :lesson_id AND team_id = :team_id"
+            " AND kind = :kind ORDER BY id DESC LIMIT :per_word)"
+        )
+    else:
+        part = (
+            "SELECT * FROM (SELECT rowid AS id FROM lessons_fts WHERE lessons_fts MATCH :w{i}"
+            " AND rowid < :lesson_id ORDER BY rowid DESC LIMIT :per_word)"
+        )
+    union = " UNION ALL ".join(part.format(i=i) for i in range(words))
+    return sql(
+        f"SELECT l.id, l.text FROM (SELECT id, count(*) AS hits FROM ({union}) AS u"
+        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(false="false" if postgres else "0")
+    )
+
+
+def _similar_to(session: Session, lesson: Lesson) -> Recurrence:
+    return _similar(
+        session,
+        team_id=lesson.team_id,
+        channel_id=lesson.channel_id,
+        lesson_id=lesson.id,
+        postmortem_id=lesson.postmortem_id,
+        kind=lesson.kind,
+        text=lesson.text,
+    )
+
+
+def similar_candidate_statements(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    lesson_id: int,
+    postmortem_id: int | None,
+    kind: LessonKind,
+    text: str,
+) -> list[tuple[TextClause, dict[str, Any]]]:
+    """The statement that reads `_similar`'s candidates, with its parameters (none when the
+    text has no words to search by); benchmarks/similarity_growth.py explains it."""
+    words = significant_words(text)[:SIMILAR_WORDS]
+    if not words:
+        return []
+    postgres = _is_postgres(session)
+    params: dict[str, Any] = {
+        "team_id": team_id,
+        "lesson_id": lesson_id,
+        "kind": kind.value,
+        "channel_id": channel_id,
+        "postmortem_id": postmortem_id if postmortem_id is not None else -1,
+        "per_word": SIMILAR_PER_WORD,
+        "limit": SIMILAR_CANDIDATES,
+    }
+    for i, word in enumerate(words):
+        forms = search_forms([word])
+        params[f"w{i}"] = (
+            " or ".join(forms) if postgres else " OR ".join(f'"{form}"' for form in forms)
+        )
+    return [(_similar_statement(len(words), postgres=postgres), params)]
+
+
+def _similar(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    lesson_id: int,
+    postmortem_id: int | None,
+    kind: LessonKind,
+    text: str,
+) -> Recurrence:
+    """Lessons of the same kind, earlier than `lesson_id`, that say much the same as
+    `text` (a "keep" and an "improve" on one topic are opposite lessons). Only lessons
+    anyone in `channel_id` may see: the note is posted there. The same review repeating
+    itself is not a pattern, so its own lessons do not count. Full rows are read only
+    for the few the note cites."""
+    statements = similar_candidate_statements(
+        session,
+        team_id=team_id,
+        channel_id=channel_id,
+        lesson_id=lesson_id,
+        postmortem_id=postmortem_id,
+        kind=kind,
+        text=text,
+    )
+    if not statements:
+        return Recurrence()
+    _prefer_indexes(session)
+    candidates = [
+        row for statement, params in statements for row in session.execute(statement, params)
+    ]
+    own = signature(text)
+    scores = {
+        found_id: score
+        for found_id, found_text in candidates
+        if (score := similarity(own, signature(found_text))) >= SIMILAR_THRESHOLD
+    }
+    if not scores:
+        return Recurrence()
+    best = sorted(scores, key=lambda found_id: (-scores[found_id], -found_id))[:SIMILAR_CITED]
+    rows = session.execute(_hits_by_id(best)).all()
+    hits = sorted((_hit(row) for row in rows), key=lambda h: best.index(h.lesson.id))
+    return Recurrence(seen=len(scores), hits=tuple(hits))
+
+
+def _hits_by_id(ids: list[int]) -> Select[Lesson, str | None, str | None, str | None]:
+    return (
+        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        .outerjoin(
+            SlackChannel,
+            (SlackChannel.team_id == Lesson.team_id)
+            & (SlackChannel.channel_id == Lesson.channel_id),
+        )
+        .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
+        .where(Lesson.id.in_(ids))
+    )

@@ -1,0 +1,1 @@
+"""Guided blameless post-mortems: steps, replies, closing."""

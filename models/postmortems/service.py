@@ -1,0 +1,919 @@
+"""The guided review: starting it, moving through phases, recording replies, closing it."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from functools import partial
+
+from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionStatus
+from models.actions.views import ActionView
+from models.coach.blame import BlameVerdict, assess
+from models.coach.tables import CoachNudge
+from models.core.clock import Clock
+from models.core.dates import UnreadableDate
+from models.core.db import insert_if_absent
+from models.core.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
+from models.core.moments import moment, moment_of
+from models.core.outbox import enqueue
+from models.core.tables import ChannelSettings, SlackEvent
+from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.lessons.tables import Lesson, LessonKind
+from models.lessons.views import LessonView
+from models.postmortems.phases import Phase
+from models.postmortems.quickform import QuickAction, is_quick_action, parse_quick_action
+from models.postmortems.tables import (
+    Answer,
+    MessageChangeKind,
+    PendingMessageChange,
+    Postmortem,
+    PostmortemKind,
+    PostmortemStatus,
+    PostmortemStep,
+    TimelineEntry,
+)
+from models.postmortems.views import (
+    AnswerView,
+    PhaseChange,
+    PostmortemView,
+    ReplyOutcome,
+    Summary,
+    TimelineView,
+)
+
+TITLE_MAX = 200
+LESSON_PHASES = {Phase.WENT_WELL: LessonKind.KEEP, Phase.IMPROVE: LessonKind.IMPROVE}
+
+# What a review owes the thread and its people; each part is its own delivery, so one that
+# fails is retried alone and nothing already sent is sent again.
+ROOT_DELIVERY = "postmortem.root"
+PROMPT_DELIVERY = "postmortem.prompt"
+STEP_DONE_DELIVERY = "postmortem.step_done"
+SUMMARY_DELIVERY = "postmortem.summary"
+ROOT_CLOSED_DELIVERY = "postmortem.root_closed"
+OWNER_DELIVERY = "postmortem.owner_actions"
+DOCUMENTS_DELIVERY = "postmortem.documents"
+# What a reply owes, each part about the reply (subject: the answer's id).
+COACH_NUDGE_DELIVERY = "reply.coach_nudge"
+REPLY_PROBLEM_DELIVERY = "reply.problem"
+ACTION_ADDED_DELIVERY = "reply.action_added"
+LESSON_NOTE_DELIVERY = "reply.lesson_note"
+
+
+class Move(StrEnum):
+    NEXT = "next"
+    BACK = "back"
+    SKIP = "skip"
+
+
+def kind_from_title(title: str) -> PostmortemKind:
+    """`Release 4.2 retro` is a release review; anything not named otherwise is an incident."""
+    first = re.split(r"[\s:,.-]+", title.strip(), maxsplit=1)[0].lower()
+    try:
+        return PostmortemKind(first)
+    except ValueError:
+        return PostmortemKind.INCIDENT
+
+
+class Postmortems:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions, self._clock = sessions, clock
+
+    def start(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        title: str,
+        facilitator_id: str,
+        thread_ts: str | None = None,
+        permalink: str | None = None,
+    ) -> PostmortemView:
+        """Store a review and owe its root message and first prompt; nothing is posted
+        before this commits. Given the `thread_ts` of a root message the caller posted
+        itself (an import, a test), the review opens on that thread and owes nothing."""
+        title = validate_title(title)
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = Postmortem(
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=None,
+                permalink=permalink,
+                title=title,
+                kind=kind_from_title(title),
+                facilitator_id=facilitator_id,
+                status=PostmortemStatus.OPEN,
+                phase=Phase.IMPACT,
+                skipped_phases=[],
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            # Issue 4: the review adopts what the channel's running log collected.
+            for entity in (Lesson, TimelineEntry):
+                session.execute(
+                    update(entity)
+                    .where(
+                        entity.team_id == team_id,
+                        entity.channel_id == channel_id,
+                        entity.postmortem_id.is_(None),
+                    )
+                    .values(postmortem_id=row.id)
+                )
+            if thread_ts is None:
+                enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=ROOT_DELIVERY,
+                    recipient_id=channel_id,
+                    subject_id=row.id,
+                    dedupe_key=f"postmortem:{row.id}:root",
+                    due_at=now,
+                    now=now,
+                )
+            else:
+                _open_first_step(session, row, thread_ts, permalink)
+            return PostmortemView.of(row)
+
+    def root_posted(
+        self, *, team_id: str, postmortem_id: int, thread_ts: str, permalink: str | None
+    ) -> PostmortemView:
+        """The root message is in the channel: its thread is the review's, and the first
+        step opens at its time."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            if row.thread_ts is None:
+                step = _open_first_step(session, row, thread_ts, permalink)
+                _owe_prompt(session, row, step, self._clock.now())
+            return PostmortemView.of(row)
+
+    def abandon(self, *, team_id: str, postmortem_id: int) -> None:
+        """Forget a review whose root message Slack refused (the bot is not in the
+        channel): nothing of it was ever shown."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            if row.thread_ts is None:
+                session.execute(
+                    update(Lesson).where(Lesson.postmortem_id == row.id).values(postmortem_id=None)
+                )
+                session.execute(
+                    update(TimelineEntry)
+                    .where(TimelineEntry.postmortem_id == row.id)
+                    .values(postmortem_id=None)
+                )
+                session.delete(row)
+
+    def get(self, *, team_id: str, postmortem_id: int) -> PostmortemView:
+        with self._sessions() as session:
+            return PostmortemView.of(_get(session, team_id, postmortem_id))
+
+    def in_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> PostmortemView | None:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(Postmortem).where(
+                    Postmortem.team_id == team_id,
+                    Postmortem.channel_id == channel_id,
+                    Postmortem.thread_ts == thread_ts,
+                )
+            )
+            return PostmortemView.of(row) if row else None
+
+    def open_in_channel(self, *, team_id: str, channel_id: str) -> list[PostmortemView]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Postmortem)
+                .where(
+                    Postmortem.team_id == team_id,
+                    Postmortem.channel_id == channel_id,
+                    Postmortem.status == PostmortemStatus.OPEN,
+                    Postmortem.thread_ts.is_not(None),
+                )
+                .order_by(Postmortem.created_at.desc())
+            )
+            return [PostmortemView.of(row) for row in rows]
+
+    def prompt_owed(
+        self, *, team_id: str, postmortem_id: int, step_id: int
+    ) -> PostmortemView | None:
+        """The review, when the step a prompt was owed for is still its current one; None
+        when people have moved on (or closed it) since, so a stale prompt is not posted."""
+        with self._sessions() as session:
+            row = _get(session, team_id, postmortem_id)
+            latest = _latest_step_id(session, row.id)
+            if row.status is not PostmortemStatus.OPEN or latest != step_id:
+                return None
+            return PostmortemView.of(row)
+
+    def set_prompt(self, *, team_id: str, postmortem_id: int, step_id: int, prompt_ts: str) -> None:
+        """Remember which bot message carries the current step's buttons."""
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            latest = _latest_step_id(session, row.id)
+            if latest == step_id and row.status is PostmortemStatus.OPEN:
+                row.prompt_ts = prompt_ts
+
+    def move(
+        self,
+        *,
+        team_id: str,
+        postmortem_id: int,
+        from_phase: Phase,
+        move: Move,
+        by_user: str,
+        at_ts: str | None = None,
+    ) -> PhaseChange:
+        """Open the next (or previous) step at the time of the click, `at_ts` in Slack
+        time; replies posted before it stay with the step they answered."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            _require_open(row)
+            if row.phase is not from_phase:
+                raise StaleRequest(
+                    f"This review has already moved on to “{row.phase.heading}”; "
+                    "use the buttons on the latest prompt."
+                )
+            left, left_prompt_ts = row.phase, row.prompt_ts
+            target = left.previous() if move is Move.BACK else left.next()
+            if target is left:
+                raise StaleRequest("There is no step that way.")
+            skipped = set(row.skipped_phases)
+            if move is Move.SKIP:
+                skipped.add(left.value)
+            else:
+                skipped.discard(left.value)
+            row.skipped_phases = sorted(skipped)
+            row.phase, row.prompt_ts, row.updated_at = target, None, now
+            opened_ts = self._click_moment(session, row, at_ts)
+            session.add(
+                step := PostmortemStep(
+                    postmortem_id=row.id, phase=target, opened_ts=opened_ts, opened_by=by_user
+                )
+            )
+            session.flush()
+            if left_prompt_ts:
+                enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=STEP_DONE_DELIVERY,
+                    recipient_id=row.channel_id,
+                    subject_id=row.id,
+                    dedupe_key=f"postmortem:{row.id}:step-done:{step.id}",
+                    due_at=now,
+                    now=now,
+                    payload={
+                        "prompt_ts": left_prompt_ts,
+                        "phase": left.value,
+                        "skipped": move is Move.SKIP,
+                        "by": by_user,
+                    },
+                )
+            _owe_prompt(session, row, step, now)
+            return PhaseChange(PostmortemView.of(row), left, left_prompt_ts, move is Move.SKIP)
+
+    def _click_moment(self, session: Session, row: Postmortem, at_ts: str | None) -> str:
+        """The click's Slack time when it is plausible (after the previous step opened and
+        not in the future), else now: a skewed or forged click time cannot reorder steps
+        or claim replies posted before the previous step."""
+        now = moment_of(self._clock.now())
+        previous = session.scalar(
+            select(func.max(PostmortemStep.opened_ts)).where(PostmortemStep.postmortem_id == row.id)
+        )
+        clicked = moment(at_ts or "", default=now)
+        if previous is not None and not previous <= clicked <= now:
+            clicked = now
+        return max(clicked, previous) if previous is not None else clicked
+
+    def record_reply(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        message_ts: str,
+        author_id: str,
+        text: str,
+        event_id: str | None,
+        today: date,
+    ) -> ReplyOutcome | None:
+        """Record a human reply in a post-mortem thread against the step that was open
+        when it was posted.
+
+        None when the thread is not a review (or was closed before the reply was posted),
+        the event was seen before, or the reply was deleted before it reached us."""
+        reading = _Reading.of(text, today)  # text analysis happens outside any lock
+        now = self._clock.now()
+        posted = moment(message_ts, default=moment_of(now))
+        with self._sessions.begin() as session:
+            found = session.execute(
+                _REPLY_THREAD,
+                {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts},
+            ).first()
+            if found is None:
+                return None
+            row, coach_setting = found
+            if row.status is not PostmortemStatus.OPEN and not (
+                row.closed_ts is not None and posted <= row.closed_ts
+            ):
+                return None
+            if not _first_delivery(session, team_id, event_id, now):
+                return None
+            if session.scalar(_ANSWER_EXISTS, {"pm": row.id, "ts": message_ts}) is not None:
+                return None
+            edited_ts = None
+            change = _pending_change(session, team_id, channel_id, message_ts)
+            if change is not None:
+                if change.kind is MessageChangeKind.DELETE:
+                    return None  # the tombstone stays: a later edit must not revive it
+                session.delete(change)
+                text, edited_ts = change.text or "", change.changed_ts
+                reading = _Reading.of(text, today)  # rare: an edit that overtook its message
+            phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
+            answer = Answer(
+                team_id=team_id,
+                postmortem_id=row.id,
+                phase=phase,
+                author_id=author_id,
+                text=text,
+                message_ts=message_ts,
+                event_id=event_id,
+                edited_ts=edited_ts,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(answer)
+            session.flush()
+            lesson = action = None
+            problem = None
+            nudge = (
+                self._coach(session, row, answer, reading.verdict)
+                if coach_setting is not False
+                else None
+            )
+            if reading.is_action:
+                action, problem = _apply_quick_action(session, row, answer, reading, today)
+            elif (kind := LESSON_PHASES.get(phase)) is not None:
+                lesson = Lesson(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    postmortem_id=row.id,
+                    answer_id=answer.id,
+                    kind=kind,
+                    text=text,
+                    author_id=author_id,
+                    tags=tags_in(text),
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(lesson)
+                session.flush()
+            _owe_follow_ups(
+                session,
+                row,
+                answer,
+                now=now,
+                nudge=nudge is not None,
+                problem=problem,
+                action=action,
+                lesson=lesson,
+            )
+            return ReplyOutcome(
+                postmortem=PostmortemView.of(row),
+                answer=AnswerView.of(answer),
+                lesson=LessonView.of(lesson) if lesson else None,
+                action=ActionView.of(action) if action else None,
+                problem=problem,
+                nudge=nudge,
+            )
+
+    def reply(self, *, team_id: str, answer_id: int) -> tuple[PostmortemView, AnswerView]:
+        """A recorded reply and its review, for what is owed about it."""
+        with self._sessions() as session:
+            answer = session.scalar(
+                select(Answer).where(Answer.id == answer_id, Answer.team_id == team_id)
+            )
+            if answer is None:
+                raise NotFound("That reply is gone.")
+            return PostmortemView.of(answer.postmortem), AnswerView.of(answer)
+
+    def _coach(
+        self, session: Session, postmortem: Postmortem, answer: Answer, verdict: BlameVerdict
+    ) -> BlameVerdict | None:
+        """A reframing note when a reply blames a person: at most one per person per phase."""
+        if not verdict.blames:
+            return None
+        already = select(CoachNudge.id).where(
+            CoachNudge.postmortem_id == postmortem.id,
+            CoachNudge.phase == answer.phase,
+            CoachNudge.user_id == answer.author_id,
+        )
+        if session.scalar(already) is not None:
+            return None
+        try:
+            with session.begin_nested():
+                session.add(
+                    CoachNudge(
+                        team_id=postmortem.team_id,
+                        postmortem_id=postmortem.id,
+                        phase=answer.phase,
+                        user_id=answer.author_id,
+                        created_at=answer.created_at,
+                    )
+                )
+        except IntegrityError:
+            return None
+        return verdict
+
+    def edit_reply(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        text: str,
+        event_id: str | None,
+        today: date,
+        edited_ts: str | None = None,
+        thread_ts: str | None = None,
+    ) -> ReplyOutcome | None:
+        """Apply an edit. The newest edit wins by its Slack time, whatever the order they
+        are processed in; an edit of a reply not seen yet is kept until the reply comes."""
+        reading = _Reading.of(text, today)
+        now = self._clock.now()
+        changed = moment(edited_ts or "", default=moment_of(now))
+        with self._sessions.begin() as session:
+            if not _first_delivery(session, team_id, event_id, now):
+                return None
+            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            if answer is None:
+                if thread_ts is not None and _is_review_thread(
+                    session, team_id, channel_id, thread_ts
+                ):
+                    _keep_change(
+                        session,
+                        team_id=team_id,
+                        channel_id=channel_id,
+                        message_ts=message_ts,
+                        kind=MessageChangeKind.EDIT,
+                        text=text,
+                        changed_ts=changed,
+                        now=now,
+                    )
+                return None
+            if answer.edited_ts is not None and changed <= answer.edited_ts:
+                return None
+            answer.edited_ts = changed
+            if answer.text == text:
+                return None
+            answer.text, answer.updated_at = text, now
+            lesson = session.scalar(select(Lesson).where(Lesson.answer_id == answer.id))
+            if lesson is not None:
+                lesson.text, lesson.tags, lesson.updated_at = text, tags_in(text), now
+            action, problem = None, None
+            if reading.is_action:
+                action, problem = _apply_quick_action(
+                    session, answer.postmortem, answer, reading, today
+                )
+            else:
+                # No longer an action: the reply is the record, so its action goes too.
+                session.execute(delete(Action).where(Action.answer_id == answer.id))
+            if problem:
+                _owe_follow_ups(
+                    session, answer.postmortem, answer, now=now, problem=problem, version=changed
+                )
+            return ReplyOutcome(
+                postmortem=PostmortemView.of(answer.postmortem),
+                answer=AnswerView.of(answer),
+                lesson=LessonView.of(lesson) if lesson else None,
+                action=ActionView.of(action) if action else None,
+                problem=problem,
+            )
+
+    def delete_reply(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        event_id: str | None,
+        thread_ts: str | None = None,
+        deleted_ts: str | None = None,
+    ) -> bool:
+        """Forget a deleted reply, with the lesson or action it produced. The deletion is
+        remembered (for a day) so that neither the reply arriving late nor an edit
+        processed after it can bring it back."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            if not _first_delivery(session, team_id, event_id, now):
+                return False
+            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            if answer is None and not (
+                thread_ts is not None and _is_review_thread(session, team_id, channel_id, thread_ts)
+            ):
+                return False
+            _keep_change(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                kind=MessageChangeKind.DELETE,
+                text=None,
+                changed_ts=moment(deleted_ts or "", default=moment_of(now)),
+                now=now,
+            )
+            if answer is None:
+                return False
+            session.execute(delete(Lesson).where(Lesson.answer_id == answer.id))
+            session.execute(delete(Action).where(Action.answer_id == answer.id))
+            session.delete(answer)
+            return True
+
+    def close(
+        self, *, team_id: str, postmortem_id: int, by_user: str, at_ts: str | None = None
+    ) -> PostmortemView:
+        """Close the review and owe, each on its own: the summary in the thread, the root
+        message marked closed, the last prompt's buttons removed, the documents, and a
+        note to each owner. Replies posted before the click (`at_ts`) still count."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = _get(session, team_id, postmortem_id, for_update=True)
+            if row.facilitator_id != by_user:
+                raise NotAllowed(
+                    "Thanks! Only the facilitator who started this review can close it, "
+                    "so that nobody is cut off mid-thought. Ask them to press *Close review*."
+                )
+            _require_open(row)
+            if row.thread_ts is None:
+                raise StaleRequest("This review has not been posted yet; try again in a moment.")
+            last_prompt_ts = row.prompt_ts
+            now_moment = moment_of(now)
+            row.closed_ts = (
+                min(moment(at_ts, default=now_moment), now_moment) if at_ts else now_moment
+            )
+            row.status, row.closed_at, row.updated_at, row.prompt_ts = (
+                PostmortemStatus.CLOSED,
+                now,
+                now,
+                None,
+            )
+            owe = partial(enqueue, session, team_id=team_id, subject_id=row.id, due_at=now, now=now)
+            key = f"postmortem:{row.id}"
+            if last_prompt_ts:
+                owe(
+                    kind=STEP_DONE_DELIVERY,
+                    recipient_id=row.channel_id,
+                    dedupe_key=f"{key}:closed-prompt",
+                    payload={"prompt_ts": last_prompt_ts, "closed": True, "by": by_user},
+                )
+            owe(kind=SUMMARY_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:summary")
+            owe(
+                kind=ROOT_CLOSED_DELIVERY,
+                recipient_id=row.channel_id,
+                dedupe_key=f"{key}:root-closed",
+            )
+            owe(kind=DOCUMENTS_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:documents")
+            owners = session.scalars(
+                select(Action.owner_id)
+                .where(Action.postmortem_id == row.id, Action.status.not_in(CLOSED_ACTION_STATUSES))
+                .distinct()
+                .order_by(Action.owner_id)
+            )
+            for owner_id in owners:
+                owe(
+                    kind=OWNER_DELIVERY, recipient_id=owner_id, dedupe_key=f"{key}:owner:{owner_id}"
+                )
+            return PostmortemView.of(row)
+
+    def summary(self, *, team_id: str, postmortem_id: int) -> Summary:
+        with self._sessions() as session:
+            row = _get(session, team_id, postmortem_id)
+            answers = session.scalars(
+                select(Answer)
+                .where(Answer.postmortem_id == row.id)
+                .order_by(Answer.created_at, Answer.id)
+            ).all()
+            lessons = session.scalars(
+                select(Lesson).where(Lesson.postmortem_id == row.id).order_by(Lesson.id)
+            ).all()
+            actions = session.scalars(
+                select(Action).where(Action.postmortem_id == row.id).order_by(Action.id)
+            ).all()
+            by_phase: dict[Phase, list[AnswerView]] = defaultdict(list)
+            for answer in answers:
+                by_phase[answer.phase].append(AnswerView.of(answer))
+            participants = dict.fromkeys(a.author_id for a in answers)
+            nudges = session.scalar(select(func.count()).where(CoachNudge.postmortem_id == row.id))
+            timeline = session.scalars(  # issue 4: messages added with "Add to timeline"
+                select(TimelineEntry)
+                .where(TimelineEntry.postmortem_id == row.id)
+                .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+            ).all()
+            return Summary(
+                postmortem=PostmortemView.of(row),
+                answers={phase: tuple(items) for phase, items in by_phase.items()},
+                lessons=tuple(LessonView.of(lesson) for lesson in lessons),
+                actions=tuple(ActionView.of(action) for action in actions),
+                participants=tuple(participants),
+                nudges=nudges or 0,
+                timeline=tuple(TimelineView.of(entry) for entry in timeline),
+            )
+
+
+# Every thread reply runs these two; built once, since building a statement costs more
+# than SQLite takes to run it.
+_REPLY_THREAD = (
+    select(Postmortem, ChannelSettings.coach_enabled)
+    .outerjoin(
+        ChannelSettings,
+        (ChannelSettings.team_id == Postmortem.team_id)
+        & (ChannelSettings.channel_id == Postmortem.channel_id),
+    )
+    .where(
+        Postmortem.team_id == bindparam("team_id"),
+        Postmortem.channel_id == bindparam("channel_id"),
+        Postmortem.thread_ts == bindparam("thread_ts"),
+    )
+    .with_for_update(of=Postmortem)
+)
+_ANSWER_EXISTS = select(Answer.id).where(
+    Answer.postmortem_id == bindparam("pm"), Answer.message_ts == bindparam("ts")
+)
+# The step open at a moment: the last one opened before it. A reply stamped with the very
+# microsecond of a click is taken to have been written before it.
+_STEP_AT = (
+    select(PostmortemStep.phase)
+    .where(
+        PostmortemStep.postmortem_id == bindparam("pm"),
+        PostmortemStep.opened_ts < bindparam("at"),
+    )
+    .order_by(PostmortemStep.opened_ts.desc(), PostmortemStep.id.desc())
+    .limit(1)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What a reply's text says, worked out before the transaction takes its locks."""
+
+    verdict: BlameVerdict
+    is_action: bool
+    action: QuickAction | None
+    problem: str | None
+
+    @classmethod
+    def of(cls, text: str, today: date) -> _Reading:
+        verdict = assess(text)
+        if not is_quick_action(text):
+            return cls(verdict, False, None, None)
+        try:
+            return cls(verdict, True, parse_quick_action(text, today=today), None)
+        except UnreadableDate as error:
+            return cls(
+                verdict,
+                True,
+                None,
+                f"{error}, so I haven't created an action yet. Your reply is saved; "
+                "try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*.",
+            )
+        except ValueError as error:
+            return cls(verdict, True, None, str(error))
+
+
+def _open_first_step(
+    session: Session, row: Postmortem, thread_ts: str, permalink: str | None
+) -> PostmortemStep:
+    row.thread_ts, row.permalink = thread_ts, permalink
+    step = PostmortemStep(
+        postmortem_id=row.id,
+        phase=row.phase,
+        opened_ts=moment(thread_ts, default=moment_of(row.created_at)),
+        opened_by=row.facilitator_id,
+    )
+    session.add(step)
+    session.flush()
+    return step
+
+
+def _latest_step_id(session: Session, postmortem_id: int) -> int | None:
+    return session.scalar(
+        select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == postmortem_id)
+    )
+
+
+def _owe_prompt(session: Session, row: Postmortem, step: PostmortemStep, now: datetime) -> None:
+    enqueue(
+        session,
+        team_id=row.team_id,
+        kind=PROMPT_DELIVERY,
+        recipient_id=row.channel_id,
+        subject_id=row.id,
+        dedupe_key=f"postmortem:{row.id}:prompt:{step.id}",
+        due_at=now,
+        now=now,
+        payload={"step_id": step.id},
+    )
+
+
+def _owe_follow_ups(
+    session: Session,
+    postmortem: Postmortem,
+    answer: Answer,
+    *,
+    now: datetime,
+    nudge: bool = False,
+    problem: str | None = None,
+    action: Action | None = None,
+    lesson: Lesson | None = None,
+    version: str = "",
+) -> None:
+    """What a reply owes, each part a delivery of its own, in the reply's transaction: the
+    coach's private note, the explanation of an action it could not read, the action's
+    confirmation in the thread, the "seen before" note for its lesson."""
+    owe = partial(
+        enqueue, session, team_id=answer.team_id, subject_id=answer.id, due_at=now, now=now
+    )
+    key = f"answer:{answer.id}"
+    if nudge:
+        owe(kind=COACH_NUDGE_DELIVERY, recipient_id=answer.author_id, dedupe_key=f"{key}:nudge")
+    if problem:
+        owe(
+            kind=REPLY_PROBLEM_DELIVERY,
+            recipient_id=answer.author_id,
+            dedupe_key=f"{key}:problem:{version}",
+            payload={"problem": problem},
+        )
+    if action is not None:
+        owe(
+            kind=ACTION_ADDED_DELIVERY,
+            recipient_id=postmortem.channel_id,
+            dedupe_key=f"{key}:action:{action.id}",
+            payload={"action_id": action.id},
+        )
+    if lesson is not None:
+        owe(
+            kind=LESSON_NOTE_DELIVERY,
+            recipient_id=postmortem.channel_id,
+            dedupe_key=f"{key}:lesson:{lesson.id}",
+            payload={"lesson_id": lesson.id},
+        )
+
+
+def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    return (
+        session.scalar(
+            select(Postmortem.id).where(
+                Postmortem.team_id == team_id,
+                Postmortem.channel_id == channel_id,
+                Postmortem.thread_ts == thread_ts,
+            )
+        )
+        is not None
+    )
+
+
+def _pending_change(
+    session: Session, team_id: str, channel_id: str, message_ts: str
+) -> PendingMessageChange | None:
+    return session.scalar(
+        select(PendingMessageChange).where(
+            PendingMessageChange.team_id == team_id,
+            PendingMessageChange.channel_id == channel_id,
+            PendingMessageChange.message_ts == message_ts,
+        )
+    )
+
+
+def _keep_change(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    message_ts: str,
+    kind: MessageChangeKind,
+    text: str | None,
+    changed_ts: str,
+    now: datetime,
+) -> None:
+    """Remember an edit or deletion until its message arrives: a deletion beats any
+    edit, and of two edits the later one in Slack time wins."""
+    kept = _pending_change(session, team_id, channel_id, message_ts)
+    if kept is None:
+        session.add(
+            PendingMessageChange(
+                team_id=team_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                kind=kind,
+                text=text,
+                changed_ts=changed_ts,
+                created_at=now,
+            )
+        )
+    elif kept.kind is not MessageChangeKind.DELETE and (
+        kind is MessageChangeKind.DELETE or changed_ts > kept.changed_ts
+    ):
+        kept.kind, kept.text, kept.changed_ts = kind, text, changed_ts
+
+
+def validate_title(title: str) -> str:
+    title = " ".join(clean_text(title, limit=MESSAGE_LIMIT).split())
+    if not title:
+        raise UserFacingError("Give the review a title: `/postmortem start <title>`.")
+    if len(title) > TITLE_MAX:
+        raise UserFacingError(f"That title is {len(title)} characters; keep it under {TITLE_MAX}.")
+    return title
+
+
+def _apply_quick_action(
+    session: Session, postmortem: Postmortem, answer: Answer, reading: _Reading, today: date
+) -> tuple[Action | None, str | None]:
+    parsed = reading.action
+    if parsed is None:
+        return None, reading.problem
+    if parsed.target_on is not None and parsed.target_on < today:
+        return None, (
+            f"{parsed.target_on:%d %b %Y} has already passed, so I haven't recorded the action. "
+            "Your reply is saved; edit it with a later date, or use *Add action*."
+        )
+    action = session.scalar(select(Action).where(Action.answer_id == answer.id))
+    owner = parsed.owner_id or answer.author_id
+    if action is None:
+        action = Action(
+            team_id=answer.team_id,
+            channel_id=postmortem.channel_id,
+            postmortem_id=postmortem.id,
+            answer_id=answer.id,
+            description=parsed.description,
+            owner_id=owner,
+            target_on=parsed.target_on,
+            status=ActionStatus.OPEN,
+            created_by=answer.author_id,
+            created_at=answer.updated_at,
+            updated_at=answer.updated_at,
+            history=[],
+        )
+        session.add(action)
+        action.record(what="created", by=answer.author_id, at=answer.updated_at)
+    else:
+        old = f"{action.description} | {action.owner_id} | {action.target_on}"
+        action.description, action.owner_id, action.target_on = (
+            parsed.description,
+            owner,
+            parsed.target_on,
+        )
+        action.record(
+            what="edited",
+            by=answer.author_id,
+            at=answer.updated_at,
+            old=old[:200],
+            new=f"{action.description} | {action.owner_id} | {action.target_on}"[:200],
+        )
+    session.flush()
+    return action, None
+
+
+def _first_delivery(session: Session, team_id: str, event_id: str | None, now: datetime) -> bool:
+    """Slack redelivers events; only the first delivery of an event id may change anything."""
+    if event_id is None:
+        return True
+    return insert_if_absent(
+        session, SlackEvent, event_id=event_id, team_id=team_id, received_at=now
+    )
+
+
+def _get(
+    session: Session, team_id: str, postmortem_id: int, *, for_update: bool = False
+) -> Postmortem:
+    query = select(Postmortem).where(Postmortem.id == postmortem_id, Postmortem.team_id == team_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound("I can't find that post-mortem any more.")
+    return row
+
+
+def _require_open(row: Postmortem) -> None:
+    if row.status is not PostmortemStatus.OPEN:
+        raise StaleRequest("This review is already closed.")
+
+
+def _answer_query(team_id: str, channel_id: str, message_ts: str) -> Select[Answer]:
+    return (
+        select(Answer)
+        .join(Postmortem)
+        .where(
+            Answer.team_id == team_id,
+            Postmortem.channel_id == channel_id,
+            Answer.message_ts == message_ts,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Post-mortem documents and programme-board summaries."""

@@ -1,0 +1,141 @@
+"""Reading due dates and the `action:` quick form, seen from a fixed day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.core.dates import UnreadableDate, parse_due_date
+from models.postmortems.quickform import QuickAction, parse_quick_action
+
+FRIDAY = date(2026, 11, 20)
+SATURDAY = date(2026, 11, 21)
+MONDAY = date(2026, 11, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("friday", FRIDAY, date(2026, 11, 27)),
+        ("next friday", FRIDAY, date(2026, 11, 27)),
+        ("next friday", MONDAY, date(2026, 11, 20)),
+        ("this Friday", MONDAY, date(2026, 11, 20)),
+        ("monday", FRIDAY, date(2026, 11, 23)),
+        ("on Tue", FRIDAY, date(2026, 11, 24)),
+        ("thurs", SATURDAY, date(2026, 11, 26)),
+        ("today", FRIDAY, FRIDAY),
+        ("tomorrow", FRIDAY, date(2026, 11, 21)),
+        ("Tomorrow.", FRIDAY, date(2026, 11, 21)),
+        ("next week", FRIDAY, date(2026, 11, 23)),
+        ("in 3 days", FRIDAY, date(2026, 11, 23)),
+        ("in 2 weeks", FRIDAY, date(2026, 12, 4)),
+        ("in a week", FRIDAY, date(2026, 11, 27)),
+        ("in a month", date(2027, 1, 31), date(2027, 2, 28)),
+        ("in a month", date(2028, 1, 31), date(2028, 2, 29)),
+        ("in two months", date(2026, 12, 31), date(2027, 2, 28)),
+        ("12 dec", FRIDAY, date(2026, 12, 12)),
+        ("12 nov", FRIDAY, date(2027, 11, 12)),
+        ("20 Nov", FRIDAY, FRIDAY),
+        ("Dec 1st", FRIDAY, date(2026, 12, 1)),
+        ("1st of December", FRIDAY, date(2026, 12, 1)),
+        ("Jan 5, 2028", FRIDAY, date(2028, 1, 5)),
+        ("2026-12-01", FRIDAY, date(2026, 12, 1)),
+        ("eom", FRIDAY, date(2026, 11, 30)),
+        ("end of month", date(2027, 2, 3), date(2027, 2, 28)),
+        ("eow", FRIDAY, FRIDAY),
+        ("eow", SATURDAY, date(2026, 11, 27)),
+        ("end of the week", MONDAY, date(2026, 11, 20)),
+    ],
+)
+def test_due_date_is_read_relative_to_today(text: str, today: date, expected: date) -> None:
+    assert parse_due_date(text, today=today) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30",
+        "2026-13-01",
+        "31 feb",
+        "30 februray",
+        "fridya",
+        "someday",
+        "in a fortnight",
+        "",
+    ],
+)
+def test_unreadable_date_is_refused_with_the_text(text: str) -> None:
+    with pytest.raises(UnreadableDate) as error:
+        parse_due_date(text, today=FRIDAY)
+    assert error.value.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "action: rotate the db credentials @U0ABC123 by friday",
+            QuickAction("rotate the db credentials", "U0ABC123", date(2026, 11, 27)),
+        ),
+        (
+            "todo: write the failover runbook by 2026-12-01",
+            QuickAction("write the failover runbook", None, date(2026, 12, 1)),
+        ),
+        (
+            "AI - add a canary stage @W0XYZ99 due in 2 weeks.",
+            QuickAction("add a canary stage", "W0XYZ99", date(2026, 12, 4)),
+        ),
+        (
+            "Action: @U0ABC123 alert on checkout errors before Dec 1st",
+            QuickAction("alert on checkout errors", "U0ABC123", date(2026, 12, 1)),
+        ),
+        (
+            "action: ask @U0ABC123 to pair with @U0DEF456",
+            QuickAction("ask to pair with @U0DEF456", "U0ABC123", None),
+        ),
+        (
+            "action: stop patching prod by hand",
+            QuickAction("stop patching prod by hand", None, None),
+        ),
+        (
+            "action: get sign-off by the DBA team",
+            QuickAction("get sign-off by the DBA team", None, None),
+        ),
+        pytest.param(
+            "action: stop patching prod by hand by friday",
+            QuickAction("stop patching prod by hand", None, date(2026, 11, 27)),
+            id="by-hand-then-date",
+        ),
+        pytest.param(
+            "action: document the steps used by oncall by friday",
+            QuickAction("document the steps used by oncall", None, date(2026, 11, 27)),
+            id="by-in-description-then-date",
+        ),
+        pytest.param(
+            "action: rotate the db credentials by friday @U0ABC123",
+            QuickAction("rotate the db credentials", "U0ABC123", date(2026, 11, 27)),
+            id="date-then-mention",
+        ),
+    ],
+)
+def test_quick_action_reads_owner_and_due_date_out_of_description(
+    text: str, expected: QuickAction
+) -> None:
+    assert parse_quick_action(text, today=FRIDAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["action: rotate keys by fridya", "action: rotate keys @U0ABC123 by 2026-02-30"],
+)
+def test_quick_action_with_misspelt_date_is_refused(text: str) -> None:
+    with pytest.raises(UnreadableDate):
+        parse_quick_action(text, today=FRIDAY)
+
+
+@pytest.mark.parametrize("text", ["action:", "todo:   ", "action: @U0ABC123 by friday"])
+def test_quick_action_without_description_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="Say what needs doing") as error:
+        parse_quick_action(text, today=FRIDAY)
+    assert not isinstance(error.value, UnreadableDate)
