@@ -14,6 +14,7 @@ from models.postmortems.phases import Phase
 from models.postmortems.service import Move
 from models.postmortems.views import PostmortemView
 from models.services import Services
+from tests.references import as_slack, as_stored
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
 CHANNEL = "C0INCIDENT"
@@ -41,7 +42,7 @@ def test_added_action_is_open_and_has_a_created_event(services: Services) -> Non
         events = session.execute(
             select(ActionEvent.what, ActionEvent.actor_id).where(ActionEvent.action_id == action.id)
         ).all()
-    assert [tuple(event) for event in events] == [("created", FACILITATOR)]
+    assert as_slack(services, [tuple(event) for event in events]) == [("created", FACILITATOR)]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +196,7 @@ def lesson(services: Services, pm: PostmortemView) -> int:
 def set_status(services: Services, action_id: int, status: ActionStatus) -> None:
     with services.sessions.begin() as session:
         action = session.get_one(Action, action_id)
-        action.change_status(status, by=BEA, at=services.clock.now())
+        action.change_status(status, by=as_stored(services, BEA), at=services.clock.now())
 
 
 def open_for(services: Services, team_id: str) -> list[ActionView]:

@@ -25,6 +25,7 @@ from models.followup.reviews import (
 from models.followup.tables import Review
 from models.followup.views import Scope, ScopeKind
 from models.services import Services
+from tests.references import as_slack, as_stored
 from tests.statements import statements
 
 TEAM, CHANNEL, OTHER_CHANNEL = "T0TEAM", "C0OPS", "C0OTHER"
@@ -66,11 +67,10 @@ def add_actions(services: Services, owners: list[str], *, channel: str = CHANNEL
 
 def owed(services: Services, kind: str) -> list[str]:
     with services.sessions() as session:
-        return list(
-            session.scalars(
-                select(Delivery.recipient_id).where(Delivery.kind == kind).order_by(Delivery.id)
-            )
+        recipients = session.scalars(
+            select(Delivery.recipient_id).where(Delivery.kind == kind).order_by(Delivery.id)
         )
+        return as_slack(services, list(recipients))
 
 
 def test_monthly_schedule_shows_next_three_reviews(services: Services) -> None:
@@ -387,7 +387,7 @@ def test_updates_are_recorded_with_who_when_old_and_new(
             .order_by(ActionEvent.id)
         ).all()
         target = session.scalar(select(Action.target_on).where(Action.id == bea_1))
-    assert [tuple(row) for row in history] == [
+    assert as_slack(services, [tuple(row) for row in history]) == [
         ("created", FACILITATOR, None, None, None),
         ("status", BEA, "open", "blocked", "needs a DBA"),
         ("target", BEA, "2026-11-23", "2026-12-24", None),
@@ -428,7 +428,10 @@ def owed_subject(services: Services, kind: str) -> int:
 def fail_reminder_of(services: Services, owner: str, error: str) -> None:
     with services.sessions.begin() as session:
         row = session.scalars(
-            select(Delivery).where(Delivery.kind == REMIND_DELIVERY, Delivery.recipient_id == owner)
+            select(Delivery).where(
+                Delivery.kind == REMIND_DELIVERY,
+                Delivery.recipient_id == as_stored(services, owner),
+            )
         ).one()
         row.status, row.last_error = DeliveryStatus.FAILED, error
 

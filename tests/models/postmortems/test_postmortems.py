@@ -25,6 +25,7 @@ from models.postmortems.service import (
 from models.postmortems.tables import Answer, PostmortemKind, PostmortemStatus
 from models.postmortems.views import PhaseChange, PostmortemView, ReplyOutcome
 from models.services import Services
+from tests.references import as_slack, as_stored
 from tests.statements import statements
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
@@ -526,7 +527,7 @@ def add_action(services: Services, pm: PostmortemView, *, owner: str) -> int:
 def set_status(services: Services, action_id: int, status: ActionStatus) -> None:
     with services.sessions.begin() as session:
         action = session.get_one(Action, action_id)
-        action.change_status(status, by=FACILITATOR, at=services.clock.now())
+        action.change_status(status, by=as_stored(services, FACILITATOR), at=services.clock.now())
 
 
 def fill(
@@ -555,13 +556,13 @@ def history(services: Services, action_id: int) -> list[tuple[str, str]]:
             .where(ActionEvent.action_id == action_id)
             .order_by(ActionEvent.id)
         )
-        return [(what, actor) for what, actor in rows]
+        return as_slack(services, [(what, actor) for what, actor in rows])
 
 
 def deliveries(services: Services) -> list[tuple[str, str, int | None, DeliveryStatus]]:
     with services.sessions() as session:
         rows = session.scalars(select(Delivery).order_by(Delivery.kind, Delivery.recipient_id))
-        return [(d.kind, d.recipient_id, d.subject_id, d.status) for d in rows]
+        return as_slack(services, [(d.kind, d.recipient_id, d.subject_id, d.status) for d in rows])
 
 
 def count(services: Services, table: type[Any]) -> int:

@@ -14,6 +14,7 @@ from models.lessons.tables import Lesson, LessonKind
 from models.postmortems.phases import Phase
 from models.postmortems.tables import Postmortem, PostmortemKind, PostmortemStatus
 from models.services import Services
+from tests.references import stored_row
 from tests.statements import statements
 
 TEAM, CHANNEL, OTHER_CHANNEL = "T0TEAM", "C0BOARD", "C0OTHER"
@@ -36,7 +37,9 @@ def add_postmortem(
     channel: str = CHANNEL,
 ) -> int:
     with services.sessions.begin() as session:
-        row = Postmortem(
+        row = stored_row(
+            services,
+            Postmortem,
             team_id=TEAM,
             channel_id=channel,
             thread_ts=f"1763000000.{next(_ts):06d}",
@@ -62,7 +65,9 @@ def add_lesson(
     services: Services, pm: int, kind: LessonKind, *, created: datetime, text: str = "a lesson"
 ) -> int:
     with services.sessions.begin() as session:
-        row = Lesson(
+        row = stored_row(
+            services,
+            Lesson,
             team_id=TEAM,
             channel_id=session.get_one(Postmortem, pm).channel_id,
             postmortem_id=pm,
@@ -91,7 +96,9 @@ def add_action(
     description: str = "an action",
 ) -> int:
     with services.sessions.begin() as session:
-        row = Action(
+        row = stored_row(
+            services,
+            Action,
             team_id=TEAM,
             channel_id=session.get_one(Postmortem, pm).channel_id,
             postmortem_id=pm,
