@@ -26,6 +26,14 @@ MENTIONS = (
     "models/postmortems/quickform.py takes the owner from '@U…' text (MENTION regex); a Teams "
     "mention is not read, so the author becomes the owner"
 )
+COACH = (
+    "models/coach/blame.py finds people by '<@U…>' and '@U…' (_SLACK_MENTION_RE, "
+    "_AT_MENTION_RE); a reply blaming a Teams mention gets no nudge"
+)
+CHANNEL_LINKS = (
+    "models/lessons/library.py reads a channel filter as '<#C…|name>' (_CHANNEL_LINK); a "
+    "Teams conversation link is taken for a channel name"
+)
 
 # Test name (file, function, parameters without the database and the shape) -> why the
 # Teams run fails. Parameters may end in "*".
@@ -59,6 +67,8 @@ SLACK_SHAPED: dict[str, str] = {
         MESSAGE_TIMES
     ),
     "test_postmortems.py::test_reply_to_a_closed_review_is_ignored": MESSAGE_TIMES,
+    "test_postmortems.py::test_reply_blaming_a_mentioned_person_gets_a_nudge": COACH,
+    "test_library.py::test_filters_kind_tag_since_and_channel": CHANNEL_LINKS,
     "test_postmortems.py::test_summary_groups_answers_by_phase_and_lists_lessons_and_actions": (
         f"{MESSAGE_TIMES}; {MENTIONS}"
     ),

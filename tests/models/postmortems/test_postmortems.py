@@ -183,6 +183,16 @@ def test_reply_to_a_closed_review_is_ignored(services: Services) -> None:
     assert count(services, Answer) == 0
 
 
+def test_reply_blaming_a_mentioned_person_gets_a_nudge(services: Services) -> None:
+    start(services)
+
+    outcome = reply(services, "@U0CAI forgot to renew the cert", by=BEA)
+
+    assert outcome is not None
+    assert outcome.nudge is not None
+    assert count(services, Delivery) == 1
+
+
 def test_quick_action_creates_an_action_with_owner_date_and_history(services: Services) -> None:
     pm = start(services)
     advance_to(services, pm, Phase.ACTIONS)
