@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import re
 from collections.abc import Callable, Generator, Iterator
 from enum import Enum, StrEnum
@@ -174,6 +175,7 @@ def _walk(value: Any, text: Callable[[str], str]) -> Any:
             for field in dataclasses.fields(value)
             if field.init
         }
+        _move_spans(value, changes, text)
         return dataclasses.replace(value, **changes)
     if isinstance(value, tuple):
         items = [_walk(item, text) for item in value]
@@ -187,6 +189,39 @@ def _walk(value: Any, text: Callable[[str], str]) -> Any:
     if isinstance(value, Generator | Iterator) and not isinstance(value, str | bytes):
         return (_walk(item, text) for item in value)
     return value
+
+
+def _move_spans(value: Any, changes: dict[str, Any], text: Callable[[str], str]) -> None:
+    """Offsets into a text follow it: when `value` has a `text` and tuples of parts with
+    `start` and `end` (mentions in what someone said), the text is translated piece by
+    piece between those offsets and the offsets are moved to where the pieces now are."""
+    original = getattr(value, "text", None)
+    if not isinstance(original, str) or "text" not in changes:
+        return
+    parts = {
+        name: items
+        for name in changes
+        if isinstance(items := getattr(value, name), tuple)
+        and items
+        and all(isinstance(getattr(item, "start", None), int) for item in items)
+        and all(isinstance(getattr(item, "end", None), int) for item in items)
+    }
+    if not parts:
+        return
+    cuts = sorted(
+        {0, len(original)} | {o for v in parts.values() for i in v for o in (i.start, i.end)}
+    )
+    moved, pieces = {}, []
+    for start, end in itertools.pairwise(cuts):
+        moved[start] = sum(map(len, pieces))
+        pieces.append(text(original[start:end]))
+    moved[len(original)] = sum(map(len, pieces))
+    changes["text"] = "".join(pieces)
+    for name in parts:
+        changes[name] = tuple(
+            dataclasses.replace(item, start=moved[item.start], end=moved[item.end])
+            for item in changes[name]
+        )
 
 
 class _ShapedService:

@@ -20,6 +20,19 @@ class Said:
     mentions: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Mention:
+    ref: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    text: str
+    mentions: tuple[Mention, ...]
+
+
 class Pair(NamedTuple):
     who: str
     count: int
@@ -100,3 +113,18 @@ def test_a_slack_shaped_reader_fails_on_teams_references() -> None:
     for shape, found in ((Shape.SLACK, ["U0CAI"]), (Shape.TEAMS, [])):
         text = References(shape).inward("action: add alerts @U0CAI")
         assert slack_mention.findall(text) == found
+
+
+def test_offsets_into_a_text_follow_the_translated_text() -> None:
+    refs = References(Shape.TEAMS)
+    text = "@U0CAI and @U0BEA, see C0OPS"
+    spoken = Spoken(text, (Mention("U0CAI", 0, 6), Mention("U0BEA", 11, 17)))
+
+    inside = refs.inward(spoken)
+
+    assert [inside.text[m.start : m.end] for m in inside.mentions] == [
+        "@" + m.ref for m in inside.mentions
+    ]
+    assert inside.mentions[0].ref.startswith("29:1")
+    assert inside.text.endswith("@thread.tacv2")
+    assert refs.outward(inside) == spoken
