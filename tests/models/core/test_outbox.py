@@ -13,6 +13,7 @@ from models.core.db import make_sessions
 from models.core.outbox import LEASE, MAX_ATTEMPTS, Deliveries, enqueue
 from models.core.tables import Delivery, DeliveryStatus
 from models.services import Services
+from tests.references import as_stored
 
 TEAM = "T0TEAM"
 SECOND = timedelta(seconds=1)
@@ -139,9 +140,9 @@ def test_concurrent_claimers_never_share_a_delivery(services: Services, clock: F
         for i in range(200):
             enqueue(
                 session,
-                team_id=TEAM,
+                team_id=as_stored(services, TEAM),
                 kind="test",
-                recipient_id="U0BEA",
+                recipient_id=as_stored(services, "U0BEA"),
                 dedupe_key=f"bulk:{i}",
                 due_at=clock.now(),
                 now=clock.now(),
@@ -177,9 +178,9 @@ def owe(
     with services.sessions.begin() as session:
         enqueue(
             session,
-            team_id=TEAM,
+            team_id=as_stored(services, TEAM),
             kind="test",
-            recipient_id=recipient,
+            recipient_id=as_stored(services, recipient),
             subject_id=subject_id,
             dedupe_key=key,
             due_at=services.clock.now() + due_in,
