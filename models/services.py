@@ -14,6 +14,7 @@ from models.core.db import Sessions, make_sessions
 from models.core.inbox import Inbox
 from models.core.outbox import Deliveries
 from models.core.people import People
+from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.reviews import Reviews
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
@@ -36,9 +37,13 @@ class Services:
     updates: ActionUpdates
     people: People
     lessons: LessonLibrary  # issue 4
+    workspaces: Workspaces
 
     @classmethod
-    def build(cls, engine: Engine, clock: Clock) -> Services:
+    def build(
+        cls, engine: Engine, clock: Clock, workspace_defaults: WorkspaceDefaults | None = None
+    ) -> Services:
+        """`workspace_defaults`: what a workspace starts from the first time it is seen."""
         sessions = make_sessions(engine)
         return cls(
             engine=engine,
@@ -54,4 +59,5 @@ class Services:
             updates=ActionUpdates(sessions, clock, reviews),
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
+            workspaces=Workspaces(sessions, clock, workspace_defaults),
         )

@@ -319,8 +319,9 @@ def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -
 
 
 def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
-    blocks = Blocks(Templates(), ZoneInfo("America/New_York"))
     pm = replace(postmortem(), phase=Phase.TIMELINE, skipped=())
+    zones = {pm.team_id: ZoneInfo("America/New_York")}
+    blocks = Blocks(Templates(), lambda team_id: zones.get(team_id, ZoneInfo("Asia/Tokyo")))
 
     message = blocks.phase_prompt(pm, (), timeline(21))
     prompt = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
