@@ -45,6 +45,7 @@ class Services:
     ) -> Services:
         """`workspace_defaults`: what a workspace starts from the first time it is seen."""
         sessions = make_sessions(engine)
+        workspaces = Workspaces(sessions, clock, workspace_defaults)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -53,11 +54,11 @@ class Services:
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
             inbox=Inbox(sessions, clock),
-            channels=Channels(sessions, clock),
+            channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
             reviews=(reviews := Reviews(sessions, clock)),
             updates=ActionUpdates(sessions, clock, reviews),
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
-            workspaces=Workspaces(sessions, clock, workspace_defaults),
+            workspaces=workspaces,
         )
