@@ -123,7 +123,8 @@ class Courier:
         assert delivery.subject_id is not None
         postmortems = self._services.postmortems
         postmortem = postmortems.get(team_id=delivery.team_id, postmortem_id=delivery.subject_id)
-        root = self._slack(delivery).chat_postMessage(
+        client = self._slack(delivery)
+        root = client.chat_postMessage(
             channel=postmortem.channel_id,
             **self._blocks.root(
                 title=postmortem.title,
@@ -132,9 +133,7 @@ class Courier:
                 closed=False,
             ),
         )
-        permalink = self._slack(delivery).chat_getPermalink(
-            channel=postmortem.channel_id, message_ts=root["ts"]
-        )
+        permalink = client.chat_getPermalink(channel=postmortem.channel_id, message_ts=root["ts"])
         postmortems.root_posted(
             team_id=delivery.team_id,
             postmortem_id=postmortem.id,
@@ -238,9 +237,6 @@ class Courier:
         )
         if not actions:
             return
-        channel = self._slack(delivery).conversations_open(users=delivery.recipient_id)["channel"][
-            "id"
-        ]
-        self._slack(delivery).chat_postMessage(
-            channel=channel, **self._blocks.owner_actions(postmortem, actions)
-        )
+        client = self._slack(delivery)
+        channel = client.conversations_open(users=delivery.recipient_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, **self._blocks.owner_actions(postmortem, actions))
