@@ -259,7 +259,7 @@ class ReportHandlers:
     def summary(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
     ) -> None:
-        today = self._deps.today()
+        today = self._deps.today(command["team_id"])
         request = read_board_request(
             rest,
             channel_id=command["channel_id"],
@@ -269,7 +269,9 @@ class ReportHandlers:
         self._require_readable(command, client, request.channel_id, posted_here=True)
         since = None
         if request.since is not None:
-            since = datetime.combine(request.since, time(), self._deps.timezone).astimezone(UTC)
+            since = datetime.combine(
+                request.since, time(), self._deps.zone(command["team_id"])
+            ).astimezone(UTC)
         board = self._deps.services.reports.board(
             team_id=command["team_id"],
             channel_id=request.channel_id,
@@ -319,9 +321,8 @@ class ReportHandlers:
                 )
             case _:
                 raise UserFacingError(EXPORT_USAGE)
-        filename = (
-            f"lessonloop-{what.lower()}-{slug(channel_name)}-{self._deps.today():%Y-%m-%d}.csv"
-        )
+        today = self._deps.today(team_id)
+        filename = f"lessonloop-{what.lower()}-{slug(channel_name)}-{today:%Y-%m-%d}.csv"
         dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
         client.files_upload_v2(
             file_uploads=[{"filename": filename, "title": filename, "content": content}],
