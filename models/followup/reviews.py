@@ -34,14 +34,20 @@ from sqlalchemy import (
     func,
     literal,
     not_,
-    or_,
     select,
     tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionEvent, ActionStatus
-from models.actions.views import ActionView
+from models.actions.tables import (
+    NUDGE_EVERY,
+    NUDGED,
+    UPDATES,
+    Action,
+    ActionEvent,
+    ActionStatus,
+)
+from models.actions.views import ActionView, TrendPoint
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.errors import NotFound
@@ -50,6 +56,7 @@ from models.core.tables import Delivery, DeliveryStatus
 from models.followup.cadence import Cadenced
 from models.followup.tables import Review, ReviewItem, ReviewReminder, ReviewSchedule
 from models.followup.views import (
+    SHOWN_PER_LISTING,
     AgendaView,
     ListingView,
     PlanReport,
@@ -57,22 +64,16 @@ from models.followup.views import (
     ScheduleView,
     Scope,
     ScopeKind,
-    TrendPoint,
     Unreachable,
 )
-from models.lessons.tables import Lesson, LessonKind
+from models.lessons.tables import Lesson, open_lesson_clause
 
 REMIND_DELIVERY = "review.remind"
 FOLLOWUP_DELIVERY = "review.followup"
 AGENDA_DELIVERY = "review.agenda"
 OVERDUE_DELIVERY = "action.overdue"
 
-# What counts as an owner's update; "created" and "nudged" do not.
-UPDATES = ("status", "target", "note")
-NUDGED = "nudged"
-NUDGE_EVERY = timedelta(days=7)
 TREND_REVIEWS = 3
-SHOWN_PER_LISTING = 200
 
 
 class Reviews:
@@ -366,7 +367,7 @@ def _owe_reminders(session: Session, review: Review, now: datetime) -> int:
         .where(
             Action.team_id == review.team_id,
             Action.channel_id == review.channel_id,
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
+            Action.open_clause(),
         )
         .group_by(Action.team_id, Action.owner_id),
     )
@@ -427,8 +428,7 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             )
         )
         .where(
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
-            Action.target_on < now.date(),
+            Action.overdue_clause(now.date()),
             Action.id.not_in(recently_nudged),
             tuple_(Action.team_id, Action.owner_id).not_in(already_owed),
             tuple_(Action.team_id, Action.owner_id).not_in(unreachable),
@@ -445,7 +445,7 @@ def _waiting_owners(review_id: int) -> Select[str]:
         .join(Action, Action.id == ReviewItem.action_id)
         .where(
             ReviewItem.review_id == review_id,
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
+            Action.open_clause(),
             not_(_updated_since_listed()),
         )
         .distinct()
@@ -464,22 +464,14 @@ def _updated_since_listed() -> ColumnElement[bool]:
 def _open_actions(team_id: str) -> Select[Action]:
     return (
         select(Action)
-        .where(Action.team_id == team_id, Action.status.not_in(CLOSED_ACTION_STATUSES))
+        .where(Action.team_id == team_id, Action.open_clause())
         .order_by(Action.target_on.is_(None), Action.target_on, Action.id)
     )
 
 
 def _open_lessons(team_id: str, channel_id: str) -> Select[int]:
-    """Improve lessons with no action, or with an action not yet closed; keep lessons never."""
-    any_action = exists().where(Action.lesson_id == Lesson.id)
-    open_action = exists().where(
-        Action.lesson_id == Lesson.id, Action.status.not_in(CLOSED_ACTION_STATUSES)
-    )
     return select(func.count()).where(
-        Lesson.team_id == team_id,
-        Lesson.channel_id == channel_id,
-        Lesson.kind == LessonKind.IMPROVE,
-        or_(not_(any_action), open_action),
+        Lesson.team_id == team_id, Lesson.channel_id == channel_id, open_lesson_clause()
     )
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from models.actions.views import ActionView
+from models.actions.views import ActionView, TrendPoint
 from models.followup.cadence import Cadenced
 
 
@@ -36,6 +36,10 @@ class ReviewView:
     @property
     def local_at(self) -> datetime:
         return self.scheduled_at.astimezone(ZoneInfo(self.timezone))
+
+
+# The most actions one listing shows (a DM or an ephemeral message stays readable).
+SHOWN_PER_LISTING = 200
 
 
 class ScopeKind(StrEnum):
@@ -80,13 +84,6 @@ class ListingView:
     @property
     def overdue(self) -> tuple[ActionView, ...]:
         return tuple(a for a in self.actions if a.is_overdue(self.today))
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    scheduled_at: datetime
-    open_actions: int
-    open_lessons: int
 
 
 @dataclass(frozen=True, slots=True)

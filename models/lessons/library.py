@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from models.core.clock import Clock
-from models.core.dates import UnreadableDate, parse_due_date
+from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.tables import SlackChannel
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
@@ -57,7 +57,6 @@ CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
 _FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
 _PHRASE = re.compile(r"\"([^\"]*)\"")
-_RELATIVE = re.compile(r"(\d{1,3})\s*(d|w|m|y)(?:ays?|eeks?|onths?|ears?)?", re.IGNORECASE)
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -206,28 +205,13 @@ def parse_query(text: str, *, today: date) -> SearchQuery:
 
 
 def _since(value: str, today: date) -> date:
-    if match := _RELATIVE.fullmatch(value):
-        count, unit = int(match[1]), match[2].lower()
-        days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * count
-        return today - timedelta(days=days)
     try:
-        iso = re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value)
-        found = parse_due_date(value if iso else value.replace("-", " "), today=today)
+        return parse_past_date(value, today=today)
     except UnreadableDate:
         raise InvalidInput(
             f"I couldn't read `since:{value[:30]}`; try `since:2026-01-01` or `since:30d`.",
             field="query",
         ) from None
-    if found > today:  # "since:monday", "since:1-nov": the last one, not the next
-        found = found - timedelta(days=7) if (found - today).days <= 7 else _year_before(found)
-    return found
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 Feb
-        return day.replace(year=day.year - 1, day=28)
 
 
 def validate_lesson(text: str) -> str:

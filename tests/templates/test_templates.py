@@ -14,7 +14,7 @@ from handlers.slack.lesson_blocks import LessonBlocks
 from handlers.slack.review_blocks import Intro, ReviewBlocks
 from handlers.slack.workspace_settings import settings_message
 from models.actions.tables import ActionStatus
-from models.actions.views import ActionView
+from models.actions.views import ActionView, TrendPoint
 from models.coach.blame import assess
 from models.core.workspaces import ReviewDefaults, WorkspaceSettings
 from models.followup.cadence import parse_cadence
@@ -25,7 +25,6 @@ from models.followup.views import (
     ScheduleView,
     Scope,
     ScopeKind,
-    TrendPoint,
     Unreachable,
 )
 from models.lessons.library import Capture, Home, LessonHit, Recurrence, SearchPage, parse_query
