@@ -22,7 +22,8 @@ from slack_sdk.errors import SlackApiError
 from handlers.slack.channel_privacy import ChannelPrivacy
 from models.core.clock import Clock
 from models.core.errors import NotFound
-from models.core.privacy import NO_CHANNEL, ReadAccess, Viewer
+from models.core.privacy import NO_CHANNEL, Viewer
+from models.postmortems.access import ReadAccess
 from models.postmortems.views import PostmortemView
 from models.services import Services
 

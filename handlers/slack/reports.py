@@ -19,9 +19,9 @@ from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
 from models.core.dates import FutureDate, UnreadableDate, parse_past_date
 from models.core.errors import NotFound, UserFacingError
-from models.core.privacy import NO_POSTMORTEM
 from models.core.views import DeliveryView
 from models.lessons.tables import LessonKind
+from models.postmortems.access import NO_POSTMORTEM
 from models.postmortems.phases import Phase
 from models.postmortems.views import AnswerView, Summary
 from models.reports.service import BoardSummary, ExportedAction, ExportedLesson

@@ -1,9 +1,8 @@
 """Lessons at any moment, and the searchable library of every lesson.
 
-Privacy is decided here, in SQL, for every query that returns lessons: a lesson is
-visible to a viewer when it belongs to the viewer's team and either its channel is known
-to be public or the viewer is a member of it (`member_of`: the private channels the Web
-API says the viewer is in). A channel the app has never looked up counts as private.
+Privacy is decided in SQL, for every query that returns lessons, by the channel rule of
+models/core/privacy.py (`member_of`: the private channels the Web API says the viewer is
+in; a channel the app has never looked up counts as private).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
     cast,
+    column,
     delete,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -31,6 +29,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy import text as sql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
@@ -38,6 +37,7 @@ from sqlalchemy.sql.elements import TextClause
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.privacy import readable_channel
 from models.core.tables import SlackChannel
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
@@ -589,11 +589,7 @@ def _chosen_review(
 
 
 def _visible(team_id: str, member_of: Collection[str]) -> ColumnElement[bool]:
-    """The privacy rule: same team, and a public channel or one the viewer is in."""
-    public = SlackChannel.is_private.is_not(None) & (SlackChannel.is_private == false())
-    if member_of:
-        return and_(Lesson.team_id == team_id, or_(public, Lesson.channel_id.in_(list(member_of))))
-    return and_(Lesson.team_id == team_id, public)
+    return readable_channel(Lesson.team_id, Lesson.channel_id, member_of, viewer_team=team_id)
 
 
 def _hits(
@@ -765,13 +761,25 @@ SIMILAR_PER_WORD = 50
 
 _SIMILAR_TAIL = (
     " JOIN lessons AS l ON l.id = m.id"
-    " LEFT OUTER JOIN slack_channels AS c"
-    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
     " WHERE l.team_id = :team_id AND l.kind = :kind"
-    " AND (c.is_private = {false} OR l.channel_id = :channel_id)"
+    " AND ({readable})"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
     " ORDER BY m.hits DESC, l.id DESC LIMIT :limit"
 )
+
+
+def _readable_in_note(postgres: bool) -> str:
+    """The channel rule, rendered for the note's statement: the note is posted in
+    :channel_id, so its readers are that channel's members."""
+    lessons = table("l", column("team_id", String), column("channel_id", String))
+    rule = readable_channel(
+        lessons.c.team_id, lessons.c.channel_id, [literal_column(":channel_id", String)]
+    )
+    # Compiled inside a SELECT from `l` so that its EXISTS correlates to `l`; the note's
+    # statement takes what follows that SELECT's WHERE.
+    dialect = postgresql.dialect() if postgres else sqlite.dialect()  # type: ignore[no-untyped-call]
+    compiled = str(select(lessons.c.team_id).where(rule).compile(dialect=dialect))
+    return " ".join(compiled.split("\nWHERE ", 1)[1].split())
 
 
 @lru_cache(maxsize=2 * SIMILAR_WORDS)
@@ -794,7 +802,7 @@ def _similar_statement(words: int, *, postgres: bool) -> TextClause:
     union = " UNION ALL ".join(part.format(i=i) for i in range(words))
     return sql(
         f"SELECT l.id, l.text FROM (SELECT id, count(*) AS hits FROM ({union}) AS u"
-        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(false="false" if postgres else "0")
+        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(readable=_readable_in_note(postgres))
     )
 
 
