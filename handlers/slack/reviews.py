@@ -55,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
 def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: Respond) -> None:
     """`/postmortem review [set ...|off]`."""
     verb, _, rest = text.strip().partition(" ")
-    reviews, blocks = deps.services.reviews, ReviewBlocks(deps.blocks)
+    reviews, blocks = deps.services.meetings, ReviewBlocks(deps.blocks)
     where = {"team_id": command["team_id"], "channel_id": command["channel_id"]}
     match verb.lower():
         case "" | "show" | "status":
@@ -256,7 +256,7 @@ class ReviewHandlers:
             today=self._deps.today(team_id),
             member_of=self._viewer(client, team_id, user).member_of,
         )
-        intro = Intro.REMINDER if scope.kind is ScopeKind.REVIEW else Intro.LISTING
+        intro = Intro.REMINDER if scope.kind is ScopeKind.MEETING else Intro.LISTING
         return self.blocks.action_list(listing, intro=intro, viewer=user)
 
 

@@ -18,7 +18,7 @@ from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotAllowed, StaleRequest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
 from models.core.text import MESSAGE_LIMIT, clean_text
-from models.followup.tables import Review, ReviewItem
+from models.followup.tables import MeetingItem, ReviewMeeting
 from models.followup.views import SHOWN_PER_LISTING, ListingView, Scope, ScopeKind
 
 NOTE_MAX = 500
@@ -133,7 +133,7 @@ class ActionUpdates:
         (None: the user's own actions, all of which they may see)."""
         viewer = Viewer(team_id, by_user, frozenset(member_of))
         match scope.kind:
-            case ScopeKind.REVIEW if scope.subject == by_user and _reminded_or_readable(
+            case ScopeKind.MEETING if scope.subject == by_user and _reminded_or_readable(
                 session, viewer, scope.review_id
             ):
                 return None
@@ -160,7 +160,7 @@ class ActionUpdates:
         """The actions in scope, overdue first. With `member_of` (the viewer's private
         channels), only actions of channels the viewer may read: someone else's actions can
         come from private channels the viewer is not in."""
-        if scope.kind is ScopeKind.REVIEW:
+        if scope.kind is ScopeKind.MEETING:
             assert scope.review_id is not None
             return self._meetings.listed(
                 team_id=team_id, review_id=scope.review_id, owner_id=scope.subject
@@ -252,13 +252,15 @@ def _reminded_or_readable(session: Session, viewer: Viewer, review_id: int | Non
     """A reminder's listing may be refreshed by the owner it was sent to, or by an owner
     who may read the review's channel."""
     channel_id = session.scalar(
-        select(Review.channel_id).where(Review.id == review_id, Review.team_id == viewer.team_id)
+        select(ReviewMeeting.channel_id).where(
+            ReviewMeeting.id == review_id, ReviewMeeting.team_id == viewer.team_id
+        )
     )
     if channel_id is None:
         return False
     reminded = session.scalar(
-        select(ReviewItem.id)
-        .where(ReviewItem.review_id == review_id, ReviewItem.owner_id == viewer.user_id)
+        select(MeetingItem.id)
+        .where(MeetingItem.review_id == review_id, MeetingItem.owner_id == viewer.user_id)
         .limit(1)
     )
     return reminded is not None or may_read_channel(session, viewer, viewer.team_id, channel_id)

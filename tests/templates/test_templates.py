@@ -21,7 +21,7 @@ from models.followup.cadence import parse_cadence
 from models.followup.views import (
     AgendaView,
     ListingView,
-    ReviewView,
+    MeetingView,
     ScheduleView,
     Scope,
     ScopeKind,
@@ -233,11 +233,11 @@ def review_messages(blocks: Blocks) -> dict[str, list[Message]]:
         "monthly first tuesday 10:00 Europe/London", default_timezone="UTC", today=AT.date()
     )
     schedule = ScheduleView("T1", "C1", cadence, (AT, AT), "U0FACIL01")
-    review = ReviewView(1, "T1", "C1", AT, "Europe/London")
+    review = MeetingView(1, "T1", "C1", AT, "Europe/London")
     done = replace(action(), id=2, status=ActionStatus.DONE)
     listings = [
         ListingView(
-            Scope(ScopeKind.REVIEW, "U0BEA0002", 1),
+            Scope(ScopeKind.MEETING, "U0BEA0002", 1),
             (action(), done),
             AT.date(),
             2,
