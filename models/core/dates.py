@@ -18,7 +18,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
+from dateutil.relativedelta import MO, relativedelta
 
 WEEKDAYS = {name: i for i, name in enumerate(calendar.day_name[i].lower() for i in range(7))}
 WEEKDAYS |= {name[:3]: i for name, i in list(WEEKDAYS.items())}
@@ -97,7 +97,7 @@ def _read(phrase: str, today: date) -> date | None:
     if phrase in ("eow", "end of week", "end of the week", "this week"):
         return _next_weekday(today, 4, include_today=True)
     if phrase in ("next week",):
-        return today + timedelta(days=7 - today.weekday())
+        return today + relativedelta(days=1, weekday=MO)  # next week's Monday
     if phrase in ("eom", "end of month", "end of the month", "this month"):
         return today + relativedelta(day=31)  # clamped to the month's last day
     if phrase in ("next month",):
@@ -121,10 +121,8 @@ def _read(phrase: str, today: date) -> date | None:
 
 
 def _next_weekday(today: date, weekday: int, *, include_today: bool) -> date:
-    ahead = (weekday - today.weekday()) % 7
-    if ahead == 0 and not include_today:
-        ahead = 7
-    return today + timedelta(days=ahead)
+    # relativedelta's weekday lands on that day or, when today is it, stays on today.
+    return today + relativedelta(days=0 if include_today else 1, weekday=weekday)
 
 
 def _add_months(day: date, months: int) -> date:
