@@ -1,7 +1,7 @@
 """Who may read records that belong to a channel: the privacy rule every surface shares.
 
 Same team always; then a public channel, or a private one the viewer is a member of. A
-channel the app never looked up (no `slack_channels` row) counts as private.
+channel the app never looked up (no `conversations` row) counts as private.
 
 Buttons, forms and commands name records by id, and those ids arrive in values a client
 could have changed; `ReadAccess` answers from the database whether the verified viewer may
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, or_, s
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.core.errors import NotFound
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 from models.postmortems.tables import Postmortem
 from models.postmortems.views import PostmortemView
 
@@ -42,10 +42,10 @@ def readable_channel(
 ) -> ColumnElement[bool]:
     """For a row with these team and channel columns: may the viewer read it?"""
     public = exists(
-        select(SlackChannel.channel_id).where(
-            SlackChannel.team_id == team_id,
-            SlackChannel.channel_id == channel_id,
-            SlackChannel.is_private == false(),
+        select(Conversation.channel_id).where(
+            Conversation.team_id == team_id,
+            Conversation.channel_id == channel_id,
+            Conversation.is_private == false(),
         )
     )
     if member_of:
@@ -60,8 +60,8 @@ def may_read_channel(session: Session, viewer: Viewer, team_id: str, channel_id:
     if channel_id in viewer.member_of:
         return True
     is_private = session.scalar(
-        select(SlackChannel.is_private).where(
-            SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+        select(Conversation.is_private).where(
+            Conversation.team_id == team_id, Conversation.channel_id == channel_id
         )
     )
     return is_private is False
