@@ -373,6 +373,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM inbound_events WHERE platform <> 'slack'")
     with op.batch_alter_table("inbound_events", schema=None) as batch_op:
         batch_op.drop_constraint("uq_inbound_events_platform_event_id", type_="unique")
+        batch_op.drop_constraint(batch_op.f("ck_inbound_events_platform"), type_="check")
         batch_op.drop_column("platform")
         batch_op.alter_column("event_id", existing_type=REF, type_=OLD_EVENT_ID)
         batch_op.create_unique_constraint(batch_op.f("uq_inbound_events_event_id"), ["event_id"])
@@ -395,52 +396,54 @@ def downgrade() -> None:
     renamed: dict[str, list[tuple[str, str]]] = {}
     for table, old, new in _RENAMED:
         renamed.setdefault(table, []).append((old, new))
+    with op.batch_alter_table("answers", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_answers_postmortem_id_message_ref", type_="unique")
+    with op.batch_alter_table("postmortems", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_postmortems_team_id_channel_id_thread_ref", type_="unique")
+    with op.batch_alter_table("pending_message_changes", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            "uq_pending_message_changes_team_id_channel_id_message_ref", type_="unique"
+        )
+    with op.batch_alter_table("postmortem_steps", schema=None) as batch_op:
+        batch_op.drop_index("ix_postmortem_steps_postmortem_id_opened_at")
+    dropped = {
+        "answers": ("said_at", "edited_at"),
+        "postmortem_steps": ("opened_at",),
+        "pending_message_changes": ("changed_at",),
+    }
+    filled = {"postmortem_steps": ("opened_ts",), "pending_message_changes": ("changed_ts",)}
     for table in sorted(_WIDENED.keys() | renamed.keys()):
         with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in dropped.get(table, ()):
+                batch_op.drop_column(column)
+            for column in filled.get(table, ()):
+                batch_op.alter_column(column, existing_type=OLD_ID, nullable=False)
             if table == "answers":
-                batch_op.drop_constraint("uq_answers_postmortem_id_message_ref", type_="unique")
-                batch_op.drop_column("said_at")
-                batch_op.drop_column("edited_at")
                 batch_op.alter_column("event_id", existing_type=REF, type_=OLD_EVENT_ID)
-            elif table == "postmortems":
-                batch_op.drop_constraint(
-                    "uq_postmortems_team_id_channel_id_thread_ref", type_="unique"
-                )
-            elif table == "pending_message_changes":
-                batch_op.drop_constraint(
-                    "uq_pending_message_changes_team_id_channel_id_message_ref", type_="unique"
-                )
-                batch_op.drop_column("changed_at")
-                batch_op.alter_column("changed_ts", existing_type=OLD_ID, nullable=False)
-            elif table == "postmortem_steps":
-                batch_op.drop_index("ix_postmortem_steps_postmortem_id_opened_at")
-                batch_op.drop_column("opened_at")
-                batch_op.alter_column("opened_ts", existing_type=OLD_ID, nullable=False)
             for column in _WIDENED.get(table, ()):
                 batch_op.alter_column(column, existing_type=REF, type_=OLD_ID)
             for old, new in renamed.get(table, ()):
                 batch_op.alter_column(new, new_column_name=old, existing_type=REF, type_=OLD_ID)
-            if table == "answers":
-                batch_op.create_unique_constraint(
-                    batch_op.f("uq_answers_postmortem_id_message_ts"),
-                    ["postmortem_id", "message_ts"],
-                )
-            elif table == "postmortems":
-                batch_op.create_unique_constraint(
-                    batch_op.f("uq_postmortems_team_id_channel_id_thread_ts"),
-                    ["team_id", "channel_id", "thread_ts"],
-                )
-            elif table == "pending_message_changes":
-                batch_op.create_unique_constraint(
-                    batch_op.f("uq_pending_message_changes_team_id_channel_id_message_ts"),
-                    ["team_id", "channel_id", "message_ts"],
-                )
-            elif table == "postmortem_steps":
-                batch_op.create_index(
-                    batch_op.f("ix_postmortem_steps_postmortem_id_opened_ts"),
-                    ["postmortem_id", "opened_ts"],
-                    unique=False,
-                )
+    with op.batch_alter_table("answers", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_answers_postmortem_id_message_ts"), ["postmortem_id", "message_ts"]
+        )
+    with op.batch_alter_table("postmortems", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_postmortems_team_id_channel_id_thread_ts"),
+            ["team_id", "channel_id", "thread_ts"],
+        )
+    with op.batch_alter_table("pending_message_changes", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_pending_message_changes_team_id_channel_id_message_ts"),
+            ["team_id", "channel_id", "message_ts"],
+        )
+    with op.batch_alter_table("postmortem_steps", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_postmortem_steps_postmortem_id_opened_ts"),
+            ["postmortem_id", "opened_ts"],
+            unique=False,
+        )
     if _dialect() == "sqlite":
         for statement in _SQLITE_SEARCH_TRIGGERS:
             op.execute(statement)

@@ -740,3 +740,26 @@ def test_the_upgraded_database_takes_other_platforms_ids(upgraded: tuple[Engine,
     assert inbox.store(platform=Platform.SLACK, event_id="Ev1", team_id=TEAM, body={}) is True
     assert inbox.store(platform=Platform.TEAMS, event_id="Ev1", team_id=TEAM, body={}) is True
     assert inbox.store(platform=Platform.SLACK, event_id="Ev1", team_id=TEAM, body={}) is False
+
+
+def test_a_downgrade_to_0007_and_back_keeps_every_row(upgraded: tuple[Engine, Services]) -> None:
+    engine, _ = upgraded
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":  # as upgrade_schema does, for the rebuilds
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys = OFF")
+        with connection.begin():
+            config = alembic_config(engine.url.render_as_string(hide_password=False))
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0007")
+            steps = connection.execute(
+                sa.text("SELECT opened_ts FROM postmortem_steps WHERE postmortem_id = 2")
+            ).scalars()
+            # The earlier revisions compared zero-padded strings.
+            assert list(steps) == ["00" + PM2_THREAD]
+        if connection.dialect.name == "sqlite":
+            driver.execute("PRAGMA foreign_keys = ON")
+    assert upgrade_schema(engine) is True
+    test_every_row_is_kept(upgraded)
+    test_postmortems_and_their_answers_read_back_in_the_order_people_wrote(upgraded)
