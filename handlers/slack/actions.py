@@ -100,7 +100,7 @@ class ActionHandlers:
         )
         client.chat_postMessage(
             channel=postmortem.channel_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **self._deps.blocks.action_added(action),
         )
 

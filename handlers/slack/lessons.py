@@ -217,7 +217,7 @@ class LessonHandlers:
                     "team_id": team_id,
                     "channel_id": context.c,
                     "postmortem_id": _chosen(values),
-                    "source_ts": context.ts,
+                    "source_ref": context.ts,
                     "source_permalink": self._permalink(client, context),
                 }
                 text = _text(_value(values, Field.LESSON_TEXT, "value"))
@@ -271,7 +271,7 @@ class LessonHandlers:
             self._home.publish(team_id=body["team_id"], user_id=event["user"])
 
     def _note_similar(self, client: WebClient, capture: Capture) -> None:
-        thread_ts = capture.postmortem.thread_ts if capture.postmortem else None
+        thread_ts = capture.postmortem.thread_ref if capture.postmortem else None
         note_similar(client, self._blocks, capture.channel_id, thread_ts, capture.similar)
 
 
@@ -295,7 +295,7 @@ class ReplyLessons:
         if lessons.channel(**where, channel_id=postmortem.channel_id) is None:
             self._privacy.look_up_quietly(client, **where, channel_id=postmortem.channel_id)
         similar = lessons.similar_to(**where, lesson_id=int(delivery.payload["lesson_id"]))
-        note_similar(client, self._blocks, postmortem.channel_id, postmortem.thread_ts, similar)
+        note_similar(client, self._blocks, postmortem.channel_id, postmortem.thread_ref, similar)
 
 
 def note_similar(
