@@ -14,7 +14,8 @@ from models.core.db import Sessions, make_sessions
 from models.core.inbox import Inbox
 from models.core.outbox import Deliveries
 from models.core.people import People
-from models.followup.reviews import Reviews
+from models.core.workspaces import WorkspaceDefaults, Workspaces
+from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -31,27 +32,33 @@ class Services:
     inbox: Inbox
     channels: Channels
     reports: Reports
-    # Follow-through (issue 3)
-    reviews: Reviews
+    # Follow-through
+    meetings: ReviewMeetings
     updates: ActionUpdates
     people: People
-    lessons: LessonLibrary  # issue 4
+    lessons: LessonLibrary
+    workspaces: Workspaces
 
     @classmethod
-    def build(cls, engine: Engine, clock: Clock) -> Services:
+    def build(
+        cls, engine: Engine, clock: Clock, workspace_defaults: WorkspaceDefaults | None = None
+    ) -> Services:
+        """`workspace_defaults`: what a workspace starts from the first time it is seen."""
         sessions = make_sessions(engine)
+        workspaces = Workspaces(sessions, clock, workspace_defaults)
         return cls(
             engine=engine,
             sessions=sessions,
             clock=clock,
-            postmortems=Postmortems(sessions, clock),
+            postmortems=(postmortems := Postmortems(sessions, clock)),
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
-            inbox=Inbox(sessions, clock),
-            channels=Channels(sessions, clock),
+            inbox=Inbox(sessions, clock, also_forget=(postmortems.forget_changes,)),
+            channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
-            reviews=(reviews := Reviews(sessions, clock)),
-            updates=ActionUpdates(sessions, clock, reviews),
+            meetings=(meetings := ReviewMeetings(sessions, clock)),
+            updates=ActionUpdates(sessions, clock, meetings),
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
+            workspaces=workspaces,
         )

@@ -55,7 +55,7 @@ class ActionHandlers:
         client.views_open(
             trigger_id=body["trigger_id"],
             view=self._deps.blocks.action_modal(
-                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today()
+                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today(team_id)
             ),
         )
 
@@ -88,7 +88,7 @@ class ActionHandlers:
                 target_on=_date(_value(values, Field.TARGET, "selected_date")),
                 lesson_id=_lesson_id(lesson),
                 created_by=user,
-                today=self._deps.today(),
+                today=self._deps.today(team_id),
             )
         except UserFacingError as error:
             field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
@@ -100,7 +100,7 @@ class ActionHandlers:
         )
         client.chat_postMessage(
             channel=postmortem.channel_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **self._deps.blocks.action_added(action),
         )
 

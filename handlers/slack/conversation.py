@@ -12,9 +12,11 @@ from handlers.slack.deps import Deps
 from handlers.slack.errors import tell_user
 from handlers.slack.ids import Event
 from handlers.slack.lessons import ReplyLessons
+from handlers.slack.messages import time_of
 from handlers.slack.slacktext import to_plain
 from models.coach.blame import assess
 from models.core.errors import UserFacingError
+from models.core.references import Platform
 from models.core.views import DeliveryView
 from models.postmortems.quickform import quick_action_body
 from models.postmortems.service import (
@@ -33,14 +35,14 @@ def register(app: App, deps: Deps) -> None:
     app.event(Event.MESSAGE)(ConversationHandlers(deps).on_message)
 
 
-def register_senders(deps: Deps, client: WebClient) -> None:
+def register_senders(deps: Deps) -> None:
     """How what a reply owes is sent (see models.postmortems.service._owe_follow_ups)."""
-    senders = ReplySenders(deps, client)
+    senders = ReplySenders(deps)
     courier = deps.courier
     courier.add_sender(COACH_NUDGE_DELIVERY, senders.nudge)
     courier.add_sender(REPLY_PROBLEM_DELIVERY, senders.problem)
     courier.add_sender(ACTION_ADDED_DELIVERY, senders.action_added)
-    courier.add_sender(LESSON_NOTE_DELIVERY, ReplyLessons(deps, client).send_note)
+    courier.add_sender(LESSON_NOTE_DELIVERY, ReplyLessons(deps).send_note)
 
 
 class ConversationHandlers:
@@ -63,21 +65,24 @@ class ConversationHandlers:
             self._deps.services.postmortems.delete_reply(
                 team_id=body["team_id"],
                 channel_id=event["channel"],
-                message_ts=event["deleted_ts"],
+                message_ref=event["deleted_ts"],
+                platform=Platform.SLACK,
                 event_id=body.get("event_id"),
-                thread_ts=(event.get("previous_message") or {}).get("thread_ts"),
-                deleted_ts=event.get("event_ts") or event.get("ts"),
+                thread_ref=(event.get("previous_message") or {}).get("thread_ts"),
+                deleted_at=time_of(event.get("event_ts") or event.get("ts")),
             )
         elif subtype in HUMAN_SUBTYPES and _is_human_reply(event):
             outcome = self._deps.services.postmortems.record_reply(
                 team_id=body["team_id"],
                 channel_id=event["channel"],
-                thread_ts=event["thread_ts"],
-                message_ts=event["ts"],
+                thread_ref=event["thread_ts"],
+                message_ref=event["ts"],
+                said_at=time_of(event["ts"]),
                 author_id=event["user"],
                 text=to_plain(event.get("text", "")),
+                platform=Platform.SLACK,
                 event_id=body.get("event_id"),
-                today=self._deps.today(),
+                today=self._deps.today(body["team_id"]),
             )
             if outcome is not None:
                 self._deps.courier.deliver_due(subject_id=outcome.answer.id)
@@ -89,12 +94,13 @@ class ConversationHandlers:
         outcome = self._deps.services.postmortems.edit_reply(
             team_id=body["team_id"],
             channel_id=event["channel"],
-            message_ts=message["ts"],
+            message_ref=message["ts"],
             text=to_plain(message.get("text", "")),
+            platform=Platform.SLACK,
             event_id=body.get("event_id"),
-            today=self._deps.today(),
-            edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts"),
-            thread_ts=message.get("thread_ts"),
+            today=self._deps.today(body["team_id"]),
+            edited_at=time_of((message.get("edited") or {}).get("ts") or event.get("event_ts")),
+            thread_ref=message.get("thread_ts"),
         )
         if outcome is not None and outcome.problem:
             self._deps.courier.deliver_due(subject_id=outcome.answer.id)
@@ -103,8 +109,8 @@ class ConversationHandlers:
 class ReplySenders:
     """Sends what a reply owes, each part on its own (a failure retries only that part)."""
 
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._services, self._blocks, self._client = deps.services, deps.blocks, client
+    def __init__(self, deps: Deps) -> None:
+        self._services, self._blocks, self._clients = deps.services, deps.blocks, deps.clients
 
     def nudge(self, delivery: DeliveryView) -> None:
         postmortem, answer = self._reply(delivery)
@@ -127,9 +133,9 @@ class ReplySenders:
             team_id=delivery.team_id, action_id=int(delivery.payload["action_id"])
         )
         if action is not None:  # the reply may have stopped being an action since
-            self._client.chat_postMessage(
+            self._clients.for_workspace(delivery.team_id).chat_postMessage(
                 channel=postmortem.channel_id,
-                thread_ts=postmortem.thread_ts,
+                thread_ts=postmortem.thread_ref,
                 **self._blocks.action_added(action),
             )
 
@@ -140,10 +146,10 @@ class ReplySenders:
         )
 
     def _privately(self, postmortem: PostmortemView, answer: AnswerView, message: Message) -> None:
-        self._client.chat_postEphemeral(
+        self._clients.for_workspace(postmortem.team_id).chat_postEphemeral(
             channel=postmortem.channel_id,
             user=answer.author_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **message,
         )
 

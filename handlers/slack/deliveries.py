@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.slack.blocks import Blocks
+from handlers.slack.clients import SlackClients
+from handlers.slack.messages import time_of
 from handlers.slack.reports import Documents, upload_postmortem_documents
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
@@ -57,8 +58,11 @@ Sender = Callable[[DeliveryView], None]
 
 
 class Courier:
-    def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
-        self._client, self._services, self._blocks = client, services, blocks
+    """Each delivery is sent with the client of its own workspace (SlackClients)."""
+
+    def __init__(self, clients: SlackClients, services: Services, blocks: Blocks) -> None:
+        self._clients, self._services, self._blocks = clients, services, blocks
+        self._documents = Documents(blocks.templates)
         self._senders: dict[str, Sender] = {
             ROOT_DELIVERY: self._post_root,
             PROMPT_DELIVERY: self._post_prompt,
@@ -66,9 +70,7 @@ class Courier:
             SUMMARY_DELIVERY: self._post_summary,
             ROOT_CLOSED_DELIVERY: self._mark_root_closed,
             OWNER_DELIVERY: self._send_owner_actions,
-            DOCUMENTS_DELIVERY: partial(
-                upload_postmortem_documents, client, services, Documents(blocks.templates)
-            ),
+            DOCUMENTS_DELIVERY: self._upload_documents,
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:
@@ -88,6 +90,14 @@ class Courier:
     def refusal(self, *, subject_id: int, kind: str) -> str | None:
         """Slack's error code when it refused a delivery for good, else None."""
         return self._services.deliveries.refusal(subject_id=subject_id, kind=kind)
+
+    def _slack(self, delivery: DeliveryView) -> WebClient:
+        return self._clients.for_workspace(delivery.team_id)
+
+    def _upload_documents(self, delivery: DeliveryView) -> None:
+        upload_postmortem_documents(
+            self._slack(delivery), self._services, self._documents, delivery
+        )
 
     def _send(self, delivery: DeliveryView) -> bool:
         deliveries = self._services.deliveries
@@ -114,7 +124,8 @@ class Courier:
         assert delivery.subject_id is not None
         postmortems = self._services.postmortems
         postmortem = postmortems.get(team_id=delivery.team_id, postmortem_id=delivery.subject_id)
-        root = self._client.chat_postMessage(
+        client = self._slack(delivery)
+        root = client.chat_postMessage(
             channel=postmortem.channel_id,
             **self._blocks.root(
                 title=postmortem.title,
@@ -123,13 +134,12 @@ class Courier:
                 closed=False,
             ),
         )
-        permalink = self._client.chat_getPermalink(
-            channel=postmortem.channel_id, message_ts=root["ts"]
-        )
+        permalink = client.chat_getPermalink(channel=postmortem.channel_id, message_ts=root["ts"])
         postmortems.root_posted(
             team_id=delivery.team_id,
             postmortem_id=postmortem.id,
-            thread_ts=root["ts"],
+            thread_ref=root["ts"],
+            posted_at=time_of(root["ts"]),
             permalink=permalink.get("permalink"),
         )
 
@@ -140,7 +150,7 @@ class Courier:
         postmortem = postmortems.prompt_owed(
             team_id=delivery.team_id, postmortem_id=delivery.subject_id, step_id=step_id
         )
-        if postmortem is None or postmortem.thread_ts is None:
+        if postmortem is None or postmortem.thread_ref is None:
             return  # people moved on before this prompt went out: a stale one helps nobody
         kind = LESSON_PHASES.get(postmortem.phase)
         captured = (
@@ -153,16 +163,16 @@ class Courier:
             if postmortem.phase is Phase.TIMELINE
             else []
         )
-        prompt = self._client.chat_postMessage(
+        prompt = self._slack(delivery).chat_postMessage(
             channel=postmortem.channel_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **self._blocks.phase_prompt(postmortem, captured, timeline),
         )
         postmortems.set_prompt(
             team_id=postmortem.team_id,
             postmortem_id=postmortem.id,
             step_id=step_id,
-            prompt_ts=prompt["ts"],
+            prompt_ref=prompt["ts"],
         )
 
     def _retire_prompt(self, delivery: DeliveryView) -> None:
@@ -177,7 +187,9 @@ class Courier:
                 by_user=payload["by"],
             )
         )
-        self._client.chat_update(channel=delivery.recipient_id, ts=payload["prompt_ts"], **message)
+        self._slack(delivery).chat_update(
+            channel=delivery.recipient_id, ts=payload["prompt_ref"], **message
+        )
 
     def _post_summary(self, delivery: DeliveryView) -> None:
         """Posted in parts, each recorded as it goes: a retry starts after the last part
@@ -191,8 +203,8 @@ class Courier:
         for part, message in enumerate(self._blocks.summary(summary)):
             if part < done:
                 continue
-            self._client.chat_postMessage(
-                channel=postmortem.channel_id, thread_ts=postmortem.thread_ts, **message
+            self._slack(delivery).chat_postMessage(
+                channel=postmortem.channel_id, thread_ts=postmortem.thread_ref, **message
             )
             self._services.deliveries.record_progress(
                 delivery_id=delivery.id, progress={"parts_sent": part + 1}
@@ -203,10 +215,10 @@ class Courier:
         postmortem = self._services.postmortems.get(
             team_id=delivery.team_id, postmortem_id=delivery.subject_id
         )
-        assert postmortem.thread_ts is not None  # a review is closed only once it is posted
-        self._client.chat_update(
+        assert postmortem.thread_ref is not None  # a review is closed only once it is posted
+        self._slack(delivery).chat_update(
             channel=postmortem.channel_id,
-            ts=postmortem.thread_ts,
+            ts=postmortem.thread_ref,
             **self._blocks.root(
                 title=postmortem.title,
                 kind=postmortem.kind.value,
@@ -227,7 +239,6 @@ class Courier:
         )
         if not actions:
             return
-        channel = self._client.conversations_open(users=delivery.recipient_id)["channel"]["id"]
-        self._client.chat_postMessage(
-            channel=channel, **self._blocks.owner_actions(postmortem, actions)
-        )
+        client = self._slack(delivery)
+        channel = client.conversations_open(users=delivery.recipient_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, **self._blocks.owner_actions(postmortem, actions))

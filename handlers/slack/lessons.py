@@ -160,7 +160,7 @@ class LessonHandlers:
     def _search(
         self, client: WebClient, team_id: str, user_id: str, text: str, offset: int
     ) -> dict[str, Any]:
-        query = parse_query(text, today=self._deps.today())
+        query = parse_query(text, today=self._deps.today(team_id))
         if query.is_empty:
             raise UserFacingError("Search for some words, e.g. `/lessons canary config`.")
         member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
@@ -217,7 +217,7 @@ class LessonHandlers:
                     "team_id": team_id,
                     "channel_id": context.c,
                     "postmortem_id": _chosen(values),
-                    "source_ts": context.ts,
+                    "source_ref": context.ts,
                     "source_permalink": self._permalink(client, context),
                 }
                 text = _text(_value(values, Field.LESSON_TEXT, "value"))
@@ -240,7 +240,7 @@ class LessonHandlers:
                         added_by=user,
                     )
                     capture = None
-                    local = occurred_at.astimezone(self._deps.timezone)
+                    local = occurred_at.astimezone(self._deps.zone(team_id))
                     confirmation = self._blocks.timeline_added(
                         postmortem=postmortem, text=text, at=f"{local:%H:%M, %a %d %b}"
                     )
@@ -268,10 +268,10 @@ class LessonHandlers:
         if event.get("tab", "home") != "home":
             return
         with replying_privately(body, client):
-            self._home.publish(client, team_id=body["team_id"], user_id=event["user"])
+            self._home.publish(team_id=body["team_id"], user_id=event["user"])
 
     def _note_similar(self, client: WebClient, capture: Capture) -> None:
-        thread_ts = capture.postmortem.thread_ts if capture.postmortem else None
+        thread_ts = capture.postmortem.thread_ref if capture.postmortem else None
         note_similar(client, self._blocks, capture.channel_id, thread_ts, capture.similar)
 
 
@@ -280,8 +280,8 @@ class ReplyLessons:
     thread (an outbox delivery, see models.postmortems): the channel's privacy is learned
     first if unknown, as the note may only cite what everyone there may read."""
 
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._services, self._client = deps.services, client
+    def __init__(self, deps: Deps) -> None:
+        self._services, self._clients = deps.services, deps.clients
         self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
 
@@ -291,12 +291,11 @@ class ReplyLessons:
             team_id=delivery.team_id, answer_id=delivery.subject_id
         )
         lessons, where = self._services.lessons, {"team_id": postmortem.team_id}
+        client = self._clients.for_workspace(delivery.team_id)
         if lessons.channel(**where, channel_id=postmortem.channel_id) is None:
-            self._privacy.look_up_quietly(self._client, **where, channel_id=postmortem.channel_id)
+            self._privacy.look_up_quietly(client, **where, channel_id=postmortem.channel_id)
         similar = lessons.similar_to(**where, lesson_id=int(delivery.payload["lesson_id"]))
-        note_similar(
-            self._client, self._blocks, postmortem.channel_id, postmortem.thread_ts, similar
-        )
+        note_similar(client, self._blocks, postmortem.channel_id, postmortem.thread_ref, similar)
 
 
 def note_similar(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from slack_bolt import Respond
@@ -17,11 +17,11 @@ from handlers.slack.blocks import ID_LIMIT
 from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
-from models.core.dates import WEEKDAYS, UnreadableDate, parse_due_date
+from models.core.dates import FutureDate, UnreadableDate, parse_past_date
 from models.core.errors import NotFound, UserFacingError
-from models.core.privacy import NO_POSTMORTEM
 from models.core.views import DeliveryView
 from models.lessons.tables import LessonKind
+from models.postmortems.access import NO_POSTMORTEM
 from models.postmortems.phases import Phase
 from models.postmortems.views import AnswerView, Summary
 from models.reports.service import BoardSummary, ExportedAction, ExportedLesson
@@ -172,21 +172,12 @@ def read_board_request(
 
 
 def _past_date(text: str, today: date) -> date:
-    """Dates read for `since` look back: `12 dec` in November is last December."""
     try:
-        found = parse_due_date(text, today=today)
+        return parse_past_date(text, today=today)
+    except FutureDate:
+        raise UserFacingError("`since` needs a date that has already come.") from None
     except UnreadableDate as error:
         raise UserFacingError(f"{error}. Try `since 2026-10-01` or `since 1 oct`.") from error
-    if found > today and WEEKDAYS.keys() & text.lower().split():
-        found -= timedelta(days=7)  # `since friday`: the last Friday, not the next
-    elif found > today:
-        try:
-            found = found.replace(year=found.year - 1)
-        except ValueError:  # 29 February
-            found = found.replace(year=found.year - 1, day=28)
-    if found > today:
-        raise UserFacingError("`since` needs a date that has already come.")
-    return found
 
 
 class ReportHandlers:
@@ -259,7 +250,7 @@ class ReportHandlers:
     def summary(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
     ) -> None:
-        today = self._deps.today()
+        today = self._deps.today(command["team_id"])
         request = read_board_request(
             rest,
             channel_id=command["channel_id"],
@@ -269,7 +260,9 @@ class ReportHandlers:
         self._require_readable(command, client, request.channel_id, posted_here=True)
         since = None
         if request.since is not None:
-            since = datetime.combine(request.since, time(), self._deps.timezone).astimezone(UTC)
+            since = datetime.combine(
+                request.since, time(), self._deps.zone(command["team_id"])
+            ).astimezone(UTC)
         board = self._deps.services.reports.board(
             team_id=command["team_id"],
             channel_id=request.channel_id,
@@ -319,9 +312,8 @@ class ReportHandlers:
                 )
             case _:
                 raise UserFacingError(EXPORT_USAGE)
-        filename = (
-            f"lessonloop-{what.lower()}-{slug(channel_name)}-{self._deps.today():%Y-%m-%d}.csv"
-        )
+        today = self._deps.today(team_id)
+        filename = f"lessonloop-{what.lower()}-{slug(channel_name)}-{today:%Y-%m-%d}.csv"
         dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
         client.files_upload_v2(
             file_uploads=[{"filename": filename, "title": filename, "content": content}],
@@ -425,7 +417,7 @@ def share_postmortem_documents(
     client.files_upload_v2(
         file_uploads=[dict(f) for f in documents.postmortem(summary)],
         channel=pm.channel_id,
-        thread_ts=pm.thread_ts,
+        thread_ts=pm.thread_ref,
         initial_comment=":page_facing_up: The post-mortem document, as Markdown and as a "
         "printable web page.",
     )

@@ -49,19 +49,25 @@ def register(app: App, deps: Deps) -> None:
     app.action(ActionId.UPDATE_NOTE)(acknowledge, on_button(handlers.open_note_form))
     app.view(ViewId.UPDATE_BLOCKED)(handlers.submit_note_form)
     app.view(ViewId.UPDATE_NOTE)(handlers.submit_note_form)
-    Reminders(app.client, deps.services, handlers.blocks).register(deps.courier)
+    Reminders(deps.clients, deps.services, handlers.blocks).register(deps.courier)
 
 
 def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: Respond) -> None:
     """`/postmortem review [set ...|off]`."""
     verb, _, rest = text.strip().partition(" ")
-    reviews, blocks = deps.services.reviews, ReviewBlocks(deps.blocks)
+    reviews, blocks = deps.services.meetings, ReviewBlocks(deps.blocks)
     where = {"team_id": command["team_id"], "channel_id": command["channel_id"]}
     match verb.lower():
         case "" | "show" | "status":
             respond(response_type="ephemeral", **blocks.schedule(reviews.schedule(**where)))
         case "set":
-            cadence = parse_cadence(rest, default_timezone=deps.timezone.key, today=deps.today())
+            workspace = deps.services.workspaces.settings(team_id=command["team_id"])
+            cadence = parse_cadence(
+                rest,
+                default_timezone=workspace.timezone,
+                today=deps.today(command["team_id"]),
+                defaults=workspace.review,
+            )
             view = reviews.set_schedule(**where, cadence=cadence, by_user=command["user_id"])
             respond(response_type="in_channel", **blocks.schedule(view, by_user=command["user_id"]))
         case "off" | "stop" | "remove":
@@ -104,7 +110,7 @@ class ReviewHandlers:
                 # Someone else's actions may come from private channels the viewer is not in.
                 member_of = self._viewer(client, team_id, user).member_of
             listing = self._deps.services.updates.listing(
-                team_id=team_id, scope=scope, today=self._deps.today(), member_of=member_of
+                team_id=team_id, scope=scope, today=self._deps.today(team_id), member_of=member_of
             )
             respond(
                 response_type="ephemeral",
@@ -127,7 +133,7 @@ class ReviewHandlers:
         )
         container = body.get("container") or {}
         if (body.get("view") or {}).get("type") == "home":
-            self._home.publish(client, team_id=team_id, user_id=user)
+            self._home.publish(team_id=team_id, user_id=user)
         elif container.get("is_ephemeral") and body.get("response_url"):
             # Only the response_url of this very request can replace an ephemeral listing.
             WebhookClient(body["response_url"]).send(
@@ -193,7 +199,7 @@ class ReviewHandlers:
                 return
             ack()
             if context.get("h") is True:
-                self._home.publish(client, team_id=team_id, user_id=user)
+                self._home.publish(team_id=team_id, user_id=user)
             elif context.get("e") is True and isinstance(context.get("c"), str):
                 self._post_privately(client, team_id, user, context["c"], message)
             else:
@@ -247,10 +253,10 @@ class ReviewHandlers:
             by_user=user,
             update=update,
             scope=scope,
-            today=self._deps.today(),
+            today=self._deps.today(team_id),
             member_of=self._viewer(client, team_id, user).member_of,
         )
-        intro = Intro.REMINDER if scope.kind is ScopeKind.REVIEW else Intro.LISTING
+        intro = Intro.REMINDER if scope.kind is ScopeKind.MEETING else Intro.LISTING
         return self.blocks.action_list(listing, intro=intro, viewer=user)
 
 

