@@ -10,6 +10,7 @@ name of the argument it arrives in, to a realistic Microsoft Teams reference:
     C…, G… (channel)      -> "19:…@thread.tacv2"
     D… (direct message)   -> "a:1…", a personal chat
     1795168800.000100     -> "1795168800100", a message id in milliseconds since the epoch
+    Platform.SLACK        -> Platform.TEAMS
 
 The mapping is one to one within a test, and keeps the order of ids of one kind (an encoded
 id sorts like the Slack id it stands for, in byte order and in PostgreSQL's collations), so a
@@ -33,6 +34,7 @@ from collections.abc import Callable, Generator, Iterator
 from enum import Enum, StrEnum
 from typing import Any, Final, TypeVar, cast
 
+from models.core.references import Platform
 from models.services import Services
 
 T = TypeVar("T")
@@ -69,6 +71,11 @@ _TEAMS_REF: Final = re.compile(
 )
 
 
+# Which platform a reference comes from changes with its shape.
+_PLATFORMS: Final = {"slack": "teams"}
+_PLATFORMS_BACK: Final = {"teams": "slack"}
+
+
 class References:
     """Translates values between the Slack shape the tests are written in and `shape`."""
 
@@ -81,13 +88,13 @@ class References:
         """`value` as the services would receive it from a front end of this shape."""
         if self.shape is Shape.SLACK:
             return value
-        return cast(T, _walk(value, self._text_inward))
+        return cast(T, _walk(value, self._text_inward, _PLATFORMS))
 
     def outward(self, value: T) -> T:
         """`value`, which came from the services or the database, in the Slack shape."""
         if self.shape is Shape.SLACK:
             return value
-        return cast(T, _walk(value, self._text_outward))
+        return cast(T, _walk(value, self._text_outward, _PLATFORMS_BACK))
 
     def teams_id(self, slack_value: str) -> str:
         """The Teams reference that stands for one Slack id or message time."""
@@ -161,33 +168,38 @@ def _message_id(seconds: str, fraction: str) -> str:
     return str(int(seconds) * 1000 + int(fraction.ljust(6, "0")))
 
 
-def _walk(value: Any, text: Callable[[str], str]) -> Any:
+def _walk(value: Any, text: Callable[[str], str], platforms: dict[str, str]) -> Any:
     """`value` with `text` applied to every string in it, through frozen dataclasses,
-    tuples (named or not), lists, sets and dicts. Enums, numbers, times and objects of
-    other kinds (ORM rows, sessions) are returned as they are."""
+    tuples (named or not), lists, sets and dicts, and a platform named as `platforms` says.
+    Other enums, numbers, times and objects of other kinds (ORM rows, sessions) are
+    returned as they are."""
+    if isinstance(value, Platform):
+        return Platform(platforms.get(value.value, value.value))
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
         return text(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            field.name: _walk(getattr(value, field.name), text)
+            field.name: _walk(getattr(value, field.name), text, platforms)
             for field in dataclasses.fields(value)
             if field.init
         }
         _move_spans(value, changes, text)
         return dataclasses.replace(value, **changes)
     if isinstance(value, tuple):
-        items = [_walk(item, text) for item in value]
+        items = [_walk(item, text, platforms) for item in value]
         return type(value)._make(items) if hasattr(value, "_fields") else type(value)(items)
     if isinstance(value, list):
-        return [_walk(item, text) for item in value]
+        return [_walk(item, text, platforms) for item in value]
     if isinstance(value, set | frozenset):
-        return type(value)(_walk(item, text) for item in value)
+        return type(value)(_walk(item, text, platforms) for item in value)
     if isinstance(value, dict):
-        return type(value)((_walk(k, text), _walk(v, text)) for k, v in value.items())
+        return type(value)(
+            (_walk(k, text, platforms), _walk(v, text, platforms)) for k, v in value.items()
+        )
     if isinstance(value, Generator | Iterator) and not isinstance(value, str | bytes):
-        return (_walk(item, text) for item in value)
+        return (_walk(item, text, platforms) for item in value)
     return value
 
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
+from models.core.references import Platform
 from tests.references import References, Shape
 
 SLACK_IDS = ["T0TEAM", "T0OTHER", "C0INCIDENT", "C0OPS", "G0PRIVATE", "D0DM1", "B0BOT"]
@@ -128,3 +129,12 @@ def test_offsets_into_a_text_follow_the_translated_text() -> None:
     assert inside.mentions[0].ref.startswith("29:1")
     assert inside.text.endswith("@thread.tacv2")
     assert refs.outward(inside) == spoken
+
+
+def test_the_platform_changes_with_the_shape_and_other_enums_do_not() -> None:
+    refs = References(Shape.TEAMS)
+
+    inside = refs.inward({"platform": Platform.SLACK, "shape": Shape.SLACK})
+
+    assert inside == {"platform": Platform.TEAMS, "shape": Shape.SLACK}
+    assert refs.outward(inside) == {"platform": Platform.SLACK, "shape": Shape.SLACK}
