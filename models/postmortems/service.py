@@ -20,11 +20,11 @@ from models.coach.tables import CoachNudge
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate
 from models.core.db import insert_if_absent
-from models.core.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
+from models.core.errors import NotAllowed, NotFound, Reason, StaleRequest, UserFacingError
 from models.core.moments import moment, moment_of
 from models.core.outbox import enqueue
 from models.core.tables import ChannelSettings, SlackEvent, Workspace
-from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
 from models.core.workspaces import SLACK
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
@@ -302,7 +302,7 @@ class Postmortems:
         thread_ts: str,
         message_ts: str,
         author_id: str,
-        text: str,
+        said: Said,
         event_id: str | None,
         today: date,
     ) -> ReplyOutcome | None:
@@ -311,7 +311,8 @@ class Postmortems:
 
         None when the thread is not a review (or was closed before the reply was posted),
         the event was seen before, or the reply was deleted before it reached us."""
-        reading = _Reading.of(text, today)  # text analysis happens outside any lock
+        text = said.text
+        reading = _Reading.of(said, today)  # text analysis happens outside any lock
         now = self._clock.now()
         posted = moment(message_ts, default=moment_of(now))
         with self._sessions.begin() as session:
@@ -337,7 +338,9 @@ class Postmortems:
                     return None  # the tombstone stays: a later edit must not revive it
                 session.delete(change)
                 text, edited_ts = change.text or "", change.changed_ts
-                reading = _Reading.of(text, today)  # rare: an edit that overtook its message
+                # Rare: an edit that overtook its message. Only its text was kept, so a
+                # mention in it no longer names an owner.
+                reading = _Reading.of(Said(text), today)
             phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
             answer = Answer(
                 team_id=team_id,
@@ -440,7 +443,7 @@ class Postmortems:
         team_id: str,
         channel_id: str,
         message_ts: str,
-        text: str,
+        said: Said,
         event_id: str | None,
         today: date,
         edited_ts: str | None = None,
@@ -448,7 +451,8 @@ class Postmortems:
     ) -> ReplyOutcome | None:
         """Apply an edit. The newest edit wins by its Slack time, whatever the order they
         are processed in; an edit of a reply not seen yet is kept until the reply comes."""
-        reading = _Reading.of(text, today)
+        text = said.text
+        reading = _Reading.of(said, today)
         now = self._clock.now()
         changed = moment(edited_ts or "", default=moment_of(now))
         with self._sessions.begin() as session:
@@ -548,10 +552,7 @@ class Postmortems:
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
             if row.facilitator_id != by_user:
-                raise NotAllowed(
-                    "Thanks! Only the facilitator who started this review can close it, "
-                    "so that nobody is cut off mid-thought. Ask them to press *Close review*."
-                )
+                raise NotAllowed(reason=Reason.CLOSE_ONLY_BY_FACILITATOR)
             _require_open(row)
             if row.thread_ts is None:
                 raise StaleRequest("This review has not been posted yet; try again in a moment.")
@@ -673,25 +674,20 @@ class _Reading:
     verdict: BlameVerdict
     is_action: bool
     action: QuickAction | None
-    problem: str | None
+    problem: UserFacingError | None
 
     @classmethod
-    def of(cls, text: str, today: date) -> _Reading:
-        verdict = assess(text)
-        if not is_quick_action(text):
+    def of(cls, said: Said, today: date) -> _Reading:
+        verdict = assess(said.text)
+        if not is_quick_action(said.text):
             return cls(verdict, False, None, None)
         try:
-            return cls(verdict, True, parse_quick_action(text, today=today), None)
+            return cls(verdict, True, parse_quick_action(said, today=today), None)
         except UnreadableDate as error:
-            return cls(
-                verdict,
-                True,
-                None,
-                f"{error}, so I haven't created an action yet. Your reply is saved; "
-                "try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*.",
-            )
-        except ValueError as error:
-            return cls(verdict, True, None, str(error))
+            problem = UserFacingError(reason=Reason.ACTION_DATE_UNREADABLE, words=error.text)
+            return cls(verdict, True, None, problem)
+        except UserFacingError as error:
+            return cls(verdict, True, None, error)
 
 
 def _open_first_step(
@@ -736,7 +732,7 @@ def _owe_follow_ups(
     *,
     now: datetime,
     nudge: bool = False,
-    problem: str | None = None,
+    problem: UserFacingError | None = None,
     action: Action | None = None,
     lesson: Lesson | None = None,
     version: str = "",
@@ -755,7 +751,8 @@ def _owe_follow_ups(
             kind=REPLY_PROBLEM_DELIVERY,
             recipient_id=answer.author_id,
             dedupe_key=f"{key}:problem:{version}",
-            payload={"problem": problem},
+            # The front end words the problem: its reason and what fills the wording in.
+            payload={"problem": str(problem.reason), "params": problem.params},
         )
     if action is not None:
         owe(
@@ -833,7 +830,7 @@ def _keep_change(
 def validate_title(title: str) -> str:
     title = " ".join(clean_text(title, limit=MESSAGE_LIMIT).split())
     if not title:
-        raise UserFacingError("Give the review a title: `/postmortem start <title>`.")
+        raise UserFacingError(reason=Reason.TITLE_MISSING)
     if len(title) > TITLE_MAX:
         raise UserFacingError(f"That title is {len(title)} characters; keep it under {TITLE_MAX}.")
     return title
@@ -841,14 +838,13 @@ def validate_title(title: str) -> str:
 
 def _apply_quick_action(
     session: Session, postmortem: Postmortem, answer: Answer, reading: _Reading, today: date
-) -> tuple[Action | None, str | None]:
+) -> tuple[Action | None, UserFacingError | None]:
     parsed = reading.action
     if parsed is None:
         return None, reading.problem
     if parsed.target_on is not None and parsed.target_on < today:
-        return None, (
-            f"{parsed.target_on:%d %b %Y} has already passed, so I haven't recorded the action. "
-            "Your reply is saved; edit it with a later date, or use *Add action*."
+        return None, UserFacingError(
+            reason=Reason.ACTION_DATE_PASSED, target_on=parsed.target_on.isoformat()
         )
     action = session.scalar(select(Action).where(Action.answer_id == answer.id))
     owner = parsed.owner_id or answer.author_id

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.actions.views import ActionView
 from models.core.errors import InvalidInput, NotFound, StaleRequest
+from models.core.text import Said
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
 from models.postmortems.views import PostmortemView
@@ -183,7 +184,7 @@ def lesson(services: Services, pm: PostmortemView) -> int:
         thread_ts=pm.thread_ts,
         message_ts="1795176000.000001",
         author_id=BEA,
-        text="The #runbook worked",
+        said=Said("The #runbook worked"),
         event_id=None,
         today=TODAY,
     )

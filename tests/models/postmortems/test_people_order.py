@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from models.core.text import Said
 from models.lessons.tables import Lesson
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
@@ -52,7 +53,7 @@ def operations(services: Services, pm: PostmortemView) -> dict[str, Callable[[],
             thread_ts=ROOT,
             message_ts=MESSAGE,
             author_id=BEA,
-            text="the runbook worked",
+            said=Said("the runbook worked"),
             event_id="EvReply",
             today=TODAY,
         ),
@@ -68,7 +69,7 @@ def operations(services: Services, pm: PostmortemView) -> dict[str, Callable[[],
             team_id=TEAM,
             channel_id=CHANNEL,
             message_ts=MESSAGE,
-            text="the rollback runbook worked",
+            said=Said("the rollback runbook worked"),
             event_id="EvEdit",
             today=TODAY,
             edited_ts=at(30),
@@ -78,7 +79,7 @@ def operations(services: Services, pm: PostmortemView) -> dict[str, Callable[[],
             team_id=TEAM,
             channel_id=CHANNEL,
             message_ts=MESSAGE,
-            text="the runbook mostly worked",
+            said=Said("the runbook mostly worked"),
             event_id="EvOlderEdit",
             today=TODAY,
             edited_ts=at(25),
@@ -146,7 +147,7 @@ def test_a_reply_posted_after_next_belongs_to_the_new_step(services: Services) -
         thread_ts=ROOT,
         message_ts=at(21),
         author_id=BEA,
-        text="no canary for config",
+        said=Said("no canary for config"),
         event_id="EvAfter",
         today=TODAY,
     )
@@ -166,7 +167,7 @@ def test_a_reply_posted_before_close_still_counts(services: Services) -> None:
         thread_ts=ROOT,
         message_ts=at(60),
         author_id=BEA,
-        text="too late",
+        said=Said("too late"),
         event_id="EvLate",
         today=TODAY,
     )
@@ -179,7 +180,7 @@ def test_an_edit_of_a_message_outside_any_review_is_not_kept(services: Services)
         team_id=TEAM,
         channel_id=CHANNEL,
         message_ts=MESSAGE,
-        text="unrelated",
+        said=Said("unrelated"),
         event_id="EvElsewhere",
         today=TODAY,
         edited_ts=at(30),
