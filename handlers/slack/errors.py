@@ -52,6 +52,14 @@ _WORDING: Final[dict[Reason, str]] = {
         "I couldn't read `since:{value}`; try `since:2026-01-01` or `since:30d`."
     ),
     Reason.SEARCH_EMPTY: "Search for some words, e.g. `/lessons canary config`.",
+    Reason.OLD_LISTING: "That button is from an older message; run `/actions` again.",
+    Reason.ZONE_UNKNOWN: (
+        "`{typed}` is not a time zone I know; use an IANA name such as "
+        "Europe/Paris, America/New_York or UTC."
+    ),
+    Reason.NO_POSTMORTEM_IN_CHANNEL: (
+        "There is no post-mortem in this channel yet. Start one with `/postmortem start <title>`."
+    ),
 }
 
 

@@ -95,7 +95,7 @@ def read_plain(text: str) -> str:
 def _plain(segment: str) -> str:
     """Text outside markup: unescaped, emoji as characters, cleaned. Cleaning piece by piece
     keeps every mention's position right (cleaning can drop characters)."""
-    segment = segment.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    segment = _unescape(segment)
     if ":" in segment:
         segment = _EMOJI.sub(_emoji, segment)
     return clean_text(segment, limit=sys.maxsize)
@@ -109,8 +109,12 @@ def _emoji(match: re.Match[str]) -> str:
 
 def _unescaped(target: str) -> str:
     """An address or name inside markup: unescaped and cleaned, emoji left as typed."""
-    target = target.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return clean_text(target, limit=sys.maxsize)
+    return clean_text(_unescape(target), limit=sys.maxsize)
+
+
+def _unescape(text: str) -> str:
+    # Slack escapes exactly these three; "&amp;lt;" is a literal "&lt;" typed by a person.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _other(target: str, label: str) -> str:

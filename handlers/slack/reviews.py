@@ -16,7 +16,7 @@ from slack_sdk.webhook import WebhookClient
 
 from handlers.slack.blocks import Message, read_object
 from handlers.slack.deps import Deps
-from handlers.slack.errors import acknowledge, on_button, replying_privately
+from handlers.slack.errors import acknowledge, on_button, replying_privately, wording
 from handlers.slack.home import HomeTab
 from handlers.slack.ids import ActionId, Command, Field, ViewId
 from handlers.slack.membership import Gate
@@ -195,7 +195,7 @@ class ReviewHandlers:
                     scope=scope,
                 )
             except UserFacingError as error:
-                ack(response_action="errors", errors={Field.NOTE: str(error)})
+                ack(response_action="errors", errors={Field.NOTE: wording(error)})
                 return
             ack()
             if context.get("h") is True:

@@ -23,6 +23,9 @@ class Reason(StrEnum):
     SEARCH_KIND_UNKNOWN = "lesson.search_kind_unknown"
     SEARCH_SINCE_UNREADABLE = "lesson.search_since_unreadable"  # params: value
     SEARCH_EMPTY = "lesson.search_empty"
+    OLD_LISTING = "action.old_listing"  # a button on a list of actions that has changed since
+    NO_POSTMORTEM_IN_CHANNEL = "report.no_postmortem_in_channel"
+    ZONE_UNKNOWN = "workspace.zone_unknown"  # params: typed
 
 
 Param = str | int
