@@ -138,9 +138,9 @@ _ROLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 
-# A mention's placeholder ("@marco") or a typed @handle. Replaced in one pass,
-# so a handle typed as "@p5" is a person like any other, never mistaken for a placeholder this
-# module inserted.
+# A mention's placeholder ("@marco") or a typed @handle. Replaced in one pass, so a handle
+# typed as "@p5" is a person like any other, never mistaken for a placeholder this module
+# inserted.
 _MENTION_RE: Final = re.compile(r"(?<![\w@])@([A-Za-z][\w.\-]*[A-Za-z0-9])")
 _SPECIAL_HANDLES: Final = frozenset({"here", "channel", "everyone"})
 
@@ -682,7 +682,7 @@ def _placeholder(display: str, people: list[str]) -> str:
     return f" @p{len(people) - 1} "
 
 
-def _strip_markup(text: str) -> str:
+def _drop_formatting(text: str) -> str:
     text = _CODE_BLOCK_RE.sub(" ", text)
     text = _CODE_SPAN_RE.sub(" ", text)
     text = _QUOTE_LINE_RE.sub(" ", text)
@@ -822,7 +822,7 @@ def _is_emoji_joiner(character: str) -> bool:
 
 def _normalise(text: str) -> _Doc:
     people: list[str] = []
-    text = _strip_markup(text)
+    text = _drop_formatting(text)
     emoji = frozenset(c for c in text if _is_emoji(c))
     if emoji:
         text = "".join(" " if c in emoji or _is_emoji_joiner(c) else c for c in text)
