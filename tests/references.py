@@ -205,8 +205,11 @@ def _walk(value: Any, text: Callable[[str], str], platforms: dict[str, str]) -> 
 
 def _move_spans(value: Any, changes: dict[str, Any], text: Callable[[str], str]) -> None:
     """Offsets into a text follow it: when `value` has a `text` and tuples of parts with
-    `start` and `end` (mentions in what someone said), the text is translated piece by
-    piece between those offsets and the offsets are moved to where the pieces now are."""
+    `start` and `end` (mentions in what someone said), the text between the parts is
+    translated and the offsets are moved to where the parts now are. The words a part
+    covers are kept: a mention's placeholder is what the front end wrote for people to
+    read ("@U0CAI" in these tests, a display name from Teams), and its reference is
+    translated in the part itself."""
     original = getattr(value, "text", None)
     if not isinstance(original, str) or "text" not in changes:
         return
@@ -223,10 +226,12 @@ def _move_spans(value: Any, changes: dict[str, Any], text: Callable[[str], str])
     cuts = sorted(
         {0, len(original)} | {o for v in parts.values() for i in v for o in (i.start, i.end)}
     )
+    covered = {(i.start, i.end) for v in parts.values() for i in v}
     moved, pieces = {}, []
     for start, end in itertools.pairwise(cuts):
         moved[start] = sum(map(len, pieces))
-        pieces.append(text(original[start:end]))
+        piece = original[start:end]
+        pieces.append(piece if (start, end) in covered else text(piece))
     moved[len(original)] = sum(map(len, pieces))
     changes["text"] = "".join(pieces)
     for name in parts:

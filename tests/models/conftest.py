@@ -18,32 +18,9 @@ from models.core.clock import FrozenClock
 from models.services import Services
 from tests.references import Shape, longest_teams_reference, shaped
 
-MENTIONS = (
-    "models/postmortems/quickform.py takes the owner from '@U…' text (MENTION regex); a Teams "
-    "mention is not read, so the author becomes the owner"
-)
-COACH = (
-    "models/coach/blame.py finds people by '<@U…>' and '@U…' (_SLACK_MENTION_RE, "
-    "_AT_MENTION_RE); a reply blaming a Teams mention gets no nudge"
-)
-CHANNEL_LINKS = (
-    "models/lessons/library.py reads a channel filter as '<#C…|name>' (_CHANNEL_LINK); a "
-    "Teams conversation link is taken for a channel name"
-)
-
 # Test name (file, function, parameters without the database and the shape) -> why the
 # Teams run fails. Parameters may end in "*".
-SLACK_SHAPED: dict[str, str] = {
-    "test_postmortems.py::test_quick_action_creates_an_action_with_owner_date_and_history": (
-        MENTIONS
-    ),
-    "test_postmortems.py::test_edited_quick_action_updates_the_action": MENTIONS,
-    "test_postmortems.py::test_summary_groups_answers_by_phase_and_lists_lessons_and_actions": (
-        MENTIONS
-    ),
-    "test_postmortems.py::test_reply_blaming_a_mentioned_person_gets_a_nudge": COACH,
-    "test_library.py::test_filters_kind_tag_since_and_channel": CHANNEL_LINKS,
-}
+SLACK_SHAPED: dict[str, str] = {}
 
 _TEAMS_NAME = re.compile(r"(\w+)\[(?:sqlite|postgresql)-teams(?:-(.*))?\]")
 
