@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from functools import partial
 
@@ -75,11 +75,16 @@ class Courier:
         """Features that owe their own kinds of message register how to send them."""
         self._senders[kind] = sender
 
-    def deliver_due(self, *, subject_id: int | None = None) -> int:
-        """Send everything due now; returns how many were sent."""
+    def deliver_due(
+        self, *, subject_id: int | None = None, ids: Collection[int] | None = None
+    ) -> int:
+        """Send everything due now (or only what is about `subject_id`, or the deliveries
+        of `ids`: what one use case owed); returns how many were sent."""
+        if ids is not None and not ids:
+            return 0
         sent = 0
         deliveries = self._services.deliveries
-        while batch := deliveries.claim_due(subject_id=subject_id):
+        while batch := deliveries.claim_due(subject_id=subject_id, ids=ids):
             for delivery in batch:
                 if self._send(delivery):
                     sent += 1

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests.templates.test_documents import summary
 
 from handlers.slack.reports import Documents
 from templates import Templates
 from templates.charts import ACTIONS_COLOUR, LESSONS_COLOUR
 from tests.chromium import HEIGHT, WIDTH, chromium, screenshot
 from tests.reportdata import board_summary
+from tests.templates.test_documents import summary
 
 pytestmark = [
     pytest.mark.slow,
