@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.slack.blocks import Blocks
-from handlers.slack.reports import Documents, upload_postmortem_documents
+from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -24,6 +24,7 @@ from models.postmortems.service import (
     STEP_DONE_DELIVERY,
     SUMMARY_DELIVERY,
 )
+from models.reports.service import BOARD_DELIVERY
 from models.services import Services
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Courier:
             DOCUMENTS_DELIVERY: partial(
                 upload_postmortem_documents, client, services, Documents(blocks.templates)
             ),
+            BOARD_DELIVERY: BoardSender(client, services, blocks).post,
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:

@@ -13,7 +13,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.slack.blocks import ID_LIMIT
+from handlers.slack.blocks import ID_LIMIT, Blocks
 from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
@@ -24,7 +24,7 @@ from models.core.views import DeliveryView
 from models.lessons.tables import LessonKind
 from models.postmortems.phases import Phase
 from models.postmortems.views import AnswerView, Summary
-from models.reports.service import BoardSummary, ExportedAction, ExportedLesson
+from models.reports.service import BOARD_DELIVERY, BoardSummary, ExportedAction, ExportedLesson
 from models.services import Services
 from templates import MarkdownText, Templates
 from templates.charts import trend_chart
@@ -41,6 +41,8 @@ EXPORT_USAGE = (
     "Use `/postmortem export actions` or `/postmortem export lessons`, "
     "optionally followed by a channel: `/postmortem export actions #incidents`."
 )
+# Slack's answers when the app cannot post in a channel: the user is told to invite it.
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found"})
 DOCUMENT_LIST_LIMIT = 100  # rows per list in a board document; the CSV export has them all
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]{2,31})(?:\|([^>]*))?>")
 
@@ -270,34 +272,22 @@ class ReportHandlers:
         since = None
         if request.since is not None:
             since = datetime.combine(request.since, time(), self._deps.timezone).astimezone(UTC)
-        board = self._deps.services.reports.board(
+        reports, courier = self._deps.services.reports, self._deps.courier
+        posted = reports.post_board(
             team_id=command["team_id"],
             channel_id=request.channel_id,
+            channel_name=request.channel_name,
+            posted_in=command["channel_id"],
+            posted_by=command["user_id"],
             today=today,
             since=since,
             release=request.release,
         )
-        files = self._documents.board(board, request.channel_name)
-        where = command["channel_id"]
-
-        def post() -> None:
-            for message in self._deps.blocks.board_summary(board):
-                client.chat_postMessage(channel=where, **message)
-            client.files_upload_v2(
-                file_uploads=[dict(f) for f in files],
-                channel=where,
-                initial_comment=":chart_with_upwards_trend: The trend, and the summary as "
-                "Markdown and as a printable web page.",
-            )
-
-        _posting(post)
-        self._deps.services.reports.record_board_posted(
-            team_id=command["team_id"],
-            channel_id=request.channel_id,
-            posted_in=where,
-            posted_by=command["user_id"],
-            period=board.period,
-        )
+        # Stored first, posted second: sent now, or on a later tick if Slack is down.
+        courier.deliver_due(subject_id=posted.post_id)
+        if courier.refusal(subject_id=posted.post_id, kind=BOARD_DELIVERY) in NOT_THERE:
+            reports.withdraw_board(team_id=command["team_id"], post_id=posted.post_id)
+            raise UserFacingError(NOT_IN_CHANNEL)
 
     def export(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
@@ -399,12 +389,46 @@ def _source(title: str | None, permalink: str | None) -> str:
     return f"From the post-mortem “{title}”" + (f": {permalink}" if permalink else "")
 
 
+class BoardSender:
+    """Sends BOARD_DELIVERY in parts (the messages, then the files), each recorded as it
+    goes: a retry starts after the last part Slack accepted, so no part appears twice."""
+
+    def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
+        self._client, self._services = client, services
+        self._blocks, self._documents = blocks, Documents(blocks.templates)
+
+    def post(self, delivery: DeliveryView) -> None:
+        posted = self._services.reports.posted_board(delivery=delivery)
+        if posted is None:
+            return  # withdrawn: the app could not post where it was asked
+        where, done = posted.posted_in, int(delivery.payload.get("parts_sent", 0))
+        messages = self._blocks.board_summary(posted.board)
+        for part, message in enumerate(messages):
+            if part >= done:
+                self._client.chat_postMessage(channel=where, **message)
+                self._record(delivery, part + 1)
+        if len(messages) >= done:
+            files = self._documents.board(posted.board, posted.channel_name)
+            self._client.files_upload_v2(
+                file_uploads=[dict(f) for f in files],
+                channel=where,
+                initial_comment=":chart_with_upwards_trend: The trend, and the summary as "
+                "Markdown and as a printable web page.",
+            )
+            self._record(delivery, len(messages) + 1)
+
+    def _record(self, delivery: DeliveryView, parts_sent: int) -> None:
+        self._services.deliveries.record_progress(
+            delivery_id=delivery.id, progress={"parts_sent": parts_sent}
+        )
+
+
 def _posting(post: Any) -> None:
     """Run Slack calls that post into a channel; tell the user plainly when we are not in it."""
     try:
         post()
     except SlackApiError as error:
-        if error.response.get("error") in ("not_in_channel", "channel_not_found"):
+        if error.response.get("error") in NOT_THERE:
             raise UserFacingError(NOT_IN_CHANNEL) from error
         raise
 
