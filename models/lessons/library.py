@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import TextClause
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate, parse_due_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.outbox import enqueue
 from models.core.tables import SlackChannel
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
@@ -51,6 +52,8 @@ QUERY_MAX = 200
 PAGE_SIZE = 5
 SIMILAR_THRESHOLD = 0.5
 SIMILAR_CANDIDATES = 50
+# "Seen N times before", owed where a lesson saved outside a review's replies was captured.
+SIMILAR_NOTE_DELIVERY = "lessons.similar_note"
 SIMILAR_CITED = 5  # links in a "seen N times before" note
 COUNT_CAP = 1000
 CHANNEL_RECHECK = timedelta(days=1)
@@ -395,11 +398,24 @@ class LessonLibrary:
         )
         session.add(lesson)
         session.flush()
+        similar = _similar_to(session, lesson)
+        if similar.seen:
+            enqueue(
+                session,
+                team_id=team_id,
+                kind=SIMILAR_NOTE_DELIVERY,
+                recipient_id=channel_id,
+                dedupe_key=f"{SIMILAR_NOTE_DELIVERY}:{lesson.id}",
+                due_at=now,
+                now=now,
+                subject_id=lesson.id,
+                payload={"thread_ts": postmortem.thread_ts if postmortem else None},
+            )
         return Capture(
             lesson=LessonView.of(lesson),
             postmortem=PostmortemView.of(postmortem) if postmortem else None,
             channel_id=channel_id,
-            similar=_similar_to(session, lesson),
+            similar=similar,
         )
 
     def undo(self, *, team_id: str, lesson_id: int, by_user: str) -> LessonView:
