@@ -31,11 +31,11 @@ class Services:
     inbox: Inbox
     channels: Channels
     reports: Reports
-    # Follow-through (issue 3)
+    # Follow-through
     reviews: Reviews
     updates: ActionUpdates
     people: People
-    lessons: LessonLibrary  # issue 4
+    lessons: LessonLibrary
 
     @classmethod
     def build(cls, engine: Engine, clock: Clock) -> Services:

@@ -785,9 +785,8 @@ def _prefer_indexes(session: Session) -> None:
 
 # Candidates for the recurring-lesson check: ids and texts only, under the note's privacy
 # rule (a public channel, or the lesson's own channel). Ranking every lesson that shares a
-# word made the check grow with the library (15.5 ms of CPU per reply with 1,000 lessons,
-# 116.5 ms with 100,000; issue 15): a common word like "deploy" matches a tenth of them.
-# Instead each of the new lesson's words (with its synonyms) brings at most
+# word would grow with the library (a common word like "deploy" matches a tenth of them).
+# So each of the new lesson's words (with its synonyms) brings at most
 # SIMILAR_PER_WORD of the latest lessons that use it, read from the full-text index in id
 # order and stopped there, and the candidates are the lessons brought by the most words.
 # A rare, telling word brings all of its few lessons; a common one only the recent ones.

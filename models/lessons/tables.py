@@ -41,7 +41,7 @@ class Lesson(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    # Issue 4: a lesson captured from a message keeps where it came from.
+    # A lesson captured from a message keeps where it came from.
     source_ts: Mapped[str | None] = mapped_column(SlackId)
     source_permalink: Mapped[str | None] = mapped_column(String(500))
 

@@ -118,7 +118,7 @@ class Postmortems:
             )
             session.add(row)
             session.flush()
-            # Issue 4: the review adopts what the channel's running log collected.
+            # The review adopts what the channel's running log collected.
             for entity in (Lesson, TimelineEntry):
                 session.execute(
                     update(entity)
@@ -612,7 +612,7 @@ class Postmortems:
                 by_phase[answer.phase].append(AnswerView.of(answer))
             participants = dict.fromkeys(a.author_id for a in answers)
             nudges = session.scalar(select(func.count()).where(CoachNudge.postmortem_id == row.id))
-            timeline = session.scalars(  # issue 4: messages added with "Add to timeline"
+            timeline = session.scalars(  # messages added with "Add to timeline"
                 select(TimelineEntry)
                 .where(TimelineEntry.postmortem_id == row.id)
                 .order_by(TimelineEntry.occurred_at, TimelineEntry.id)

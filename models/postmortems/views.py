@@ -96,7 +96,7 @@ class PhaseChange:
 
 @dataclass(frozen=True, slots=True)
 class TimelineView:
-    """A message added to a review's timeline (issue 4), at the time it was sent."""
+    """A message added to a review's timeline, at the time it was sent."""
 
     id: int
     text: str
@@ -117,7 +117,7 @@ class Summary:
     actions: tuple[ActionView, ...]
     participants: tuple[str, ...] = field(default=())
     nudges: int = 0
-    timeline: tuple[TimelineView, ...] = ()  # issue 4: oldest first
+    timeline: tuple[TimelineView, ...] = ()  # oldest first
 
     def lessons_of(self, kind: LessonKind) -> tuple[LessonView, ...]:
         return tuple(lesson for lesson in self.lessons if lesson.kind is kind)
