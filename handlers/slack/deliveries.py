@@ -24,7 +24,7 @@ from models.postmortems.service import (
     STEP_DONE_DELIVERY,
     SUMMARY_DELIVERY,
 )
-from models.reports.service import BOARD_DELIVERY
+from models.reports.service import BOARD_DELIVERY, DOCUMENTS_AGAIN_DELIVERY
 from models.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ class Courier:
                 upload_postmortem_documents, client, services, Documents(blocks.templates)
             ),
             BOARD_DELIVERY: BoardSender(client, services, blocks).post,
+            DOCUMENTS_AGAIN_DELIVERY: partial(
+                upload_postmortem_documents, client, services, Documents(blocks.templates)
+            ),
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:
@@ -91,6 +94,10 @@ class Courier:
                 if self._send(delivery):
                     sent += 1
         return sent
+
+    def refused(self, *, delivery_id: int) -> str | None:
+        """Slack's error code when it refused this delivery for good, else None."""
+        return self._services.deliveries.refused(delivery_id=delivery_id)
 
     def refusal(self, *, subject_id: int, kind: str) -> str | None:
         """Slack's error code when it refused a delivery for good, else None."""

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from handlers.slack.blocks import ID_LIMIT, Blocks
 from handlers.slack.channel_privacy import ChannelPrivacy
@@ -246,11 +245,12 @@ class ReportHandlers:
             postmortem_id=postmortem_id,
             command_channel=command["channel_id"],
         )
-        _posting(
-            lambda: share_postmortem_documents(
-                client, self._deps.services, self._documents, team_id, postmortem.id
-            )
+        delivery_id = reports.owe_documents(
+            team_id=team_id, postmortem_id=postmortem.id, channel_id=postmortem.channel_id
         )
+        self._deps.courier.deliver_due(ids=(delivery_id,))
+        if self._deps.courier.refused(delivery_id=delivery_id) in NOT_THERE:
+            raise UserFacingError(NOT_IN_CHANNEL)
         respond(
             response_type="ephemeral",
             **self._deps.blocks.notice(
@@ -421,16 +421,6 @@ class BoardSender:
         self._services.deliveries.record_progress(
             delivery_id=delivery.id, progress={"parts_sent": parts_sent}
         )
-
-
-def _posting(post: Any) -> None:
-    """Run Slack calls that post into a channel; tell the user plainly when we are not in it."""
-    try:
-        post()
-    except SlackApiError as error:
-        if error.response.get("error") in NOT_THERE:
-            raise UserFacingError(NOT_IN_CHANNEL) from error
-        raise
 
 
 def upload_postmortem_documents(

@@ -274,6 +274,15 @@ class Deliveries:
                 )
             )
 
+    def refused(self, *, delivery_id: int) -> str | None:
+        """The error of this delivery if it failed for good, else None."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(Delivery.last_error).where(
+                    Delivery.id == delivery_id, Delivery.status == DeliveryStatus.FAILED
+                )
+            )
+
     def pending_count(self) -> int:
         with self._sessions() as session:
             return (

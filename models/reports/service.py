@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.actions.tables import Action, ActionStatus
 from models.core.clock import Clock
 from models.core.errors import NotFound
-from models.core.outbox import enqueue
+from models.core.outbox import enqueue, owe_latest
 from models.core.views import DeliveryView
 from models.lessons.tables import Lesson, LessonKind
 from models.postmortems.tables import Postmortem, PostmortemKind
@@ -37,6 +37,8 @@ NEXT_STEPS = 10
 
 # A programme-board summary owed to the conversation it was asked for in.
 BOARD_DELIVERY = "reports.board"
+# A review's documents, uploaded again to its thread when someone asks for them.
+DOCUMENTS_AGAIN_DELIVERY = "reports.documents"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +255,21 @@ class Reports:
                 before_post_id=post.id,
             )
             return PostedBoard(post.id, post.posted_in, str(payload["channel_name"]), board)
+
+    def owe_documents(self, *, team_id: str, postmortem_id: int, channel_id: str) -> int:
+        """Owe a review's documents in its thread; returns the delivery's id. Asked for
+        twice before they go out, they go out once."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            return owe_latest(
+                session,
+                team_id=team_id,
+                kind=DOCUMENTS_AGAIN_DELIVERY,
+                recipient_id=channel_id,
+                topic=str(postmortem_id),
+                now=now,
+                subject_id=postmortem_id,
+            )
 
     def withdraw_board(self, *, team_id: str, post_id: int) -> None:
         """Forget a summary that could not be posted (the app is not in the channel), so

@@ -60,6 +60,13 @@ def test_board_files_failing_are_retried_without_posting_the_message_again(
 
 def test_summary_where_the_app_is_not_is_explained_and_not_counted(app: AppHarness) -> None:
     run_short_review(app, "Release 4.2 retro")
+    app.fake.wait_for(
+        lambda: (
+            len(app.fake.shared_files(CHANNEL)) == 2
+            and app.services.deliveries.pending_count() == 0
+        ),
+        what="the close's deliveries",
+    )
     app.fake.fail_next("chat.postMessage", error="not_in_channel")
 
     app.driver.command(f"summary <#{CHANNEL}|incidents>", user=CAI, channel=BOARD)
