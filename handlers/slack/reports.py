@@ -312,6 +312,8 @@ class ReportHandlers:
         filename = (
             f"lessonloop-{what.lower()}-{slug(channel_name)}-{self._deps.today():%Y-%m-%d}.csv"
         )
+        # Uploaded here, not owed: the CSV is the answer to this request, for the person
+        # who asked, and changes nothing; if Slack refuses it, they are told and ask again.
         dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
         client.files_upload_v2(
             file_uploads=[{"filename": filename, "title": filename, "content": content}],
