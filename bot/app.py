@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.workers import BoundedExecutor
 from handlers.slack import register_all
 from handlers.slack.blocks import Blocks
+from handlers.slack.clients import SlackClients
 from handlers.slack.conversation import register_senders
 from handlers.slack.deliveries import Courier
 from handlers.slack.deps import Deps
@@ -25,6 +26,7 @@ from handlers.slack.inbox import InboxWorkers, note_failure, store_events
 from handlers.slack.membership import Membership
 from models.core.clock import Clock, SystemClock
 from models.core.db import make_engine
+from models.core.workspaces import WorkspaceDefaults
 from models.services import Services
 from templates import Templates
 
@@ -62,7 +64,12 @@ def web_client(settings: Settings) -> WebClient:
 def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> Lessonloop:
-    services = Services.build(engine or make_engine(settings.database_url), clock or SystemClock())
+    services = Services.build(
+        engine or make_engine(settings.database_url),
+        clock or SystemClock(),
+        # LESSONLOOP_TIMEZONE is where a workspace starts; each keeps its own from then on.
+        WorkspaceDefaults(timezone=settings.timezone.key),
+    )
     client = web_client(settings)
     # Bolt checks the token with auth.test here, so a wrong token fails at start, not later.
     # process_before_response: each listener's ack function runs on the request thread and
@@ -87,19 +94,24 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,
     )
-    blocks = Blocks(Templates(settings.template_dir), settings.timezone)
-    courier = Courier(client, services, blocks)
+    workspaces = services.workspaces
+    blocks = Blocks(
+        Templates(settings.template_dir),
+        lambda team_id: workspaces.settings(team_id=team_id).zone,
+    )
+    clients = SlackClients(client)
+    courier = Courier(clients, services, blocks)
     deps = Deps(
         services=services,
         blocks=blocks,
         courier=courier,
-        timezone=settings.timezone,
+        clients=clients,
         membership=Membership(services.clock),
     )
     workers = InboxWorkers(services.inbox, events, threads=INBOX_THREADS)
     bolt.use(store_events(services.inbox, workers.wake))
     register_all(bolt, deps)
     register_all(events, deps)
-    register_senders(deps, client)
+    register_senders(deps)
     events.error(note_failure)
     return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)

@@ -32,7 +32,11 @@ SETTINGS = (
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy URL (postgresql+psycopg://...)."),
     Setting("HOST", "0.0.0.0", "Address the HTTP server binds."),
     Setting("PORT", "3000", "Port of the HTTP server."),
-    Setting("LESSONLOOP_TIMEZONE", "UTC", "IANA zone for reading typed dates and showing dates."),
+    Setting(
+        "LESSONLOOP_TIMEZONE",
+        "UTC",
+        "IANA zone a new workspace starts with; admins change theirs in Slack.",
+    ),
     Setting("LOG_LEVEL", "INFO", "One of " + ", ".join(LOG_LEVELS) + "."),
     Setting(
         "LESSONLOOP_TEMPLATE_DIR", "unset", "Directory with your own templates, searched first."
@@ -70,6 +74,7 @@ class Settings:
     database_url: str
     host: str
     port: int
+    # Where a workspace starts; each workspace's own zone lives in the database.
     timezone: ZoneInfo
     log_level: str
     template_dir: Path | None

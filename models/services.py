@@ -14,6 +14,7 @@ from models.core.db import Sessions, make_sessions
 from models.core.inbox import Inbox
 from models.core.outbox import Deliveries
 from models.core.people import People
+from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.reviews import Reviews
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
@@ -36,10 +37,15 @@ class Services:
     updates: ActionUpdates
     people: People
     lessons: LessonLibrary
+    workspaces: Workspaces
 
     @classmethod
-    def build(cls, engine: Engine, clock: Clock) -> Services:
+    def build(
+        cls, engine: Engine, clock: Clock, workspace_defaults: WorkspaceDefaults | None = None
+    ) -> Services:
+        """`workspace_defaults`: what a workspace starts from the first time it is seen."""
         sessions = make_sessions(engine)
+        workspaces = Workspaces(sessions, clock, workspace_defaults)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -48,10 +54,11 @@ class Services:
             actions=ActionItems(sessions, clock),
             deliveries=Deliveries(sessions, clock),
             inbox=Inbox(sessions, clock),
-            channels=Channels(sessions, clock),
+            channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
             reviews=(reviews := Reviews(sessions, clock)),
             updates=ActionUpdates(sessions, clock, reviews),
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
+            workspaces=workspaces,
         )

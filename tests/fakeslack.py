@@ -77,6 +77,8 @@ class FakeSlack:
         # Issue 10: people users.info answers user_not_found for, and the path of every
         # response_url request (so a test can tell which URL the app followed).
         self.missing_users: set[str] = set()
+        # People users.info calls workspace admins (`is_admin`); everyone else is not.
+        self.admins: set[str] = set()
         self.response_paths: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -240,7 +242,13 @@ class FakeSlack:
                     return {"ok": False, "error": "user_not_found"}
                 return {
                     "ok": True,
-                    "user": {"id": user, "tz": "Europe/London", "name": user.lower()},
+                    "user": {
+                        "id": user,
+                        "tz": "Europe/London",
+                        "name": user.lower(),
+                        "is_admin": user in self.admins,
+                        "is_owner": False,
+                    },
                 }
             case "files.getUploadURLExternal":
                 file_id = f"F{next(self._ts):08d}"

@@ -27,7 +27,7 @@ NOT_A_LESSON = "Pick a lesson from the list."
 
 
 def register(app: App, deps: Deps) -> None:
-    handlers = ActionHandlers(deps, app.client)
+    handlers = ActionHandlers(deps)
     deps.courier.add_sender(ACTION_ANNOUNCED_DELIVERY, handlers.announce)
     app.action(ActionId.ADD_ACTION)(acknowledge, on_button(handlers.open_form))
     app.action(ActionId.ADD_ACTION_FROM_REPLY)(acknowledge, on_button(handlers.open_form))
@@ -35,8 +35,8 @@ def register(app: App, deps: Deps) -> None:
 
 
 class ActionHandlers:
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._deps, self._client = deps, client
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
         self._gate = Gate(deps.services, deps.membership)
 
     def open_form(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -58,7 +58,7 @@ class ActionHandlers:
         client.views_open(
             trigger_id=body["trigger_id"],
             view=self._deps.blocks.action_modal(
-                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today()
+                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today(team_id)
             ),
         )
 
@@ -91,7 +91,7 @@ class ActionHandlers:
                 target_on=_date(_value(values, Field.TARGET, "selected_date")),
                 lesson_id=_lesson_id(lesson),
                 created_by=user,
-                today=self._deps.today(),
+                today=self._deps.today(team_id),
                 announce=True,
             )
         except UserFacingError as error:
@@ -112,7 +112,8 @@ class ActionHandlers:
         postmortem = services.postmortems.get(
             team_id=delivery.team_id, postmortem_id=action.postmortem_id
         )
-        self._client.chat_postMessage(
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        client.chat_postMessage(
             channel=postmortem.channel_id,
             thread_ts=postmortem.thread_ts,
             **self._deps.blocks.action_added(action),

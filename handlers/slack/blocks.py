@@ -8,7 +8,7 @@ https://api.slack.com/reference/block-kit/blocks
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, tzinfo
 from typing import Any, TypedDict
 
@@ -40,9 +40,12 @@ class Message(TypedDict):
 
 
 class Blocks:
-    def __init__(self, templates: Templates, timezone: tzinfo = UTC) -> None:
+    def __init__(
+        self, templates: Templates, zone_of: Callable[[str], tzinfo] = lambda _team: UTC
+    ) -> None:
         self._t = templates
-        self._tz = timezone  # times (timeline entries) are shown in the team's zone
+        # Times (timeline entries) are shown in the zone of the review's workspace.
+        self._zone_of = zone_of
 
     @property
     def templates(self) -> Templates:
@@ -68,7 +71,7 @@ class Blocks:
             phase=phase,
             total=len(ORDER),
             captured=captured,
-            **self._timeline(timeline),
+            **self._timeline(postmortem.team_id, timeline),
         )
         value = phase_value(postmortem.id, phase)
         buttons: list[Block] = []
@@ -112,20 +115,21 @@ class Blocks:
             actions=summary.actions,
             participants=summary.participants,
             nudges=summary.nudges,
-            **self._timeline(summary.timeline),
+            **self._timeline(summary.postmortem.team_id, summary.timeline),
         )
         return paginate(text)
 
     def board_summary(self, board: BoardSummary) -> list[Message]:
         return paginate(self._t.slack("board_summary", board=board, limit=BOARD_LIST_LIMIT))
 
-    def _timeline(self, entries: Sequence[TimelineView]) -> dict[str, Any]:
+    def _timeline(self, team_id: str, entries: Sequence[TimelineView]) -> dict[str, Any]:
         """Timeline entries with their times in the team's zone, oldest first."""
+        zone = self._zone_of(team_id)
         timed = [
-            {"at": f"{entry.occurred_at.astimezone(self._tz):%a %d %b %H:%M}", "entry": entry}
+            {"at": f"{entry.occurred_at.astimezone(zone):%a %d %b %H:%M}", "entry": entry}
             for entry in sorted(entries, key=lambda e: (e.occurred_at, e.id))
         ]
-        return {"timeline": timed, "zone": str(self._tz)}
+        return {"timeline": timed, "zone": str(zone)}
 
     def owner_actions(self, postmortem: PostmortemView, actions: Sequence[ActionView]) -> Message:
         return _message(self._t.slack("owner_actions", pm=postmortem, actions=actions))

@@ -33,14 +33,14 @@ def register(app: App, deps: Deps) -> None:
     app.event(Event.MESSAGE)(ConversationHandlers(deps).on_message)
 
 
-def register_senders(deps: Deps, client: WebClient) -> None:
+def register_senders(deps: Deps) -> None:
     """How what a reply owes is sent (see models.postmortems.service._owe_follow_ups)."""
-    senders = ReplySenders(deps, client)
+    senders = ReplySenders(deps)
     courier = deps.courier
     courier.add_sender(COACH_NUDGE_DELIVERY, senders.nudge)
     courier.add_sender(REPLY_PROBLEM_DELIVERY, senders.problem)
     courier.add_sender(ACTION_ADDED_DELIVERY, senders.action_added)
-    courier.add_sender(LESSON_NOTE_DELIVERY, ReplyLessons(deps, client).send_note)
+    courier.add_sender(LESSON_NOTE_DELIVERY, ReplyLessons(deps).send_note)
 
 
 class ConversationHandlers:
@@ -77,7 +77,7 @@ class ConversationHandlers:
                 author_id=event["user"],
                 text=to_plain(event.get("text", "")),
                 event_id=body.get("event_id"),
-                today=self._deps.today(),
+                today=self._deps.today(body["team_id"]),
             )
             if outcome is not None:
                 self._deps.courier.deliver_due(subject_id=outcome.answer.id)
@@ -92,7 +92,7 @@ class ConversationHandlers:
             message_ts=message["ts"],
             text=to_plain(message.get("text", "")),
             event_id=body.get("event_id"),
-            today=self._deps.today(),
+            today=self._deps.today(body["team_id"]),
             edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts"),
             thread_ts=message.get("thread_ts"),
         )
@@ -103,8 +103,8 @@ class ConversationHandlers:
 class ReplySenders:
     """Sends what a reply owes, each part on its own (a failure retries only that part)."""
 
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._services, self._blocks, self._client = deps.services, deps.blocks, client
+    def __init__(self, deps: Deps) -> None:
+        self._services, self._blocks, self._clients = deps.services, deps.blocks, deps.clients
 
     def nudge(self, delivery: DeliveryView) -> None:
         postmortem, answer = self._reply(delivery)
@@ -127,7 +127,7 @@ class ReplySenders:
             team_id=delivery.team_id, action_id=int(delivery.payload["action_id"])
         )
         if action is not None:  # the reply may have stopped being an action since
-            self._client.chat_postMessage(
+            self._clients.for_workspace(delivery.team_id).chat_postMessage(
                 channel=postmortem.channel_id,
                 thread_ts=postmortem.thread_ts,
                 **self._blocks.action_added(action),
@@ -140,7 +140,7 @@ class ReplySenders:
         )
 
     def _privately(self, postmortem: PostmortemView, answer: AnswerView, message: Message) -> None:
-        self._client.chat_postEphemeral(
+        self._clients.for_workspace(postmortem.team_id).chat_postEphemeral(
             channel=postmortem.channel_id,
             user=answer.author_id,
             thread_ts=postmortem.thread_ts,

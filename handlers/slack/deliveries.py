@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
-from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.slack.blocks import Blocks
+from handlers.slack.clients import SlackClients
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
@@ -58,8 +58,11 @@ Sender = Callable[[DeliveryView], None]
 
 
 class Courier:
-    def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
-        self._client, self._services, self._blocks = client, services, blocks
+    """Each delivery is sent with the client of its own workspace (SlackClients)."""
+
+    def __init__(self, clients: SlackClients, services: Services, blocks: Blocks) -> None:
+        self._clients, self._services, self._blocks = clients, services, blocks
+        self._documents = Documents(blocks.templates)
         self._senders: dict[str, Sender] = {
             ROOT_DELIVERY: self._post_root,
             PROMPT_DELIVERY: self._post_prompt,
@@ -67,13 +70,9 @@ class Courier:
             SUMMARY_DELIVERY: self._post_summary,
             ROOT_CLOSED_DELIVERY: self._mark_root_closed,
             OWNER_DELIVERY: self._send_owner_actions,
-            DOCUMENTS_DELIVERY: partial(
-                upload_postmortem_documents, client, services, Documents(blocks.templates)
-            ),
-            BOARD_DELIVERY: BoardSender(client, services, blocks).post,
-            DOCUMENTS_AGAIN_DELIVERY: partial(
-                upload_postmortem_documents, client, services, Documents(blocks.templates)
-            ),
+            DOCUMENTS_DELIVERY: self._upload_documents,
+            BOARD_DELIVERY: BoardSender(clients, services, blocks).post,
+            DOCUMENTS_AGAIN_DELIVERY: self._upload_documents,
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:
@@ -105,6 +104,14 @@ class Courier:
         """Slack's error code when it refused a delivery for good, else None."""
         return self._services.deliveries.refusal(subject_id=subject_id, kind=kind)
 
+    def _slack(self, delivery: DeliveryView) -> WebClient:
+        return self._clients.for_workspace(delivery.team_id)
+
+    def _upload_documents(self, delivery: DeliveryView) -> None:
+        upload_postmortem_documents(
+            self._slack(delivery), self._services, self._documents, delivery
+        )
+
     def _send(self, delivery: DeliveryView) -> bool:
         deliveries = self._services.deliveries
         try:
@@ -130,7 +137,8 @@ class Courier:
         assert delivery.subject_id is not None
         postmortems = self._services.postmortems
         postmortem = postmortems.get(team_id=delivery.team_id, postmortem_id=delivery.subject_id)
-        root = self._client.chat_postMessage(
+        client = self._slack(delivery)
+        root = client.chat_postMessage(
             channel=postmortem.channel_id,
             **self._blocks.root(
                 title=postmortem.title,
@@ -139,9 +147,7 @@ class Courier:
                 closed=False,
             ),
         )
-        permalink = self._client.chat_getPermalink(
-            channel=postmortem.channel_id, message_ts=root["ts"]
-        )
+        permalink = client.chat_getPermalink(channel=postmortem.channel_id, message_ts=root["ts"])
         postmortems.root_posted(
             team_id=delivery.team_id,
             postmortem_id=postmortem.id,
@@ -169,7 +175,7 @@ class Courier:
             if postmortem.phase is Phase.TIMELINE
             else []
         )
-        prompt = self._client.chat_postMessage(
+        prompt = self._slack(delivery).chat_postMessage(
             channel=postmortem.channel_id,
             thread_ts=postmortem.thread_ts,
             **self._blocks.phase_prompt(postmortem, captured, timeline),
@@ -193,7 +199,9 @@ class Courier:
                 by_user=payload["by"],
             )
         )
-        self._client.chat_update(channel=delivery.recipient_id, ts=payload["prompt_ts"], **message)
+        self._slack(delivery).chat_update(
+            channel=delivery.recipient_id, ts=payload["prompt_ts"], **message
+        )
 
     def _post_summary(self, delivery: DeliveryView) -> None:
         """Posted in parts, each recorded as it goes: a retry starts after the last part
@@ -207,7 +215,7 @@ class Courier:
         for part, message in enumerate(self._blocks.summary(summary)):
             if part < done:
                 continue
-            self._client.chat_postMessage(
+            self._slack(delivery).chat_postMessage(
                 channel=postmortem.channel_id, thread_ts=postmortem.thread_ts, **message
             )
             self._services.deliveries.record_progress(
@@ -220,7 +228,7 @@ class Courier:
             team_id=delivery.team_id, postmortem_id=delivery.subject_id
         )
         assert postmortem.thread_ts is not None  # a review is closed only once it is posted
-        self._client.chat_update(
+        self._slack(delivery).chat_update(
             channel=postmortem.channel_id,
             ts=postmortem.thread_ts,
             **self._blocks.root(
@@ -243,7 +251,6 @@ class Courier:
         )
         if not actions:
             return
-        channel = self._client.conversations_open(users=delivery.recipient_id)["channel"]["id"]
-        self._client.chat_postMessage(
-            channel=channel, **self._blocks.owner_actions(postmortem, actions)
-        )
+        client = self._slack(delivery)
+        channel = client.conversations_open(users=delivery.recipient_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, **self._blocks.owner_actions(postmortem, actions))

@@ -7,8 +7,6 @@ https://api.slack.com/surfaces/app-home
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
-
 from handlers.slack.deps import Deps
 from handlers.slack.lesson_blocks import HomeSection, LessonBlocks, home_view
 from handlers.slack.review_blocks import Intro, ReviewBlocks
@@ -21,12 +19,14 @@ class HomeTab:
         self._lesson_blocks = LessonBlocks(deps.blocks.templates)
         self._review_blocks = ReviewBlocks(deps.blocks)
 
-    def publish(self, client: WebClient, *, team_id: str, user_id: str) -> None:
-        services = self._deps.services
+    def publish(self, *, team_id: str, user_id: str) -> None:
+        """Publish with the workspace's own client (SlackClients), whichever request or
+        delivery asked for it."""
+        services, client = self._deps.services, self._deps.clients.for_workspace(team_id)
         member_of = self._deps.membership.private_channels(client, team_id=team_id, user_id=user_id)
         home = services.lessons.home(team_id=team_id, user_id=user_id, member_of=member_of)
         actions = services.updates.listing(
-            team_id=team_id, scope=Scope(ScopeKind.OWNER, user_id), today=self._deps.today()
+            team_id=team_id, scope=Scope(ScopeKind.OWNER, user_id), today=self._deps.today(team_id)
         )
         my_channels = {a.channel_id for a in actions.actions} | {
             p.channel_id for p in home.postmortems

@@ -52,9 +52,7 @@ PrivateWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], Non
 
 def register(app: App, deps: Deps) -> None:
     handlers = LessonHandlers(deps)
-    deps.courier.add_sender(
-        SIMILAR_NOTE_DELIVERY, ReplyLessons(deps, app.client).send_captured_note
-    )
+    deps.courier.add_sender(SIMILAR_NOTE_DELIVERY, ReplyLessons(deps).send_captured_note)
     app.command(Command.LESSON)(acknowledge, handlers.capture_command)
     app.command(Command.LESSONS)(acknowledge, handlers.search_command)
     for action_id in _KINDS:
@@ -170,7 +168,7 @@ class LessonHandlers:
     def _search(
         self, client: WebClient, team_id: str, user_id: str, text: str, offset: int
     ) -> dict[str, Any]:
-        query = parse_query(text, today=self._deps.today())
+        query = parse_query(text, today=self._deps.today(team_id))
         if query.is_empty:
             raise UserFacingError("Search for some words, e.g. `/lessons canary config`.")
         member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
@@ -252,7 +250,7 @@ class LessonHandlers:
                         added_by=user,
                     )
                     capture = None
-                    local = occurred_at.astimezone(self._deps.timezone)
+                    local = occurred_at.astimezone(self._deps.zone(team_id))
                     confirmation = self._blocks.timeline_added(
                         postmortem=postmortem, text=text, at=f"{local:%H:%M, %a %d %b}"
                     )
@@ -282,7 +280,7 @@ class LessonHandlers:
         if event.get("tab", "home") != "home":
             return
         with replying_privately(body, client):
-            self._home.publish(client, team_id=body["team_id"], user_id=event["user"])
+            self._home.publish(team_id=body["team_id"], user_id=event["user"])
 
     def _note_similar(self, capture: Capture) -> None:
         """The "seen before" note is owed with the lesson (SIMILAR_NOTE_DELIVERY) when
@@ -296,8 +294,8 @@ class ReplyLessons:
     thread (an outbox delivery, see models.postmortems): the channel's privacy is learned
     first if unknown, as the note may only cite what everyone there may read."""
 
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._services, self._client = deps.services, client
+    def __init__(self, deps: Deps) -> None:
+        self._services, self._clients = deps.services, deps.clients
         self._privacy = ChannelPrivacy(deps.services.lessons)
         self._blocks = LessonBlocks(deps.blocks.templates)
 
@@ -325,12 +323,12 @@ class ReplyLessons:
         )
 
     def _note(self, team_id: str, channel_id: str, thread_ts: str | None, lesson_id: int) -> None:
-        lessons = self._services.lessons
+        lessons, client = self._services.lessons, self._clients.for_workspace(team_id)
         if lessons.channel(team_id=team_id, channel_id=channel_id) is None:
-            self._privacy.look_up_quietly(self._client, team_id=team_id, channel_id=channel_id)
+            self._privacy.look_up_quietly(client, team_id=team_id, channel_id=channel_id)
         # Counted again when sent: a lesson undone since has nothing to say.
         similar = lessons.similar_to(team_id=team_id, lesson_id=lesson_id)
-        note_similar(self._client, self._blocks, channel_id, thread_ts, similar)
+        note_similar(client, self._blocks, channel_id, thread_ts, similar)
 
 
 def note_similar(

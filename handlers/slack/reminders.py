@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from handlers.slack.clients import SlackClients
 from handlers.slack.deliveries import Courier, Deferred
 from handlers.slack.review_blocks import Intro, ReviewBlocks
 from models.core.people import nudge_time, zone_or_utc
@@ -22,8 +23,8 @@ from models.services import Services
 
 
 class Reminders:
-    def __init__(self, client: WebClient, services: Services, blocks: ReviewBlocks) -> None:
-        self._client, self._services, self._blocks = client, services, blocks
+    def __init__(self, clients: SlackClients, services: Services, blocks: ReviewBlocks) -> None:
+        self._clients, self._services, self._blocks = clients, services, blocks
 
     def register(self, courier: Courier) -> None:
         courier.add_sender(REMIND_DELIVERY, self.remind)
@@ -39,8 +40,9 @@ class Reminders:
         )
         if listing is None or not listing.actions:
             return
-        channel = self._dm_channel(owner)
-        posted = self._client.chat_postMessage(
+        client = self._clients.for_workspace(delivery.team_id)
+        channel = _dm_channel(client, owner)
+        posted = client.chat_postMessage(
             channel=channel, **self._blocks.action_list(listing, intro=Intro.REMINDER, viewer=owner)
         )
         self._services.reviews.record_reminder(
@@ -60,8 +62,9 @@ class Reminders:
         )
         if listing is None:  # updated everything since the follow-up was planned
             return
-        self._client.chat_postMessage(
-            channel=self._dm_channel(owner),
+        client = self._clients.for_workspace(delivery.team_id)
+        client.chat_postMessage(
+            channel=_dm_channel(client, owner),
             **self._blocks.action_list(listing, intro=Intro.FOLLOWUP, viewer=owner),
         )
 
@@ -70,18 +73,20 @@ class Reminders:
         agenda = self._services.reviews.agenda(
             team_id=delivery.team_id, review_id=delivery.subject_id
         )
+        client = self._clients.for_workspace(delivery.team_id)
         for page in self._blocks.agenda(agenda):
-            self._client.chat_postMessage(channel=agenda.review.channel_id, **page)
+            client.chat_postMessage(channel=agenda.review.channel_id, **page)
 
     def nudge_overdue(self, delivery: DeliveryView) -> None:
         owner, team_id = delivery.recipient_id, delivery.team_id
-        people = self._services.people
+        people, client = self._services.people, self._clients.for_workspace(team_id)
         known, tz = people.known_zone(team_id=team_id, user_id=owner)
         if not known:
-            user = self._client.users_info(user=owner)["user"]
+            user = client.users_info(user=owner)["user"]
             tz = user.get("tz")
             people.remember_zone(team_id=team_id, user_id=owner, tz=tz)
-        zone = zone_or_utc(tz)
+        # Someone Slack gives no zone for is nudged in their workspace's working hours.
+        zone = zone_or_utc(tz or self._services.workspaces.settings(team_id=team_id).timezone)
         now = self._services.clock.now()
         later = nudge_time(now, zone)
         if later is not None:
@@ -92,11 +97,12 @@ class Reminders:
         )
         if not listing.actions:
             return
-        self._client.chat_postMessage(
-            channel=self._dm_channel(owner),
+        client.chat_postMessage(
+            channel=_dm_channel(client, owner),
             **self._blocks.action_list(listing, intro=Intro.OVERDUE, viewer=owner),
         )
         updates.record_nudges(team_id=team_id, action_ids=[a.id for a in listing.actions])
 
-    def _dm_channel(self, user_id: str) -> str:
-        return str(self._client.conversations_open(users=user_id)["channel"]["id"])
+
+def _dm_channel(client: WebClient, user_id: str) -> str:
+    return str(client.conversations_open(users=user_id)["channel"]["id"])

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from handlers.slack.blocks import ID_LIMIT, Blocks
 from handlers.slack.channel_privacy import ChannelPrivacy
+from handlers.slack.clients import SlackClients
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
 from models.core.dates import WEEKDAYS, UnreadableDate, parse_due_date
@@ -261,7 +262,7 @@ class ReportHandlers:
     def summary(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
     ) -> None:
-        today = self._deps.today()
+        today = self._deps.today(command["team_id"])
         request = read_board_request(
             rest,
             channel_id=command["channel_id"],
@@ -271,7 +272,9 @@ class ReportHandlers:
         self._require_readable(command, client, request.channel_id, posted_here=True)
         since = None
         if request.since is not None:
-            since = datetime.combine(request.since, time(), self._deps.timezone).astimezone(UTC)
+            since = datetime.combine(
+                request.since, time(), self._deps.zone(command["team_id"])
+            ).astimezone(UTC)
         reports, courier = self._deps.services.reports, self._deps.courier
         posted = reports.post_board(
             team_id=command["team_id"],
@@ -309,9 +312,8 @@ class ReportHandlers:
                 )
             case _:
                 raise UserFacingError(EXPORT_USAGE)
-        filename = (
-            f"lessonloop-{what.lower()}-{slug(channel_name)}-{self._deps.today():%Y-%m-%d}.csv"
-        )
+        today = self._deps.today(team_id)
+        filename = f"lessonloop-{what.lower()}-{slug(channel_name)}-{today:%Y-%m-%d}.csv"
         # Uploaded here, not owed: the CSV is the answer to this request, for the person
         # who asked, and changes nothing; if Slack refuses it, they are told and ask again.
         dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
@@ -395,8 +397,8 @@ class BoardSender:
     """Sends BOARD_DELIVERY in parts (the messages, then the files), each recorded as it
     goes: a retry starts after the last part Slack accepted, so no part appears twice."""
 
-    def __init__(self, client: WebClient, services: Services, blocks: Blocks) -> None:
-        self._client, self._services = client, services
+    def __init__(self, clients: SlackClients, services: Services, blocks: Blocks) -> None:
+        self._clients, self._services = clients, services
         self._blocks, self._documents = blocks, Documents(blocks.templates)
 
     def post(self, delivery: DeliveryView) -> None:
@@ -404,14 +406,15 @@ class BoardSender:
         if posted is None:
             return  # withdrawn: the app could not post where it was asked
         where, done = posted.posted_in, int(delivery.payload.get("parts_sent", 0))
+        client = self._clients.for_workspace(delivery.team_id)
         messages = self._blocks.board_summary(posted.board)
         for part, message in enumerate(messages):
             if part >= done:
-                self._client.chat_postMessage(channel=where, **message)
+                client.chat_postMessage(channel=where, **message)
                 self._record(delivery, part + 1)
         if len(messages) >= done:
             files = self._documents.board(posted.board, posted.channel_name)
-            self._client.files_upload_v2(
+            client.files_upload_v2(
                 file_uploads=[dict(f) for f in files],
                 channel=where,
                 initial_comment=":chart_with_upwards_trend: The trend, and the summary as "

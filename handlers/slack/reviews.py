@@ -51,7 +51,7 @@ ACTIONS_USAGE = (
 
 
 def register(app: App, deps: Deps) -> None:
-    handlers = ReviewHandlers(deps, app.client)
+    handlers = ReviewHandlers(deps)
     deps.courier.add_sender(HOME_DELIVERY, handlers.publish_home)
     deps.courier.add_sender(LISTING_EDIT_DELIVERY, handlers.edit_listing)
     app.command(Command.ACTIONS)(acknowledge, handlers.run_actions_command)
@@ -61,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ActionId.UPDATE_NOTE)(acknowledge, on_button(handlers.open_note_form))
     app.view(ViewId.UPDATE_BLOCKED)(handlers.submit_note_form)
     app.view(ViewId.UPDATE_NOTE)(handlers.submit_note_form)
-    Reminders(app.client, deps.services, handlers.blocks).register(deps.courier)
+    Reminders(deps.clients, deps.services, handlers.blocks).register(deps.courier)
 
 
 def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: Respond) -> None:
@@ -73,7 +73,13 @@ def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: 
         case "" | "show" | "status":
             respond(response_type="ephemeral", **blocks.schedule(reviews.schedule(**where)))
         case "set":
-            cadence = parse_cadence(rest, default_timezone=deps.timezone.key, today=deps.today())
+            workspace = deps.services.workspaces.settings(team_id=command["team_id"])
+            cadence = parse_cadence(
+                rest,
+                default_timezone=workspace.timezone,
+                today=deps.today(command["team_id"]),
+                defaults=workspace.review,
+            )
             view = reviews.set_schedule(**where, cadence=cadence, by_user=command["user_id"])
             respond(response_type="in_channel", **blocks.schedule(view, by_user=command["user_id"]))
         case "off" | "stop" | "remove":
@@ -92,15 +98,15 @@ def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: 
 
 
 class ReviewHandlers:
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self._deps, self._client = deps, client
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
         self.blocks = ReviewBlocks(deps.blocks)
         self._home = HomeTab(deps)
         self._gate = Gate(deps.services, deps.membership)
 
     def publish_home(self, delivery: DeliveryView) -> None:
         """Sends HOME_DELIVERY: the Home tab, built now, so it shows every change so far."""
-        self._home.publish(self._client, team_id=delivery.team_id, user_id=delivery.recipient_id)
+        self._home.publish(team_id=delivery.team_id, user_id=delivery.recipient_id)
 
     def run_actions_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
@@ -120,7 +126,7 @@ class ReviewHandlers:
                 # Someone else's actions may come from private channels the viewer is not in.
                 member_of = self._viewer(client, team_id, user).member_of
             listing = self._deps.services.updates.listing(
-                team_id=team_id, scope=scope, today=self._deps.today(), member_of=member_of
+                team_id=team_id, scope=scope, today=self._deps.today(team_id), member_of=member_of
             )
             respond(
                 response_type="ephemeral",
@@ -223,14 +229,14 @@ class ReviewHandlers:
     def edit_listing(self, delivery: DeliveryView) -> None:
         """Sends LISTING_EDIT_DELIVERY: the listing, read now, in place of the old one."""
         payload, user = delivery.payload, delivery.recipient_id
-        client = self._client
+        client = self._deps.clients.for_workspace(delivery.team_id)
         if payload["conversation_id"] != _dm(client, user):
             return  # not the owner's DM with the app: never edit a message the payload names
         member_of = payload.get("member_of")
         listing = self._deps.services.updates.listing(
             team_id=delivery.team_id,
             scope=Scope.decode(payload["scope"]),
-            today=self._deps.today(),
+            today=self._deps.today(delivery.team_id),
             member_of=None if member_of is None else frozenset(member_of),
         )
         client.chat_update(
@@ -275,7 +281,7 @@ class ReviewHandlers:
             by_user=user,
             update=update,
             scope=scope,
-            today=self._deps.today(),
+            today=self._deps.today(team_id),
             member_of=self._viewer(client, team_id, user).member_of,
             shown_in=shown_in,
         )

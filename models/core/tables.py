@@ -108,3 +108,26 @@ class SlackChannel(Base):
     name: Mapped[str] = mapped_column(String(100))
     is_private: Mapped[bool]
     checked_at: Mapped[datetime]
+
+
+class Workspace(Base):
+    """Settings that differ per workspace, created from the process defaults on first
+    use (see models.core.workspaces). review_*: what a channel's review schedule takes when
+    `review set` leaves them out; review_cadence None means a channel must say how often.
+    A channel's own coach setting (ChannelSettings) overrides coach_enabled."""
+
+    __tablename__ = "workspaces"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    coach_enabled: Mapped[bool]
+    review_cadence: Mapped[str | None] = mapped_column(String(16))
+    review_weekday: Mapped[int | None]
+    review_week_of_month: Mapped[int | None]
+    review_day_of_month: Mapped[int | None]
+    review_time: Mapped[str] = mapped_column(String(5))
+    review_lead_days: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(255))

@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from models.core.dates import WEEKDAYS
 from models.core.errors import InvalidInput
+from models.core.workspaces import ReviewDefaults
 from models.followup.tables import Cadence
 
 EXAMPLE = "`/postmortem review set monthly first tuesday 10:00 Europe/London lead 7 followup 1`"
@@ -116,21 +117,48 @@ class Cadenced:
         return (local - anchor_monday).days // 7 % 2 == 0
 
 
-def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
-    """Read what follows `/postmortem review set`; raises InvalidInput naming the problem."""
+def parse_cadence(
+    text: str, *, default_timezone: str, today: date, defaults: ReviewDefaults | None = None
+) -> Cadenced:
+    """Read what follows `/postmortem review set`; raises InvalidInput naming the problem.
+    `defaults` (the workspace's) give the time and lead left out, and the cadence when
+    the text names none."""
+    defaults = defaults or ReviewDefaults()
     words = text.lower().replace(",", " ").split()
-    if not words:
+    if not words and defaults.cadence is None:
         raise _invalid("Say how often the review happens.")
     words, lead = _take_number(words, "lead")
     words, followup = _take_number(words, "followup")
     words, followup = _take_number(words, "follow-up", followup)
     typed = {word.lower(): word for word in text.replace(",", " ").split()}
     zone, words = _take_zone(words, default_timezone, typed)
-    local_time, words = _take_time(words)
-    fields: dict[str, int | None] = {}
-    if not words:
+    local_time, words = _take_time(words, defaults.local_time)
+    if words:
+        cadence, fields = _read_cadence(words)
+    elif defaults.cadence is not None:
+        cadence = Cadence(defaults.cadence)
+        fields = {
+            "weekday": defaults.weekday,
+            "week_of_month": defaults.week_of_month,
+            "day_of_month": defaults.day_of_month,
+        }
+    else:
         # Only a time, a zone or leads were given (`set 10:00`, `set lead 3`).
         raise _invalid("Say how often the review happens.")
+    lead, followup = _leads(cadence, lead, followup, defaults.lead_days)
+    return Cadenced(
+        cadence=cadence,
+        local_time=local_time,
+        timezone=zone,
+        lead_days=lead,
+        followup_days=followup,
+        anchor_on=today if cadence is Cadence.BIWEEKLY else None,
+        **fields,
+    )
+
+
+def _read_cadence(words: list[str]) -> tuple[Cadence, dict[str, int | None]]:
+    fields: dict[str, int | None] = {}
     head, rest = words[0], words[1:]
     if head in ("every", "each") and rest[:2] in (["2", "weeks"], ["two", "weeks"]):
         head, rest = "biweekly", rest[2:]
@@ -162,16 +190,7 @@ def parse_cadence(text: str, *, default_timezone: str, today: date) -> Cadenced:
     leftover = [w for w in rest if w not in ("on", "at", "every")]
     if leftover:
         raise _invalid(f"I didn't understand `{' '.join(leftover)[:60]}`.")
-    lead, followup = _leads(cadence, lead, followup)
-    return Cadenced(
-        cadence=cadence,
-        local_time=local_time,
-        timezone=zone,
-        lead_days=lead,
-        followup_days=followup,
-        anchor_on=today if cadence is Cadence.BIWEEKLY else None,
-        **fields,
-    )
+    return cadence, fields
 
 
 def _invalid(problem: str) -> InvalidInput:
@@ -182,12 +201,15 @@ def _invalid(problem: str) -> InvalidInput:
     )
 
 
-def _leads(cadence: Cadence, lead: int | None, followup: int | None) -> tuple[int, int]:
+def _leads(
+    cadence: Cadence, lead: int | None, followup: int | None, default_lead: int | None = None
+) -> tuple[int, int]:
     """Reminder and follow-up leads in days. A lead as long as the period would remind
-    owners at the previous review, so it must be shorter; weekly reviews default to 6."""
+    owners at the previous review, so it must be shorter; weekly reviews default to 6.
+    A default lead (the workspace's) is shortened to fit the cadence, never refused."""
     period = _PERIOD_DAYS[cadence]
     longest = min(LEAD_MAX, period - 1)
-    lead = min(DEFAULT_LEAD, longest) if lead is None else lead
+    lead = min(default_lead or DEFAULT_LEAD, longest) if lead is None else lead
     if not 1 <= lead <= longest:
         raise _invalid(
             f"The reminder lead must be 1 to {longest} days for this cadence, not {lead}."
@@ -236,7 +258,7 @@ def _zone_name(word: str) -> str:
     return "/".join("_".join(p.capitalize() for p in part.split("_")) for part in word.split("/"))
 
 
-def _take_time(words: list[str]) -> tuple[str, list[str]]:
+def _take_time(words: list[str], default: str = "10:00") -> tuple[str, list[str]]:
     for i, word in enumerate(words):
         if ":" in word or word.endswith(("am", "pm")):
             match = _TIME.fullmatch(word)
@@ -250,7 +272,7 @@ def _take_time(words: list[str]) -> tuple[str, list[str]]:
             if hour > 23 or minute > 59:
                 raise _invalid(f"`{word}` is not a time of day.")
             return f"{time(hour, minute):%H:%M}", words[:i] + words[i + 1 :]
-    return "10:00", words
+    return default, words
 
 
 def _weekday(words: list[str]) -> tuple[int, list[str]]:

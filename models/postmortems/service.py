@@ -23,8 +23,9 @@ from models.core.db import insert_if_absent
 from models.core.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
 from models.core.moments import moment, moment_of
 from models.core.outbox import enqueue
-from models.core.tables import ChannelSettings, SlackEvent
+from models.core.tables import ChannelSettings, SlackEvent, Workspace
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.core.workspaces import SLACK
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
 from models.postmortems.phases import Phase
@@ -630,12 +631,17 @@ class Postmortems:
 
 # Every thread reply runs these two; built once, since building a statement costs more
 # than SQLite takes to run it.
+# The coach: the channel's own choice, else its workspace's default, else on.
 _REPLY_THREAD = (
-    select(Postmortem, ChannelSettings.coach_enabled)
+    select(Postmortem, func.coalesce(ChannelSettings.coach_enabled, Workspace.coach_enabled))
     .outerjoin(
         ChannelSettings,
         (ChannelSettings.team_id == Postmortem.team_id)
         & (ChannelSettings.channel_id == Postmortem.channel_id),
+    )
+    .outerjoin(
+        Workspace,
+        (Workspace.platform == SLACK) & (Workspace.workspace_ref == Postmortem.team_id),
     )
     .where(
         Postmortem.team_id == bindparam("team_id"),

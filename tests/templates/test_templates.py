@@ -12,9 +12,11 @@ import pytest
 from handlers.slack.blocks import Blocks, Message, paginate
 from handlers.slack.lesson_blocks import LessonBlocks
 from handlers.slack.review_blocks import Intro, ReviewBlocks
+from handlers.slack.workspace_settings import settings_message
 from models.actions.tables import ActionStatus
 from models.actions.views import ActionView
 from models.coach.blame import assess
+from models.core.workspaces import ReviewDefaults, WorkspaceSettings
 from models.followup.cadence import parse_cadence
 from models.followup.views import (
     AgendaView,
@@ -125,6 +127,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
             blocks.coach_setting(enabled=True, by_user="U0FACIL01"),
             blocks.coach_setting(enabled=False),
         ],
+        "workspace_settings": workspace_settings_messages(blocks),
         **review_messages(blocks),  # follow-through (issue 3)
         **lesson_messages(blocks),
     }
@@ -135,6 +138,31 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
         ]
         for name, messages in rendered.items()
     }
+
+
+def workspace_settings_messages(blocks: Blocks) -> list[Message]:
+    settings = WorkspaceSettings(
+        team_id="T0TEAM01",
+        platform="slack",
+        timezone="Europe/Paris",
+        coach_enabled=False,
+        review=ReviewDefaults(),
+        updated_at=AT,
+        updated_by=None,
+    )
+    weekly = ReviewDefaults(cadence="weekly", weekday=1, local_time="09:30", lead_days=3)
+    return [
+        settings_message(blocks, settings),
+        settings_message(blocks, replace(settings, review=weekly), by_user="U0FACIL01"),
+    ]
+
+
+def test_workspace_settings_show_the_zone_and_the_review_defaults(blocks: Blocks) -> None:
+    plain, weekly = every_message(blocks)["workspace_settings"]
+    assert "*Time zone:* Europe/Paris" in plain and "*Blameless coach:* off" in plain
+    assert "a channel says how often" in plain
+    assert "every Tuesday at 09:30 (Europe/Paris)" in weekly
+    assert "reminded 3 days before" in weekly and "<@U0FACIL01> changed" in weekly
 
 
 def test_every_template_file_is_rendered_by_a_builder(blocks: Blocks) -> None:
@@ -319,8 +347,9 @@ def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -
 
 
 def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
-    blocks = Blocks(Templates(), ZoneInfo("America/New_York"))
     pm = replace(postmortem(), phase=Phase.TIMELINE, skipped=())
+    zones = {pm.team_id: ZoneInfo("America/New_York")}
+    blocks = Blocks(Templates(), lambda team_id: zones.get(team_id, ZoneInfo("Asia/Tokyo")))
 
     message = blocks.phase_prompt(pm, (), timeline(21))
     prompt = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
