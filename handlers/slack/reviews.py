@@ -44,6 +44,8 @@ _CHANGES = {
     ActionId.UPDATE_DATE: Change.DATE,
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CONVERSATION = re.compile(r"[CDG][A-Z0-9]{2,31}")
+_TS = re.compile(r"\d{1,12}\.\d{1,8}")
 ACTIONS_USAGE = (
     "Use `/actions` for yours, `/actions @someone` for theirs, `/actions overdue` or "
     "`/actions all` for this channel's."
@@ -292,8 +294,14 @@ def _intro(scope: Scope) -> Intro:
 
 
 def _shown_in_message(channel: Any, ts: Any) -> ShownIn:
-    """A listing in a message, if the request names one; else nowhere to refresh."""
-    if isinstance(channel, str) and isinstance(ts, str):
+    """A listing in a message, if the request names one in Slack's shapes; else nowhere
+    to refresh. A form's metadata comes back from the client, so anything can be here."""
+    if (
+        isinstance(channel, str)
+        and isinstance(ts, str)
+        and _CONVERSATION.fullmatch(channel)
+        and _TS.fullmatch(ts)
+    ):
         return ShownIn(Surface.MESSAGE, channel, ts)
     return ShownIn(Surface.NONE)
 

@@ -31,6 +31,8 @@ OLD_LISTING = "That button is from an older message; run `/actions` again."
 
 # A listing in a person's DM with the app, edited in place to show an update.
 LISTING_EDIT_DELIVERY = "actions.listing_edit"
+# Longer references name no message the app posted; they would not fit a dedupe key.
+REFERENCE_MAX = 64
 
 
 class Change(StrEnum):
@@ -290,7 +292,9 @@ def _owe_refresh(
     match shown_in:
         case ShownIn(Surface.HOME):
             return (owe_home(session, team_id=action.team_id, user_id=owner, now=now),)
-        case ShownIn(Surface.MESSAGE, str(conversation_id), str(message_ref)):
+        case ShownIn(Surface.MESSAGE, str(conversation_id), str(message_ref)) if (
+            len(conversation_id) <= REFERENCE_MAX and len(message_ref) <= REFERENCE_MAX
+        ):
             # The sender edits the message only if it is in the owner's own DM with the app:
             # both references came from the request, and could name any message it posted.
             payload: dict[str, object] = {

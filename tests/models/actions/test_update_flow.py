@@ -143,3 +143,13 @@ def test_refused_update_owes_nothing(services: Services) -> None:
         )
 
     assert owed(services, HOME_DELIVERY) == []
+
+
+def test_message_reference_too_long_to_be_real_owes_no_edit(services: Services) -> None:
+    (action_id,) = add_actions(services, 1)
+
+    assert done(services, action_id, ShownIn(Surface.MESSAGE, "D" * 3000, "1.2")) == ()
+
+    assert owed(services, LISTING_EDIT_DELIVERY) == []
+    with services.sessions() as session:
+        assert session.get_one(Action, action_id).status is ActionStatus.DONE
