@@ -8,7 +8,7 @@ Run from the repository root:
 Planning: for two sizes (a tenth of --actions/--owners, then the full size) a fresh
 database gets one channel with a monthly review schedule and that many open actions,
 spread over that many owners; the frozen clock is set to seven days before the review
-and `Reviews.plan()` (what each scheduler tick runs) is timed, with every SQL statement
+and `ReviewMeetings.plan()` (what each scheduler tick runs) is timed, with every SQL statement
 counted by a `before_cursor_execute` listener. The target is under one second for
 10,000 actions owned by 2,000 people, and the same number of statements for both sizes.
 
@@ -91,7 +91,7 @@ def seed(services: Services, *, actions: int, owners: int, schedule: bool = True
         "monthly first tuesday 10:00 Europe/London", default_timezone="UTC", today=NOW.date()
     )
     if schedule:
-        services.reviews.set_schedule(
+        services.meetings.set_schedule(
             team_id=TEAM_ID, channel_id=CHANNEL, cadence=cadence, by_user=FACILITATOR
         )
     pm = services.postmortems.start(
@@ -130,7 +130,7 @@ def plan_once(
         clock.set(REVIEW_AT - timedelta(days=7))
         with statements(engine) as executed:
             started = time.perf_counter()
-            report = services.reviews.plan()
+            report = services.meetings.plan()
             elapsed = time.perf_counter() - started
         return elapsed, len(executed), report.reminders if schedule else report.overdue
 
@@ -151,7 +151,7 @@ def send(base_url: str | None, workdir: Path, args: argparse.Namespace) -> None:
         services = lessonloop.services
         seed(services, actions=args.send * 5, owners=args.send)
         clock.set(REVIEW_AT - timedelta(days=7))
-        services.reviews.plan()
+        services.meetings.plan()
         fake.fail_next(
             "chat.postMessage", times=args.rate_limits, status=429, retry_after=args.retry_after
         )
@@ -175,7 +175,7 @@ def send(base_url: str | None, workdir: Path, args: argparse.Namespace) -> None:
         honoured = all(w >= args.retry_after for w in waits)
         print(f"  Retry-After honoured: {'yes' if honoured else 'NO'}")
         pending = services.deliveries.pending_count()
-        owed = services.reviews.plan().reminders
+        owed = services.meetings.plan().reminders
         print(f"  pending after the run: {pending}; planning again owes {owed} more")
 
 

@@ -15,7 +15,7 @@ from models.core.inbox import Inbox
 from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
-from models.followup.reviews import Reviews
+from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -33,7 +33,7 @@ class Services:
     channels: Channels
     reports: Reports
     # Follow-through
-    reviews: Reviews
+    meetings: ReviewMeetings
     updates: ActionUpdates
     people: People
     lessons: LessonLibrary
@@ -56,8 +56,8 @@ class Services:
             inbox=Inbox(sessions, clock),
             channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
-            reviews=(reviews := Reviews(sessions, clock)),
-            updates=ActionUpdates(sessions, clock, reviews),
+            meetings=(meetings := ReviewMeetings(sessions, clock)),
+            updates=ActionUpdates(sessions, clock, meetings),
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,

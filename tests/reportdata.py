@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from models.actions.tables import ActionStatus
-from models.reports.service import ActionLine, BoardSummary, OwnerLoad, StatusCount, TrendPoint
+from models.actions.views import TrendPoint
+from models.reports.service import ActionLine, BoardSummary, OwnerLoad, StatusCount
 
 TODAY = date(2026, 11, 20)
 END = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -67,7 +68,7 @@ def board_summary(text: str = "Add a canary stage", *, releases: bool = True) ->
             action_line(5, "Review on-call load", ActionStatus.IN_PROGRESS, None),
         ),
         trend=tuple(
-            TrendPoint(label, END - timedelta(days=30 * (5 - i)), a, le)
+            TrendPoint(END - timedelta(days=30 * (5 - i)), a, le, label)
             for i, (label, a, le) in enumerate(
                 zip(labels, (12, 15, 11, 9, 10, 9), (10, 11, 9, 8, 8, 7), strict=True)
             )

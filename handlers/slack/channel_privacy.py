@@ -5,7 +5,8 @@ A channel never looked up counts as private, so every surface that records lesso
 sure its channel is known: strictly where the user waits for an answer (`/lesson`, the
 message shortcuts: without the lookup the lesson would be hidden, so say why), best effort
 where recording goes on regardless (`/postmortem start`, replies in a review's thread).
-All of it runs in listeners, after the ack.
+All of it runs in listeners, after the ack. What is learnt is kept in that table (no
+in-process cache): the privacy rule reads it in SQL, and every process shares it.
 https://api.slack.com/methods/conversations.info
 """
 

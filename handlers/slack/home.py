@@ -31,7 +31,7 @@ class HomeTab:
         my_channels = {a.channel_id for a in actions.actions} | {
             p.channel_id for p in home.postmortems
         }
-        schedules = services.reviews.schedules_of(team_id=team_id, channel_ids=my_channels)
+        schedules = services.meetings.schedules_of(team_id=team_id, channel_ids=my_channels)
         listing = self._review_blocks.action_list(actions, intro=Intro.LISTING, viewer=user_id)
         sections = [
             HomeSection("My open actions", "", blocks=tuple(listing["blocks"])),

@@ -13,22 +13,25 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.slack.channel_privacy import ChannelPrivacy
 from models.core.clock import Clock
 from models.core.errors import NotFound
-from models.core.privacy import NO_CHANNEL, ReadAccess, Viewer
+from models.core.privacy import NO_CHANNEL, Viewer
+from models.postmortems.access import ReadAccess
 from models.postmortems.views import PostmortemView
 from models.services import Services
 
 log = logging.getLogger(__name__)
 
 CACHE_FOR = timedelta(minutes=2)
+CACHED_PEOPLE = 10_000
 PAGE_LIMIT = 200
 MAX_PAGES = 50
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
@@ -36,23 +39,27 @@ _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 
 class Membership:
     def __init__(self, clock: Clock, cache_for: timedelta = CACHE_FOR) -> None:
-        self._clock, self._cache_for = clock, cache_for
-        self._cache: dict[tuple[str, str], tuple[datetime, frozenset[str]]] = {}
+        # Expiry reads the app's clock, so a frozen clock in tests moves it. TTLCache is not
+        # thread-safe and listeners run on Bolt's worker threads: every access holds the lock
+        # (not the Slack call, so one slow lookup does not hold up the others).
+        self._cache: TTLCache[tuple[str, str], frozenset[str]] = TTLCache(
+            maxsize=CACHED_PEOPLE,
+            ttl=cache_for.total_seconds(),
+            timer=lambda: clock.now().timestamp(),
+        )
         self._lock = threading.Lock()
 
     def private_channels(self, client: WebClient, *, team_id: str, user_id: str) -> frozenset[str]:
-        key, now = (team_id, user_id), self._clock.now()
+        key = (team_id, user_id)
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not None:
+            return cached
         found = self._ask(client, user_id)
         if found is None:
             return frozenset()  # not cached: the next request asks again
         with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now + self._cache_for, found)
+            self._cache[key] = found
         return found
 
     def _ask(self, client: WebClient, user_id: str) -> frozenset[str] | None:

@@ -13,7 +13,7 @@ from handlers.slack.deliveries import Courier, Deferred
 from handlers.slack.review_blocks import Intro, ReviewBlocks
 from models.core.people import nudge_time, zone_or_utc
 from models.core.views import DeliveryView
-from models.followup.reviews import (
+from models.followup.meetings import (
     AGENDA_DELIVERY,
     FOLLOWUP_DELIVERY,
     OVERDUE_DELIVERY,
@@ -35,7 +35,7 @@ class Reminders:
     def remind(self, delivery: DeliveryView) -> None:
         assert delivery.subject_id is not None
         owner = delivery.recipient_id
-        listing = self._services.reviews.reminder(
+        listing = self._services.meetings.reminder(
             team_id=delivery.team_id, review_id=delivery.subject_id, owner_id=owner
         )
         if listing is None or not listing.actions:
@@ -45,7 +45,7 @@ class Reminders:
         posted = client.chat_postMessage(
             channel=channel, **self._blocks.action_list(listing, intro=Intro.REMINDER, viewer=owner)
         )
-        self._services.reviews.record_reminder(
+        self._services.meetings.record_reminder(
             team_id=delivery.team_id,
             review_id=delivery.subject_id,
             owner_id=owner,
@@ -57,7 +57,7 @@ class Reminders:
     def follow_up(self, delivery: DeliveryView) -> None:
         assert delivery.subject_id is not None
         owner = delivery.recipient_id
-        listing = self._services.reviews.followup(
+        listing = self._services.meetings.followup(
             team_id=delivery.team_id, review_id=delivery.subject_id, owner_id=owner
         )
         if listing is None:  # updated everything since the follow-up was planned
@@ -70,7 +70,7 @@ class Reminders:
 
     def post_agenda(self, delivery: DeliveryView) -> None:
         assert delivery.subject_id is not None
-        agenda = self._services.reviews.agenda(
+        agenda = self._services.meetings.agenda(
             team_id=delivery.team_id, review_id=delivery.subject_id
         )
         client = self._clients.for_workspace(delivery.team_id)

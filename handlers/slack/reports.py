@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from slack_bolt import Respond
@@ -17,11 +17,11 @@ from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.clients import SlackClients
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
-from models.core.dates import WEEKDAYS, UnreadableDate, parse_due_date
+from models.core.dates import FutureDate, UnreadableDate, parse_past_date
 from models.core.errors import NotFound, UserFacingError
-from models.core.privacy import NO_POSTMORTEM
 from models.core.views import DeliveryView
 from models.lessons.tables import LessonKind
+from models.postmortems.access import NO_POSTMORTEM
 from models.postmortems.phases import Phase
 from models.postmortems.views import AnswerView, Summary
 from models.reports.service import BOARD_DELIVERY, BoardSummary, ExportedAction, ExportedLesson
@@ -174,21 +174,12 @@ def read_board_request(
 
 
 def _past_date(text: str, today: date) -> date:
-    """Dates read for `since` look back: `12 dec` in November is last December."""
     try:
-        found = parse_due_date(text, today=today)
+        return parse_past_date(text, today=today)
+    except FutureDate:
+        raise UserFacingError("`since` needs a date that has already come.") from None
     except UnreadableDate as error:
         raise UserFacingError(f"{error}. Try `since 2026-10-01` or `since 1 oct`.") from error
-    if found > today and WEEKDAYS.keys() & text.lower().split():
-        found -= timedelta(days=7)  # `since friday`: the last Friday, not the next
-    elif found > today:
-        try:
-            found = found.replace(year=found.year - 1)
-        except ValueError:  # 29 February
-            found = found.replace(year=found.year - 1, day=28)
-    if found > today:
-        raise UserFacingError("`since` needs a date that has already come.")
-    return found
 
 
 class ReportHandlers:

@@ -69,7 +69,7 @@ def register(app: App, deps: Deps) -> None:
 def run_review_command(deps: Deps, command: dict[str, Any], text: str, respond: Respond) -> None:
     """`/postmortem review [set ...|off]`."""
     verb, _, rest = text.strip().partition(" ")
-    reviews, blocks = deps.services.reviews, ReviewBlocks(deps.blocks)
+    reviews, blocks = deps.services.meetings, ReviewBlocks(deps.blocks)
     where = {"team_id": command["team_id"], "channel_id": command["channel_id"]}
     match verb.lower():
         case "" | "show" | "status":
@@ -290,7 +290,7 @@ class ReviewHandlers:
 
 
 def _intro(scope: Scope) -> Intro:
-    return Intro.REMINDER if scope.kind is ScopeKind.REVIEW else Intro.LISTING
+    return Intro.REMINDER if scope.kind is ScopeKind.MEETING else Intro.LISTING
 
 
 def _shown_in_message(channel: Any, ts: Any) -> ShownIn:

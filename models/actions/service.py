@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionStatus
+from models.actions.tables import Action, ActionStatus
 from models.actions.views import ActionView
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotFound, StaleRequest
@@ -110,7 +110,7 @@ class ActionItems:
             query = select(Action).where(
                 Action.team_id == team_id,
                 Action.owner_id == owner_id,
-                Action.status.not_in(CLOSED_ACTION_STATUSES),
+                Action.open_clause(),
             )
             if postmortem_id is not None:
                 query = query.where(Action.postmortem_id == postmortem_id)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,8 +34,15 @@ class ActionStatus(StrEnum):
         return self.value.replace("_", " ")
 
 
-# The one definition of a closed action: done, or dropped on purpose.
+# The one definition of a closed action: done, or dropped on purpose. Python reads it as
+# `ActionStatus.is_closed`, SQL as `Action.open_clause()`; "overdue" is built on it in
+# `is_overdue` and `Action.overdue_clause()`.
 CLOSED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.DROPPED)
+
+
+def is_overdue(target_on: date | None, status: ActionStatus, today: date) -> bool:
+    """Open, and its date is before `today` (an undated action is never overdue)."""
+    return target_on is not None and target_on < today and not status.is_closed
 
 
 class Action(Base):
@@ -68,6 +77,16 @@ class Action(Base):
         back_populates="action", order_by="ActionEvent.id", passive_deletes=True
     )
 
+    @classmethod
+    def open_clause(cls) -> ColumnElement[bool]:
+        """SQL for `not status.is_closed`."""
+        return cls.status.not_in(CLOSED_ACTION_STATUSES)
+
+    @classmethod
+    def overdue_clause(cls, today: date) -> ColumnElement[bool]:
+        """SQL for `is_overdue(target_on, status, today)`: NULL dates compare as unknown."""
+        return and_(cls.open_clause(), cls.target_on < today)
+
     def record(
         self,
         *,
@@ -99,6 +118,14 @@ class Action(Base):
         self.record(what="status", by=by, at=at, old=self.status.value, new=status.value, note=note)
         self.status = status
         self.closed_at = at if status.is_closed else None
+
+
+# What an ActionEvent records (`what`): the owner's updates count as a response to a
+# reminder; "created" and the app's own "nudged" do not. An overdue action is nudged at
+# most once every NUDGE_EVERY.
+UPDATES = ("status", "target", "note")
+NUDGED = "nudged"
+NUDGE_EVERY = timedelta(days=7)
 
 
 class ActionEvent(Base):

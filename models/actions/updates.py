@@ -7,20 +7,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionEvent, ActionStatus
+from models.actions.tables import NUDGE_EVERY, NUDGED, Action, ActionEvent, ActionStatus
 from models.actions.views import ActionView
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotAllowed, StaleRequest
 from models.core.outbox import owe_home, owe_latest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
 from models.core.text import MESSAGE_LIMIT, clean_text
-from models.followup.reviews import NUDGE_EVERY, NUDGED, SHOWN_PER_LISTING, Reviews
-from models.followup.tables import Review, ReviewItem
-from models.followup.views import ListingView, Scope, ScopeKind
+from models.followup.tables import MeetingItem, ReviewMeeting
+from models.followup.views import SHOWN_PER_LISTING, ListingView, Scope, ScopeKind
 
 NOTE_MAX = 500
 NOT_OWNER = (
@@ -85,9 +85,18 @@ _STATUS = {
 }
 
 
+class MeetingListings(Protocol):
+    """What a reminder for a review meeting listed (follow-through's use case, handed in
+    by models/services.py so that actions never import follow-through's services)."""
+
+    def listed(self, *, team_id: str, review_id: int, owner_id: str) -> ListingView: ...
+
+
 class ActionUpdates:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, reviews: Reviews) -> None:
-        self._sessions, self._clock, self._reviews = sessions, clock, reviews
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, meetings: MeetingListings
+    ) -> None:
+        self._sessions, self._clock, self._meetings = sessions, clock, meetings
 
     def update(
         self,
@@ -164,7 +173,7 @@ class ActionUpdates:
         (None: the user's own actions, all of which they may see)."""
         viewer = Viewer(team_id, by_user, frozenset(member_of))
         match scope.kind:
-            case ScopeKind.REVIEW if scope.subject == by_user and _reminded_or_readable(
+            case ScopeKind.MEETING if scope.subject == by_user and _reminded_or_readable(
                 session, viewer, scope.review_id
             ):
                 return None
@@ -191,23 +200,23 @@ class ActionUpdates:
         """The actions in scope, overdue first. With `member_of` (the viewer's private
         channels), only actions of channels the viewer may read: someone else's actions can
         come from private channels the viewer is not in."""
-        if scope.kind is ScopeKind.REVIEW:
+        if scope.kind is ScopeKind.MEETING:
             assert scope.review_id is not None
-            return self._reviews.listed(
+            return self._meetings.listed(
                 team_id=team_id, review_id=scope.review_id, owner_id=scope.subject
             )
-        query = select(Action).where(
-            Action.team_id == team_id, Action.status.not_in(CLOSED_ACTION_STATUSES)
-        )
+        query = select(Action).where(Action.team_id == team_id, Action.open_clause())
         match scope.kind:
             case ScopeKind.OWNER:
                 query = query.where(Action.owner_id == scope.subject)
             case ScopeKind.OWNER_OVERDUE:
-                query = query.where(Action.owner_id == scope.subject, Action.target_on < today)
+                query = query.where(Action.owner_id == scope.subject, Action.overdue_clause(today))
             case ScopeKind.CHANNEL:
                 query = query.where(Action.channel_id == scope.subject)
             case ScopeKind.CHANNEL_OVERDUE:
-                query = query.where(Action.channel_id == scope.subject, Action.target_on < today)
+                query = query.where(
+                    Action.channel_id == scope.subject, Action.overdue_clause(today)
+                )
         if member_of is not None:
             query = query.where(readable_channel(Action.team_id, Action.channel_id, member_of))
         with self._sessions() as session:
@@ -234,8 +243,7 @@ class ActionUpdates:
                 .where(
                     Action.team_id == team_id,
                     Action.owner_id == owner_id,
-                    Action.status.not_in(CLOSED_ACTION_STATUSES),
-                    Action.target_on < today,
+                    Action.overdue_clause(today),
                     Action.id.not_in(nudged),
                 )
                 .order_by(Action.target_on, Action.id)
@@ -321,13 +329,15 @@ def _reminded_or_readable(session: Session, viewer: Viewer, review_id: int | Non
     """A reminder's listing may be refreshed by the owner it was sent to, or by an owner
     who may read the review's channel."""
     channel_id = session.scalar(
-        select(Review.channel_id).where(Review.id == review_id, Review.team_id == viewer.team_id)
+        select(ReviewMeeting.channel_id).where(
+            ReviewMeeting.id == review_id, ReviewMeeting.team_id == viewer.team_id
+        )
     )
     if channel_id is None:
         return False
     reminded = session.scalar(
-        select(ReviewItem.id)
-        .where(ReviewItem.review_id == review_id, ReviewItem.owner_id == viewer.user_id)
+        select(MeetingItem.id)
+        .where(MeetingItem.review_id == review_id, MeetingItem.owner_id == viewer.user_id)
         .limit(1)
     )
     return reminded is not None or may_read_channel(session, viewer, viewer.team_id, channel_id)

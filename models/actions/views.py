@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from models.actions.tables import Action, ActionStatus
+from models.actions.tables import Action, ActionStatus, is_overdue
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class ActionView:
     created_by: str
 
     def is_overdue(self, today: date) -> bool:
-        return self.target_on is not None and self.target_on < today and not self.status.is_closed
+        return is_overdue(self.target_on, self.status, today)
 
     @classmethod
     def of(cls, row: Action) -> ActionView:
@@ -36,3 +36,15 @@ class ActionView:
             channel_id=row.channel_id,
             created_by=row.created_by,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """How many actions and lessons were open at a moment (`open_lessons`: by
+    `is_open_lesson`): a review meeting's snapshot, or a point of the board's trend
+    (`label`: the release or month it stands for)."""
+
+    at: datetime
+    open_actions: int
+    open_lessons: int
+    label: str = ""

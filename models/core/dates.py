@@ -1,4 +1,5 @@
-"""Reading the dates people type ("by next friday", "in 2 weeks", "12 Dec", "2026-12-01").
+"""Reading the dates people type ("by next friday", "in 2 weeks", "12 Dec", "2026-12-01"),
+forwards for due dates and backwards for "since ..." filters.
 
 Rules, chosen to be predictable rather than clever, and echoed back as an absolute date so
 a misreading is visible at once:
@@ -6,6 +7,9 @@ a misreading is visible at once:
 - a day and month without a year is the next time that date comes round (today included);
 - "end of week" is this week's Friday (next week's if today is past it), "end of month" the
   last day of this month.
+Looking back (`parse_past_date`) reads the same words, then turns a future date into the
+last one that has come: a weekday is last week's, any other date last year's; "30d", "2w",
+"3m", "1y" count back from today.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+
+from dateutil.relativedelta import MO, relativedelta
 
 WEEKDAYS = {name: i for i, name in enumerate(calendar.day_name[i].lower() for i in range(7))}
 WEEKDAYS |= {name[:3]: i for name, i in list(WEEKDAYS.items())}
@@ -26,6 +32,7 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _IN = re.compile(r"in\s+(\d{1,3}|a|an|one|two|three|four)\s+(days?|weeks?|months?)")
 _DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?(?:\s+(\d{4}))?")
 _MONTH_DAY = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?")
+_BACK = re.compile(r"(\d{1,3})\s*(d|w|m|y)(?:ays?|eeks?|onths?|ears?)?")
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 # No phrase _read understands has more words ("12th of december 2026" has four).
 MAX_DATE_WORDS = 5
@@ -34,6 +41,14 @@ MAX_DATE_WORDS = 5
 class UnreadableDate(ValueError):
     def __init__(self, text: str) -> None:
         super().__init__(f"I couldn't read “{text}” as a date")
+        self.text = text
+
+
+class FutureDate(UnreadableDate):
+    """A date read looking back that has not come yet ("in 3 years")."""
+
+    def __init__(self, text: str) -> None:
+        ValueError.__init__(self, f"“{text}” has not come yet")
         self.text = text
 
 
@@ -46,6 +61,34 @@ def parse_due_date(text: str, *, today: date) -> date:
     return found
 
 
+def parse_past_date(text: str, *, today: date) -> date:
+    """The date `text` means looking back from `today` (today included); raises
+    UnreadableDate, or FutureDate when even looking back it lies ahead. A dash may stand
+    for a space ("1-nov", "dec-1") so a date fits in one word of a search filter."""
+    phrase = " ".join(text.lower().split())
+    if match := _BACK.fullmatch(phrase):
+        count, unit = int(match[1]), match[2]
+        return (
+            today
+            - {
+                "d": relativedelta(days=count),
+                "w": relativedelta(weeks=count),
+                "m": relativedelta(months=count),
+                "y": relativedelta(years=count),
+            }[unit]
+        )
+    found = parse_due_date(
+        phrase if _ISO.fullmatch(phrase) else phrase.replace("-", " "), today=today
+    )
+    if found > today and WEEKDAYS.keys() & phrase.replace("-", " ").split():
+        found -= timedelta(days=7)  # "since friday": the last Friday, not the next
+    elif found > today:
+        found -= relativedelta(years=1)  # "since 12 dec" in November: last December
+    if found > today:
+        raise FutureDate(text.strip())
+    return found
+
+
 def _read(phrase: str, today: date) -> date | None:
     if phrase in ("today", "eod", "end of day", "tonight"):
         return today
@@ -54,9 +97,9 @@ def _read(phrase: str, today: date) -> date | None:
     if phrase in ("eow", "end of week", "end of the week", "this week"):
         return _next_weekday(today, 4, include_today=True)
     if phrase in ("next week",):
-        return today + timedelta(days=7 - today.weekday())
+        return today + relativedelta(days=1, weekday=MO)  # next week's Monday
     if phrase in ("eom", "end of month", "end of the month", "this month"):
-        return date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+        return today + relativedelta(day=31)  # clamped to the month's last day
     if phrase in ("next month",):
         return _add_months(today, 1)
     words = phrase.removeprefix("next ").removeprefix("this ").removeprefix("on ")
@@ -78,16 +121,12 @@ def _read(phrase: str, today: date) -> date | None:
 
 
 def _next_weekday(today: date, weekday: int, *, include_today: bool) -> date:
-    ahead = (weekday - today.weekday()) % 7
-    if ahead == 0 and not include_today:
-        ahead = 7
-    return today + timedelta(days=ahead)
+    # relativedelta's weekday lands on that day or, when today is it, stays on today.
+    return today + relativedelta(days=0 if include_today else 1, weekday=weekday)
 
 
 def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return day + relativedelta(months=months)  # 31 Jan + 1 month: 28 (or 29) Feb
 
 
 def _day_of_month(today: date, day: int, month_name: str, year: str | None) -> date | None:

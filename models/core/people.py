@@ -13,6 +13,9 @@ from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.tables import Person
 
+# Kept in the `people` table, not an in-process cache (cachetools): every process and
+# every restart reads what one users.info call learnt, and users.info is rate limited per
+# workspace. One primary-key read per nudge is what checking freshness costs.
 FRESH_FOR = timedelta(days=1)
 WORKDAY_STARTS, WORKDAY_ENDS, NUDGE_AT = time(9), time(17), time(10)
 

@@ -1,12 +1,13 @@
-"""Who may read records that belong to a channel: the privacy rule every surface shares.
+"""Who may read records that belong to a channel: the privacy rule every surface shares
+(lesson search and Home, the recurring-lesson note, reports, `/actions` listings).
 
 Same team always; then a public channel, or a private one the viewer is a member of. A
 channel the app never looked up (no `slack_channels` row) counts as private.
 
-Buttons, forms and commands name records by id, and those ids arrive in values a client
-could have changed; `ReadAccess` answers from the database whether the verified viewer may
-read what an id names. A record the viewer may not read gets the same answer as one that
-does not exist, so a refusal never tells anybody that a private review exists.
+`readable_channel` is the rule in SQL, for queries that return many records;
+`may_read_channel` the same rule for one channel, inside a transaction. A record the
+viewer may not read gets the same answer as one that does not exist (`require_channel`),
+so a refusal never tells anybody that a private record exists.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from models.core.errors import NotFound
 from models.core.tables import SlackChannel
-from models.postmortems.tables import Postmortem
-from models.postmortems.views import PostmortemView
 
-NO_POSTMORTEM = "I can't find that post-mortem any more."
 NO_CHANNEL = "I can't find that channel, or it is private and you are not a member of it."
 
 
@@ -38,19 +36,25 @@ class Viewer:
 def readable_channel(
     team_id: SQLColumnExpression[str],
     channel_id: SQLColumnExpression[str],
-    member_of: Collection[str],
+    member_of: Collection[str] | Collection[SQLColumnExpression[str]],
+    *,
+    viewer_team: str | SQLColumnExpression[str] | None = None,
 ) -> ColumnElement[bool]:
-    """For a row with these team and channel columns: may the viewer read it?"""
+    """For a row with these team and channel columns: may the viewer read it? With
+    `viewer_team`, the row must also be of the viewer's team; without it the caller has
+    already said which team's rows it reads."""
+    # An alias of its own, so the rule also serves queries that join the channel for its
+    # name (an EXISTS on the same table would correlate to that join and lose its FROM).
+    channel = aliased(SlackChannel)
     public = exists(
-        select(SlackChannel.channel_id).where(
-            SlackChannel.team_id == team_id,
-            SlackChannel.channel_id == channel_id,
-            SlackChannel.is_private == false(),
+        select(channel.channel_id).where(
+            channel.team_id == team_id,
+            channel.channel_id == channel_id,
+            channel.is_private == false(),
         )
     )
-    if member_of:
-        return or_(public, channel_id.in_(list(member_of)))
-    return public
+    rule = or_(public, channel_id.in_(list(member_of))) if member_of else public
+    return rule if viewer_team is None else and_(team_id == viewer_team, rule)
 
 
 def may_read_channel(session: Session, viewer: Viewer, team_id: str, channel_id: str) -> bool:
@@ -73,36 +77,3 @@ def require_channel(
     """Raise NotFound(`missing`), the words used for a record that does not exist."""
     if not may_read_channel(session, viewer, team_id, channel_id):
         raise NotFound(missing)
-
-
-class ReadAccess:
-    """Reads that decide access before a use case runs."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
-
-    def postmortem(self, *, viewer: Viewer, postmortem_id: int) -> PostmortemView:
-        """The review, if it exists in the viewer's team and its channel is readable."""
-        with self._sessions() as session:
-            row = session.scalar(
-                select(Postmortem).where(
-                    Postmortem.id == postmortem_id, Postmortem.team_id == viewer.team_id
-                )
-            )
-            if row is None:
-                raise NotFound(NO_POSTMORTEM)
-            require_channel(session, viewer, row.team_id, row.channel_id, missing=NO_POSTMORTEM)
-            return PostmortemView.of(row)
-
-    def channel_of_postmortem(self, *, team_id: str, postmortem_id: int) -> str | None:
-        """Which channel a review belongs to, so its privacy can be learnt before a check."""
-        with self._sessions() as session:
-            return session.scalar(
-                select(Postmortem.channel_id).where(
-                    Postmortem.id == postmortem_id, Postmortem.team_id == team_id
-                )
-            )
-
-    def channel(self, *, viewer: Viewer, channel_id: str) -> None:
-        with self._sessions() as session:
-            require_channel(session, viewer, viewer.team_id, channel_id, missing=NO_CHANNEL)

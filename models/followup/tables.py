@@ -1,4 +1,7 @@
-"""Follow-through tables: review cadences, meetings, reminders, listed items."""
+"""Follow-through tables: review meeting cadences, the meetings, reminders, listed items.
+
+The tables keep their names (`reviews`, `review_schedules`, ...) until a migration
+renames them; the classes say "meeting", since a "review" elsewhere is a post-mortem."""
 
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ class Cadence(StrEnum):
     MONTHLY_DATE = "monthly_date"
 
 
-class ReviewSchedule(Base):
-    """When a channel's team holds its review. weekday: 0 = Monday; week_of_month: 1..4,
+class MeetingSchedule(Base):
+    """When a channel's team holds its review meeting. weekday: 0 = Monday; week_of_month: 1..4,
     or -1 for the last; local_time "HH:MM" in the IANA `timezone`."""
 
     __tablename__ = "review_schedules"
@@ -44,9 +47,9 @@ class ReviewSchedule(Base):
     updated_at: Mapped[datetime]
 
 
-class Review(Base):
-    """One occurrence of a channel's review. The counts are a snapshot taken when its agenda
-    is built, so later reviews can show whether the pile shrank."""
+class ReviewMeeting(Base):
+    """One occurrence of a channel's review meeting. The counts are a snapshot taken when its
+    agenda is built, so later meetings can show whether the pile shrank."""
 
     __tablename__ = "reviews"
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "scheduled_at"),)
@@ -64,8 +67,8 @@ class Review(Base):
     created_at: Mapped[datetime]
 
 
-class ReviewReminder(Base):
-    """The reminder DM an owner got for a review: where it is, and when it went."""
+class MeetingReminder(Base):
+    """The reminder DM an owner got for a meeting: where it is, and when it went."""
 
     __tablename__ = "review_reminders"
 
@@ -79,7 +82,7 @@ class ReviewReminder(Base):
     sent_at: Mapped[datetime]
 
 
-class ReviewItem(Base):
+class MeetingItem(Base):
     """An action listed in an owner's reminder; the owner has responded to it once the
     action has an update after `listed_at`."""
 

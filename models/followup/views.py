@@ -1,6 +1,4 @@
-"""Frozen views of follow-through: schedules, action listings, agendas.
-
-Kept apart from models/core/views.py so the review feature is one set of new modules."""
+"""Frozen views of follow-through: meeting schedules, action listings, agendas."""
 
 from __future__ import annotations
 
@@ -9,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from models.actions.views import ActionView
+from models.actions.views import ActionView, TrendPoint
 from models.followup.cadence import Cadenced
 
 
@@ -26,7 +24,7 @@ class ScheduleView:
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewView:
+class MeetingView:
     id: int
     team_id: str
     channel_id: str
@@ -38,8 +36,12 @@ class ReviewView:
         return self.scheduled_at.astimezone(ZoneInfo(self.timezone))
 
 
+# The most actions one listing shows (a DM or an ephemeral message stays readable).
+SHOWN_PER_LISTING = 200
+
+
 class ScopeKind(StrEnum):
-    REVIEW = "r"  # the actions listed in an owner's reminder for one review
+    MEETING = "r"  # the actions listed in an owner's reminder for one review meeting
     OWNER = "o"  # someone's open actions, in every channel
     OWNER_OVERDUE = "v"  # someone's overdue actions
     CHANNEL = "c"  # a channel's open actions
@@ -55,16 +57,16 @@ class Scope:
     review_id: int | None = None
 
     def encode(self) -> str:
-        if self.kind is ScopeKind.REVIEW:
+        if self.kind is ScopeKind.MEETING:
             return f"{self.kind.value}:{self.review_id}:{self.subject}"
         return f"{self.kind.value}:{self.subject}"
 
     @classmethod
     def decode(cls, text: str) -> Scope:
         kind, _, rest = text.partition(":")
-        if ScopeKind(kind) is ScopeKind.REVIEW:
+        if ScopeKind(kind) is ScopeKind.MEETING:
             review_id, _, owner = rest.partition(":")
-            return cls(ScopeKind.REVIEW, owner, int(review_id))
+            return cls(ScopeKind.MEETING, owner, int(review_id))
         return cls(ScopeKind(kind), rest)
 
 
@@ -74,19 +76,12 @@ class ListingView:
     actions: tuple[ActionView, ...]
     today: date
     total: int
-    review: ReviewView | None = None
+    review: MeetingView | None = None
     updated: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def overdue(self) -> tuple[ActionView, ...]:
         return tuple(a for a in self.actions if a.is_overdue(self.today))
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    scheduled_at: datetime
-    open_actions: int
-    open_lessons: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +92,7 @@ class Unreachable:
 
 @dataclass(frozen=True, slots=True)
 class AgendaView:
-    review: ReviewView
+    review: MeetingView
     today: date
     by_owner: tuple[tuple[str, tuple[ActionView, ...]], ...]
     done_since: tuple[ActionView, ...]
@@ -127,7 +122,7 @@ class AgendaView:
 class PlanReport:
     """What one planning pass owed (rows newly written to the outbox)."""
 
-    reviews: int = 0
+    meetings: int = 0
     reminders: int = 0
     followups: int = 0
     agendas: int = 0

@@ -1,9 +1,8 @@
 """Lessons at any moment, and the searchable library of every lesson.
 
-Privacy is decided here, in SQL, for every query that returns lessons: a lesson is
-visible to a viewer when it belongs to the viewer's team and either its channel is known
-to be public or the viewer is a member of it (`member_of`: the private channels the Web
-API says the viewer is in). A channel the app has never looked up counts as private.
+Privacy is decided in SQL, for every query that returns lessons, by the channel rule of
+models/core/privacy.py (`member_of`: the private channels the Web API says the viewer is
+in; a channel the app has never looked up counts as private).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
     cast,
+    column,
     delete,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -31,14 +29,16 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy import text as sql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from models.core.clock import Clock
-from models.core.dates import UnreadableDate, parse_due_date
+from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.outbox import enqueue
+from models.core.privacy import readable_channel
 from models.core.tables import SlackChannel
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
@@ -60,7 +60,6 @@ CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
 _FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
 _PHRASE = re.compile(r"\"([^\"]*)\"")
-_RELATIVE = re.compile(r"(\d{1,3})\s*(d|w|m|y)(?:ays?|eeks?|onths?|ears?)?", re.IGNORECASE)
 _CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -209,28 +208,13 @@ def parse_query(text: str, *, today: date) -> SearchQuery:
 
 
 def _since(value: str, today: date) -> date:
-    if match := _RELATIVE.fullmatch(value):
-        count, unit = int(match[1]), match[2].lower()
-        days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * count
-        return today - timedelta(days=days)
     try:
-        iso = re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value)
-        found = parse_due_date(value if iso else value.replace("-", " "), today=today)
+        return parse_past_date(value, today=today)
     except UnreadableDate:
         raise InvalidInput(
             f"I couldn't read `since:{value[:30]}`; try `since:2026-01-01` or `since:30d`.",
             field="query",
         ) from None
-    if found > today:  # "since:monday", "since:1-nov": the last one, not the next
-        found = found - timedelta(days=7) if (found - today).days <= 7 else _year_before(found)
-    return found
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 Feb
-        return day.replace(year=day.year - 1, day=28)
 
 
 def validate_lesson(text: str) -> str:
@@ -621,11 +605,7 @@ def _chosen_review(
 
 
 def _visible(team_id: str, member_of: Collection[str]) -> ColumnElement[bool]:
-    """The privacy rule: same team, and a public channel or one the viewer is in."""
-    public = SlackChannel.is_private.is_not(None) & (SlackChannel.is_private == false())
-    if member_of:
-        return and_(Lesson.team_id == team_id, or_(public, Lesson.channel_id.in_(list(member_of))))
-    return and_(Lesson.team_id == team_id, public)
+    return readable_channel(Lesson.team_id, Lesson.channel_id, member_of, viewer_team=team_id)
 
 
 def _hits(
@@ -796,13 +776,25 @@ SIMILAR_PER_WORD = 50
 
 _SIMILAR_TAIL = (
     " JOIN lessons AS l ON l.id = m.id"
-    " LEFT OUTER JOIN slack_channels AS c"
-    "  ON c.team_id = l.team_id AND c.channel_id = l.channel_id"
     " WHERE l.team_id = :team_id AND l.kind = :kind"
-    " AND (c.is_private = {false} OR l.channel_id = :channel_id)"
+    " AND ({readable})"
     " AND (l.postmortem_id IS NULL OR l.postmortem_id <> :postmortem_id)"
     " ORDER BY m.hits DESC, l.id DESC LIMIT :limit"
 )
+
+
+def _readable_in_note(postgres: bool) -> str:
+    """The channel rule, rendered for the note's statement: the note is posted in
+    :channel_id, so its readers are that channel's members."""
+    lessons = table("l", column("team_id", String), column("channel_id", String))
+    rule = readable_channel(
+        lessons.c.team_id, lessons.c.channel_id, [literal_column(":channel_id", String)]
+    )
+    # Compiled inside a SELECT from `l` so that its EXISTS correlates to `l`; the note's
+    # statement takes what follows that SELECT's WHERE.
+    dialect = postgresql.dialect() if postgres else sqlite.dialect()  # type: ignore[no-untyped-call]
+    compiled = str(select(lessons.c.team_id).where(rule).compile(dialect=dialect))
+    return " ".join(compiled.split("\nWHERE ", 1)[1].split())
 
 
 @lru_cache(maxsize=2 * SIMILAR_WORDS)
@@ -825,7 +817,7 @@ def _similar_statement(words: int, *, postgres: bool) -> TextClause:
     union = " UNION ALL ".join(part.format(i=i) for i in range(words))
     return sql(
         f"SELECT l.id, l.text FROM (SELECT id, count(*) AS hits FROM ({union}) AS u"
-        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(false="false" if postgres else "0")
+        " GROUP BY id) AS m" + _SIMILAR_TAIL.format(readable=_readable_in_note(postgres))
     )
 
 

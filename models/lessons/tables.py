@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
+    and_,
+    exists,
+    not_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.actions.tables import Action
 from models.core.base import Base, SlackId, string_enum
 
 
@@ -44,6 +51,26 @@ class Lesson(Base):
     # A lesson captured from a message keeps where it came from.
     source_ts: Mapped[str | None] = mapped_column(SlackId)
     source_permalink: Mapped[str | None] = mapped_column(String(500))
+
+
+def is_open_lesson(kind: LessonKind, actions_open: Iterable[bool]) -> bool:
+    """The one definition of an open lesson: an IMPROVE lesson with no action yet, or with
+    an action still open (`actions_open`: one flag per action). KEEP lessons never are."""
+    if kind is not LessonKind.IMPROVE:
+        return False
+    flags = list(actions_open)
+    return not flags or any(flags)
+
+
+def open_lesson_clause() -> ColumnElement[bool]:
+    """SQL for `is_open_lesson`, for a query over `Lesson`."""
+    return and_(
+        Lesson.kind == LessonKind.IMPROVE,
+        or_(
+            not_(exists().where(Action.lesson_id == Lesson.id)),
+            exists().where(Action.lesson_id == Lesson.id, Action.open_clause()),
+        ),
+    )
 
 
 class LessonDraft(Base):

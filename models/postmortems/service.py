@@ -13,7 +13,7 @@ from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionStatus
+from models.actions.tables import Action, ActionStatus
 from models.actions.views import ActionView
 from models.coach.blame import BlameVerdict, assess
 from models.coach.tables import CoachNudge
@@ -584,7 +584,7 @@ class Postmortems:
             owe(kind=DOCUMENTS_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:documents")
             owners = session.scalars(
                 select(Action.owner_id)
-                .where(Action.postmortem_id == row.id, Action.status.not_in(CLOSED_ACTION_STATUSES))
+                .where(Action.postmortem_id == row.id, Action.open_clause())
                 .distinct()
                 .order_by(Action.owner_id)
             )

@@ -3,8 +3,8 @@
 Each report is a constant number of queries whatever the data size (the rows of a channel
 are loaded once, as plain columns, and counted in Python); see tests/models/test_reports.py.
 
-"Open lesson" (shared with the review agenda): an IMPROVE lesson with no action, or with at
-least one action that is not closed (done or dropped). KEEP lessons are never open.
+"Open lesson" and "overdue" are the rules of models/lessons/tables.py (`is_open_lesson`)
+and models/actions/tables.py (`is_overdue`), which the review agenda uses too.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import Action, ActionStatus
+from models.actions.tables import Action, ActionStatus, is_overdue
+from models.actions.views import TrendPoint
 from models.core.clock import Clock
 from models.core.errors import NotFound
 from models.core.outbox import enqueue, owe_latest
 from models.core.views import DeliveryView
-from models.lessons.tables import Lesson, LessonKind
+from models.lessons.tables import Lesson, LessonKind, is_open_lesson
 from models.postmortems.tables import Postmortem, PostmortemKind
 from models.postmortems.views import PostmortemView
 from models.reports.tables import BoardSummaryPost
@@ -54,7 +55,7 @@ class ActionLine:
     permalink: str | None
 
     def is_overdue(self, today: date) -> bool:
-        return self.target_on is not None and self.target_on < today and not self.status.is_closed
+        return is_overdue(self.target_on, self.status, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +69,6 @@ class OwnerLoad:
 class StatusCount:
     status: ActionStatus
     count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    label: str
-    at: datetime
-    open_actions: int
-    open_lessons: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,10 +393,10 @@ class Reports:
             ),
             trend=tuple(
                 TrendPoint(
-                    label,
                     at,
                     _open_actions_at(actions, at),
                     _open_lessons(lessons, lesson_actions, at),
+                    label,
                 )
                 for label, at in trend_at
             ),
@@ -466,10 +459,7 @@ class Reports:
                     lesson.text,
                     lesson.author_id,
                     tuple(lesson.tags),
-                    lesson.kind is LessonKind.IMPROVE
-                    and (
-                        not statuses[lesson.id] or any(not s.is_closed for s in statuses[lesson.id])
-                    ),
+                    is_open_lesson(lesson.kind, (not s.is_closed for s in statuses[lesson.id])),
                     title,
                     link,
                 )
@@ -553,12 +543,13 @@ def _open_actions_at(actions: Sequence[_Row], at: datetime) -> int:
 def _open_lessons(
     lessons: Sequence[_Row], lesson_actions: dict[int, list[_Row]], at: datetime
 ) -> int:
-    """IMPROVE lessons open at `at`: no action yet, or an action still open then."""
-    count = 0
-    for lesson in lessons:
-        if lesson.kind is not LessonKind.IMPROVE or lesson.created_at > at:
-            continue
-        existing = [a for a in lesson_actions.get(lesson.id, ()) if a.created_at <= at]
-        if not existing or any(_open_at(a, at) for a in existing):
-            count += 1
-    return count
+    """Lessons open at `at`, by the actions that existed then and were open then."""
+    return sum(
+        1
+        for lesson in lessons
+        if lesson.created_at <= at
+        and is_open_lesson(
+            lesson.kind,
+            (_open_at(a, at) for a in lesson_actions.get(lesson.id, ()) if a.created_at <= at),
+        )
+    )

@@ -49,7 +49,7 @@ def seed_actions(
 def run_tick(app: AppHarness) -> None:
     """What the scheduler does every 30 seconds."""
     assert app.lessonloop is not None
-    tick(app.lessonloop.courier, app.services.reviews.plan)
+    tick(app.lessonloop.courier, app.services.meetings.plan)
 
 
 def dms(fake: FakeSlack, text: str = "") -> list[dict[str, Any]]:

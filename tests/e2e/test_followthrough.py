@@ -188,7 +188,7 @@ def test_bad_review_setting_is_explained_privately_with_an_example(app: AppHarne
     reply = app.fake.wait_for(lambda: responses(app, "from 1 to 28"))[0]
     assert reply["response_type"] == "ephemeral"
     assert "/postmortem review set monthly first tuesday" in reply["text"]
-    assert app.services.reviews.schedule(team_id="T0TEAM01", channel_id=CHANNEL) is None
+    assert app.services.meetings.schedule(team_id="T0TEAM01", channel_id=CHANNEL) is None
 
 
 def responses(app: AppHarness, text: str) -> list[dict[str, Any]]:

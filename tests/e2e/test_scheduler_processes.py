@@ -35,7 +35,7 @@ def owe_reminders_now(database_url: str, owners: int) -> Services:
     services = Services.build(engine, SystemClock())
     today = datetime.now(UTC).date()
     weekday = WEEKDAYS[(today + timedelta(days=3)).weekday()]
-    services.reviews.set_schedule(
+    services.meetings.set_schedule(
         team_id=TEAM_ID,
         channel_id=CHANNEL,
         cadence=parse_cadence(

@@ -15,7 +15,7 @@ from models.coach.tables import CoachNudge
 from models.core.clock import FrozenClock
 from models.core.tables import Delivery
 from models.followup import tables as followup
-from models.followup.reviews import REMIND_DELIVERY
+from models.followup.meetings import REMIND_DELIVERY
 from models.postmortems.tables import Answer
 from models.services import Services
 from templates import Templates
@@ -121,7 +121,7 @@ def test_review_defaults_fill_in_what_review_set_leaves_out(app: AppHarness) -> 
     answer = command(app, "review set", user=MEMBER)
     assert "every Thursday at 09:30 (Europe/London)" in answer["text"]
 
-    schedule = app.services.reviews.schedule(team_id=TEAM_ID, channel_id=CHANNEL)
+    schedule = app.services.meetings.schedule(team_id=TEAM_ID, channel_id=CHANNEL)
     assert schedule is not None
     cadence = schedule.cadence
     assert (cadence.weekday, cadence.local_time, cadence.lead_days) == (3, "09:30", 3)
@@ -148,7 +148,7 @@ def test_a_review_set_without_a_zone_is_planned_in_the_workspaces_zone(
     run_tick(app)
     assert [d.recipient_id for d in reminders(app.services)] == [OWNER]
     with app.services.sessions() as session:
-        scheduled = session.scalars(select(followup.Review.scheduled_at)).all()
+        scheduled = session.scalars(select(followup.ReviewMeeting.scheduled_at)).all()
     assert scheduled == [datetime(2026, 11, 24, 15, 0, tzinfo=UTC)]
 
 

@@ -14,18 +14,17 @@ from handlers.slack.lesson_blocks import LessonBlocks
 from handlers.slack.review_blocks import Intro, ReviewBlocks
 from handlers.slack.workspace_settings import settings_message
 from models.actions.tables import ActionStatus
-from models.actions.views import ActionView
+from models.actions.views import ActionView, TrendPoint
 from models.coach.blame import assess
 from models.core.workspaces import ReviewDefaults, WorkspaceSettings
 from models.followup.cadence import parse_cadence
 from models.followup.views import (
     AgendaView,
     ListingView,
-    ReviewView,
+    MeetingView,
     ScheduleView,
     Scope,
     ScopeKind,
-    TrendPoint,
     Unreachable,
 )
 from models.lessons.library import Capture, Home, LessonHit, Recurrence, SearchPage, parse_query
@@ -234,11 +233,11 @@ def review_messages(blocks: Blocks) -> dict[str, list[Message]]:
         "monthly first tuesday 10:00 Europe/London", default_timezone="UTC", today=AT.date()
     )
     schedule = ScheduleView("T1", "C1", cadence, (AT, AT), "U0FACIL01")
-    review = ReviewView(1, "T1", "C1", AT, "Europe/London")
+    review = MeetingView(1, "T1", "C1", AT, "Europe/London")
     done = replace(action(), id=2, status=ActionStatus.DONE)
     listings = [
         ListingView(
-            Scope(ScopeKind.REVIEW, "U0BEA0002", 1),
+            Scope(ScopeKind.MEETING, "U0BEA0002", 1),
             (action(), done),
             AT.date(),
             2,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from models.core.dates import UnreadableDate, parse_due_date
+from models.core.dates import FutureDate, UnreadableDate, parse_due_date, parse_past_date
 from models.postmortems.quickform import QuickAction, parse_quick_action
 
 FRIDAY = date(2026, 11, 20)
@@ -139,3 +139,44 @@ def test_quick_action_without_description_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="Say what needs doing") as error:
         parse_quick_action(text, today=FRIDAY)
     assert not isinstance(error.value, UnreadableDate)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-10-01", date(2026, 10, 1)),
+        ("1 oct", date(2026, 10, 1)),
+        ("1-nov", date(2026, 11, 1)),
+        ("dec-1", date(2025, 12, 1)),  # December has not come this year: last December's
+        ("25-nov", date(2025, 11, 25)),  # five days ahead is still ahead: last year's
+        ("friday", FRIDAY),  # today is a Friday: today, not next week's
+        ("wednesday", date(2026, 11, 18)),
+        ("monday", date(2026, 11, 16)),
+        ("today", FRIDAY),
+        ("30d", date(2026, 10, 21)),
+        ("2w", date(2026, 11, 6)),
+        ("2 weeks", date(2026, 11, 6)),
+        ("3m", date(2026, 8, 20)),
+        ("1y", date(2025, 11, 20)),
+        ("2028-01-05", None),  # two years ahead: a year back is still ahead
+    ],
+)
+def test_past_date_is_the_last_one_that_has_come(text: str, expected: date | None) -> None:
+    if expected is None:
+        with pytest.raises(FutureDate):
+            parse_past_date(text, today=FRIDAY)
+        return
+    assert parse_past_date(text, today=FRIDAY) == expected
+
+
+def test_months_back_end_on_the_last_day_of_a_shorter_month() -> None:
+    assert parse_past_date("1m", today=date(2026, 3, 31)) == date(2026, 2, 28)
+    assert parse_past_date("1y", today=date(2028, 2, 29)) == date(2027, 2, 28)
+    assert parse_past_date("29 feb", today=date(2028, 1, 10)) == date(2027, 2, 28)
+
+
+def test_unreadable_past_date_says_what_it_could_not_read() -> None:
+    with pytest.raises(UnreadableDate) as raised:
+        parse_past_date("whenever", today=FRIDAY)
+    assert not isinstance(raised.value, FutureDate)
+    assert raised.value.text == "whenever"

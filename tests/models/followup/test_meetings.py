@@ -16,13 +16,13 @@ from models.core.errors import InvalidInput, NotAllowed
 from models.core.people import nudge_time
 from models.core.tables import Delivery, DeliveryStatus
 from models.followup.cadence import parse_cadence
-from models.followup.reviews import (
+from models.followup.meetings import (
     AGENDA_DELIVERY,
     FOLLOWUP_DELIVERY,
     OVERDUE_DELIVERY,
     REMIND_DELIVERY,
 )
-from models.followup.tables import Review
+from models.followup.tables import ReviewMeeting
 from models.followup.views import Scope, ScopeKind
 from models.services import Services
 from tests.statements import statements
@@ -36,7 +36,7 @@ REVIEW_AT = datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 def schedule(services: Services, text: str = "monthly first tuesday 10:00 Europe/London") -> Any:
     cadence = parse_cadence(text, default_timezone="UTC", today=TODAY)
-    return services.reviews.set_schedule(
+    return services.meetings.set_schedule(
         team_id=TEAM, channel_id=CHANNEL, cadence=cadence, by_user=FACILITATOR
     )
 
@@ -82,7 +82,7 @@ def test_monthly_schedule_shows_next_three_reviews(services: Services) -> None:
         datetime(2027, 2, 2, 10, tzinfo=UTC),
     )
     assert view.cadence.describe() == "the 1st Tuesday of every month at 10:00 (Europe/London)"
-    assert services.reviews.schedule(team_id=TEAM, channel_id=CHANNEL) == view
+    assert services.meetings.schedule(team_id=TEAM, channel_id=CHANNEL) == view
 
 
 def test_summer_time_keeps_the_local_hour() -> None:
@@ -136,16 +136,16 @@ def test_each_owner_is_owed_one_reminder_at_seven_days_before(
     add_actions(services, [BEA, BEA, CAI])
     add_actions(services, [DAN], channel=OTHER_CHANNEL)
 
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, REMIND_DELIVERY) == []
 
     clock.set(REVIEW_AT - timedelta(days=7, seconds=1))
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, REMIND_DELIVERY) == []
 
     clock.set(REVIEW_AT - timedelta(days=7))
-    services.reviews.plan()
-    services.reviews.plan()
+    services.meetings.plan()
+    services.meetings.plan()
     assert sorted(owed(services, REMIND_DELIVERY)) == [BEA, CAI]
 
 
@@ -163,10 +163,10 @@ def test_reminder_lists_the_owners_open_actions_overdue_first(
         scope=Scope(ScopeKind.OWNER, BEA),
         today=TODAY,
     )
-    services.reviews.plan()
+    services.meetings.plan()
     review_id = owed_subject(services, REMIND_DELIVERY)
 
-    listing = services.reviews.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA)
+    listing = services.meetings.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA)
 
     assert listing is not None
     assert [a.id for a in listing.actions] == [first, second]
@@ -179,10 +179,10 @@ def test_follow_up_only_for_owners_who_did_not_update(
     schedule(services)
     bea_1, bea_2, cai_1, dan_1 = add_actions(services, [BEA, BEA, CAI, DAN])
     clock.set(REVIEW_AT - timedelta(days=7))
-    services.reviews.plan()
+    services.meetings.plan()
     review_id = owed_subject(services, REMIND_DELIVERY)
     for owner, ids in ((BEA, [bea_1, bea_2]), (CAI, [cai_1]), (DAN, [dan_1])):
-        services.reviews.record_reminder(
+        services.meetings.record_reminder(
             team_id=TEAM,
             review_id=review_id,
             owner_id=owner,
@@ -191,18 +191,18 @@ def test_follow_up_only_for_owners_who_did_not_update(
             dm_ts="1.0",
         )
     clock.advance(timedelta(days=1))
-    scope = Scope(ScopeKind.REVIEW, BEA, review_id)
+    scope = Scope(ScopeKind.MEETING, BEA, review_id)
     update(services, bea_1, BEA, Update(Change.DONE), scope)
     update(services, bea_2, BEA, Update(Change.NOTE, note="waiting on vendor"), scope)
     update(services, cai_1, CAI, Update(Change.IN_PROGRESS), Scope(ScopeKind.OWNER, CAI))
 
     clock.set(REVIEW_AT - timedelta(days=1))
-    services.reviews.plan()
-    services.reviews.plan()
+    services.meetings.plan()
+    services.meetings.plan()
 
     assert owed(services, FOLLOWUP_DELIVERY) == [DAN]
-    assert services.reviews.followup(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
-    waiting = services.reviews.followup(team_id=TEAM, review_id=review_id, owner_id=DAN)
+    assert services.meetings.followup(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
+    waiting = services.meetings.followup(team_id=TEAM, review_id=review_id, owner_id=DAN)
     assert waiting is not None and [a.id for a in waiting.actions] == [dan_1]
 
 
@@ -212,9 +212,9 @@ def test_agenda_at_review_time_shows_owners_done_silent_unreachable_and_trend(
     schedule(services)
     bea_1, cai_1, dan_1 = add_actions(services, [BEA, CAI, DAN])
     clock.set(REVIEW_AT - timedelta(days=7))
-    services.reviews.plan()
+    services.meetings.plan()
     review_id = owed_subject(services, REMIND_DELIVERY)
-    services.reviews.record_reminder(
+    services.meetings.record_reminder(
         team_id=TEAM,
         review_id=review_id,
         owner_id=CAI,
@@ -226,11 +226,11 @@ def test_agenda_at_review_time_shows_owners_done_silent_unreachable_and_trend(
     update(services, bea_1, BEA, Update(Change.DONE), Scope(ScopeKind.OWNER, BEA))
 
     clock.set(REVIEW_AT)
-    report = services.reviews.plan()
+    report = services.meetings.plan()
     assert report.agendas == 1
-    assert services.reviews.plan().agendas == 0
+    assert services.meetings.plan().agendas == 0
     assert owed(services, AGENDA_DELIVERY) == [CHANNEL]
-    agenda = services.reviews.agenda(team_id=TEAM, review_id=review_id)
+    agenda = services.meetings.agenda(team_id=TEAM, review_id=review_id)
 
     assert [(owner, [a.id for a in items]) for owner, items in agenda.by_owner] == [
         (CAI, [cai_1]),
@@ -244,11 +244,13 @@ def test_agenda_at_review_time_shows_owners_done_silent_unreachable_and_trend(
     # A month later one more action is done: the pile shrank.
     update(services, cai_1, CAI, Update(Change.DONE), Scope(ScopeKind.OWNER, CAI))
     clock.set(datetime(2027, 1, 5, 10, tzinfo=UTC))
-    services.reviews.plan()
+    services.meetings.plan()
     with services.sessions() as session:
-        january = session.scalars(select(Review.id).order_by(Review.scheduled_at.desc())).first()
+        january = session.scalars(
+            select(ReviewMeeting.id).order_by(ReviewMeeting.scheduled_at.desc())
+        ).first()
     assert january is not None
-    agenda = services.reviews.agenda(team_id=TEAM, review_id=january)
+    agenda = services.meetings.agenda(team_id=TEAM, review_id=january)
     assert [(p.open_actions) for p in (agenda.now, *agenda.before)] == [1, 2]
     assert agenda.trend == "shrank"
     assert [a.id for a in agenda.done_since] == [cai_1]
@@ -259,11 +261,11 @@ def test_downtime_through_lead_time_still_owes_reminders_once(
 ) -> None:
     schedule(services)
     add_actions(services, [BEA, CAI])
-    services.reviews.plan()
+    services.meetings.plan()
 
     clock.set(REVIEW_AT - timedelta(days=2))  # down from the 20th to the 29th
-    services.reviews.plan()
-    services.reviews.plan()
+    services.meetings.plan()
+    services.meetings.plan()
 
     assert sorted(owed(services, REMIND_DELIVERY)) == [BEA, CAI]
     assert owed(services, AGENDA_DELIVERY) == []
@@ -274,17 +276,17 @@ def test_downtime_through_reviews_owes_one_agenda_for_the_latest_only(
 ) -> None:
     schedule(services)
     add_actions(services, [BEA])
-    services.reviews.plan()
+    services.meetings.plan()
 
     clock.set(datetime(2027, 1, 10, tzinfo=UTC))  # down through 1 Dec and 5 Jan
-    services.reviews.plan()
-    services.reviews.plan()
+    services.meetings.plan()
+    services.meetings.plan()
 
     assert owed(services, AGENDA_DELIVERY) == [CHANNEL]
     assert owed(services, REMIND_DELIVERY) == []
     with services.sessions() as session:
         agenda_review = session.scalar(
-            select(Review.scheduled_at).where(Review.agenda_planned_at.is_not(None))
+            select(ReviewMeeting.scheduled_at).where(ReviewMeeting.agenda_planned_at.is_not(None))
         )
     assert agenda_review == datetime(2027, 1, 5, 10, tzinfo=UTC)
 
@@ -294,7 +296,7 @@ def test_a_schedule_set_after_this_months_review_owes_no_agenda_for_it(
 ) -> None:
     clock.set(REVIEW_AT + timedelta(hours=1))
     schedule(services)
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, AGENDA_DELIVERY) == []
 
 
@@ -305,11 +307,11 @@ def test_planning_issues_the_same_statements_for_3_or_300_actions(
     add_actions(services, [BEA, CAI, DAN])
     clock.set(REVIEW_AT - timedelta(days=7))
     with statements(engine) as small:
-        services.reviews.plan()
+        services.meetings.plan()
 
-    services.reviews.clear_schedule(team_id=TEAM, channel_id=CHANNEL)
+    services.meetings.clear_schedule(team_id=TEAM, channel_id=CHANNEL)
     clock.set(datetime(2026, 11, 20, 10, tzinfo=UTC))
-    services.reviews.set_schedule(
+    services.meetings.set_schedule(
         team_id=TEAM,
         channel_id=OTHER_CHANNEL,
         cadence=parse_cadence(
@@ -320,7 +322,7 @@ def test_planning_issues_the_same_statements_for_3_or_300_actions(
     add_actions(services, [f"U{i:05d}" for i in range(300)], channel=OTHER_CHANNEL)
     clock.set(REVIEW_AT - timedelta(days=7))
     with statements(engine) as big:
-        report = services.reviews.plan()
+        report = services.meetings.plan()
 
     assert report.reminders == 300
     assert len(big) == len(small), big
@@ -330,8 +332,8 @@ def test_planning_issues_the_same_statements_for_3_or_300_actions(
 def test_overdue_actions_are_nudged_at_most_weekly(services: Services, clock: FrozenClock) -> None:
     (bea_1, bea_2, cai_1) = add_actions(services, [BEA, BEA, CAI])
     clock.set(datetime(2026, 11, 25, 1, tzinfo=UTC))  # bea_1 (due 23rd) and bea_2 (24th)
-    services.reviews.plan()
-    services.reviews.plan()
+    services.meetings.plan()
+    services.meetings.plan()
     assert owed(services, OVERDUE_DELIVERY) == [BEA]
 
     listing = services.updates.overdue_to_nudge(
@@ -342,16 +344,16 @@ def test_overdue_actions_are_nudged_at_most_weekly(services: Services, clock: Fr
     mark_all_sent(services)
 
     clock.set(datetime(2026, 11, 26, 1, tzinfo=UTC))  # cai_1 (due 25th) is now overdue too
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, OVERDUE_DELIVERY) == [BEA, CAI]
     services.updates.record_nudges(team_id=TEAM, action_ids=[cai_1])
     mark_all_sent(services)
 
     clock.set(datetime(2026, 12, 2, 0, 59, tzinfo=UTC))
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, OVERDUE_DELIVERY) == [BEA, CAI]
     clock.set(datetime(2026, 12, 2, 1, 1, tzinfo=UTC))
-    services.reviews.plan()
+    services.meetings.plan()
     assert owed(services, OVERDUE_DELIVERY) == [BEA, CAI, BEA]
 
 
@@ -445,10 +447,10 @@ def test_a_reminder_recorded_as_sent_is_not_sent_again(
     schedule(services)
     (bea_1,) = add_actions(services, [BEA])
     clock.set(REVIEW_AT - timedelta(days=7))
-    services.reviews.plan()
+    services.meetings.plan()
     review_id = owed_subject(services, REMIND_DELIVERY)
     # The DM went out and was recorded, then the sender died before marking it sent.
-    services.reviews.record_reminder(
+    services.meetings.record_reminder(
         team_id=TEAM,
         review_id=review_id,
         owner_id=BEA,
@@ -457,7 +459,7 @@ def test_a_reminder_recorded_as_sent_is_not_sent_again(
         dm_ts="1",
     )
 
-    assert services.reviews.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
+    assert services.meetings.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA) is None
 
 
 def test_agenda_and_listings_issue_the_same_statements_for_3_or_300_actions(
@@ -466,21 +468,23 @@ def test_agenda_and_listings_issue_the_same_statements_for_3_or_300_actions(
     schedule(services)
     add_actions(services, [BEA, CAI, DAN])
     clock.set(REVIEW_AT)
-    services.reviews.plan()
+    services.meetings.plan()
     first = owed_subject(services, AGENDA_DELIVERY)
     scope = Scope(ScopeKind.CHANNEL, CHANNEL)
     with statements(engine) as small:
-        services.reviews.agenda(team_id=TEAM, review_id=first)
+        services.meetings.agenda(team_id=TEAM, review_id=first)
         services.updates.listing(team_id=TEAM, scope=scope, today=TODAY)
 
     add_actions(services, [f"U{i:05d}" for i in range(300)])
     clock.set(datetime(2027, 1, 5, 10, tzinfo=UTC))
-    services.reviews.plan()
+    services.meetings.plan()
     with services.sessions() as session:
-        second = session.scalars(select(Review.id).order_by(Review.scheduled_at.desc())).first()
+        second = session.scalars(
+            select(ReviewMeeting.id).order_by(ReviewMeeting.scheduled_at.desc())
+        ).first()
     assert second is not None
     with statements(engine) as big:
-        agenda = services.reviews.agenda(team_id=TEAM, review_id=second)
+        agenda = services.meetings.agenda(team_id=TEAM, review_id=second)
         listing = services.updates.listing(team_id=TEAM, scope=scope, today=TODAY)
 
     assert (agenda.now.open_actions, listing.total) == (303, 303)

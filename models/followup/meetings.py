@@ -1,4 +1,6 @@
-"""Follow-through: a channel's review cadence, and planning what each review owes people.
+"""Follow-through: a channel's review meetings (the recurring meeting where a team goes
+through its open actions; a "post-mortem" is never called a meeting here), their cadence,
+and planning what each meeting owes people. Table and dedupe-key names still say "review".
 
 What is due lives here, in the database; the scheduler only calls `plan()` on each tick.
 Planning is set-based: a few statements per scheduled channel, however many actions and
@@ -6,16 +8,16 @@ owners there are (owners are grouped in SQL and their reminders written with one
 INSERT ... SELECT ... ON CONFLICT DO NOTHING into the outbox). Every owed message has a
 dedupe key, so planning twice, or in two processes at once, owes it once:
 
-    review:{id}:remind:{owner}    at review time - lead days
-    review:{id}:followup:{owner}  at review time - follow-up days, only to owners with a
+    review:{id}:remind:{owner}    at meeting time - lead days
+    review:{id}:followup:{owner}  at meeting time - follow-up days, only to owners with a
                                   listed action that has had no update since the reminder
-    review:{id}:agenda            at review time
+    review:{id}:agenda            at meeting time
     overdue:{team}:{owner}:{day}  an owner with actions past their date, none nudged in
                                   the last 7 days (see ActionUpdates.overdue_to_nudge), and
-                                  no review reminder in those 7 days (it marks them overdue)
+                                  no meeting reminder in those 7 days (it marks them overdue)
 
-After downtime the next planning pass catches up: a review whose lead time passed still
-gets its reminders once; a review whose time passed gets its agenda once, for the latest
+After downtime the next planning pass catches up: a meeting whose lead time passed still
+gets its reminders once; a meeting whose time passed gets its agenda once, for the latest
 missed occurrence only.
 """
 
@@ -34,48 +36,49 @@ from sqlalchemy import (
     func,
     literal,
     not_,
-    or_,
     select,
     tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.actions.tables import CLOSED_ACTION_STATUSES, Action, ActionEvent, ActionStatus
-from models.actions.views import ActionView
+from models.actions.tables import (
+    NUDGE_EVERY,
+    NUDGED,
+    UPDATES,
+    Action,
+    ActionEvent,
+    ActionStatus,
+)
+from models.actions.views import ActionView, TrendPoint
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.errors import NotFound
 from models.core.outbox import enqueue, owe_selected, owed
 from models.core.tables import Delivery, DeliveryStatus
 from models.followup.cadence import Cadenced
-from models.followup.tables import Review, ReviewItem, ReviewReminder, ReviewSchedule
+from models.followup.tables import MeetingItem, MeetingReminder, MeetingSchedule, ReviewMeeting
 from models.followup.views import (
+    SHOWN_PER_LISTING,
     AgendaView,
     ListingView,
+    MeetingView,
     PlanReport,
-    ReviewView,
     ScheduleView,
     Scope,
     ScopeKind,
-    TrendPoint,
     Unreachable,
 )
-from models.lessons.tables import Lesson, LessonKind
+from models.lessons.tables import Lesson, open_lesson_clause
 
 REMIND_DELIVERY = "review.remind"
 FOLLOWUP_DELIVERY = "review.followup"
 AGENDA_DELIVERY = "review.agenda"
 OVERDUE_DELIVERY = "action.overdue"
 
-# What counts as an owner's update; "created" and "nudged" do not.
-UPDATES = ("status", "target", "note")
-NUDGED = "nudged"
-NUDGE_EVERY = timedelta(days=7)
 TREND_REVIEWS = 3
-SHOWN_PER_LISTING = 200
 
 
-class Reviews:
+class ReviewMeetings:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions, self._clock = sessions, clock
 
@@ -84,9 +87,9 @@ class Reviews:
     ) -> ScheduleView:
         now = self._clock.now()
         with self._sessions.begin() as session:
-            row = session.get(ReviewSchedule, (team_id, channel_id))
+            row = session.get(MeetingSchedule, (team_id, channel_id))
             if row is None:
-                row = ReviewSchedule(team_id=team_id, channel_id=channel_id)
+                row = MeetingSchedule(team_id=team_id, channel_id=channel_id)
                 session.add(row)
             row.cadence, row.local_time, row.timezone = (
                 cadence.cadence,
@@ -110,7 +113,7 @@ class Reviews:
 
     def schedule(self, *, team_id: str, channel_id: str) -> ScheduleView | None:
         with self._sessions() as session:
-            row = session.get(ReviewSchedule, (team_id, channel_id))
+            row = session.get(MeetingSchedule, (team_id, channel_id))
             return _schedule_view(row, self._clock.now()) if row else None
 
     def schedules_of(self, *, team_id: str, channel_ids: Collection[str]) -> list[ScheduleView]:
@@ -120,9 +123,9 @@ class Reviews:
         now = self._clock.now()
         with self._sessions() as session:
             rows = session.scalars(
-                select(ReviewSchedule).where(
-                    ReviewSchedule.team_id == team_id,
-                    ReviewSchedule.channel_id.in_(sorted(channel_ids)),
+                select(MeetingSchedule).where(
+                    MeetingSchedule.team_id == team_id,
+                    MeetingSchedule.channel_id.in_(sorted(channel_ids)),
                 )
             ).all()
         return sorted(
@@ -131,7 +134,7 @@ class Reviews:
 
     def clear_schedule(self, *, team_id: str, channel_id: str) -> bool:
         with self._sessions.begin() as session:
-            row = session.get(ReviewSchedule, (team_id, channel_id))
+            row = session.get(MeetingSchedule, (team_id, channel_id))
             if row is None:
                 return False
             session.delete(row)
@@ -143,7 +146,7 @@ class Reviews:
         now = self._clock.now()
         report = PlanReport()
         with self._sessions.begin() as session:
-            for schedule in session.scalars(select(ReviewSchedule)).all():
+            for schedule in session.scalars(select(MeetingSchedule)).all():
                 _plan_channel(session, schedule, now, report)
             report.overdue = _plan_overdue(session, now)
         return report
@@ -153,7 +156,7 @@ class Reviews:
         reminder went out already (a retry after a crash between sending and marking sent)."""
         with self._sessions() as session:
             review = _review(session, team_id, review_id)
-            if session.get(ReviewReminder, (review_id, owner_id)) is not None:
+            if session.get(MeetingReminder, (review_id, owner_id)) is not None:
                 return None
             actions = session.scalars(
                 _open_actions(team_id)
@@ -162,7 +165,7 @@ class Reviews:
             ).all()
             view = _review_view(session, review)
             return ListingView(
-                scope=Scope(ScopeKind.REVIEW, owner_id, review.id),
+                scope=Scope(ScopeKind.MEETING, owner_id, review.id),
                 actions=tuple(ActionView.of(a) for a in actions),
                 today=_local_today(view, self._clock.now()),
                 total=len(actions),
@@ -184,7 +187,7 @@ class Reviews:
         with self._sessions.begin() as session:
             insert_if_absent(
                 session,
-                ReviewReminder,
+                MeetingReminder,
                 review_id=review_id,
                 owner_id=owner_id,
                 team_id=team_id,
@@ -195,7 +198,7 @@ class Reviews:
             for action_id in action_ids:
                 insert_if_absent(
                     session,
-                    ReviewItem,
+                    MeetingItem,
                     team_id=team_id,
                     review_id=review_id,
                     owner_id=owner_id,
@@ -209,8 +212,8 @@ class Reviews:
             review = _review(session, team_id, review_id)
             rows = session.execute(
                 select(Action, _updated_since_listed().label("updated"))
-                .join(ReviewItem, ReviewItem.action_id == Action.id)
-                .where(ReviewItem.review_id == review_id, ReviewItem.owner_id == owner_id)
+                .join(MeetingItem, MeetingItem.action_id == Action.id)
+                .where(MeetingItem.review_id == review_id, MeetingItem.owner_id == owner_id)
                 .order_by(Action.target_on.is_(None), Action.target_on, Action.id)
             ).all()
             view = _review_view(session, review)
@@ -223,7 +226,7 @@ class Reviews:
                 ).all()
                 rows = [(action, False) for action in actions]  # type: ignore[misc]
             return ListingView(
-                scope=Scope(ScopeKind.REVIEW, owner_id, review.id),
+                scope=Scope(ScopeKind.MEETING, owner_id, review.id),
                 actions=tuple(ActionView.of(action) for action, _ in rows),
                 today=_local_today(view, self._clock.now()),
                 total=len(rows),
@@ -257,14 +260,14 @@ class Reviews:
                 review.open_actions = len(open_rows)
                 review.open_lessons = session.scalar(_open_lessons(team_id, review.channel_id))
             before = session.scalars(
-                select(Review)
+                select(ReviewMeeting)
                 .where(
-                    Review.team_id == team_id,
-                    Review.channel_id == review.channel_id,
-                    Review.scheduled_at < review.scheduled_at,
-                    Review.snapshot_at.is_not(None),
+                    ReviewMeeting.team_id == team_id,
+                    ReviewMeeting.channel_id == review.channel_id,
+                    ReviewMeeting.scheduled_at < review.scheduled_at,
+                    ReviewMeeting.snapshot_at.is_not(None),
                 )
-                .order_by(Review.scheduled_at.desc())
+                .order_by(ReviewMeeting.scheduled_at.desc())
                 .limit(TREND_REVIEWS)
             ).all()
             since = before[0].scheduled_at if before else review.scheduled_at - timedelta(days=31)
@@ -316,7 +319,7 @@ class Reviews:
 
 
 def _plan_channel(
-    session: Session, schedule: ReviewSchedule, now: datetime, report: PlanReport
+    session: Session, schedule: MeetingSchedule, now: datetime, report: PlanReport
 ) -> None:
     cadence = cadenced_of(schedule)
     latest = cadence.latest_at_or_before(now)
@@ -349,7 +352,7 @@ def _plan_channel(
         review.followups_planned_at = now
 
 
-def _owe_reminders(session: Session, review: Review, now: datetime) -> int:
+def _owe_reminders(session: Session, review: ReviewMeeting, now: datetime) -> int:
     """One reminder per owner with open actions in the channel: one statement."""
     return owe_selected(
         session,
@@ -366,13 +369,13 @@ def _owe_reminders(session: Session, review: Review, now: datetime) -> int:
         .where(
             Action.team_id == review.team_id,
             Action.channel_id == review.channel_id,
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
+            Action.open_clause(),
         )
         .group_by(Action.team_id, Action.owner_id),
     )
 
 
-def _owe_followups(session: Session, review: Review, now: datetime) -> int:
+def _owe_followups(session: Session, review: ReviewMeeting, now: datetime) -> int:
     """A follow-up to each owner with a listed, still open action that has had no update."""
     waiting = _waiting_owners(review.id).subquery()
     return owe_selected(
@@ -427,8 +430,7 @@ def _plan_overdue(session: Session, now: datetime) -> int:
             )
         )
         .where(
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
-            Action.target_on < now.date(),
+            Action.overdue_clause(now.date()),
             Action.id.not_in(recently_nudged),
             tuple_(Action.team_id, Action.owner_id).not_in(already_owed),
             tuple_(Action.team_id, Action.owner_id).not_in(unreachable),
@@ -441,22 +443,22 @@ def _plan_overdue(session: Session, now: datetime) -> int:
 def _waiting_owners(review_id: int) -> Select[str]:
     """Owners with a listed, still open action that has had no update since it was listed."""
     return (
-        select(ReviewItem.owner_id)
-        .join(Action, Action.id == ReviewItem.action_id)
+        select(MeetingItem.owner_id)
+        .join(Action, Action.id == MeetingItem.action_id)
         .where(
-            ReviewItem.review_id == review_id,
-            Action.status.not_in(CLOSED_ACTION_STATUSES),
+            MeetingItem.review_id == review_id,
+            Action.open_clause(),
             not_(_updated_since_listed()),
         )
         .distinct()
-        .order_by(ReviewItem.owner_id)
+        .order_by(MeetingItem.owner_id)
     )
 
 
 def _updated_since_listed() -> ColumnElement[bool]:
     return exists().where(
-        ActionEvent.action_id == ReviewItem.action_id,
-        ActionEvent.at >= ReviewItem.listed_at,
+        ActionEvent.action_id == MeetingItem.action_id,
+        ActionEvent.at >= MeetingItem.listed_at,
         ActionEvent.what.in_(UPDATES),
     )
 
@@ -464,44 +466,36 @@ def _updated_since_listed() -> ColumnElement[bool]:
 def _open_actions(team_id: str) -> Select[Action]:
     return (
         select(Action)
-        .where(Action.team_id == team_id, Action.status.not_in(CLOSED_ACTION_STATUSES))
+        .where(Action.team_id == team_id, Action.open_clause())
         .order_by(Action.target_on.is_(None), Action.target_on, Action.id)
     )
 
 
 def _open_lessons(team_id: str, channel_id: str) -> Select[int]:
-    """Improve lessons with no action, or with an action not yet closed; keep lessons never."""
-    any_action = exists().where(Action.lesson_id == Lesson.id)
-    open_action = exists().where(
-        Action.lesson_id == Lesson.id, Action.status.not_in(CLOSED_ACTION_STATUSES)
-    )
     return select(func.count()).where(
-        Lesson.team_id == team_id,
-        Lesson.channel_id == channel_id,
-        Lesson.kind == LessonKind.IMPROVE,
-        or_(not_(any_action), open_action),
+        Lesson.team_id == team_id, Lesson.channel_id == channel_id, open_lesson_clause()
     )
 
 
 def _review_at(
-    session: Session, schedule: ReviewSchedule, at: datetime, now: datetime, report: PlanReport
-) -> Review:
-    find = select(Review).where(
-        Review.team_id == schedule.team_id,
-        Review.channel_id == schedule.channel_id,
-        Review.scheduled_at == at,
+    session: Session, schedule: MeetingSchedule, at: datetime, now: datetime, report: PlanReport
+) -> ReviewMeeting:
+    find = select(ReviewMeeting).where(
+        ReviewMeeting.team_id == schedule.team_id,
+        ReviewMeeting.channel_id == schedule.channel_id,
+        ReviewMeeting.scheduled_at == at,
     )
     review = session.scalar(find)
     if review is None:
         if insert_if_absent(
             session,
-            Review,
+            ReviewMeeting,
             team_id=schedule.team_id,
             channel_id=schedule.channel_id,
             scheduled_at=at,
             created_at=now,
         ):
-            report.reviews += 1
+            report.meetings += 1
         review = session.scalars(find).one()
     return review
 
@@ -511,30 +505,32 @@ def _forget_unstarted_reviews(
 ) -> None:
     """A changed or removed schedule drops future occurrences that owed nothing yet."""
     session.execute(
-        delete(Review).where(
-            Review.team_id == team_id,
-            Review.channel_id == channel_id,
-            Review.scheduled_at > now,
-            Review.reminders_planned_at.is_(None),
+        delete(ReviewMeeting).where(
+            ReviewMeeting.team_id == team_id,
+            ReviewMeeting.channel_id == channel_id,
+            ReviewMeeting.scheduled_at > now,
+            ReviewMeeting.reminders_planned_at.is_(None),
         )
     )
 
 
-def _review(session: Session, team_id: str, review_id: int) -> Review:
-    review = session.scalar(select(Review).where(Review.id == review_id, Review.team_id == team_id))
+def _review(session: Session, team_id: str, review_id: int) -> ReviewMeeting:
+    review = session.scalar(
+        select(ReviewMeeting).where(ReviewMeeting.id == review_id, ReviewMeeting.team_id == team_id)
+    )
     if review is None:
         raise NotFound("I can't find that review any more.")
     return review
 
 
-def _review_view(session: Session, review: Review) -> ReviewView:
+def _review_view(session: Session, review: ReviewMeeting) -> MeetingView:
     zone = session.scalar(
-        select(ReviewSchedule.timezone).where(
-            ReviewSchedule.team_id == review.team_id,
-            ReviewSchedule.channel_id == review.channel_id,
+        select(MeetingSchedule.timezone).where(
+            MeetingSchedule.team_id == review.team_id,
+            MeetingSchedule.channel_id == review.channel_id,
         )
     )
-    return ReviewView(
+    return MeetingView(
         id=review.id,
         team_id=review.team_id,
         channel_id=review.channel_id,
@@ -543,7 +539,7 @@ def _review_view(session: Session, review: Review) -> ReviewView:
     )
 
 
-def _local_today(review: ReviewView, now: datetime) -> date:
+def _local_today(review: MeetingView, now: datetime) -> date:
     return now.astimezone(review.local_at.tzinfo).date()
 
 
@@ -551,7 +547,7 @@ def _overdue_first(actions: Iterable[ActionView], today: date) -> list[ActionVie
     return sorted(actions, key=lambda a: not a.is_overdue(today))
 
 
-def cadenced_of(row: ReviewSchedule) -> Cadenced:
+def cadenced_of(row: MeetingSchedule) -> Cadenced:
     return Cadenced(
         cadence=row.cadence,
         local_time=row.local_time,
@@ -565,7 +561,7 @@ def cadenced_of(row: ReviewSchedule) -> Cadenced:
     )
 
 
-def _schedule_view(row: ReviewSchedule, now: datetime) -> ScheduleView:
+def _schedule_view(row: MeetingSchedule, now: datetime) -> ScheduleView:
     cadence = cadenced_of(row)
     upcoming: list[datetime] = []
     at = now
