@@ -69,7 +69,7 @@ from handlers.slack.blocks import phase_value
 from handlers.slack.ids import ActionId
 from handlers.slack.inbox import InboxWorkers
 from models.core.db import make_engine, make_sessions, upgrade_schema
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 from models.lessons.tables import Lesson, LessonKind
 from models.postmortems.phases import Phase
 from models.postmortems.tables import Answer, Postmortem, PostmortemKind, PostmortemStatus
@@ -395,7 +395,7 @@ def prompted_postmortems(sessions: sessionmaker[Session]) -> int:
     """Post-mortems whose start finished: the first step's prompt is posted and noted."""
     with sessions() as session:
         query = (
-            select(func.count()).select_from(Postmortem).where(Postmortem.prompt_ts.is_not(None))
+            select(func.count()).select_from(Postmortem).where(Postmortem.prompt_ref.is_not(None))
         )
         return session.scalar(query) or 0
 
@@ -420,8 +420,8 @@ def start_review(
 
     def prompted() -> bool:
         with sessions() as session:
-            query = select(Postmortem.prompt_ts).where(
-                Postmortem.team_id == TEAM_ID, Postmortem.thread_ts == thread_ts
+            query = select(Postmortem.prompt_ref).where(
+                Postmortem.team_id == TEAM_ID, Postmortem.thread_ref == thread_ts
             )
             return session.scalar(query) is not None
 
@@ -435,7 +435,7 @@ def seed_library(engine: Engine) -> None:
     now = datetime.now(UTC)
     with engine.begin() as connection:
         connection.execute(
-            insert(SlackChannel),
+            insert(Conversation),
             [
                 {"team_id": TEAM_ID, "channel_id": c, "name": c.lower(), "is_private": False}
                 | {"checked_at": now}
@@ -447,7 +447,7 @@ def seed_library(engine: Engine) -> None:
             {
                 "team_id": TEAM_ID,
                 "channel_id": OLD_CHANNEL,
-                "thread_ts": "1700000000.000001",
+                "thread_ref": "1700000000.000001",
                 "permalink": "https://example.invalid/archives/old",
                 "title": "Last quarter's outage",
                 "kind": PostmortemKind.INCIDENT,
@@ -485,7 +485,7 @@ def review_in_improve_step(
     thread_ts = start_review(driver, fake, sessions, title="Benchmark lesson thread")
     with sessions() as session:
         postmortem_id = session.scalars(
-            select(Postmortem.id).where(Postmortem.thread_ts == thread_ts)
+            select(Postmortem.id).where(Postmortem.thread_ref == thread_ts)
         ).one()
     for phase in (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL):
         seconds_of(
@@ -502,7 +502,7 @@ def review_in_improve_step(
         def prompted(after: Phase = phase) -> bool:
             with sessions() as session:
                 row = session.get_one(Postmortem, postmortem_id)
-                return row.phase is after.next() and row.prompt_ts is not None
+                return row.phase is after.next() and row.prompt_ref is not None
 
         fake.wait_for(prompted, what=f"prompt after {phase}")
     return thread_ts

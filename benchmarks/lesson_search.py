@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 from models.lessons.library import parse_query
 from models.lessons.tables import Lesson, LessonKind
 from models.postmortems.phases import Phase
@@ -136,7 +136,7 @@ def load(engine: Engine, count: int, seed: int = 4) -> list[str]:
     ]
     with engine.begin() as connection:
         connection.execute(
-            insert(SlackChannel),
+            insert(Conversation),
             [
                 {
                     "team_id": TEAM,

@@ -87,7 +87,7 @@ def seed_programme(
             {
                 "team_id": team_id,
                 "channel_id": channel_id,
-                "thread_ts": f"{int(created.timestamp())}.{i:06d}",
+                "thread_ref": f"{int(created.timestamp())}.{i:06d}",
                 "permalink": f"https://example.slack.com/archives/{channel_id}/p{i:016d}",
                 "title": title,
                 "kind": PostmortemKind.RELEASE if is_release else PostmortemKind.INCIDENT,

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import create_app
 from bot.config import load_settings
+from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionStatus
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
@@ -97,7 +98,8 @@ def seed(services: Services, *, actions: int, owners: int, schedule: bool = True
     pm = services.postmortems.start(
         team_id=TEAM_ID,
         channel_id=CHANNEL,
-        thread_ts="1700000000.000001",
+        thread_ref="1700000000.000001",
+        posted_at=time_of("1700000000.000001"),
         title="Release 4.2 retro",
         facilitator_id=FACILITATOR,
     )

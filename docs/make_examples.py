@@ -22,6 +22,7 @@ from benchmarks.programme import seed_programme
 from handlers.slack.reports import Documents
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
+from models.core.references import Platform
 from models.postmortems import Move
 from models.postmortems.phases import Phase
 from models.services import Services
@@ -97,7 +98,8 @@ def run_review(services: Services, clock: FrozenClock) -> int:
     pm = services.postmortems.start(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts="1795096800.000100",
+        thread_ref="1795096800.000100",
+        posted_at=datetime(2026, 11, 19, 14, 0, 0, 100, tzinfo=UTC),
         title="Checkout outage on 19 Nov",
         facilitator_id=FACILITATOR,
         permalink=f"https://example.slack.com/archives/{CHANNEL}/p1795096800000100",
@@ -116,10 +118,12 @@ def run_review(services: Services, clock: FrozenClock) -> int:
             services.postmortems.record_reply(
                 team_id=TEAM,
                 channel_id=CHANNEL,
-                thread_ts=pm.thread_ts,
-                message_ts=f"{clock.now().timestamp():.6f}",
+                thread_ref=pm.thread_ref,
+                message_ref=f"{clock.now().timestamp():.6f}",
+                said_at=clock.now(),
                 author_id=author,
                 text=text,
+                platform=Platform.SLACK,
                 event_id=f"EvExample{n}",
                 today=clock.now().date(),
             )
@@ -130,7 +134,7 @@ def run_review(services: Services, clock: FrozenClock) -> int:
             from_phase=phase,
             move=Move.NEXT,
             by_user=FACILITATOR,
-            at_ts=f"{clock.now().timestamp():.6f}",
+            clicked_at=clock.now(),
         )
     clock.advance(timedelta(minutes=10))
     services.postmortems.close(team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR)

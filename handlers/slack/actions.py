@@ -115,7 +115,7 @@ class ActionHandlers:
         client = self._deps.clients.for_workspace(delivery.team_id)
         client.chat_postMessage(
             channel=postmortem.channel_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **self._deps.blocks.action_added(action),
         )
 

@@ -1,5 +1,5 @@
 """Whether a channel is private, asked of Slack (conversations.info) and kept in the
-library's `slack_channels` table, which decides who sees the channel's lessons.
+library's `conversations` table, which decides who sees the channel's lessons.
 
 A channel never looked up counts as private, so every surface that records lessons makes
 sure its channel is known: strictly where the user waits for an answer (`/lesson`, the

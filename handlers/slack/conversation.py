@@ -12,9 +12,11 @@ from handlers.slack.deps import Deps
 from handlers.slack.errors import tell_user
 from handlers.slack.ids import Event
 from handlers.slack.lessons import ReplyLessons
+from handlers.slack.messages import time_of
 from handlers.slack.slacktext import to_plain
 from models.coach.blame import assess
 from models.core.errors import UserFacingError
+from models.core.references import Platform
 from models.core.views import DeliveryView
 from models.postmortems.quickform import quick_action_body
 from models.postmortems.service import (
@@ -63,19 +65,22 @@ class ConversationHandlers:
             self._deps.services.postmortems.delete_reply(
                 team_id=body["team_id"],
                 channel_id=event["channel"],
-                message_ts=event["deleted_ts"],
+                message_ref=event["deleted_ts"],
+                platform=Platform.SLACK,
                 event_id=body.get("event_id"),
-                thread_ts=(event.get("previous_message") or {}).get("thread_ts"),
-                deleted_ts=event.get("event_ts") or event.get("ts"),
+                thread_ref=(event.get("previous_message") or {}).get("thread_ts"),
+                deleted_at=time_of(event.get("event_ts") or event.get("ts")),
             )
         elif subtype in HUMAN_SUBTYPES and _is_human_reply(event):
             outcome = self._deps.services.postmortems.record_reply(
                 team_id=body["team_id"],
                 channel_id=event["channel"],
-                thread_ts=event["thread_ts"],
-                message_ts=event["ts"],
+                thread_ref=event["thread_ts"],
+                message_ref=event["ts"],
+                said_at=time_of(event["ts"]),
                 author_id=event["user"],
                 text=to_plain(event.get("text", "")),
+                platform=Platform.SLACK,
                 event_id=body.get("event_id"),
                 today=self._deps.today(body["team_id"]),
             )
@@ -89,12 +94,13 @@ class ConversationHandlers:
         outcome = self._deps.services.postmortems.edit_reply(
             team_id=body["team_id"],
             channel_id=event["channel"],
-            message_ts=message["ts"],
+            message_ref=message["ts"],
             text=to_plain(message.get("text", "")),
+            platform=Platform.SLACK,
             event_id=body.get("event_id"),
             today=self._deps.today(body["team_id"]),
-            edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts"),
-            thread_ts=message.get("thread_ts"),
+            edited_at=time_of((message.get("edited") or {}).get("ts") or event.get("event_ts")),
+            thread_ref=message.get("thread_ts"),
         )
         if outcome is not None and outcome.problem:
             self._deps.courier.deliver_due(subject_id=outcome.answer.id)
@@ -129,7 +135,7 @@ class ReplySenders:
         if action is not None:  # the reply may have stopped being an action since
             self._clients.for_workspace(delivery.team_id).chat_postMessage(
                 channel=postmortem.channel_id,
-                thread_ts=postmortem.thread_ts,
+                thread_ts=postmortem.thread_ref,
                 **self._blocks.action_added(action),
             )
 
@@ -143,7 +149,7 @@ class ReplySenders:
         self._clients.for_workspace(postmortem.team_id).chat_postEphemeral(
             channel=postmortem.channel_id,
             user=answer.author_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **message,
         )
 

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.slack.blocks import Blocks
 from handlers.slack.clients import SlackClients
+from handlers.slack.messages import time_of
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
@@ -151,7 +152,8 @@ class Courier:
         postmortems.root_posted(
             team_id=delivery.team_id,
             postmortem_id=postmortem.id,
-            thread_ts=root["ts"],
+            thread_ref=root["ts"],
+            posted_at=time_of(root["ts"]),
             permalink=permalink.get("permalink"),
         )
 
@@ -162,7 +164,7 @@ class Courier:
         postmortem = postmortems.prompt_owed(
             team_id=delivery.team_id, postmortem_id=delivery.subject_id, step_id=step_id
         )
-        if postmortem is None or postmortem.thread_ts is None:
+        if postmortem is None or postmortem.thread_ref is None:
             return  # people moved on before this prompt went out: a stale one helps nobody
         kind = LESSON_PHASES.get(postmortem.phase)
         captured = (
@@ -177,14 +179,14 @@ class Courier:
         )
         prompt = self._slack(delivery).chat_postMessage(
             channel=postmortem.channel_id,
-            thread_ts=postmortem.thread_ts,
+            thread_ts=postmortem.thread_ref,
             **self._blocks.phase_prompt(postmortem, captured, timeline),
         )
         postmortems.set_prompt(
             team_id=postmortem.team_id,
             postmortem_id=postmortem.id,
             step_id=step_id,
-            prompt_ts=prompt["ts"],
+            prompt_ref=prompt["ts"],
         )
 
     def _retire_prompt(self, delivery: DeliveryView) -> None:
@@ -200,7 +202,7 @@ class Courier:
             )
         )
         self._slack(delivery).chat_update(
-            channel=delivery.recipient_id, ts=payload["prompt_ts"], **message
+            channel=delivery.recipient_id, ts=payload["prompt_ref"], **message
         )
 
     def _post_summary(self, delivery: DeliveryView) -> None:
@@ -216,7 +218,7 @@ class Courier:
             if part < done:
                 continue
             self._slack(delivery).chat_postMessage(
-                channel=postmortem.channel_id, thread_ts=postmortem.thread_ts, **message
+                channel=postmortem.channel_id, thread_ts=postmortem.thread_ref, **message
             )
             self._services.deliveries.record_progress(
                 delivery_id=delivery.id, progress={"parts_sent": part + 1}
@@ -227,10 +229,10 @@ class Courier:
         postmortem = self._services.postmortems.get(
             team_id=delivery.team_id, postmortem_id=delivery.subject_id
         )
-        assert postmortem.thread_ts is not None  # a review is closed only once it is posted
+        assert postmortem.thread_ref is not None  # a review is closed only once it is posted
         self._slack(delivery).chat_update(
             channel=postmortem.channel_id,
-            ts=postmortem.thread_ts,
+            ts=postmortem.thread_ref,
             **self._blocks.root(
                 title=postmortem.title,
                 kind=postmortem.kind.value,

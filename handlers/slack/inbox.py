@@ -20,6 +20,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from handlers.slack.ids import Event
 from models.core.inbox import Inbox
+from models.core.references import REF_LENGTH, Platform
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ def store_events(inbox: Inbox, wake: Callable[[], None]) -> Callable[..., BoltRe
         event_id, event = body.get("event_id"), body.get("event")
         if isinstance(event_id, str) and isinstance(event, dict) and worth_keeping(event):
             inbox.store(
-                event_id=event_id[:64], team_id=str(body.get("team_id", ""))[:32], body=body
+                platform=Platform.SLACK,
+                event_id=event_id[:REF_LENGTH],
+                team_id=str(body.get("team_id", ""))[:REF_LENGTH],
+                body=body,
             )
             wake()
         return BoltResponse(status=200, body="")

@@ -227,7 +227,7 @@ class LessonHandlers:
                     "team_id": team_id,
                     "channel_id": context.c,
                     "postmortem_id": _chosen(values),
-                    "source_ts": context.ts,
+                    "source_ref": context.ts,
                     "source_permalink": self._permalink(client, context),
                 }
                 text = _text(_value(values, Field.LESSON_TEXT, "value"))
@@ -307,14 +307,14 @@ class ReplyLessons:
         self._note(
             postmortem.team_id,
             postmortem.channel_id,
-            postmortem.thread_ts,
+            postmortem.thread_ref,
             int(delivery.payload["lesson_id"]),
         )
 
     def send_captured_note(self, delivery: DeliveryView) -> None:
         """Sends SIMILAR_NOTE_DELIVERY, for a lesson saved by `/lesson` or a shortcut."""
         assert delivery.subject_id is not None
-        thread_ts = delivery.payload.get("thread_ts")
+        thread_ts = delivery.payload.get("thread_ref")
         self._note(
             delivery.team_id,
             delivery.recipient_id,

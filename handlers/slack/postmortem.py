@@ -13,6 +13,7 @@ from handlers.slack.deps import Deps
 from handlers.slack.errors import acknowledge, on_button, replying_privately
 from handlers.slack.ids import ActionId, Command
 from handlers.slack.membership import Gate
+from handlers.slack.messages import time_of
 from handlers.slack.reports import ReportHandlers
 from handlers.slack.reviews import run_review_command
 from handlers.slack.slacktext import to_plain
@@ -130,7 +131,7 @@ class PostmortemHandlers:
             from_phase=phase,
             move=_MOVES[ActionId(action["action_id"])],
             by_user=user,
-            at_ts=action.get("action_ts"),
+            clicked_at=time_of(action.get("action_ts")),
         ).postmortem
         self._deps.courier.deliver_due(subject_id=postmortem.id)
 
@@ -144,6 +145,6 @@ class PostmortemHandlers:
             team_id=team_id,
             postmortem_id=postmortem_id,
             by_user=user,
-            at_ts=action.get("action_ts"),
+            clicked_at=time_of(action.get("action_ts")),
         )
         self._deps.courier.deliver_due(subject_id=postmortem.id)

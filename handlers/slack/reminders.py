@@ -50,8 +50,8 @@ class Reminders:
             review_id=delivery.subject_id,
             owner_id=owner,
             action_ids=[a.id for a in listing.actions],
-            dm_channel=channel,
-            dm_ts=str(posted["ts"]),
+            dm_conversation=channel,
+            dm_ref=str(posted["ts"]),
         )
 
     def follow_up(self, delivery: DeliveryView) -> None:

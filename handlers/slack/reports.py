@@ -435,7 +435,7 @@ def share_postmortem_documents(
     client.files_upload_v2(
         file_uploads=[dict(f) for f in documents.postmortem(summary)],
         channel=pm.channel_id,
-        thread_ts=pm.thread_ts,
+        thread_ts=pm.thread_ref,
         initial_comment=":page_facing_up: The post-mortem document, as Markdown and as a "
         "printable web page.",
     )

@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 
 
 class ActionStatus(StrEnum):
@@ -53,8 +54,8 @@ class Action(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int | None] = mapped_column(
         ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
     )
@@ -65,10 +66,10 @@ class Action(Base):
         ForeignKey("answers.id", ondelete="CASCADE"), unique=True
     )
     description: Mapped[str] = mapped_column(Text)
-    owner_id: Mapped[str] = mapped_column(SlackId)
+    owner_id: Mapped[str] = mapped_column(Ref)
     target_on: Mapped[date | None]
     status: Mapped[ActionStatus] = mapped_column(string_enum(ActionStatus))
-    created_by: Mapped[str] = mapped_column(SlackId)
+    created_by: Mapped[str] = mapped_column(Ref)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -134,9 +135,9 @@ class ActionEvent(Base):
     __tablename__ = "action_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
-    actor_id: Mapped[str] = mapped_column(SlackId)
+    actor_id: Mapped[str] = mapped_column(Ref)
     at: Mapped[datetime]
     what: Mapped[str] = mapped_column(String(16))
     old_value: Mapped[str | None] = mapped_column(String(200))

@@ -18,6 +18,7 @@ from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotAllowed, StaleRequest
 from models.core.outbox import owe_home, owe_latest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
+from models.core.references import REF_LENGTH
 from models.core.text import MESSAGE_LIMIT, clean_text
 from models.followup.tables import MeetingItem, ReviewMeeting
 from models.followup.views import SHOWN_PER_LISTING, ListingView, Scope, ScopeKind
@@ -31,8 +32,8 @@ OLD_LISTING = "That button is from an older message; run `/actions` again."
 
 # A listing in a person's DM with the app, edited in place to show an update.
 LISTING_EDIT_DELIVERY = "actions.listing_edit"
-# Longer references name no message the app posted; they would not fit a dedupe key.
-REFERENCE_MAX = 64
+# As wide as a stored reference: a longer one names no message the app posted.
+REFERENCE_MAX = REF_LENGTH
 
 
 class Change(StrEnum):

@@ -10,7 +10,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 from models.postmortems.phases import Phase
 
 
@@ -23,8 +24,8 @@ class CoachNudge(Base):
     __table_args__ = (UniqueConstraint("postmortem_id", "phase", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
     phase: Mapped[Phase] = mapped_column(string_enum(Phase))
-    user_id: Mapped[str] = mapped_column(SlackId)
+    user_id: Mapped[str] = mapped_column(Ref)
     created_at: Mapped[datetime]

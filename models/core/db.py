@@ -158,6 +158,7 @@ def upgrade_schema(engine: Engine) -> bool:
         _sqlite_migration_lock(engine),
         engine.connect() as connection,
         _postgresql_migration_lock(connection),
+        _sqlite_foreign_keys_off(connection),
         connection.begin(),
     ):
         # Checked under the lock, so a process that waited for another's migration sees
@@ -228,6 +229,27 @@ def _postgresql_migration_lock(connection: Connection) -> Iterator[None]:
             # it, rather than returning a connection that still holds it to the pool.
             connection.invalidate()
             raise
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    # SQLite changes a table's columns by rebuilding it (Alembic's batch mode), and with
+    # foreign keys on, dropping the old parent table deletes its children (ON DELETE
+    # CASCADE). The pragma is ignored inside a transaction, so it is set on the driver's
+    # connection before the migration's transaction begins, and checked after it commits.
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 @contextmanager

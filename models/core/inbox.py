@@ -1,47 +1,60 @@
 """Events from outside, stored before they are acknowledged and processed after.
 
-Storing is one INSERT keyed by the event id, so Slack's redeliveries of an event it already
-has a 200 for are dropped here. Processing claims rows with a lease, like the outbox: a
-process that dies mid-way leaves its claim to run out and another (or itself, restarted)
-takes the event again. Applying an event twice is prevented where it takes effect (the
-use cases record the event id in the same transaction as the change), so a repeat after a
-crash only repeats work, never its effect.
+Storing is one INSERT keyed by (platform, event id), so a platform's redeliveries of an
+event it already has a 200 for are dropped here. Processing claims rows with a lease, like
+the outbox: a process that dies mid-way leaves its claim to run out and another (or
+itself, restarted) takes the event again. Applying an event twice is prevented where it
+takes effect (the use cases record the event id in the same transaction as the change), so
+a repeat after a crash only repeats work, never its effect.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
 from models.core.clock import Clock
 from models.core.db import Sessions, insert_if_absent
-from models.core.tables import InboundEvent, SlackEvent
-from models.postmortems.tables import PendingMessageChange
+from models.core.references import Platform
+from models.core.tables import HandledEvent, InboundEvent
 
 # Processing an event takes milliseconds; a lease that runs out early only repeats work
 # (effects are de-duplicated by event id), while a short one brings a crashed process's
 # events back soon.
 DEFAULT_LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 6
-# Slack stops redelivering after about five minutes; a day is a wide margin for dedupe.
+# Slack stops redelivering after about five minutes, Teams sooner; a day is a wide margin
+# for dedupe.
 KEEP_PROCESSED = timedelta(days=1)
 
 
 class Inbox:
     def __init__(
-        self, sessions: Sessions, clock: Clock, *, lease: timedelta = DEFAULT_LEASE
+        self,
+        sessions: Sessions,
+        clock: Clock,
+        *,
+        lease: timedelta = DEFAULT_LEASE,
+        also_forget: Sequence[Callable[[datetime], None]] = (),
     ) -> None:
+        """`also_forget`: what features keep for as long as events (each is given the
+        time before which to forget), purged with them."""
         self._sessions, self._clock, self._lease = sessions, clock, lease
+        self._also_forget = tuple(also_forget)
 
-    def store(self, *, event_id: str, team_id: str, body: dict[str, Any]) -> bool:
+    def store(
+        self, *, platform: Platform, event_id: str, team_id: str, body: dict[str, Any]
+    ) -> bool:
         """Keep an event until it is processed; False when it was stored before."""
         now = self._clock.now()
         with self._sessions.begin(urgent=True) as session:
             return insert_if_absent(
                 session,
                 InboundEvent,
+                platform=platform,
                 event_id=event_id,
                 team_id=team_id,
                 body=body,
@@ -100,12 +113,11 @@ class Inbox:
             return session.scalar(select(func.count()).where(unprocessed)) or 0
 
     def purge(self) -> None:
-        """Forget what is long done: processed events, applied event ids, changes whose
-        message never came."""
+        """Forget what is long done: processed events, applied event ids, and whatever the
+        features keep as long (see `also_forget`)."""
         cutoff = self._clock.now() - KEEP_PROCESSED
         with self._sessions.begin() as session:
             session.execute(delete(InboundEvent).where(InboundEvent.processed_at < cutoff))
-            session.execute(delete(SlackEvent).where(SlackEvent.received_at < cutoff))
-            session.execute(
-                delete(PendingMessageChange).where(PendingMessageChange.created_at < cutoff)
-            )
+            session.execute(delete(HandledEvent).where(HandledEvent.received_at < cutoff))
+        for forget in self._also_forget:
+            forget(cutoff)

@@ -9,6 +9,7 @@ claimed again: a crash can repeat a message, never lose it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -87,7 +88,9 @@ def owe_latest(
     in place), built when it is sent. One that is pending and not yet claimed will show
     this change too, so it is not owed twice: returns that one's id, or the new one's.
     A claimed one may have read the state before this change, so a new one is owed."""
-    prefix = f"{kind}:{team_id}:{topic}:"
+    # References may be as wide as any platform's ids; a digest keeps the key short.
+    digest = hashlib.sha256(f"{team_id}\0{topic}".encode()).hexdigest()[:32]
+    prefix = f"{kind}:{digest}:"
     waiting = session.scalar(
         select(Delivery.id)
         .where(

@@ -2,7 +2,7 @@
 (lesson search and Home, the recurring-lesson note, reports, `/actions` listings).
 
 Same team always; then a public channel, or a private one the viewer is a member of. A
-channel the app never looked up (no `slack_channels` row) counts as private.
+channel the app never looked up (no `conversations` row) counts as private.
 
 `readable_channel` is the rule in SQL, for queries that return many records;
 `may_read_channel` the same rule for one channel, inside a transaction. A record the
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, 
 from sqlalchemy.orm import Session, aliased
 
 from models.core.errors import NotFound
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 
 NO_CHANNEL = "I can't find that channel, or it is private and you are not a member of it."
 
@@ -45,7 +45,7 @@ def readable_channel(
     already said which team's rows it reads."""
     # An alias of its own, so the rule also serves queries that join the channel for its
     # name (an EXISTS on the same table would correlate to that join and lose its FROM).
-    channel = aliased(SlackChannel)
+    channel = aliased(Conversation)
     public = exists(
         select(channel.channel_id).where(
             channel.team_id == team_id,
@@ -64,8 +64,8 @@ def may_read_channel(session: Session, viewer: Viewer, team_id: str, channel_id:
     if channel_id in viewer.member_of:
         return True
     is_private = session.scalar(
-        select(SlackChannel.is_private).where(
-            SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+        select(Conversation.is_private).where(
+            Conversation.team_id == team_id, Conversation.channel_id == channel_id
         )
     )
     return is_private is False

@@ -1,4 +1,4 @@
-"""Tables every feature shares: inbound events, the outbox, channels and people."""
+"""Tables every feature shares: inbound events, the outbox, conversations and people."""
 
 from __future__ import annotations
 
@@ -10,32 +10,41 @@ from sqlalchemy import (
     JSON,
     Index,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Platform, Ref
 
 
-class SlackEvent(Base):
-    """Event ids already handled: Slack retries deliveries and Bolt does not de-duplicate."""
+class HandledEvent(Base):
+    """Events whose effect is applied, recorded in the same transaction as the effect:
+    platforms redeliver events, and an event processed twice must change things once."""
 
-    __tablename__ = "slack_events"
+    __tablename__ = "handled_events"
 
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    platform: Mapped[Platform] = mapped_column(string_enum(Platform), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref)
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundEvent(Base):
-    """An Events API delivery, stored before Slack gets its 200 and processed after, so a
-    crash between the two loses nothing; the unique event id drops Slack's redeliveries."""
+    """A delivery from a platform, stored before the platform gets its 200 and processed
+    after, so a crash between the two loses nothing; the unique (platform, event id) drops
+    redeliveries."""
 
     __tablename__ = "inbound_events"
-    __table_args__ = (Index(None, "processed_at", "due_at"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index(None, "processed_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(64), unique=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    platform: Mapped[Platform] = mapped_column(string_enum(Platform))
+    event_id: Mapped[str] = mapped_column(Ref)
+    team_id: Mapped[str] = mapped_column(Ref)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]
     due_at: Mapped[datetime]
@@ -59,9 +68,9 @@ class Delivery(Base):
     __table_args__ = (Index(None, "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
     kind: Mapped[str] = mapped_column(String(32))
-    recipient_id: Mapped[str] = mapped_column(SlackId)
+    recipient_id: Mapped[str] = mapped_column(Ref)
     subject_id: Mapped[int | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -79,10 +88,10 @@ class ChannelSettings(Base):
 
     __tablename__ = "channel_settings"
 
-    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(Ref, primary_key=True)
     coach_enabled: Mapped[bool] = mapped_column(default=True)
-    updated_by: Mapped[str] = mapped_column(SlackId)
+    updated_by: Mapped[str] = mapped_column(Ref)
     updated_at: Mapped[datetime]
 
 
@@ -91,20 +100,20 @@ class Person(Base):
 
     __tablename__ = "people"
 
-    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Ref, primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime]
 
 
-class SlackChannel(Base):
-    """What the app last learned about a channel (conversations.info). A channel with no
-    row here is treated as private: its lessons are shown only to members."""
+class Conversation(Base):
+    """What the app last learned about a conversation (a channel, a group chat). One with
+    no row here is treated as private: its lessons are shown only to members."""
 
-    __tablename__ = "slack_channels"
+    __tablename__ = "conversations"
 
-    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(Ref, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     is_private: Mapped[bool]
     checked_at: Mapped[datetime]

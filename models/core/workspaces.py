@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.errors import InvalidInput
+from models.core.references import Platform
 from models.core.tables import Workspace
 
-SLACK = "slack"
+SLACK = Platform.SLACK.value  # the only platform with workspaces today
 CACHE_SECONDS = 30
 CACHE_SIZE = 4096
 DEFAULT_REVIEW_TIME = "10:00"

@@ -179,8 +179,8 @@ class ReviewMeetings:
         review_id: int,
         owner_id: str,
         action_ids: Sequence[int],
-        dm_channel: str,
-        dm_ts: str,
+        dm_conversation: str,
+        dm_ref: str,
     ) -> None:
         """Remember which DM listed which actions, so follow-ups and edits can find them."""
         now = self._clock.now()
@@ -191,8 +191,8 @@ class ReviewMeetings:
                 review_id=review_id,
                 owner_id=owner_id,
                 team_id=team_id,
-                dm_channel=dm_channel,
-                dm_ts=dm_ts,
+                dm_conversation=dm_conversation,
+                dm_ref=dm_ref,
                 sent_at=now,
             )
             for action_id in action_ids:

@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 
 
 class Cadence(StrEnum):
@@ -32,8 +33,8 @@ class MeetingSchedule(Base):
 
     __tablename__ = "review_schedules"
 
-    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    channel_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(Ref, primary_key=True)
     cadence: Mapped[Cadence] = mapped_column(string_enum(Cadence))
     weekday: Mapped[int | None]
     week_of_month: Mapped[int | None]
@@ -43,7 +44,7 @@ class MeetingSchedule(Base):
     lead_days: Mapped[int] = mapped_column(default=7)
     followup_days: Mapped[int] = mapped_column(default=1)
     anchor_on: Mapped[date | None]
-    updated_by: Mapped[str] = mapped_column(SlackId)
+    updated_by: Mapped[str] = mapped_column(Ref)
     updated_at: Mapped[datetime]
 
 
@@ -55,8 +56,8 @@ class ReviewMeeting(Base):
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "scheduled_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
     scheduled_at: Mapped[datetime]
     reminders_planned_at: Mapped[datetime | None]
     followups_planned_at: Mapped[datetime | None]
@@ -75,10 +76,10 @@ class MeetingReminder(Base):
     review_id: Mapped[int] = mapped_column(
         ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
     )
-    owner_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    dm_channel: Mapped[str] = mapped_column(SlackId)
-    dm_ts: Mapped[str] = mapped_column(SlackId)
+    owner_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref)
+    dm_conversation: Mapped[str] = mapped_column(Ref)
+    dm_ref: Mapped[str] = mapped_column(Ref)
     sent_at: Mapped[datetime]
 
 
@@ -93,8 +94,8 @@ class MeetingItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
-    owner_id: Mapped[str] = mapped_column(SlackId)
+    owner_id: Mapped[str] = mapped_column(Ref)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
     listed_at: Mapped[datetime]

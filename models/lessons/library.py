@@ -39,7 +39,7 @@ from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.outbox import enqueue
 from models.core.privacy import readable_channel
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.lessons.views import LessonView
@@ -240,7 +240,7 @@ class LessonLibrary:
     def channel(self, *, team_id: str, channel_id: str) -> ChannelView | None:
         """The channel as last looked up, or None when that was too long ago."""
         with self._sessions() as session:
-            row = session.get(SlackChannel, (team_id, channel_id))
+            row = session.get(Conversation, (team_id, channel_id))
             if row is None or row.checked_at < self._clock.now() - CHANNEL_RECHECK:
                 return None
             return ChannelView(row.channel_id, row.name, row.is_private, row.checked_at)
@@ -250,9 +250,9 @@ class LessonLibrary:
     ) -> ChannelView:
         now = self._clock.now()
         with self._sessions.begin() as session:
-            row = session.get(SlackChannel, (team_id, channel_id))
+            row = session.get(Conversation, (team_id, channel_id))
             if row is None:
-                row = SlackChannel(team_id=team_id, channel_id=channel_id)
+                row = Conversation(team_id=team_id, channel_id=channel_id)
                 session.add(row)
             row.name, row.is_private, row.checked_at = name[:100], is_private, now
             return ChannelView(channel_id, row.name, is_private, now)
@@ -331,7 +331,7 @@ class LessonLibrary:
         kind: LessonKind,
         tags: Sequence[str],
         postmortem_id: int | None,
-        source_ts: str,
+        source_ref: str,
         source_permalink: str | None,
     ) -> Capture:
         """A lesson saved from a message, for a chosen open review of that channel or its
@@ -348,7 +348,7 @@ class LessonLibrary:
                 text=text,
                 kind=kind,
                 tags=sorted({*tags, *tags_in(text)}),
-                source_ts=source_ts,
+                source_ref=source_ref,
                 source_permalink=source_permalink,
             )
 
@@ -363,7 +363,7 @@ class LessonLibrary:
         text: str,
         kind: LessonKind,
         tags: Sequence[str],
-        source_ts: str | None = None,
+        source_ref: str | None = None,
         source_permalink: str | None = None,
     ) -> Capture:
         now = self._clock.now()
@@ -377,7 +377,7 @@ class LessonLibrary:
             tags=list(tags),
             created_at=now,
             updated_at=now,
-            source_ts=source_ts,
+            source_ref=source_ref,
             source_permalink=source_permalink,
         )
         session.add(lesson)
@@ -393,7 +393,7 @@ class LessonLibrary:
                 due_at=now,
                 now=now,
                 subject_id=lesson.id,
-                payload={"thread_ts": postmortem.thread_ts if postmortem else None},
+                payload={"thread_ref": postmortem.thread_ref if postmortem else None},
             )
         return Capture(
             lesson=LessonView.of(lesson),
@@ -427,7 +427,7 @@ class LessonLibrary:
         occurred_at: datetime,
         author_id: str | None,
         added_by: str,
-        source_ts: str,
+        source_ref: str,
         source_permalink: str | None,
     ) -> PostmortemView | None:
         text = validate_lesson(text)
@@ -442,7 +442,7 @@ class LessonLibrary:
                     occurred_at=occurred_at,
                     author_id=author_id,
                     added_by=added_by,
-                    source_ts=source_ts,
+                    source_ref=source_ref,
                     source_permalink=source_permalink,
                     created_at=self._clock.now(),
                 )
@@ -522,8 +522,8 @@ class LessonLibrary:
         read after the reply's own transaction has committed."""
         with self._sessions() as session:
             checked_at = session.scalar(
-                select(SlackChannel.checked_at).where(
-                    SlackChannel.team_id == team_id, SlackChannel.channel_id == channel_id
+                select(Conversation.checked_at).where(
+                    Conversation.team_id == team_id, Conversation.channel_id == channel_id
                 )
             )
             known = checked_at is not None and checked_at >= self._clock.now() - CHANNEL_RECHECK
@@ -612,11 +612,11 @@ def _hits(
     team_id: str, member_of: Collection[str]
 ) -> Select[Lesson, str | None, str | None, str | None]:
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .where(_visible(team_id, member_of))
@@ -646,7 +646,7 @@ def _filters(query: SearchQuery, *, postgres: bool) -> list[ColumnElement[bool]]
     if query.channel_id is not None:
         conditions.append(Lesson.channel_id == query.channel_id)
     elif query.channel_name is not None:
-        conditions.append(SlackChannel.name == query.channel_name)
+        conditions.append(Conversation.name == query.channel_name)
     return conditions
 
 
@@ -687,9 +687,9 @@ def _page(
     ids = (
         select(Lesson.id.label("id"))
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .where(_visible(team_id, member_of), *conditions)
     )
@@ -713,12 +713,12 @@ def _page(
         .subquery()
     )
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink, page.c.total)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink, page.c.total)
         .join(page, page.c.id == Lesson.id)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .order_by(page.c.rank, Lesson.created_at.desc(), Lesson.id.desc())
@@ -912,11 +912,11 @@ def _similar(
 
 def _hits_by_id(ids: list[int]) -> Select[Lesson, str | None, str | None, str | None]:
     return (
-        select(Lesson, SlackChannel.name, Postmortem.title, Postmortem.permalink)
+        select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink)
         .outerjoin(
-            SlackChannel,
-            (SlackChannel.team_id == Lesson.team_id)
-            & (SlackChannel.channel_id == Lesson.channel_id),
+            Conversation,
+            (Conversation.team_id == Lesson.team_id)
+            & (Conversation.channel_id == Lesson.channel_id),
         )
         .outerjoin(Postmortem, Postmortem.id == Lesson.postmortem_id)
         .where(Lesson.id.in_(ids))

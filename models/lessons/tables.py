@@ -21,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.actions.tables import Action
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 
 
 class LessonKind(StrEnum):
@@ -34,8 +35,8 @@ class Lesson(Base):
     __table_args__ = (Index(None, "team_id", "channel_id"), Index(None, "team_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int | None] = mapped_column(
         ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
     )
@@ -44,12 +45,12 @@ class Lesson(Base):
     )
     kind: Mapped[LessonKind] = mapped_column(string_enum(LessonKind))
     text: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[str] = mapped_column(SlackId)
+    author_id: Mapped[str] = mapped_column(Ref)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # A lesson captured from a message keeps where it came from.
-    source_ts: Mapped[str | None] = mapped_column(SlackId)
+    source_ref: Mapped[str | None] = mapped_column(Ref)
     source_permalink: Mapped[str | None] = mapped_column(String(500))
 
 
@@ -79,8 +80,8 @@ class LessonDraft(Base):
     __tablename__ = "lesson_drafts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
-    author_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    author_id: Mapped[str] = mapped_column(Ref)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -21,19 +21,19 @@ from models.core.clock import Clock
 from models.core.dates import UnreadableDate
 from models.core.db import insert_if_absent
 from models.core.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
-from models.core.moments import moment, moment_of
 from models.core.outbox import enqueue
-from models.core.tables import ChannelSettings, SlackEvent, Workspace
+from models.core.references import Platform
+from models.core.tables import ChannelSettings, HandledEvent, Workspace
 from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
 from models.core.workspaces import SLACK
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
+from models.postmortems.changes import forget_changes, keep_change, pending_change
 from models.postmortems.phases import Phase
 from models.postmortems.quickform import QuickAction, is_quick_action, parse_quick_action
 from models.postmortems.tables import (
     Answer,
     MessageChangeKind,
-    PendingMessageChange,
     Postmortem,
     PostmortemKind,
     PostmortemStatus,
@@ -94,19 +94,21 @@ class Postmortems:
         channel_id: str,
         title: str,
         facilitator_id: str,
-        thread_ts: str | None = None,
+        thread_ref: str | None = None,
+        posted_at: datetime | None = None,
         permalink: str | None = None,
     ) -> PostmortemView:
         """Store a review and owe its root message and first prompt; nothing is posted
-        before this commits. Given the `thread_ts` of a root message the caller posted
-        itself (an import, a test), the review opens on that thread and owes nothing."""
+        before this commits. Given the `thread_ref` of a root message the caller posted
+        itself (an import, a test), posted at `posted_at` (default now), the review opens
+        on that thread and owes nothing."""
         title = validate_title(title)
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = Postmortem(
                 team_id=team_id,
                 channel_id=channel_id,
-                thread_ts=None,
+                thread_ref=None,
                 permalink=permalink,
                 title=title,
                 kind=kind_from_title(title),
@@ -130,7 +132,7 @@ class Postmortems:
                     )
                     .values(postmortem_id=row.id)
                 )
-            if thread_ts is None:
+            if thread_ref is None:
                 enqueue(
                     session,
                     team_id=team_id,
@@ -142,27 +144,34 @@ class Postmortems:
                     now=now,
                 )
             else:
-                _open_first_step(session, row, thread_ts, permalink)
+                _open_first_step(session, row, thread_ref, posted_at or now, permalink)
             return PostmortemView.of(row)
 
     def root_posted(
-        self, *, team_id: str, postmortem_id: int, thread_ts: str, permalink: str | None
+        self,
+        *,
+        team_id: str,
+        postmortem_id: int,
+        thread_ref: str,
+        posted_at: datetime | None,
+        permalink: str | None,
     ) -> PostmortemView:
         """The root message is in the channel: its thread is the review's, and the first
-        step opens at its time."""
+        step opens at its time (`posted_at`; when processed if the platform gave none)."""
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
-            if row.thread_ts is None:
-                step = _open_first_step(session, row, thread_ts, permalink)
-                _owe_prompt(session, row, step, self._clock.now())
+            if row.thread_ref is None:
+                now = self._clock.now()
+                step = _open_first_step(session, row, thread_ref, posted_at or now, permalink)
+                _owe_prompt(session, row, step, now)
             return PostmortemView.of(row)
 
     def abandon(self, *, team_id: str, postmortem_id: int) -> None:
-        """Forget a review whose root message Slack refused (the bot is not in the
+        """Forget a review whose root message the platform refused (the bot is not in the
         channel): nothing of it was ever shown."""
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
-            if row.thread_ts is None:
+            if row.thread_ref is None:
                 session.execute(
                     update(Lesson).where(Lesson.postmortem_id == row.id).values(postmortem_id=None)
                 )
@@ -177,13 +186,13 @@ class Postmortems:
         with self._sessions() as session:
             return PostmortemView.of(_get(session, team_id, postmortem_id))
 
-    def in_thread(self, *, team_id: str, channel_id: str, thread_ts: str) -> PostmortemView | None:
+    def in_thread(self, *, team_id: str, channel_id: str, thread_ref: str) -> PostmortemView | None:
         with self._sessions() as session:
             row = session.scalar(
                 select(Postmortem).where(
                     Postmortem.team_id == team_id,
                     Postmortem.channel_id == channel_id,
-                    Postmortem.thread_ts == thread_ts,
+                    Postmortem.thread_ref == thread_ref,
                 )
             )
             return PostmortemView.of(row) if row else None
@@ -196,7 +205,7 @@ class Postmortems:
                     Postmortem.team_id == team_id,
                     Postmortem.channel_id == channel_id,
                     Postmortem.status == PostmortemStatus.OPEN,
-                    Postmortem.thread_ts.is_not(None),
+                    Postmortem.thread_ref.is_not(None),
                 )
                 .order_by(Postmortem.created_at.desc())
             )
@@ -214,13 +223,15 @@ class Postmortems:
                 return None
             return PostmortemView.of(row)
 
-    def set_prompt(self, *, team_id: str, postmortem_id: int, step_id: int, prompt_ts: str) -> None:
+    def set_prompt(
+        self, *, team_id: str, postmortem_id: int, step_id: int, prompt_ref: str
+    ) -> None:
         """Remember which bot message carries the current step's buttons."""
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
             latest = _latest_step_id(session, row.id)
             if latest == step_id and row.status is PostmortemStatus.OPEN:
-                row.prompt_ts = prompt_ts
+                row.prompt_ref = prompt_ref
 
     def move(
         self,
@@ -230,10 +241,10 @@ class Postmortems:
         from_phase: Phase,
         move: Move,
         by_user: str,
-        at_ts: str | None = None,
+        clicked_at: datetime | None = None,
     ) -> PhaseChange:
-        """Open the next (or previous) step at the time of the click, `at_ts` in Slack
-        time; replies posted before it stay with the step they answered."""
+        """Open the next (or previous) step at the time of the click (`clicked_at`, by the
+        platform's clock); replies posted before it stay with the step they answered."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
@@ -243,7 +254,7 @@ class Postmortems:
                     f"This review has already moved on to “{row.phase.heading}”; "
                     "use the buttons on the latest prompt."
                 )
-            left, left_prompt_ts = row.phase, row.prompt_ts
+            left, left_prompt_ref = row.phase, row.prompt_ref
             target = left.previous() if move is Move.BACK else left.next()
             if target is left:
                 raise StaleRequest("There is no step that way.")
@@ -253,15 +264,15 @@ class Postmortems:
             else:
                 skipped.discard(left.value)
             row.skipped_phases = sorted(skipped)
-            row.phase, row.prompt_ts, row.updated_at = target, None, now
-            opened_ts = self._click_moment(session, row, at_ts)
+            row.phase, row.prompt_ref, row.updated_at = target, None, now
+            opened_at = _click_time(session, row, clicked_at, now)
             session.add(
                 step := PostmortemStep(
-                    postmortem_id=row.id, phase=target, opened_ts=opened_ts, opened_by=by_user
+                    postmortem_id=row.id, phase=target, opened_at=opened_at, opened_by=by_user
                 )
             )
             session.flush()
-            if left_prompt_ts:
+            if left_prompt_ref:
                 enqueue(
                     session,
                     team_id=team_id,
@@ -272,71 +283,61 @@ class Postmortems:
                     due_at=now,
                     now=now,
                     payload={
-                        "prompt_ts": left_prompt_ts,
+                        "prompt_ref": left_prompt_ref,
                         "phase": left.value,
                         "skipped": move is Move.SKIP,
                         "by": by_user,
                     },
                 )
             _owe_prompt(session, row, step, now)
-            return PhaseChange(PostmortemView.of(row), left, left_prompt_ts, move is Move.SKIP)
-
-    def _click_moment(self, session: Session, row: Postmortem, at_ts: str | None) -> str:
-        """The click's Slack time when it is plausible (after the previous step opened and
-        not in the future), else now: a skewed or forged click time cannot reorder steps
-        or claim replies posted before the previous step."""
-        now = moment_of(self._clock.now())
-        previous = session.scalar(
-            select(func.max(PostmortemStep.opened_ts)).where(PostmortemStep.postmortem_id == row.id)
-        )
-        clicked = moment(at_ts or "", default=now)
-        if previous is not None and not previous <= clicked <= now:
-            clicked = now
-        return max(clicked, previous) if previous is not None else clicked
+            return PhaseChange(PostmortemView.of(row), left, left_prompt_ref, move is Move.SKIP)
 
     def record_reply(
         self,
         *,
         team_id: str,
         channel_id: str,
-        thread_ts: str,
-        message_ts: str,
+        thread_ref: str,
+        message_ref: str,
+        said_at: datetime | None,
         author_id: str,
         text: str,
+        platform: Platform,
         event_id: str | None,
         today: date,
     ) -> ReplyOutcome | None:
         """Record a human reply in a post-mortem thread against the step that was open
-        when it was posted.
+        when it was posted (`said_at`, by the platform's clock; when processed if the
+        platform gave none).
 
         None when the thread is not a review (or was closed before the reply was posted),
         the event was seen before, or the reply was deleted before it reached us."""
         reading = _Reading.of(text, today)  # text analysis happens outside any lock
         now = self._clock.now()
-        posted = moment(message_ts, default=moment_of(now))
+        posted = said_at or now
         with self._sessions.begin() as session:
             found = session.execute(
                 _REPLY_THREAD,
-                {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts},
+                {"team_id": team_id, "channel_id": channel_id, "thread_ref": thread_ref},
             ).first()
             if found is None:
                 return None
             row, coach_setting = found
             if row.status is not PostmortemStatus.OPEN and not (
-                row.closed_ts is not None and posted <= row.closed_ts
+                row.closed_at is not None and posted <= row.closed_at
             ):
                 return None
-            if not _first_delivery(session, team_id, event_id, now):
+            if not _first_delivery(session, team_id, platform, event_id, now):
                 return None
-            if session.scalar(_ANSWER_EXISTS, {"pm": row.id, "ts": message_ts}) is not None:
+            if session.scalar(_ANSWER_EXISTS, {"pm": row.id, "ref": message_ref}) is not None:
                 return None
-            edited_ts = None
-            change = _pending_change(session, team_id, channel_id, message_ts)
+            edited_at = None
+            change = pending_change(session, team_id, channel_id, message_ref)
             if change is not None:
                 if change.kind is MessageChangeKind.DELETE:
                     return None  # the tombstone stays: a later edit must not revive it
                 session.delete(change)
-                text, edited_ts = change.text or "", change.changed_ts
+                text, edited_at = change.text or "", change.changed_at
                 reading = _Reading.of(text, today)  # rare: an edit that overtook its message
             phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
             answer = Answer(
@@ -345,9 +346,10 @@ class Postmortems:
                 phase=phase,
                 author_id=author_id,
                 text=text,
-                message_ts=message_ts,
+                message_ref=message_ref,
+                said_at=posted,
                 event_id=event_id,
-                edited_ts=edited_ts,
+                edited_at=edited_at,
                 created_at=now,
                 updated_at=now,
             )
@@ -439,40 +441,42 @@ class Postmortems:
         *,
         team_id: str,
         channel_id: str,
-        message_ts: str,
+        message_ref: str,
         text: str,
+        platform: Platform,
         event_id: str | None,
         today: date,
-        edited_ts: str | None = None,
-        thread_ts: str | None = None,
+        edited_at: datetime | None = None,
+        thread_ref: str | None = None,
     ) -> ReplyOutcome | None:
-        """Apply an edit. The newest edit wins by its Slack time, whatever the order they
-        are processed in; an edit of a reply not seen yet is kept until the reply comes."""
+        """Apply an edit. The newest edit wins by when it was made (`edited_at`, by the
+        platform's clock), whatever the order they are processed in; an edit of a reply
+        not seen yet is kept until the reply comes."""
         reading = _Reading.of(text, today)
         now = self._clock.now()
-        changed = moment(edited_ts or "", default=moment_of(now))
+        changed = edited_at or now
         with self._sessions.begin() as session:
-            if not _first_delivery(session, team_id, event_id, now):
+            if not _first_delivery(session, team_id, platform, event_id, now):
                 return None
-            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            answer = session.scalar(_answer_query(team_id, channel_id, message_ref))
             if answer is None:
-                if thread_ts is not None and _is_review_thread(
-                    session, team_id, channel_id, thread_ts
+                if thread_ref is not None and _is_review_thread(
+                    session, team_id, channel_id, thread_ref
                 ):
-                    _keep_change(
+                    keep_change(
                         session,
                         team_id=team_id,
                         channel_id=channel_id,
-                        message_ts=message_ts,
+                        message_ref=message_ref,
                         kind=MessageChangeKind.EDIT,
                         text=text,
-                        changed_ts=changed,
+                        changed_at=changed,
                         now=now,
                     )
                 return None
-            if answer.edited_ts is not None and changed <= answer.edited_ts:
+            if answer.edited_at is not None and changed <= answer.edited_at:
                 return None
-            answer.edited_ts = changed
+            answer.edited_at = changed
             if answer.text == text:
                 return None
             answer.text, answer.updated_at = text, now
@@ -489,7 +493,12 @@ class Postmortems:
                 session.execute(delete(Action).where(Action.answer_id == answer.id))
             if problem:
                 _owe_follow_ups(
-                    session, answer.postmortem, answer, now=now, problem=problem, version=changed
+                    session,
+                    answer.postmortem,
+                    answer,
+                    now=now,
+                    problem=problem,
+                    version=changed.isoformat(),
                 )
             return ReplyOutcome(
                 postmortem=PostmortemView.of(answer.postmortem),
@@ -504,31 +513,33 @@ class Postmortems:
         *,
         team_id: str,
         channel_id: str,
-        message_ts: str,
+        message_ref: str,
+        platform: Platform,
         event_id: str | None,
-        thread_ts: str | None = None,
-        deleted_ts: str | None = None,
+        thread_ref: str | None = None,
+        deleted_at: datetime | None = None,
     ) -> bool:
         """Forget a deleted reply, with the lesson or action it produced. The deletion is
         remembered (for a day) so that neither the reply arriving late nor an edit
         processed after it can bring it back."""
         now = self._clock.now()
         with self._sessions.begin() as session:
-            if not _first_delivery(session, team_id, event_id, now):
+            if not _first_delivery(session, team_id, platform, event_id, now):
                 return False
-            answer = session.scalar(_answer_query(team_id, channel_id, message_ts))
+            answer = session.scalar(_answer_query(team_id, channel_id, message_ref))
             if answer is None and not (
-                thread_ts is not None and _is_review_thread(session, team_id, channel_id, thread_ts)
+                thread_ref is not None
+                and _is_review_thread(session, team_id, channel_id, thread_ref)
             ):
                 return False
-            _keep_change(
+            keep_change(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
-                message_ts=message_ts,
+                message_ref=message_ref,
                 kind=MessageChangeKind.DELETE,
                 text=None,
-                changed_ts=moment(deleted_ts or "", default=moment_of(now)),
+                changed_at=deleted_at or now,
                 now=now,
             )
             if answer is None:
@@ -539,11 +550,17 @@ class Postmortems:
             return True
 
     def close(
-        self, *, team_id: str, postmortem_id: int, by_user: str, at_ts: str | None = None
+        self,
+        *,
+        team_id: str,
+        postmortem_id: int,
+        by_user: str,
+        clicked_at: datetime | None = None,
     ) -> PostmortemView:
         """Close the review and owe, each on its own: the summary in the thread, the root
         message marked closed, the last prompt's buttons removed, the documents, and a
-        note to each owner. Replies posted before the click (`at_ts`) still count."""
+        note to each owner. Replies posted before the click (`clicked_at`, by the
+        platform's clock, never later than now) still count."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
@@ -553,27 +570,23 @@ class Postmortems:
                     "so that nobody is cut off mid-thought. Ask them to press *Close review*."
                 )
             _require_open(row)
-            if row.thread_ts is None:
+            if row.thread_ref is None:
                 raise StaleRequest("This review has not been posted yet; try again in a moment.")
-            last_prompt_ts = row.prompt_ts
-            now_moment = moment_of(now)
-            row.closed_ts = (
-                min(moment(at_ts, default=now_moment), now_moment) if at_ts else now_moment
-            )
-            row.status, row.closed_at, row.updated_at, row.prompt_ts = (
+            last_prompt_ref = row.prompt_ref
+            row.status, row.closed_at, row.updated_at, row.prompt_ref = (
                 PostmortemStatus.CLOSED,
-                now,
+                min(clicked_at, now) if clicked_at is not None else now,
                 now,
                 None,
             )
             owe = partial(enqueue, session, team_id=team_id, subject_id=row.id, due_at=now, now=now)
             key = f"postmortem:{row.id}"
-            if last_prompt_ts:
+            if last_prompt_ref:
                 owe(
                     kind=STEP_DONE_DELIVERY,
                     recipient_id=row.channel_id,
                     dedupe_key=f"{key}:closed-prompt",
-                    payload={"prompt_ts": last_prompt_ts, "closed": True, "by": by_user},
+                    payload={"prompt_ref": last_prompt_ref, "closed": True, "by": by_user},
                 )
             owe(kind=SUMMARY_DELIVERY, recipient_id=row.channel_id, dedupe_key=f"{key}:summary")
             owe(
@@ -594,13 +607,19 @@ class Postmortems:
                 )
             return PostmortemView.of(row)
 
+    def forget_changes(self, kept_before: datetime) -> None:
+        """Forget edits and deletions kept since before `kept_before` whose message never
+        came (the inbox's purge calls this)."""
+        with self._sessions.begin() as session:
+            forget_changes(session, kept_before=kept_before)
+
     def summary(self, *, team_id: str, postmortem_id: int) -> Summary:
         with self._sessions() as session:
             row = _get(session, team_id, postmortem_id)
             answers = session.scalars(
                 select(Answer)
                 .where(Answer.postmortem_id == row.id)
-                .order_by(Answer.created_at, Answer.id)
+                .order_by(Answer.said_at, Answer.id)
             ).all()
             lessons = session.scalars(
                 select(Lesson).where(Lesson.postmortem_id == row.id).order_by(Lesson.id)
@@ -646,12 +665,12 @@ _REPLY_THREAD = (
     .where(
         Postmortem.team_id == bindparam("team_id"),
         Postmortem.channel_id == bindparam("channel_id"),
-        Postmortem.thread_ts == bindparam("thread_ts"),
+        Postmortem.thread_ref == bindparam("thread_ref"),
     )
     .with_for_update(of=Postmortem)
 )
 _ANSWER_EXISTS = select(Answer.id).where(
-    Answer.postmortem_id == bindparam("pm"), Answer.message_ts == bindparam("ts")
+    Answer.postmortem_id == bindparam("pm"), Answer.message_ref == bindparam("ref")
 )
 # The step open at a moment: the last one opened before it. A reply stamped with the very
 # microsecond of a click is taken to have been written before it.
@@ -659,9 +678,9 @@ _STEP_AT = (
     select(PostmortemStep.phase)
     .where(
         PostmortemStep.postmortem_id == bindparam("pm"),
-        PostmortemStep.opened_ts < bindparam("at"),
+        PostmortemStep.opened_at < bindparam("at", type_=PostmortemStep.opened_at.type),
     )
-    .order_by(PostmortemStep.opened_ts.desc(), PostmortemStep.id.desc())
+    .order_by(PostmortemStep.opened_at.desc(), PostmortemStep.id.desc())
     .limit(1)
 )
 
@@ -695,18 +714,30 @@ class _Reading:
 
 
 def _open_first_step(
-    session: Session, row: Postmortem, thread_ts: str, permalink: str | None
+    session: Session, row: Postmortem, thread_ref: str, posted_at: datetime, permalink: str | None
 ) -> PostmortemStep:
-    row.thread_ts, row.permalink = thread_ts, permalink
+    row.thread_ref, row.permalink = thread_ref, permalink
     step = PostmortemStep(
-        postmortem_id=row.id,
-        phase=row.phase,
-        opened_ts=moment(thread_ts, default=moment_of(row.created_at)),
-        opened_by=row.facilitator_id,
+        postmortem_id=row.id, phase=row.phase, opened_at=posted_at, opened_by=row.facilitator_id
     )
     session.add(step)
     session.flush()
     return step
+
+
+def _click_time(
+    session: Session, row: Postmortem, clicked_at: datetime | None, now: datetime
+) -> datetime:
+    """The click's time when it is plausible (after the previous step opened and not in
+    the future), else now: a skewed or forged click time cannot reorder steps or claim
+    replies posted before the previous step."""
+    previous = session.scalar(
+        select(func.max(PostmortemStep.opened_at)).where(PostmortemStep.postmortem_id == row.id)
+    )
+    clicked = clicked_at or now
+    if previous is not None and not previous <= clicked <= now:
+        clicked = now
+    return max(clicked, previous) if previous is not None else clicked
 
 
 def _latest_step_id(session: Session, postmortem_id: int) -> int | None:
@@ -773,61 +804,17 @@ def _owe_follow_ups(
         )
 
 
-def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:
+def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_ref: str) -> bool:
     return (
         session.scalar(
             select(Postmortem.id).where(
                 Postmortem.team_id == team_id,
                 Postmortem.channel_id == channel_id,
-                Postmortem.thread_ts == thread_ts,
+                Postmortem.thread_ref == thread_ref,
             )
         )
         is not None
     )
-
-
-def _pending_change(
-    session: Session, team_id: str, channel_id: str, message_ts: str
-) -> PendingMessageChange | None:
-    return session.scalar(
-        select(PendingMessageChange).where(
-            PendingMessageChange.team_id == team_id,
-            PendingMessageChange.channel_id == channel_id,
-            PendingMessageChange.message_ts == message_ts,
-        )
-    )
-
-
-def _keep_change(
-    session: Session,
-    *,
-    team_id: str,
-    channel_id: str,
-    message_ts: str,
-    kind: MessageChangeKind,
-    text: str | None,
-    changed_ts: str,
-    now: datetime,
-) -> None:
-    """Remember an edit or deletion until its message arrives: a deletion beats any
-    edit, and of two edits the later one in Slack time wins."""
-    kept = _pending_change(session, team_id, channel_id, message_ts)
-    if kept is None:
-        session.add(
-            PendingMessageChange(
-                team_id=team_id,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                kind=kind,
-                text=text,
-                changed_ts=changed_ts,
-                created_at=now,
-            )
-        )
-    elif kept.kind is not MessageChangeKind.DELETE and (
-        kind is MessageChangeKind.DELETE or changed_ts > kept.changed_ts
-    ):
-        kept.kind, kept.text, kept.changed_ts = kind, text, changed_ts
 
 
 def validate_title(title: str) -> str:
@@ -887,12 +874,19 @@ def _apply_quick_action(
     return action, None
 
 
-def _first_delivery(session: Session, team_id: str, event_id: str | None, now: datetime) -> bool:
-    """Slack redelivers events; only the first delivery of an event id may change anything."""
+def _first_delivery(
+    session: Session, team_id: str, platform: Platform, event_id: str | None, now: datetime
+) -> bool:
+    """Platforms redeliver events; only the first delivery of an event may change anything."""
     if event_id is None:
         return True
     return insert_if_absent(
-        session, SlackEvent, event_id=event_id, team_id=team_id, received_at=now
+        session,
+        HandledEvent,
+        platform=platform,
+        event_id=event_id,
+        team_id=team_id,
+        received_at=now,
     )
 
 
@@ -913,13 +907,13 @@ def _require_open(row: Postmortem) -> None:
         raise StaleRequest("This review is already closed.")
 
 
-def _answer_query(team_id: str, channel_id: str, message_ts: str) -> Select[Answer]:
+def _answer_query(team_id: str, channel_id: str, message_ref: str) -> Select[Answer]:
     return (
         select(Answer)
         .join(Postmortem)
         .where(
             Answer.team_id == team_id,
             Postmortem.channel_id == channel_id,
-            Answer.message_ts == message_ts,
+            Answer.message_ref == message_ref,
         )
     )

@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.core.base import Base, SlackId, string_enum
+from models.core.base import Base, string_enum
+from models.core.references import Ref
 from models.postmortems.phases import Phase
 
 
@@ -33,31 +34,35 @@ class PostmortemStatus(StrEnum):
 class Postmortem(Base):
     __tablename__ = "postmortems"
     __table_args__ = (
-        UniqueConstraint("team_id", "channel_id", "thread_ts"),
+        UniqueConstraint("team_id", "channel_id", "thread_ref"),
         Index(None, "team_id", "channel_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
-    # None until the root message is posted: the review is stored first, the post is owed.
-    thread_ts: Mapped[str | None] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    # The root message, whose thread is the review; None until it is posted: the review is
+    # stored first, the post is owed.
+    thread_ref: Mapped[str | None] = mapped_column(Ref)
     permalink: Mapped[str | None] = mapped_column(String(500))
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[PostmortemKind] = mapped_column(string_enum(PostmortemKind))
-    facilitator_id: Mapped[str] = mapped_column(SlackId)
+    facilitator_id: Mapped[str] = mapped_column(Ref)
     status: Mapped[PostmortemStatus] = mapped_column(string_enum(PostmortemStatus))
     phase: Mapped[Phase] = mapped_column(string_enum(Phase))
-    prompt_ts: Mapped[str | None] = mapped_column(SlackId)
+    # The bot message carrying the current step's buttons, so they can be taken away.
+    prompt_ref: Mapped[str | None] = mapped_column(Ref)
     skipped_phases: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the facilitator clicked Close (never later than it was processed): replies
+    # posted before it still count.
     closed_at: Mapped[datetime | None]
-    # Slack time of the Close click: replies posted before it still count.
-    closed_ts: Mapped[str | None] = mapped_column(SlackId)
 
     answers: Mapped[list[Answer]] = relationship(
-        back_populates="postmortem", order_by="Answer.message_ts", passive_deletes=True
+        back_populates="postmortem",
+        order_by=lambda: (Answer.said_at, Answer.id),
+        passive_deletes=True,
     )
 
 
@@ -65,18 +70,21 @@ class Answer(Base):
     """One human reply in a post-mortem thread, recorded against the phase it answered."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("postmortem_id", "message_ts"),)
+    __table_args__ = (UniqueConstraint("postmortem_id", "message_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
     phase: Mapped[Phase] = mapped_column(string_enum(Phase))
-    author_id: Mapped[str] = mapped_column(SlackId)
+    author_id: Mapped[str] = mapped_column(Ref)
     text: Mapped[str] = mapped_column(Text)
-    message_ts: Mapped[str] = mapped_column(SlackId)
-    event_id: Mapped[str | None] = mapped_column(String(64))
-    # Slack time of the edit now shown, so an older edit processed later cannot win.
-    edited_ts: Mapped[str | None] = mapped_column(SlackId)
+    message_ref: Mapped[str] = mapped_column(Ref)
+    # When the reply was posted, by the platform's clock: it orders the answers and places
+    # each in the step that was open then.
+    said_at: Mapped[datetime]
+    event_id: Mapped[str | None] = mapped_column(Ref)
+    # When the edit now shown was made, so an older edit processed later cannot win.
+    edited_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -84,17 +92,17 @@ class Answer(Base):
 
 
 class PostmortemStep(Base):
-    """When each step of a review opened, in Slack time. A reply belongs to the step that
-    was open when it was posted, whatever order Slack's events and clicks are processed in."""
+    """When each step of a review opened, by the platform's clock. A reply belongs to the
+    step that was open when it was posted, whatever order events and clicks are processed in."""
 
     __tablename__ = "postmortem_steps"
-    __table_args__ = (Index(None, "postmortem_id", "opened_ts"),)
+    __table_args__ = (Index(None, "postmortem_id", "opened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
     phase: Mapped[Phase] = mapped_column(string_enum(Phase))
-    opened_ts: Mapped[str] = mapped_column(SlackId)
-    opened_by: Mapped[str] = mapped_column(SlackId)
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(Ref)
 
 
 class MessageChangeKind(StrEnum):
@@ -107,15 +115,15 @@ class PendingMessageChange(Base):
     message arrives. Only kept for post-mortem threads, and purged after a day."""
 
     __tablename__ = "pending_message_changes"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),)
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
-    message_ts: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    message_ref: Mapped[str] = mapped_column(Ref)
     kind: Mapped[MessageChangeKind] = mapped_column(string_enum(MessageChangeKind))
     text: Mapped[str | None] = mapped_column(Text)
-    changed_ts: Mapped[str] = mapped_column(SlackId)
+    changed_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -126,15 +134,15 @@ class TimelineEntry(Base):
     __table_args__ = (Index(None, "team_id", "channel_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
     postmortem_id: Mapped[int | None] = mapped_column(
         ForeignKey("postmortems.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime]
-    author_id: Mapped[str | None] = mapped_column(SlackId)
-    added_by: Mapped[str] = mapped_column(SlackId)
-    source_ts: Mapped[str] = mapped_column(SlackId)
+    author_id: Mapped[str | None] = mapped_column(Ref)
+    added_by: Mapped[str] = mapped_column(Ref)
+    source_ref: Mapped[str] = mapped_column(Ref)
     source_permalink: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]

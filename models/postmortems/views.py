@@ -24,14 +24,14 @@ class PostmortemView:
     id: int
     team_id: str
     channel_id: str
-    thread_ts: str | None  # None until the root message is posted
+    thread_ref: str | None  # None until the root message is posted
     permalink: str | None
     title: str
     kind: PostmortemKind
     facilitator_id: str
     status: PostmortemStatus
     phase: Phase
-    prompt_ts: str | None
+    prompt_ref: str | None
     skipped: tuple[Phase, ...]
     created_at: datetime
     closed_at: datetime | None
@@ -46,14 +46,14 @@ class PostmortemView:
             id=row.id,
             team_id=row.team_id,
             channel_id=row.channel_id,
-            thread_ts=row.thread_ts,
+            thread_ref=row.thread_ref,
             permalink=row.permalink,
             title=row.title,
             kind=row.kind,
             facilitator_id=row.facilitator_id,
             status=row.status,
             phase=row.phase,
-            prompt_ts=row.prompt_ts,
+            prompt_ref=row.prompt_ref,
             skipped=tuple(Phase(p) for p in row.skipped_phases),
             created_at=row.created_at,
             closed_at=row.closed_at,
@@ -66,12 +66,15 @@ class AnswerView:
     phase: Phase
     author_id: str
     text: str
-    message_ts: str
+    message_ref: str
+    said_at: datetime
     created_at: datetime
 
     @classmethod
     def of(cls, row: Answer) -> AnswerView:
-        return cls(row.id, row.phase, row.author_id, row.text, row.message_ts, row.created_at)
+        return cls(
+            row.id, row.phase, row.author_id, row.text, row.message_ref, row.said_at, row.created_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,7 @@ class ReplyOutcome:
 class PhaseChange:
     postmortem: PostmortemView
     left: Phase
-    left_prompt_ts: str | None
+    left_prompt_ref: str | None
     skipped: bool
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.core.base import Base, SlackId
+from models.core.base import Base
+from models.core.references import Ref
 
 
 class BoardSummaryPost(Base):
@@ -21,9 +22,9 @@ class BoardSummaryPost(Base):
     __table_args__ = (Index(None, "team_id", "channel_id", "posted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    channel_id: Mapped[str] = mapped_column(SlackId)
-    posted_in: Mapped[str] = mapped_column(SlackId)
-    posted_by: Mapped[str] = mapped_column(SlackId)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    posted_in: Mapped[str] = mapped_column(Ref)
+    posted_by: Mapped[str] = mapped_column(Ref)
     period: Mapped[str] = mapped_column(String(200))
     posted_at: Mapped[datetime]

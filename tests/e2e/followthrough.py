@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.scheduler import tick
 from handlers.slack.ids import ActionId
+from handlers.slack.messages import time_of
 from models.services import Services
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.harness import AppHarness
@@ -26,7 +27,8 @@ def seed_actions(
     pm = services.postmortems.start(
         team_id=TEAM_ID,
         channel_id=channel,
-        thread_ts=f"{time.time():.6f}",
+        thread_ref=f"{time.time():.6f}",
+        posted_at=time_of(f"{time.time():.6f}"),
         title="Release 4.2 retro",
         facilitator_id=FACILITATOR,
     )

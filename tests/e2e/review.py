@@ -107,12 +107,12 @@ class Review:
 
     def answer_exists(self, ts: str) -> bool:
         with self.app.services.sessions() as session:
-            return session.scalar(select(Answer.id).where(Answer.message_ts == ts)) is not None
+            return session.scalar(select(Answer.id).where(Answer.message_ref == ts)) is not None
 
     def postmortem(self) -> Postmortem:
         with self.app.services.sessions() as session:
             return session.scalars(
-                select(Postmortem).where(Postmortem.thread_ts == self.thread_ts)
+                select(Postmortem).where(Postmortem.thread_ref == self.thread_ts)
             ).one()
 
     def count(self, entity: Any) -> int:

@@ -278,7 +278,7 @@ def test_many_reviews_run_at_once_in_channels_and_threads(app: AppHarness) -> No
 
     with app.services.sessions() as session:
         by_ts = {
-            ans.message_ts: (ans.postmortem_id, ans.phase)
+            ans.message_ref: (ans.postmortem_id, ans.phase)
             for ans in session.scalars(select(Answer))
         }
     assert by_ts[a] == (first.postmortem().id, Phase.TIMELINE)

@@ -113,7 +113,7 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
 
         def recorded() -> list[str]:
             with engine.connect() as connection:
-                return list(connection.scalars(select(Answer.message_ts)))
+                return list(connection.scalars(select(Answer.message_ref)))
 
         fake.wait_for(lambda: len(recorded()) >= REPLIES, timeout=90, what="all replies")
         time.sleep(1)  # anything still being processed would show up as a duplicate now

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.slack.ids import ActionId, Field, Shortcut, ViewId
+from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.postmortems.tables import Postmortem, PostmortemStep, TimelineEntry
@@ -77,7 +78,8 @@ def world(sqlite_app: AppHarness) -> World:
         pm = services.postmortems.start(
             team_id=team,
             channel_id=channel,
-            thread_ts=f"1700000000.{len(title):06d}",
+            thread_ref=f"1700000000.{len(title):06d}",
+            posted_at=time_of(f"1700000000.{len(title):06d}"),
             title=title,
             facilitator_id=FACILITATOR,
         )
@@ -86,7 +88,7 @@ def world(sqlite_app: AppHarness) -> World:
                 select(func.max(PostmortemStep.id)).where(PostmortemStep.postmortem_id == pm.id)
             )
         services.postmortems.set_prompt(
-            team_id=team, postmortem_id=pm.id, step_id=step, prompt_ts="1700000001.000001"
+            team_id=team, postmortem_id=pm.id, step_id=step, prompt_ref="1700000001.000001"
         )
         return pm.id
 
@@ -139,7 +141,7 @@ def snapshot(app: AppHarness) -> dict[str, Any]:
         return {
             "postmortems": session.execute(
                 select(
-                    Postmortem.id, Postmortem.phase, Postmortem.status, Postmortem.prompt_ts
+                    Postmortem.id, Postmortem.phase, Postmortem.status, Postmortem.prompt_ref
                 ).order_by(Postmortem.id)
             ).all(),
             "actions": session.execute(

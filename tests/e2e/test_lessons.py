@@ -210,7 +210,7 @@ def test_save_as_lesson_from_a_message_keeps_its_permalink(app: AppHarness) -> N
     )[0]
     assert confirmation["user"] == BEA and "DNS outage" in confirmation["text"]
     [lesson] = lessons_in_db(app)
-    assert (lesson.text, lesson.tags, lesson.postmortem_id, lesson.source_ts) == (
+    assert (lesson.text, lesson.tags, lesson.postmortem_id, lesson.source_ref) == (
         "Status updates every 15 min",
         ["comms", "status"],
         review.postmortem().id,

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.slack.ids import ActionId
+from handlers.slack.messages import time_of
 from models.core.clock import SystemClock
 from models.core.db import make_engine, upgrade_schema
 from models.postmortems.phases import Phase
@@ -217,7 +218,8 @@ def test_scheduler_process_sends_what_is_owed(tmp_path: Path) -> None:
     postmortem = services.postmortems.start(
         team_id=TEAM_ID,
         channel_id=CHANNEL,
-        thread_ts="1700000000.000001",
+        thread_ref="1700000000.000001",
+        posted_at=time_of("1700000000.000001"),
         title="Owed",
         facilitator_id=FACILITATOR,
     )

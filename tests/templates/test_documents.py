@@ -51,14 +51,14 @@ def postmortem(title: str = "Checkout outage") -> PostmortemView:
         id=7,
         team_id="T1",
         channel_id="C1",
-        thread_ts="1.0",
+        thread_ref="1.0",
         permalink="https://fake.slack.test/archives/C1/p10",
         title=title,
         kind=PostmortemKind.RELEASE,
         facilitator_id="U0FACIL01",
         status=PostmortemStatus.CLOSED,
         phase=Phase.WRAP_UP,
-        prompt_ts=None,
+        prompt_ref=None,
         skipped=(Phase.WRAP_UP,),
         created_at=AT,
         closed_at=AT,
@@ -68,8 +68,8 @@ def postmortem(title: str = "Checkout outage") -> PostmortemView:
 def summary(text: str, *, title: str | None = None) -> Summary:
     answers = {
         phase: (
-            AnswerView(i * 10, phase, "U0BEA0002", text, f"{i}.0", AT),
-            AnswerView(i * 10 + 1, phase, "U0CAI0003", f"plain answer {i}", f"{i}.1", AT),
+            AnswerView(i * 10, phase, "U0BEA0002", text, f"{i}.0", AT, AT),
+            AnswerView(i * 10 + 1, phase, "U0CAI0003", f"plain answer {i}", f"{i}.1", AT, AT),
         )
         for i, phase in enumerate((Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL, Phase.IMPROVE))
     }

@@ -45,14 +45,14 @@ def postmortem(title: str = HOSTILE) -> PostmortemView:
         id=1,
         team_id="T1",
         channel_id="C1",
-        thread_ts="1.0",
+        thread_ref="1.0",
         permalink="https://fake.slack.test/archives/C1/p10",
         title=title,
         kind=PostmortemKind.INCIDENT,
         facilitator_id="U0FACIL01",
         status=PostmortemStatus.CLOSED,
         phase=Phase.WRAP_UP,
-        prompt_ts=None,
+        prompt_ref=None,
         skipped=(Phase.TIMELINE,),
         created_at=AT,
         closed_at=AT,
@@ -74,7 +74,7 @@ def action(description: str = HOSTILE) -> ActionView:
 
 
 def summary() -> Summary:
-    answer = AnswerView(1, Phase.IMPACT, "U0BEA0002", HOSTILE, "2.0", AT)
+    answer = AnswerView(1, Phase.IMPACT, "U0BEA0002", HOSTILE, "2.0", AT, AT)
     lessons = tuple(
         LessonView(i, kind, HOSTILE, "U0BEA0002", ("tag",), 1, AT)
         for i, kind in enumerate(LessonKind)

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.actions.views import ActionView
 from models.core.errors import InvalidInput, NotFound, StaleRequest
+from models.core.references import Platform
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
 from models.postmortems.views import PostmortemView
@@ -142,7 +144,8 @@ def start(
     return services.postmortems.start(
         team_id=team_id,
         channel_id=CHANNEL,
-        thread_ts=thread_ts,
+        thread_ref=thread_ts,
+        posted_at=time_of(thread_ts),
         title="Checkout outage",
         facilitator_id=FACILITATOR,
     )
@@ -180,10 +183,12 @@ def lesson(services: Services, pm: PostmortemView) -> int:
     outcome = postmortems.record_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts=pm.thread_ts,
-        message_ts="1795176000.000001",
+        thread_ref=pm.thread_ref,
+        message_ref="1795176000.000001",
+        said_at=time_of("1795176000.000001"),
         author_id=BEA,
         text="The #runbook worked",
+        platform=Platform.SLACK,
         event_id=None,
         today=TODAY,
     )

@@ -32,7 +32,7 @@ def add_actions(services: Services, count: int) -> list[int]:
     pm = services.postmortems.start(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts="1700000000.000100",
+        thread_ref="1700000000.000100",
         title="Release 4.2 retro",
         facilitator_id=FACILITATOR,
     )

@@ -6,13 +6,16 @@ from datetime import timedelta
 
 from models.core.clock import FrozenClock
 from models.core.inbox import DEFAULT_LEASE, KEEP_PROCESSED, MAX_ATTEMPTS
+from models.core.references import Platform
 from models.services import Services
 
 
 def store(services: Services, n: int) -> list[str]:
     ids = [f"Ev{i:04d}" for i in range(n)]
     for event_id in ids:
-        services.inbox.store(event_id=event_id, team_id="T1", body={"event_id": event_id})
+        services.inbox.store(
+            platform=Platform.SLACK, event_id=event_id, team_id="T1", body={"event_id": event_id}
+        )
     return ids
 
 
@@ -21,8 +24,14 @@ def claimed_ids(services: Services, limit: int = 50) -> list[str]:
 
 
 def test_a_redelivered_event_is_stored_once(services: Services) -> None:
-    assert services.inbox.store(event_id="EvA", team_id="T1", body={"n": 1}) is True
-    assert services.inbox.store(event_id="EvA", team_id="T1", body={"n": 2}) is False
+    assert (
+        services.inbox.store(platform=Platform.SLACK, event_id="EvA", team_id="T1", body={"n": 1})
+        is True
+    )
+    assert (
+        services.inbox.store(platform=Platform.SLACK, event_id="EvA", team_id="T1", body={"n": 2})
+        is False
+    )
     assert [body for _, body in services.inbox.claim(limit=10)] == [{"n": 1}]
 
 
@@ -73,5 +82,11 @@ def test_purge_forgets_only_what_is_long_done(services: Services, clock: FrozenC
     # The unprocessed event stays however old it is; the processed one is gone, so a
     # (very late) redelivery of it would be stored again.
     assert services.inbox.pending_count() == 1
-    assert services.inbox.store(event_id="Ev0000", team_id="T1", body={}) is True
-    assert services.inbox.store(event_id="Ev0001", team_id="T1", body={}) is False
+    assert (
+        services.inbox.store(platform=Platform.SLACK, event_id="Ev0000", team_id="T1", body={})
+        is True
+    )
+    assert (
+        services.inbox.store(platform=Platform.SLACK, event_id="Ev0001", team_id="T1", body={})
+        is False
+    )

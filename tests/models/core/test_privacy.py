@@ -9,7 +9,7 @@ from itertools import chain, combinations
 from sqlalchemy import literal, select
 
 from models.core.privacy import Viewer, may_read_channel, readable_channel
-from models.core.tables import SlackChannel
+from models.core.tables import Conversation
 from models.services import Services
 
 TEAM, OTHER = "T0TEAM", "T0OTHER"
@@ -21,12 +21,12 @@ def test_list_and_single_channel_forms_of_the_rule_agree(services: Services) -> 
     with services.sessions.begin() as session:
         for team in (TEAM, OTHER):
             session.add(
-                SlackChannel(
+                Conversation(
                     team_id=team, channel_id=PUBLIC, name="pub", is_private=False, checked_at=AT
                 )
             )
             session.add(
-                SlackChannel(
+                Conversation(
                     team_id=team, channel_id=PRIVATE, name="priv", is_private=True, checked_at=AT
                 )
             )

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from models.core.clock import SystemClock
 from models.core.db import WriteTurns, make_engine, upgrade_schema
-from models.core.tables import SlackEvent
+from models.core.references import Platform
+from models.core.tables import HandledEvent
 from models.services import Services
 
 
@@ -20,12 +21,14 @@ def test_an_open_read_does_not_keep_a_writer_waiting(database_url: str) -> None:
     written = threading.Event()
 
     def write() -> None:
-        services.inbox.store(event_id="EvWhileReading", team_id="T1", body={"x": 1})
+        services.inbox.store(
+            platform=Platform.SLACK, event_id="EvWhileReading", team_id="T1", body={"x": 1}
+        )
         written.set()
 
     try:
         with services.sessions() as reading:
-            reading.scalar(select(func.count()).select_from(SlackEvent))
+            reading.scalar(select(func.count()).select_from(HandledEvent))
             writer = threading.Thread(target=write)
             writer.start()
             # Were the read holding the write lock, the writer would wait out busy_timeout
@@ -41,15 +44,22 @@ def test_a_write_transaction_commits_and_a_failed_one_rolls_back(tmp_path: Path)
     upgrade_schema(engine)
     services = Services.build(engine, SystemClock())
     try:
-        services.inbox.store(event_id="EvKept", team_id="T1", body={})
+        services.inbox.store(platform=Platform.SLACK, event_id="EvKept", team_id="T1", body={})
         try:
             with services.sessions.begin() as session:
-                session.add(SlackEvent(event_id="EvLost", team_id="T1", received_at=func.now()))
+                session.add(
+                    HandledEvent(
+                        platform=Platform.SLACK,
+                        event_id="EvLost",
+                        team_id="T1",
+                        received_at=func.now(),
+                    )
+                )
                 raise RuntimeError("abandon")
         except RuntimeError:
             pass
         with services.sessions() as session:
-            assert session.scalar(select(func.count()).select_from(SlackEvent)) == 0
+            assert session.scalar(select(func.count()).select_from(HandledEvent)) == 0
         assert services.inbox.pending_count() == 1
     finally:
         engine.dispose()

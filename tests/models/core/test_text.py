@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 
+from handlers.slack.messages import time_of
 from handlers.slack.slacktext import to_plain
+from models.core.references import Platform
 from models.core.text import MESSAGE_LIMIT, TRUNCATION_MARKER, clean_text
 from models.postmortems.phases import Phase
 from models.services import Services
@@ -67,17 +69,20 @@ def test_cleaned_reply_is_stored_and_read_back(services: Services) -> None:
     pm = services.postmortems.start(
         team_id="T0TEAM",
         channel_id="C0INCIDENT",
-        thread_ts="1763632800.000100",
+        thread_ref="1763632800.000100",
+        posted_at=time_of("1763632800.000100"),
         title=clean_text("Checkout \x00outage\udc00", limit=200),
         facilitator_id="U0FACIL",
     )
     services.postmortems.record_reply(
         team_id="T0TEAM",
         channel_id="C0INCIDENT",
-        thread_ts="1763632800.000100",
-        message_ts="1763640000.000001",
+        thread_ref="1763632800.000100",
+        message_ref="1763640000.000001",
+        said_at=time_of("1763640000.000001"),
         author_id="U0BEA",
         text=to_plain(HOSTILE),
+        platform=Platform.SLACK,
         event_id="Ev00000001",
         today=date(2026, 11, 20),
     )

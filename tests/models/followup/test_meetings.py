@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
+from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.actions.updates import Change, Update
 from models.core.clock import FrozenClock
@@ -45,7 +46,8 @@ def add_actions(services: Services, owners: list[str], *, channel: str = CHANNEL
     pm = services.postmortems.start(
         team_id=TEAM,
         channel_id=channel,
-        thread_ts=f"1700000000.{len(owners):06d}{channel}",
+        thread_ref=f"1700000000.{len(owners):06d}{channel}",
+        posted_at=time_of(f"1700000000.{len(owners):06d}{channel}"),
         title="Release 4.2 retro",
         facilitator_id=FACILITATOR,
     )
@@ -187,8 +189,8 @@ def test_follow_up_only_for_owners_who_did_not_update(
             review_id=review_id,
             owner_id=owner,
             action_ids=ids,
-            dm_channel="D" + owner,
-            dm_ts="1.0",
+            dm_conversation="D" + owner,
+            dm_ref="1.0",
         )
     clock.advance(timedelta(days=1))
     scope = Scope(ScopeKind.MEETING, BEA, review_id)
@@ -219,8 +221,8 @@ def test_agenda_at_review_time_shows_owners_done_silent_unreachable_and_trend(
         review_id=review_id,
         owner_id=CAI,
         action_ids=[cai_1],
-        dm_channel="D",
-        dm_ts="1",
+        dm_conversation="D",
+        dm_ref="1",
     )
     fail_reminder_of(services, DAN, "user_not_found")
     update(services, bea_1, BEA, Update(Change.DONE), Scope(ScopeKind.OWNER, BEA))
@@ -455,8 +457,8 @@ def test_a_reminder_recorded_as_sent_is_not_sent_again(
         review_id=review_id,
         owner_id=BEA,
         action_ids=[bea_1],
-        dm_channel="D",
-        dm_ts="1",
+        dm_conversation="D",
+        dm_ref="1",
     )
 
     assert services.meetings.reminder(team_id=TEAM, review_id=review_id, owner_id=BEA) is None

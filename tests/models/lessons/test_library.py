@@ -8,9 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text as sql
 
+from handlers.slack.messages import time_of
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
 from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.references import Platform
 from models.lessons.library import SearchQuery, parse_query, split_kind
 from models.lessons.search_schema import POSTGRES_TAGS_INDEX, POSTGRES_VECTOR_INDEX
 from models.lessons.tables import LessonKind
@@ -40,7 +42,8 @@ def start(services: Services, channel: str = PUBLIC, team: str = TEAM) -> Postmo
     return services.postmortems.start(
         team_id=team,
         channel_id=channel,
-        thread_ts=f"1795168800.{next(_ts):06d}",
+        thread_ref=f"1795168800.{next(_ts):06d}",
+        posted_at=time_of(f"1795168800.{next(_ts):06d}"),
         title="Checkout outage",
         facilitator_id=ANA,
         permalink=f"https://fake.slack.test/archives/{channel}/p1",
@@ -289,15 +292,22 @@ def test_home_shows_my_reviews_and_lessons_i_may_see(services: Services) -> None
     mine = start(services)
     theirs = start(services, channel=SECRET)
     services.postmortems.start(
-        team_id=TEAM, channel_id=PUBLIC, thread_ts="9.1", title="Bo's review", facilitator_id=BO
+        team_id=TEAM,
+        channel_id=PUBLIC,
+        thread_ref="9.1",
+        posted_at=time_of("9.1"),
+        title="Bo's review",
+        facilitator_id=BO,
     )
     services.postmortems.record_reply(
         team_id=TEAM,
         channel_id=SECRET,
-        thread_ts=theirs.thread_ts,
-        message_ts="9.2",
+        thread_ref=theirs.thread_ref,
+        message_ref="9.2",
+        said_at=time_of("9.2"),
         author_id=BO,
         text="I was there",
+        platform=Platform.SLACK,
         event_id=None,
         today=TODAY,
     )
@@ -385,10 +395,12 @@ def reply_lesson(services: Services, pm: PostmortemView, text: str):  # type: ig
     outcome = services.postmortems.record_reply(
         team_id=TEAM,
         channel_id=pm.channel_id,
-        thread_ts=pm.thread_ts,
-        message_ts=f"1795176000.{next(_ts):06d}",
+        thread_ref=pm.thread_ref,
+        message_ref=f"1795176000.{next(_ts):06d}",
+        said_at=time_of(f"1795176000.{next(_ts):06d}"),
         author_id=BO,
         text=text,
+        platform=Platform.SLACK,
         event_id=None,
         today=TODAY,
     )

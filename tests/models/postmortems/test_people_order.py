@@ -10,6 +10,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from handlers.slack.messages import time_of
+from models.core.references import Platform
 from models.lessons.tables import Lesson
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
@@ -29,7 +31,12 @@ def at(seconds: int) -> str:
 
 def open_review_at_went_well(services: Services) -> PostmortemView:
     pm = services.postmortems.start(
-        team_id=TEAM, channel_id=CHANNEL, title="Order", facilitator_id=FACILITATOR, thread_ts=ROOT
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        title="Order",
+        facilitator_id=FACILITATOR,
+        thread_ref=ROOT,
+        posted_at=time_of(ROOT),
     )
     for phase in (Phase.IMPACT, Phase.TIMELINE):
         services.postmortems.move(
@@ -38,7 +45,7 @@ def open_review_at_went_well(services: Services) -> PostmortemView:
             from_phase=phase,
             move=Move.NEXT,
             by_user=FACILITATOR,
-            at_ts=at(5),
+            clicked_at=time_of(at(5)),
         )
     return pm
 
@@ -49,10 +56,12 @@ def operations(services: Services, pm: PostmortemView) -> dict[str, Callable[[],
         "reply": lambda: postmortems.record_reply(
             team_id=TEAM,
             channel_id=CHANNEL,
-            thread_ts=ROOT,
-            message_ts=MESSAGE,
+            thread_ref=ROOT,
+            message_ref=MESSAGE,
+            said_at=time_of(MESSAGE),
             author_id=BEA,
             text="the runbook worked",
+            platform=Platform.SLACK,
             event_id="EvReply",
             today=TODAY,
         ),
@@ -62,35 +71,38 @@ def operations(services: Services, pm: PostmortemView) -> dict[str, Callable[[],
             from_phase=Phase.WENT_WELL,
             move=Move.NEXT,
             by_user=FACILITATOR,
-            at_ts=at(20),
+            clicked_at=time_of(at(20)),
         ),
         "edit": lambda: postmortems.edit_reply(
             team_id=TEAM,
             channel_id=CHANNEL,
-            message_ts=MESSAGE,
+            message_ref=MESSAGE,
             text="the rollback runbook worked",
+            platform=Platform.SLACK,
             event_id="EvEdit",
             today=TODAY,
-            edited_ts=at(30),
-            thread_ts=ROOT,
+            edited_at=time_of(at(30)),
+            thread_ref=ROOT,
         ),
         "older edit": lambda: postmortems.edit_reply(
             team_id=TEAM,
             channel_id=CHANNEL,
-            message_ts=MESSAGE,
+            message_ref=MESSAGE,
             text="the runbook mostly worked",
+            platform=Platform.SLACK,
             event_id="EvOlderEdit",
             today=TODAY,
-            edited_ts=at(25),
-            thread_ts=ROOT,
+            edited_at=time_of(at(25)),
+            thread_ref=ROOT,
         ),
         "delete": lambda: postmortems.delete_reply(
             team_id=TEAM,
             channel_id=CHANNEL,
-            message_ts=MESSAGE,
+            message_ref=MESSAGE,
+            platform=Platform.SLACK,
             event_id="EvDelete",
-            thread_ts=ROOT,
-            deleted_ts=at(40),
+            thread_ref=ROOT,
+            deleted_at=time_of(at(40)),
         ),
     }
 
@@ -143,10 +155,12 @@ def test_a_reply_posted_after_next_belongs_to_the_new_step(services: Services) -
     services.postmortems.record_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts=ROOT,
-        message_ts=at(21),
+        thread_ref=ROOT,
+        message_ref=at(21),
+        said_at=time_of(at(21)),
         author_id=BEA,
         text="no canary for config",
+        platform=Platform.SLACK,
         event_id="EvAfter",
         today=TODAY,
     )
@@ -158,15 +172,19 @@ def test_a_reply_posted_after_next_belongs_to_the_new_step(services: Services) -
 
 def test_a_reply_posted_before_close_still_counts(services: Services) -> None:
     pm = open_review_at_went_well(services)
-    services.postmortems.close(team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR, at_ts=at(50))
+    services.postmortems.close(
+        team_id=TEAM, postmortem_id=pm.id, by_user=FACILITATOR, clicked_at=time_of(at(50))
+    )
     before = operations(services, pm)["reply"]()
     after = services.postmortems.record_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
-        thread_ts=ROOT,
-        message_ts=at(60),
+        thread_ref=ROOT,
+        message_ref=at(60),
+        said_at=time_of(at(60)),
         author_id=BEA,
         text="too late",
+        platform=Platform.SLACK,
         event_id="EvLate",
         today=TODAY,
     )
@@ -178,12 +196,13 @@ def test_an_edit_of_a_message_outside_any_review_is_not_kept(services: Services)
     services.postmortems.edit_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
-        message_ts=MESSAGE,
+        message_ref=MESSAGE,
         text="unrelated",
+        platform=Platform.SLACK,
         event_id="EvElsewhere",
         today=TODAY,
-        edited_ts=at(30),
-        thread_ts="1795160000.000001",
+        edited_at=time_of(at(30)),
+        thread_ref="1795160000.000001",
     )
     with services.sessions() as session:
         assert session.scalars(select(PendingMessageChange)).all() == []
@@ -198,7 +217,7 @@ def test_a_click_cannot_open_a_step_before_the_previous_one(services: Services) 
         from_phase=Phase.WENT_WELL,
         move=Move.NEXT,
         by_user=FACILITATOR,
-        at_ts="1.000000",
+        clicked_at=time_of("1.000000"),
     )
     reply = operations(services, pm)["reply"]()
     assert reply is not None and reply.answer.phase is Phase.WENT_WELL

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.core.clock import FrozenClock
 from models.core.errors import NotAllowed, NotFound, StaleRequest
+from models.core.references import Platform
 from models.core.tables import Delivery, DeliveryStatus
 from models.lessons.tables import Lesson, LessonKind
 from models.postmortems.phases import Phase
@@ -298,7 +300,11 @@ def test_deleted_reply_takes_its_lesson_or_action_with_it(
     reply(services, text, ts="1795176000.000002")
 
     deleted = services.postmortems.delete_reply(
-        team_id=TEAM, channel_id=CHANNEL, message_ts="1795176000.000002", event_id="EvDel"
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        message_ref="1795176000.000002",
+        platform=Platform.SLACK,
+        event_id="EvDel",
     )
 
     assert deleted is True
@@ -402,12 +408,12 @@ def test_review_of_another_team_is_invisible(services: Services) -> None:
             by_user=FACILITATOR,
         )
     assert (
-        services.postmortems.in_thread(team_id=OTHER_TEAM, channel_id=CHANNEL, thread_ts=THREAD)
+        services.postmortems.in_thread(team_id=OTHER_TEAM, channel_id=CHANNEL, thread_ref=THREAD)
         is None
     )
     assert reply(services, "hello from elsewhere", team_id=OTHER_TEAM) is None
     assert count(services, Answer) == 0
-    assert services.postmortems.in_thread(team_id=TEAM, channel_id=CHANNEL, thread_ts=THREAD) == pm
+    assert services.postmortems.in_thread(team_id=TEAM, channel_id=CHANNEL, thread_ref=THREAD) == pm
 
 
 def test_same_thread_ts_in_two_teams_is_two_reviews(services: Services) -> None:
@@ -454,7 +460,8 @@ def start(
     return services.postmortems.start(
         team_id=team_id,
         channel_id=CHANNEL,
-        thread_ts=thread_ts,
+        thread_ref=thread_ts,
+        posted_at=time_of(thread_ts),
         title=title,
         facilitator_id=FACILITATOR,
     )
@@ -490,10 +497,12 @@ def reply(
     return services.postmortems.record_reply(
         team_id=team_id,
         channel_id=CHANNEL,
-        thread_ts=thread_ts,
-        message_ts=ts or f"1795176000.{n:06d}",
+        thread_ref=thread_ts,
+        message_ref=ts or f"1795176000.{n:06d}",
+        said_at=time_of(ts or f"1795176000.{n:06d}"),
         author_id=by,
         text=text,
+        platform=Platform.SLACK,
         event_id=event_id or f"Ev{n:08d}",
         today=TODAY,
     )
@@ -503,8 +512,9 @@ def edit(services: Services, text: str, *, ts: str) -> ReplyOutcome | None:
     return services.postmortems.edit_reply(
         team_id=TEAM,
         channel_id=CHANNEL,
-        message_ts=ts,
+        message_ref=ts,
         text=text,
+        platform=Platform.SLACK,
         event_id=f"EvEdit{next(_timestamps)}",
         today=TODAY,
     )
@@ -534,13 +544,13 @@ def fill(
 ) -> None:
     """`answers` plain replies, `lessons` lessons and `actions` quick actions: one reply each."""
     for i in range(answers):
-        reply(services, f"impact {i}", thread_ts=pm.thread_ts)
+        reply(services, f"impact {i}", thread_ts=pm.thread_ref)
     advance_to(services, pm, Phase.WENT_WELL)
     for i in range(lessons):
-        reply(services, f"went well {i} #tag{i}", thread_ts=pm.thread_ts)
+        reply(services, f"went well {i} #tag{i}", thread_ts=pm.thread_ref)
     advance_to(services, pm, Phase.ACTIONS)
     for i in range(actions):
-        reply(services, f"action: fix {i} @U0CAI by 2026-12-0{1 + i % 9}", thread_ts=pm.thread_ts)
+        reply(services, f"action: fix {i} @U0CAI by 2026-12-0{1 + i % 9}", thread_ts=pm.thread_ref)
 
 
 def answers_by_phase(services: Services, pm: PostmortemView) -> dict[Phase, list[str]]:

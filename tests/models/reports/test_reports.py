@@ -39,7 +39,7 @@ def add_postmortem(
         row = Postmortem(
             team_id=TEAM,
             channel_id=channel,
-            thread_ts=f"1763000000.{next(_ts):06d}",
+            thread_ref=f"1763000000.{next(_ts):06d}",
             permalink="https://fake.slack.test/archives/C0BOARD/p1",
             title=title,
             kind=PostmortemKind.RELEASE
