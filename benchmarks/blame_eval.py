@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from handlers.slack.markup import read  # noqa: E402
 from models.coach.blame import assess  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -59,6 +60,11 @@ def load_rows(path: Path = SETS["eval"]) -> list[tuple[str, str, str]]:
             (label, text), family = line.split("\t", 1), ""
         rows.append((label, family, text.replace("\\n", "\n")))
     return rows
+
+
+def _as_read(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The rows' texts as the coach gets them: read from Slack markup by the front end."""
+    return [(label, family, read(text).text) for label, family, text in rows]
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -121,8 +127,8 @@ def timing(rows: list[tuple[str, str, str]]) -> None:
 
 def main(names: list[str]) -> int:
     for name in names or list(SETS):
-        score(name, load_rows(SETS[name]), show_wrong=name != "untouched")
-    timing(load_rows(SETS["eval"]))
+        score(name, _as_read(load_rows(SETS[name])), show_wrong=name != "untouched")
+    timing(_as_read(load_rows(SETS["eval"])))
     return 0
 
 

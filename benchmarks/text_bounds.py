@@ -24,10 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from handlers.slack.slacktext import split_text, to_plain, truncate  # noqa: E402
+from handlers.slack.markup import read, read_plain  # noqa: E402
+from handlers.slack.slacktext import split_text, truncate  # noqa: E402
 from models.coach.blame import assess  # noqa: E402
 from models.core.dates import parse_due_date  # noqa: E402
-from models.core.errors import InvalidInput  # noqa: E402
+from models.core.errors import UserFacingError  # noqa: E402
 from models.core.text import (  # noqa: E402
     MESSAGE_LIMIT,
     clean_text,
@@ -145,7 +146,7 @@ def _quietly(function: Callable[[str], object]) -> Callable[[str], object]:
     def run(text: str) -> object:
         try:
             return function(text)
-        except (ValueError, InvalidInput):
+        except (ValueError, UserFacingError):
             return None
 
     return run
@@ -155,14 +156,14 @@ _SOME_LESSON = signature("The deploy pipeline has no rollback step")
 
 ENTRY_POINTS: dict[str, Callable[[str], object]] = {
     "text.clean_text": lambda t: clean_text(t, limit=MESSAGE_LIMIT),
-    "slacktext.to_plain": to_plain,
+    "markup.read": read,
     "slacktext.split_text": lambda t: split_text(t, 3000),
     "slacktext.truncate": lambda t: truncate(t, 3000),
     "blame.assess": assess,
-    "blame.assess(to_plain)": lambda t: assess(to_plain(t)),
+    "blame.assess(read_plain)": lambda t: assess(read_plain(t)),
     "quickform.is_quick_action": is_quick_action,
     "quickform.quick_action_body": quick_action_body,
-    "quickform.parse_quick_action": _quietly(lambda t: parse_quick_action(t, today=TODAY)),
+    "quickform.parse_quick_action": _quietly(lambda t: parse_quick_action(read(t), today=TODAY)),
     "dates.parse_due_date": _quietly(lambda t: parse_due_date(t, today=TODAY)),
     "wording.tokens": tokens,
     "wording.significant_words": significant_words,
@@ -170,7 +171,7 @@ ENTRY_POINTS: dict[str, Callable[[str], object]] = {
     "wording.signature": lambda t: signature.__wrapped__(t),
     "wording.similarity": lambda t: similarity(signature.__wrapped__(t), _SOME_LESSON),
     "library.split_kind": split_kind,
-    "library.parse_query": _quietly(lambda t: parse_query(t, today=TODAY)),
+    "library.parse_query": _quietly(lambda t: parse_query(read(t), today=TODAY)),
     "library.read_tags": read_tags,
     "library.validate_lesson": _quietly(validate_lesson),
     "postmortems.tags_in": tags_in,

@@ -23,6 +23,7 @@ from handlers.slack.reports import Documents
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
 from models.core.references import Platform
+from models.core.text import Said
 from models.postmortems import Move
 from models.postmortems.phases import Phase
 from models.services import Services
@@ -122,7 +123,7 @@ def run_review(services: Services, clock: FrozenClock) -> int:
                 message_ref=f"{clock.now().timestamp():.6f}",
                 said_at=clock.now(),
                 author_id=author,
-                text=text,
+                said=Said(text),
                 platform=Platform.SLACK,
                 event_id=f"EvExample{n}",
                 today=clock.now().date(),

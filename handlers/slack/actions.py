@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.slack.blocks import ID_LIMIT, read_id, read_object
 from handlers.slack.deps import Deps
-from handlers.slack.errors import acknowledge, on_button, replying_privately
+from handlers.slack.errors import acknowledge, on_button, replying_privately, wording
 from handlers.slack.ids import ActionId, Field, ViewId
 from handlers.slack.membership import Gate
 from models.actions.service import ACTION_ANNOUNCED_DELIVERY
@@ -96,7 +96,7 @@ class ActionHandlers:
             )
         except UserFacingError as error:
             field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
-            ack(response_action="errors", errors={field: str(error)})
+            ack(response_action="errors", errors={field: wording(error)})
             return
         ack()
         # The thread's note of the new action is owed with it; sent now, or on a later tick.

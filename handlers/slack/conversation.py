@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from handlers.slack.blocks import Message
 from handlers.slack.deps import Deps
-from handlers.slack.errors import tell_user
+from handlers.slack.errors import tell_user, word
 from handlers.slack.ids import Event
 from handlers.slack.lessons import ReplyLessons
+from handlers.slack.markup import read
 from handlers.slack.messages import time_of
-from handlers.slack.slacktext import to_plain
 from models.coach.blame import assess
 from models.core.errors import UserFacingError
 from models.core.references import Platform
@@ -79,7 +79,7 @@ class ConversationHandlers:
                 message_ref=event["ts"],
                 said_at=time_of(event["ts"]),
                 author_id=event["user"],
-                text=to_plain(event.get("text", "")),
+                said=read(event.get("text", "")),
                 platform=Platform.SLACK,
                 event_id=body.get("event_id"),
                 today=self._deps.today(body["team_id"]),
@@ -95,7 +95,7 @@ class ConversationHandlers:
             team_id=body["team_id"],
             channel_id=event["channel"],
             message_ref=message["ts"],
-            text=to_plain(message.get("text", "")),
+            said=read(message.get("text", "")),
             platform=Platform.SLACK,
             event_id=body.get("event_id"),
             today=self._deps.today(body["team_id"]),
@@ -121,7 +121,7 @@ class ReplySenders:
     def problem(self, delivery: DeliveryView) -> None:
         postmortem, answer = self._reply(delivery)
         message = self._blocks.reply_problem(
-            str(delivery.payload["problem"]),
+            _problem_wording(delivery.payload),
             postmortem_id=postmortem.id,
             draft=quick_action_body(answer.text),
         )
@@ -162,3 +162,9 @@ def _is_human_reply(event: dict[str, Any]) -> bool:
         and "user" in event
         and not event.get("bot_id")
     )
+
+
+def _problem_wording(payload: dict[str, Any]) -> str:
+    if "params" not in payload:  # owed before problems were stored as a reason
+        return str(payload["problem"])
+    return word(str(payload["problem"]), payload["params"])

@@ -13,13 +13,14 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import date
+from typing import Any, Final
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from models.core.errors import UserFacingError
+from models.core.errors import Param, Reason, UserFacingError
 from templates import escape_mrkdwn
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,54 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.error(tell_user)
+
+
+# How Slack words each reason (plain text; escaped for mrkdwn where it is sent).
+_WORDING: Final[dict[Reason, str]] = {
+    Reason.TITLE_MISSING: "Give the review a title: `/postmortem start <title>`.",
+    Reason.CLOSE_ONLY_BY_FACILITATOR: (
+        "Thanks! Only the facilitator who started this review can close it, "
+        "so that nobody is cut off mid-thought. Ask them to press *Close review*."
+    ),
+    Reason.ACTION_NOTHING_TO_DO: "Say what needs doing after `action:`.",
+    Reason.ACTION_DATE_UNREADABLE: (
+        "I couldn't read “{words}” as a date, so I haven't created an action yet. Your reply "
+        "is saved; try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*."
+    ),
+    Reason.ACTION_DATE_PASSED: (
+        "{target_on:%d %b %Y} has already passed, so I haven't recorded the action. "
+        "Your reply is saved; edit it with a later date, or use *Add action*."
+    ),
+    Reason.LESSON_TEXT_MISSING: "Write the lesson after the command: `/lesson keep: …`.",
+    Reason.SEARCH_KIND_UNKNOWN: "Use `kind:keep` or `kind:improve`.",
+    Reason.SEARCH_SINCE_UNREADABLE: (
+        "I couldn't read `since:{value}`; try `since:2026-01-01` or `since:30d`."
+    ),
+    Reason.SEARCH_EMPTY: "Search for some words, e.g. `/lessons canary config`.",
+    Reason.OLD_LISTING: "That button is from an older message; run `/actions` again.",
+    Reason.ZONE_UNKNOWN: (
+        "`{typed}` is not a time zone I know; use an IANA name such as "
+        "Europe/Paris, America/New_York or UTC."
+    ),
+    Reason.NO_POSTMORTEM_IN_CHANNEL: (
+        "There is no post-mortem in this channel yet. Start one with `/postmortem start <title>`."
+    ),
+}
+
+
+def wording(error: UserFacingError) -> str:
+    """What the person reads about `error`, not yet escaped for mrkdwn."""
+    if error.reason is None:
+        return str(error)
+    return word(error.reason, error.params)
+
+
+def word(reason: str, params: dict[str, Param]) -> str:
+    """The wording of a reason stored with its parameters (a delivery's payload)."""
+    values: dict[str, object] = dict(params)
+    if isinstance(target_on := params.get("target_on"), str):
+        values["target_on"] = date.fromisoformat(target_on)
+    return _WORDING[Reason(reason)].format(**values)
 
 
 ButtonWork = Callable[[dict[str, Any], dict[str, Any], WebClient], None]
@@ -68,7 +117,7 @@ def tell_user(
     error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None
 ) -> None:
     if isinstance(error, UserFacingError):
-        reply = str(error)
+        reply = wording(error)
     else:
         reference = uuid.uuid4().hex[:8]
         log.error("unhandled error %s", reference, exc_info=error)

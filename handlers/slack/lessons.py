@@ -20,13 +20,13 @@ from slack_sdk.errors import SlackApiError
 from handlers.slack.blocks import ID_LIMIT, UNREADABLE, Message, read_id, read_object
 from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.deps import Deps
-from handlers.slack.errors import acknowledge, replying_privately
+from handlers.slack.errors import acknowledge, replying_privately, wording
 from handlers.slack.home import HomeTab
 from handlers.slack.ids import ActionId, Command, Event, Field, Shortcut, ViewId
 from handlers.slack.lesson_blocks import RUNNING_LOG, LessonBlocks, read_page_value
+from handlers.slack.markup import read, read_plain
 from handlers.slack.membership import Gate
-from handlers.slack.slacktext import to_plain
-from models.core.errors import InvalidInput, StaleRequest, UserFacingError
+from models.core.errors import InvalidInput, Reason, StaleRequest, UserFacingError
 from models.core.views import DeliveryView
 from models.lessons.library import (
     SIMILAR_NOTE_DELIVERY,
@@ -94,7 +94,7 @@ class LessonHandlers:
     ) -> None:
         ack()
         with replying_privately(command, client, respond):
-            text = to_plain(command.get("text", "")).strip()
+            text = read_plain(command.get("text", "")).strip()
             if text.lower() in ("", "help"):
                 respond(response_type="ephemeral", **self._blocks.help())
                 return
@@ -168,9 +168,9 @@ class LessonHandlers:
     def _search(
         self, client: WebClient, team_id: str, user_id: str, text: str, offset: int
     ) -> dict[str, Any]:
-        query = parse_query(text, today=self._deps.today(team_id))
+        query = parse_query(read(text), today=self._deps.today(team_id))
         if query.is_empty:
-            raise UserFacingError("Search for some words, e.g. `/lessons canary config`.")
+            raise UserFacingError(reason=Reason.SEARCH_EMPTY)
         member_of = self._membership.private_channels(client, team_id=team_id, user_id=user_id)
         page = self._lessons.search(
             team_id=team_id, member_of=member_of, query=query, offset=offset
@@ -193,7 +193,7 @@ class LessonHandlers:
                 if shortcut["callback_id"] == Shortcut.SAVE_LESSON
                 else ViewId.TIMELINE_ADD
             )
-            kind, text = split_kind(to_plain(message.get("text", "")))
+            kind, text = split_kind(read_plain(message.get("text", "")))
             client.views_open(
                 trigger_id=shortcut["trigger_id"],
                 view=self._blocks.save_modal(
@@ -256,7 +256,7 @@ class LessonHandlers:
                     )
             except UserFacingError as error:
                 field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.LESSON_TEXT)
-                ack(response_action="errors", errors={field: str(error)})
+                ack(response_action="errors", errors={field: wording(error)})
                 return
             ack()
             # Posted here, not owed: an ephemeral confirmation is seen once, by the person

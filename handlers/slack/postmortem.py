@@ -12,11 +12,11 @@ from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.deps import Deps
 from handlers.slack.errors import acknowledge, on_button, replying_privately
 from handlers.slack.ids import ActionId, Command
+from handlers.slack.markup import read_plain
 from handlers.slack.membership import Gate
 from handlers.slack.messages import time_of
 from handlers.slack.reports import ReportHandlers
 from handlers.slack.reviews import run_review_command
-from handlers.slack.slacktext import to_plain
 from handlers.slack.workspace_settings import run_settings_command
 from models.core.errors import UserFacingError
 from models.postmortems.service import ROOT_DELIVERY, Move, validate_title
@@ -60,7 +60,7 @@ class PostmortemHandlers:
             case "" | "help":
                 respond(response_type="ephemeral", **self._deps.blocks.help())
             case "start":
-                self._start(command, to_plain(rest), client)
+                self._start(command, read_plain(rest), client)
             case "coach":
                 self._coach(command, rest.strip().lower(), respond)
             case "review":

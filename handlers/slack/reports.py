@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from handlers.slack.blocks import ID_LIMIT, Blocks
 from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.clients import SlackClients
+from handlers.slack.markup import read
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
 from models.core.dates import FutureDate, UnreadableDate, parse_past_date
@@ -44,7 +45,7 @@ EXPORT_USAGE = (
 # Slack's answers when the app cannot post in a channel: the user is told to invite it.
 NOT_THERE = frozenset({"not_in_channel", "channel_not_found"})
 DOCUMENT_LIST_LIMIT = 100  # rows per list in a board document; the CSV export has them all
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]{2,31})(?:\|([^>]*))?>")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 
 # The steps whose answers the document shows as prose; lessons and actions have sections
 # of their own.
@@ -142,13 +143,15 @@ class BoardRequest:
 
 
 def read_channel(text: str, *, default_id: str, default_name: str) -> tuple[str, str, str]:
-    """A leading `<#C123|name>` (how Slack sends a typed #channel), else the default; and
-    the rest of the text."""
-    text = text.strip()
-    if match := _CHANNEL.match(text):
-        name = f"#{match[2]}" if match[2] else match[1]
-        return match[1], name, text[match.end() :].strip()
-    return default_id, default_name, text
+    """A leading channel link (how Slack sends a typed #channel), else the default; and
+    the rest of the text, read from its markup."""
+    said = read(text.strip())
+    link = said.conversation_at(0)
+    if link is None or not _CHANNEL_ID.fullmatch(link.ref):
+        return default_id, default_name, said.text
+    shown = said.text[link.start : link.end]
+    # A link Slack sent without its name shows only the id.
+    return link.ref, link.ref if shown == f"#{link.ref}" else shown, said.text[link.end :].strip()
 
 
 def read_board_request(

@@ -31,9 +31,8 @@ from handlers.slack.blocks import (
 from handlers.slack.ids import ActionId, Field, ViewId
 from handlers.slack.lesson_blocks import HomeSection
 from handlers.slack.slacktext import split_text, truncate
-from models.actions.updates import OLD_LISTING
 from models.actions.views import ActionView
-from models.core.errors import StaleRequest
+from models.core.errors import Reason, StaleRequest
 from models.followup.views import AgendaView, ListingView, ScheduleView, Scope
 
 INTERACTIVE_ACTIONS = 20
@@ -136,7 +135,7 @@ def read_update_value(value: Any) -> tuple[int, Scope]:
             raise ValueError(decoded.review_id)
         return read_id(action_id), decoded
     except (ValueError, StaleRequest):
-        raise StaleRequest(OLD_LISTING) from None
+        raise StaleRequest(reason=Reason.OLD_LISTING) from None
 
 
 def update_buttons(action: ActionView, scope: Scope) -> Block:

@@ -16,9 +16,10 @@ from slack_sdk.webhook import WebhookClient
 
 from handlers.slack.blocks import Message, read_object
 from handlers.slack.deps import Deps
-from handlers.slack.errors import acknowledge, on_button, replying_privately
+from handlers.slack.errors import acknowledge, on_button, replying_privately, wording
 from handlers.slack.home import HomeTab
 from handlers.slack.ids import ActionId, Command, Field, ViewId
+from handlers.slack.markup import read
 from handlers.slack.membership import Gate
 from handlers.slack.reminders import Reminders
 from handlers.slack.review_blocks import Intro, ReviewBlocks, read_update_value
@@ -43,7 +44,6 @@ _CHANGES = {
     ActionId.UPDATE_IN_PROGRESS: Change.IN_PROGRESS,
     ActionId.UPDATE_DATE: Change.DATE,
 }
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CONVERSATION = re.compile(r"[CDG][A-Z0-9]{2,31}")
 _TS = re.compile(r"\d{1,12}\.\d{1,8}")
 ACTIONS_USAGE = (
@@ -220,7 +220,7 @@ class ReviewHandlers:
                     shown_in=_shown_in_form(context),
                 )
             except UserFacingError as error:
-                ack(response_action="errors", errors={Field.NOTE: str(error)})
+                ack(response_action="errors", errors={Field.NOTE: wording(error)})
                 return
             ack()
             self._deps.courier.deliver_due(ids=updated.owed)
@@ -325,8 +325,9 @@ def _scope(text: str, *, user: str, channel: str) -> Scope:
         return Scope(ScopeKind.CHANNEL_OVERDUE, channel)
     if word == "all":
         return Scope(ScopeKind.CHANNEL, channel)
-    if mention := _MENTION.fullmatch(text):
-        return Scope(ScopeKind.OWNER, mention[1])
+    said = read(text)
+    if len(said.mentions) == 1 and said.mentions[0].end - said.mentions[0].start == len(said.text):
+        return Scope(ScopeKind.OWNER, said.mentions[0].ref)
     raise UserFacingError(f"I don't know `{text[:40]}`. {ACTIONS_USAGE}")
 
 

@@ -1,46 +1,9 @@
-"""Turning Slack's message markup into the plain text Lessonloop stores, and back.
+"""Fitting text into Slack's limits: cut with a visible marker, or split into messages.
 
-Slack sends user text with `&`, `<`, `>` escaped and with mentions, channels and links as
-`<...>` markup. We store what a person would read: `<@U123>` becomes `@U123`, `<!channel>`
-becomes `@channel`, links keep their address. Anything echoed is escaped again on the way
-out (templates.escape_mrkdwn), so stored text never turns back into a live mention.
-https://api.slack.com/reference/surfaces/formatting#retrieving-messages
+Reading Slack's markup is handlers/slack/markup.py's job.
 """
 
 from __future__ import annotations
-
-import re
-
-from models.core.text import MESSAGE_LIMIT, clean_text
-
-_MARKUP = re.compile(r"<([^<>]*)>")
-
-
-def to_plain(text: str) -> str:
-    """Also cleaned (models.core.text.clean_text): every text read from Slack passes here once."""
-    return clean_text(_unescape(_MARKUP.sub(_plain_markup, text)), limit=MESSAGE_LIMIT)
-
-
-def _plain_markup(match: re.Match[str]) -> str:
-    inner = match[1]
-    target, _, label = inner.partition("|")
-    if target.startswith("@"):
-        return target
-    if target.startswith("#"):
-        return f"#{label}" if label else target
-    if target.startswith("!subteam^"):
-        return label or "@group"
-    if target.startswith("!date^"):
-        return label
-    if target.startswith("!"):
-        return "@" + target[1:]
-    if label:
-        return f"{label} ({target})"
-    return target.removeprefix("mailto:")
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def truncate(text: str, limit: int, marker: str = "… (truncated)") -> str:

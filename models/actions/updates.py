@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.actions.tables import NUDGE_EVERY, NUDGED, Action, ActionEvent, ActionStatus
 from models.actions.views import ActionView
 from models.core.clock import Clock
-from models.core.errors import InvalidInput, NotAllowed, StaleRequest
+from models.core.errors import InvalidInput, NotAllowed, Reason, StaleRequest
 from models.core.outbox import owe_home, owe_latest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
 from models.core.references import REF_LENGTH
@@ -28,7 +28,6 @@ NOT_OWNER = (
     "Only the action's owner can update it. If it should be yours, ask the "
     "owner or the review's facilitator to hand it over."
 )
-OLD_LISTING = "That button is from an older message; run `/actions` again."
 
 # A listing in a person's DM with the app, edited in place to show an update.
 LISTING_EDIT_DELIVERY = "actions.listing_edit"
@@ -188,7 +187,7 @@ class ActionUpdates:
                 return member_of
         # A reminder of someone else, or a channel the user may not read: the same words
         # as for a listing that never existed.
-        raise StaleRequest(OLD_LISTING)
+        raise StaleRequest(reason=Reason.OLD_LISTING)
 
     def listing(
         self,

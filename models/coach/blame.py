@@ -7,7 +7,7 @@ about a tenth of a millisecond on a typical reply; every regex is compiled at im
 How a reply is read:
 
 1. Normalise: drop quoted lines (``>``), code, struck-through text and reported speech in double
-   quotes; turn Slack mentions, names and role nouns ("the intern", "the dev who ...", "Platform
+   quotes; turn @-mentions, names and role nouns ("the intern", "the dev who ...", "Platform
    team") into person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
    A name is a word of models/coach/words/names.txt, or any capitalised word that is neither an
    English word (the GCIDE list of the english-words package) nor a tool or bot
@@ -21,7 +21,10 @@ How a reply is read:
    have ...") with the clause's subject. Only a *person* subject counts: "the deploy script failed
    to roll back" is a systems statement, and so is "Jake's laptop failed to connect".
 4. Add up the weights. Strong fault language paired with a person is enough on its own; weak cues
-   ("wrong", "deleted") need an intensifier ("again", "??", :facepalm:) to tip the balance.
+   ("wrong", "deleted") need an intensifier ("again", "??", 🤦) to tip the balance.
+
+The text is plain: a front end has read its platform's markup already (handlers/slack/markup.py
+turns a Slack mention into a readable "@name" placeholder and emoji into Unicode characters).
 
 Policy decisions, mirrored in tests/data/blame_eval.tsv:
 
@@ -44,6 +47,7 @@ Policy decisions, mirrored in tests/data/blame_eval.tsv:
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,15 +138,11 @@ _ROLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 
-_SLACK_MENTION_RE: Final = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]++))?>")
-# A converted mention (@U0123ABCD) or a plain @handle; Slack ids always contain a digit.
-_AT_MENTION_RE: Final = re.compile(
-    r"(?<![\w@])@(?:([UW](?=[A-Z0-9]*\d)[A-Z0-9]{5,})\b|([A-Za-z][\w.\-]*[A-Za-z0-9]))"
-)
+# A mention's placeholder ("@marco") or a typed @handle. Replaced in one pass, so a handle
+# typed as "@p5" is a person like any other, never mistaken for a placeholder this module
+# inserted.
+_MENTION_RE: Final = re.compile(r"(?<![\w@])@([A-Za-z][\w.\-]*[A-Za-z0-9])")
 _SPECIAL_HANDLES: Final = frozenset({"here", "channel", "everyone"})
-# Both in one pass, so a handle typed as "@p5" is a person like any other, never mistaken
-# for a placeholder this module inserted.
-_MENTION_RE: Final = re.compile(f"{_SLACK_MENTION_RE.pattern}|{_AT_MENTION_RE.pattern}")
 
 _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # Teams named bare, as the subject of a sentence: "QA let it through", "Product rushed us".
@@ -566,12 +566,10 @@ _INTENSIFIER_RE: Final = re.compile(
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
-_EXASPERATED_EMOJI: Final = _words(
-    """
-    facepalm face_palm man-facepalming woman-facepalming person_facepalming upside_down_face
-    rolling_eyes face_with_rolling_eyes eye_roll eyeroll unamused expressionless rage angry
-    triumph disappointed
-    """
+# Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
+# rolling eyes, unamused, expressionless, pouting, angry, steam from nose, disappointed.
+_EXASPERATED_EMOJI: Final = frozenset(
+    "\U0001f926\U0001f643\U0001f644\U0001f612\U0001f611\U0001f621\U0001f620\U0001f624\U0001f61e"
 )
 _ACRONYMS: Final = _words(
     """
@@ -619,15 +617,9 @@ _CAUGHT_EARLIER: Final = "What would have caught this earlier?"
 
 _CODE_BLOCK_RE: Final = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _CODE_SPAN_RE: Final = re.compile(r"`[^`\n]*`")
-# Markup never contains "<": stopping there keeps each attempt short, so an unclosed "<#C1|"
-# repeated 8,000 times is read in linear time instead of rescanning to the end each time.
-_LINK_RE: Final = re.compile(r"<(?:https?|mailto):[^|<>]*+(?:\|([^<>]*+))?>")
-_CHANNEL_RE: Final = re.compile(r"<#[A-Z0-9]++(?:\|([^<>]*+))?>")
-_SPECIAL_RE: Final = re.compile(r"<![^<>]*+>")
 _BARE_URL_RE: Final = re.compile(r"https?://\S+")
 # Leading blanks only: `\s*` would also swallow line breaks and rescan every blank line.
 _QUOTE_LINE_RE: Final = re.compile(r"^[^\S\n]*+>.*$", re.MULTILINE)
-_EMOJI_RE: Final = re.compile(r":([a-z][a-z0-9_+\-]*):")
 _STRIKE_RE: Final = re.compile(r"(?<!\w)~[^~\n]+~(?!\w)")
 _EMPHASIS_RE: Final = re.compile(r"(?<!\w)[*_]+|[*_]+(?!\w)")
 # A curly quote ends at the next opening one too, and an aside at the next "(": otherwise
@@ -690,14 +682,10 @@ def _placeholder(display: str, people: list[str]) -> str:
     return f" @p{len(people) - 1} "
 
 
-def _strip_markup(text: str) -> str:
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def _drop_formatting(text: str) -> str:
     text = _CODE_BLOCK_RE.sub(" ", text)
     text = _CODE_SPAN_RE.sub(" ", text)
     text = _QUOTE_LINE_RE.sub(" ", text)
-    text = _LINK_RE.sub(lambda m: f" {m.group(1) or ''} ", text)
-    text = _CHANNEL_RE.sub(lambda m: f" #{m.group(1) or 'channel'} ", text)
-    text = _SPECIAL_RE.sub(" ", text)
     text = _BARE_URL_RE.sub(" ", text)
     # Struck-through text has been taken back by its writer.
     text = _STRIKE_RE.sub(" ", text)
@@ -716,13 +704,9 @@ def _drop_reported_speech(text: str) -> str:
 
 def _mark_people(text: str, people: list[str]) -> str:
     def mention(m: re.Match[str]) -> str:
-        if m.group(1):
-            return _placeholder(f"@{m.group(2) or m.group(1)}", people)
-        if m.group(3):
-            return _placeholder(f"@{m.group(3)}", people)
-        if m.group(4).lower() in _SPECIAL_HANDLES:
+        if m.group(1).lower() in _SPECIAL_HANDLES:
             return m.group(0)
-        return _placeholder(f"@{m.group(4)}", people)
+        return _placeholder(m.group(0), people)
 
     text = _MENTION_RE.sub(mention, text)
     # "they (the alerts) should have fired": the aside says who "they" are.
@@ -826,11 +810,22 @@ _DISCOURAGED_RE: Final = re.compile(
 )
 
 
+def _is_emoji(character: str) -> bool:
+    # Pictographs are "other symbols" above the Latin and punctuation blocks (not "©").
+    return character >= "\u2190" and unicodedata.category(character) == "So"
+
+
+def _is_emoji_joiner(character: str) -> bool:
+    """Zero-width joiner, variation selector or skin tone: parts of an emoji, not text."""
+    return character in "\u200d\ufe0f" or "\U0001f3fb" <= character <= "\U0001f3ff"
+
+
 def _normalise(text: str) -> _Doc:
     people: list[str] = []
-    text = _strip_markup(text)
-    emoji = frozenset(_EMOJI_RE.findall(text))
-    text = _EMOJI_RE.sub(" ", text)
+    text = _drop_formatting(text)
+    emoji = frozenset(c for c in text if _is_emoji(c))
+    if emoji:
+        text = "".join(" " if c in emoji or _is_emoji_joiner(c) else c for c in text)
     text = _drop_reported_speech(text)
     emphatic = _is_emphatic(text)
     text = _mark_people(text, people).lower()
@@ -1143,7 +1138,7 @@ def _sarcasm_hits(doc: _Doc) -> list[_Hit]:
     exasperated = doc.emoji & _EXASPERATED_EMOJI
     if _RECOVERY_RE.search(text) or not (outcome or exasperated):
         return []
-    bad = outcome.group(0) if outcome else f":{sorted(exasperated)[0]}:"
+    bad = outcome.group(0) if outcome else sorted(exasperated)[0]
     return [_sarcasm_hit(who_shown, praise.group(0), bad)]
 
 
@@ -1157,7 +1152,7 @@ def _sarcasm_hit(who: str, praise: str, bad: str) -> _Hit:
 
 def _intensifier(doc: _Doc) -> str | None:
     if doc.emoji & _EXASPERATED_EMOJI:
-        return f":{sorted(doc.emoji & _EXASPERATED_EMOJI)[0]}:"
+        return sorted(doc.emoji & _EXASPERATED_EMOJI)[0]
     if doc.emphatic:
         return "shouting or ?? / !!"
     m = _INTENSIFIER_RE.search(doc.text)
@@ -1188,7 +1183,8 @@ def _reframes(hits: list[_Hit]) -> tuple[str, ...]:
 
 
 def assess(text: str) -> BlameVerdict:
-    """Say whether a Slack reply blames a person, why, and how to ask about the system instead."""
+    """Say whether a reply (plain text) blames a person, why, and how to ask about the system
+    instead."""
     text = text[:COACH_LIMIT]
     if not text or not text.strip():
         return _NOT_BLAME

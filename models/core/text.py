@@ -9,6 +9,7 @@ it enters the app, so nothing later has to think about it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 # Slack's own maximum for a message's text; longer text is cut with TRUNCATION_MARKER.
@@ -43,10 +44,36 @@ def clean_text(text: str, *, limit: int) -> str:
     return text
 
 
-# A tag is `#word`, not a channel link (`<#C…>`) or an HTML entity (`&#39;`).
+# A tag is `#word`, not part of a word or an HTML entity (`&#39;`).
 _TAG = re.compile(r"(?<![\w&#])#([a-z0-9][a-z0-9_-]{1,39})", re.IGNORECASE)
 
 
 def tags_in(text: str) -> list[str]:
     """The `#tags` in a text, lower-cased, sorted, each once."""
     return sorted({tag.lower() for tag in _TAG.findall(text)})
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person or conversation named in a message, by its opaque reference on the message's
+    platform. `said.text[start:end]` is the readable placeholder written in its place (the
+    label the platform gave, such as "@marco" or "#deploys", or the reference itself)."""
+
+    ref: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What a person wrote, read once from the platform's markup by its front end: plain text
+    a person would read, and who and which conversations it names, where. Nothing in models/
+    reads a platform's markup; it reads this."""
+
+    text: str
+    mentions: tuple[Mention, ...] = ()  # people
+    conversations: tuple[Mention, ...] = ()
+
+    def conversation_at(self, start: int) -> Mention | None:
+        """The conversation linked at `start` in `text`, if any."""
+        return next((c for c in self.conversations if c.start == start), None)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
-from models.core.errors import InvalidInput
+from models.core.errors import InvalidInput, Reason
 from models.core.references import Platform
 from models.core.tables import Workspace
 
@@ -172,11 +172,7 @@ def canonical_zone(name: str) -> str:
     typed = name.strip()
     zone = _zone_names().get(typed.lower())
     if zone is None:
-        raise InvalidInput(
-            f"`{typed[:60]}` is not a time zone I know; use an IANA name such as "
-            "Europe/Paris, America/New_York or UTC.",
-            field="timezone",
-        )
+        raise InvalidInput(field="timezone", reason=Reason.ZONE_UNKNOWN, typed=typed[:60])
     return zone
 
 

@@ -36,11 +36,11 @@ from sqlalchemy.sql.elements import TextClause
 
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate, parse_past_date
-from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.errors import InvalidInput, NotAllowed, NotFound, Reason
 from models.core.outbox import enqueue
 from models.core.privacy import readable_channel
 from models.core.tables import Conversation
-from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.lessons.views import LessonView
 from models.lessons.wording import search_forms, signature, significant_words, similarity
@@ -58,9 +58,8 @@ SIMILAR_CITED = 5  # links in a "seen N times before" note
 COUNT_CAP = 1000
 CHANNEL_RECHECK = timedelta(days=1)
 _PREFIX = re.compile(r"^\s*(keep|improve)\s*:\s*", re.IGNORECASE)
-_FILTER = re.compile(r"\b(kind|tag|since|channel):(<[^>]*>|\S+)", re.IGNORECASE)
+_FILTER = re.compile(r"\b(kind|tag|since|channel):(\S+)", re.IGNORECASE)
 _PHRASE = re.compile(r"\"([^\"]*)\"")
-_CHANNEL_LINK = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,30 +163,34 @@ def split_kind(text: str) -> tuple[LessonKind | None, str]:
     return LessonKind(match[1].lower()), text[match.end() :].strip()
 
 
-def parse_query(text: str, *, today: date) -> SearchQuery:
-    """Read `/lessons` text: words, "quoted phrases" and kind:/tag:/since:/channel: filters.
+def parse_query(said: Said | str, *, today: date) -> SearchQuery:
+    """Read a search: words, "quoted phrases" and kind:/tag:/since:/channel: filters; a
+    channel filter names a linked conversation, or a channel by its name.
 
     Only letters and digits reach the full-text engines, so no query is a syntax error."""
-    text = " ".join(text.split())
+    if isinstance(said, str):
+        said = Said(said)
+    text = " ".join(said.text.split())
     if len(text) > QUERY_MAX:
         raise InvalidInput(f"Keep the search under {QUERY_MAX} characters.", field="query")
     kind: LessonKind | None = None
     tags: list[str] = []
     since: date | None = None
     channel_id = channel_name = None
-    for name, value in _FILTER.findall(text):
-        name = name.lower()
+    # Filters are read from the text as written: the links' positions are positions in it.
+    for match in _FILTER.finditer(said.text):
+        name, value = match[1].lower(), match[2]
         if name == "kind":
             try:
                 kind = LessonKind(value.lower().removesuffix("s"))
             except ValueError:
-                raise InvalidInput("Use `kind:keep` or `kind:improve`.", field="query") from None
+                raise InvalidInput(field="query", reason=Reason.SEARCH_KIND_UNKNOWN) from None
         elif name == "tag":
             tags.append(value.lower().lstrip("#"))
         elif name == "since":
             since = _since(value, today)
-        elif link := _CHANNEL_LINK.fullmatch(value):
-            channel_id, channel_name = link[1], link[2] or None
+        elif (link := said.conversation_at(match.start(2))) is not None:
+            channel_id, channel_name = link.ref, None
         else:
             channel_name = value.lstrip("#").lower()
     rest = _FILTER.sub(" ", text)
@@ -212,15 +215,14 @@ def _since(value: str, today: date) -> date:
         return parse_past_date(value, today=today)
     except UnreadableDate:
         raise InvalidInput(
-            f"I couldn't read `since:{value[:30]}`; try `since:2026-01-01` or `since:30d`.",
-            field="query",
+            field="query", reason=Reason.SEARCH_SINCE_UNREADABLE, value=value[:30]
         ) from None
 
 
 def validate_lesson(text: str) -> str:
     text = clean_text(text, limit=MESSAGE_LIMIT).strip()
     if not text:
-        raise InvalidInput("Write the lesson after the command: `/lesson keep: …`.", field="text")
+        raise InvalidInput(field="text", reason=Reason.LESSON_TEXT_MISSING)
     if len(text) > LESSON_MAX:
         raise InvalidInput(f"Keep a lesson under {LESSON_MAX} characters.", field="text")
     return text

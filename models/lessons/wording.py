@@ -13,7 +13,6 @@ from functools import lru_cache
 from importlib.resources import files
 
 _TOKEN = re.compile(r"[^\W_]+")
-_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -44,10 +43,8 @@ _SUFFIXES = (
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case word tokens of `text` with Slack markup replaced by its label."""
-    readable = _MARKUP.sub(lambda m: m[2] or "", text)
-    readable = readable.replace("&lt;", " ").replace("&gt;", " ").replace("&amp;", " ")
-    return _TOKEN.findall(readable.lower())
+    """Lower-case word tokens of plain `text` (a front end has read any markup already)."""
+    return _TOKEN.findall(text.lower())
 
 
 def stem(word: str) -> str:

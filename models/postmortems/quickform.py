@@ -1,4 +1,5 @@
-"""The action form people type in a thread: `action: rotate the db credentials @U123 by friday`."""
+"""The action form people type in a thread: `action: rotate the db credentials @dana by friday`,
+where @dana is a mention the front end read (models.core.text.Said)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.core.dates import MAX_DATE_WORDS, UnreadableDate, parse_due_date
+from models.core.errors import Reason, UserFacingError
+from models.core.text import Said
 
-# Mentions reach the domain as `@U0123ABCD` (see handlers.slack.slacktext.to_plain).
-MENTION = re.compile(r"@([UW][A-Z0-9]{2,})\b")
 _PREFIX = re.compile(r"^\s*(?:action|todo|to do|ai)\s*[:\-]\s*", re.IGNORECASE)
 _DUE_WORD = re.compile(r"(?:^|\s)(?:by|due|before|until)\s+", re.IGNORECASE)
 _DATE_PADDING = re.compile(r"[ .!]*+")
@@ -31,20 +32,26 @@ def quick_action_body(text: str) -> str:
     return _PREFIX.sub("", text, count=1).strip()
 
 
-def parse_quick_action(text: str, *, today: date) -> QuickAction:
-    """Raises UnreadableDate when a due date is given but cannot be read, and ValueError
-    when nothing is left to do."""
-    body = quick_action_body(text)
-    owners = MENTION.findall(body)
-    owner_id = owners[0] if owners else None
-    if owner_id is not None:
-        body = MENTION.sub(lambda m: "" if m[1] == owner_id else m[0], body, count=1)
-    body = " ".join(body.split())
+def parse_quick_action(said: Said, *, today: date) -> QuickAction:
+    """The owner is the first person mentioned after the prefix; their mention leaves the
+    description. Raises UnreadableDate when a due date is given but cannot be read, and
+    UserFacingError(ACTION_NOTHING_TO_DO) when nothing is left to do."""
+    text = said.text
+    prefix = _PREFIX.match(text)
+    after_prefix = prefix.end() if prefix else 0
+    owner = next((m for m in said.mentions if m.start >= after_prefix), None)
+    if owner is not None:
+        text = text[: owner.start] + text[owner.end :]
+    body = " ".join(quick_action_body(text).split())
     description, target_on = _split_due_date(body, today)
     description = description.strip(" ,;-.")
     if not description:
-        raise ValueError("Say what needs doing after `action:`.")
-    return QuickAction(description=description, owner_id=owner_id, target_on=target_on)
+        raise UserFacingError(reason=Reason.ACTION_NOTHING_TO_DO)
+    return QuickAction(
+        description=description,
+        owner_id=owner.ref if owner is not None else None,
+        target_on=target_on,
+    )
 
 
 def _split_due_date(body: str, today: date) -> tuple[str, date | None]:

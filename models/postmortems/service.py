@@ -20,11 +20,11 @@ from models.coach.tables import CoachNudge
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate
 from models.core.db import insert_if_absent
-from models.core.errors import NotAllowed, NotFound, StaleRequest, UserFacingError
+from models.core.errors import NotAllowed, NotFound, Reason, StaleRequest, UserFacingError
 from models.core.outbox import enqueue
 from models.core.references import Platform
 from models.core.tables import ChannelSettings, HandledEvent, Workspace
-from models.core.text import MESSAGE_LIMIT, clean_text, tags_in
+from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
 from models.core.workspaces import SLACK
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
@@ -301,7 +301,7 @@ class Postmortems:
         message_ref: str,
         said_at: datetime | None,
         author_id: str,
-        text: str,
+        said: Said,
         platform: Platform,
         event_id: str | None,
         today: date,
@@ -312,7 +312,8 @@ class Postmortems:
 
         None when the thread is not a review (or was closed before the reply was posted),
         the event was seen before, or the reply was deleted before it reached us."""
-        reading = _Reading.of(text, today)  # text analysis happens outside any lock
+        text = said.text
+        reading = _Reading.of(said, today)  # text analysis happens outside any lock
         now = self._clock.now()
         posted = said_at or now
         with self._sessions.begin() as session:
@@ -338,7 +339,9 @@ class Postmortems:
                     return None  # the tombstone stays: a later edit must not revive it
                 session.delete(change)
                 text, edited_at = change.text or "", change.changed_at
-                reading = _Reading.of(text, today)  # rare: an edit that overtook its message
+                # Rare: an edit that overtook its message. Only its text was kept, so a
+                # mention in it no longer names an owner.
+                reading = _Reading.of(Said(text), today)
             phase = session.scalar(_STEP_AT, {"pm": row.id, "at": posted}) or Phase.IMPACT
             answer = Answer(
                 team_id=team_id,
@@ -442,7 +445,7 @@ class Postmortems:
         team_id: str,
         channel_id: str,
         message_ref: str,
-        text: str,
+        said: Said,
         platform: Platform,
         event_id: str | None,
         today: date,
@@ -452,7 +455,8 @@ class Postmortems:
         """Apply an edit. The newest edit wins by when it was made (`edited_at`, by the
         platform's clock), whatever the order they are processed in; an edit of a reply
         not seen yet is kept until the reply comes."""
-        reading = _Reading.of(text, today)
+        text = said.text
+        reading = _Reading.of(said, today)
         now = self._clock.now()
         changed = edited_at or now
         with self._sessions.begin() as session:
@@ -565,10 +569,7 @@ class Postmortems:
         with self._sessions.begin() as session:
             row = _get(session, team_id, postmortem_id, for_update=True)
             if row.facilitator_id != by_user:
-                raise NotAllowed(
-                    "Thanks! Only the facilitator who started this review can close it, "
-                    "so that nobody is cut off mid-thought. Ask them to press *Close review*."
-                )
+                raise NotAllowed(reason=Reason.CLOSE_ONLY_BY_FACILITATOR)
             _require_open(row)
             if row.thread_ref is None:
                 raise StaleRequest("This review has not been posted yet; try again in a moment.")
@@ -692,25 +693,20 @@ class _Reading:
     verdict: BlameVerdict
     is_action: bool
     action: QuickAction | None
-    problem: str | None
+    problem: UserFacingError | None
 
     @classmethod
-    def of(cls, text: str, today: date) -> _Reading:
-        verdict = assess(text)
-        if not is_quick_action(text):
+    def of(cls, said: Said, today: date) -> _Reading:
+        verdict = assess(said.text)
+        if not is_quick_action(said.text):
             return cls(verdict, False, None, None)
         try:
-            return cls(verdict, True, parse_quick_action(text, today=today), None)
+            return cls(verdict, True, parse_quick_action(said, today=today), None)
         except UnreadableDate as error:
-            return cls(
-                verdict,
-                True,
-                None,
-                f"{error}, so I haven't created an action yet. Your reply is saved; "
-                "try a date like `friday`, `in 2 weeks` or `2026-12-01`, or use *Add action*.",
-            )
-        except ValueError as error:
-            return cls(verdict, True, None, str(error))
+            problem = UserFacingError(reason=Reason.ACTION_DATE_UNREADABLE, words=error.text)
+            return cls(verdict, True, None, problem)
+        except UserFacingError as error:
+            return cls(verdict, True, None, error)
 
 
 def _open_first_step(
@@ -767,7 +763,7 @@ def _owe_follow_ups(
     *,
     now: datetime,
     nudge: bool = False,
-    problem: str | None = None,
+    problem: UserFacingError | None = None,
     action: Action | None = None,
     lesson: Lesson | None = None,
     version: str = "",
@@ -786,7 +782,8 @@ def _owe_follow_ups(
             kind=REPLY_PROBLEM_DELIVERY,
             recipient_id=answer.author_id,
             dedupe_key=f"{key}:problem:{version}",
-            payload={"problem": problem},
+            # The front end words the problem: its reason and what fills the wording in.
+            payload={"problem": str(problem.reason), "params": problem.params},
         )
     if action is not None:
         owe(
@@ -820,7 +817,7 @@ def _is_review_thread(session: Session, team_id: str, channel_id: str, thread_re
 def validate_title(title: str) -> str:
     title = " ".join(clean_text(title, limit=MESSAGE_LIMIT).split())
     if not title:
-        raise UserFacingError("Give the review a title: `/postmortem start <title>`.")
+        raise UserFacingError(reason=Reason.TITLE_MISSING)
     if len(title) > TITLE_MAX:
         raise UserFacingError(f"That title is {len(title)} characters; keep it under {TITLE_MAX}.")
     return title
@@ -828,14 +825,13 @@ def validate_title(title: str) -> str:
 
 def _apply_quick_action(
     session: Session, postmortem: Postmortem, answer: Answer, reading: _Reading, today: date
-) -> tuple[Action | None, str | None]:
+) -> tuple[Action | None, UserFacingError | None]:
     parsed = reading.action
     if parsed is None:
         return None, reading.problem
     if parsed.target_on is not None and parsed.target_on < today:
-        return None, (
-            f"{parsed.target_on:%d %b %Y} has already passed, so I haven't recorded the action. "
-            "Your reply is saved; edit it with a later date, or use *Add action*."
+        return None, UserFacingError(
+            reason=Reason.ACTION_DATE_PASSED, target_on=parsed.target_on.isoformat()
         )
     action = session.scalar(select(Action).where(Action.answer_id == answer.id))
     owner = parsed.owner_id or answer.author_id

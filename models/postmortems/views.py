@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.actions.views import ActionView
 from models.coach.blame import BlameVerdict
+from models.core.errors import UserFacingError
 from models.lessons.tables import LessonKind
 from models.lessons.views import LessonView
 from models.postmortems.phases import Phase
@@ -85,7 +86,7 @@ class ReplyOutcome:
     answer: AnswerView
     lesson: LessonView | None = None
     action: ActionView | None = None
-    problem: str | None = None
+    problem: UserFacingError | None = None  # an action the reply asked for but did not get
     nudge: BlameVerdict | None = None
 
 

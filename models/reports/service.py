@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.actions.tables import Action, ActionStatus, is_overdue
 from models.actions.views import TrendPoint
 from models.core.clock import Clock
-from models.core.errors import NotFound
+from models.core.errors import NotFound, Reason
 from models.core.outbox import enqueue, owe_latest
 from models.core.views import DeliveryView
 from models.lessons.tables import Lesson, LessonKind, is_open_lesson
@@ -144,10 +144,7 @@ class Reports:
                 .limit(1)
             )
             if row is None:
-                raise NotFound(
-                    "There is no post-mortem in this channel yet. "
-                    "Start one with `/postmortem start <title>`."
-                )
+                raise NotFound(reason=Reason.NO_POSTMORTEM_IN_CHANNEL)
             return PostmortemView.of(row)
 
     def board(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from handlers.slack.ids import ActionId, Field
-from handlers.slack.slacktext import to_plain
+from handlers.slack.markup import read_plain
 from models.actions.tables import Action
 from models.lessons.tables import Lesson
 from models.postmortems.tables import Answer, Postmortem
@@ -40,7 +40,7 @@ class Review:
                 for p in self.fake.calls_to("chat.postMessage")
                 if p["channel"] == self.channel
                 and "thread_ts" not in p
-                and escape_mrkdwn(to_plain(title)) in p["text"]
+                and escape_mrkdwn(read_plain(title)) in p["text"]
             ],
             what="root message",
         )[-1]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from handlers.slack.ids import ActionId, Field, Shortcut, ViewId
-from handlers.slack.slacktext import to_plain
+from handlers.slack.markup import read_plain
 from models.lessons.tables import LessonKind
 from models.postmortems.tables import TimelineEntry
 from tests.e2e.lessons import (
@@ -394,7 +394,7 @@ def test_timeline_entries_show_in_the_timeline_step_and_the_summary_in_time_orde
         response = app.driver.submit_view(
             view,
             {
-                Field.LESSON_TEXT: {"type": "plain_text_input", "value": to_plain(text)},
+                Field.LESSON_TEXT: {"type": "plain_text_input", "value": read_plain(text)},
                 Field.LESSON_REVIEW: {"type": "static_select", "selected_option": review_option},
             },
             user=BEA,

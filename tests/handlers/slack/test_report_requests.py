@@ -35,13 +35,18 @@ def read(text: str) -> BoardRequest:
             "<#C0INC|incidents> release Q4 train",
             BoardRequest("C0INC", "#incidents", None, "Q4 train"),
         ),
+        # Read from Slack's markup like any text: the name as typed, not as escaped.
+        ("release R&amp;D &lt;2&gt;", BoardRequest("C0HERE", "#here", None, "R&D <2>")),
     ],
 )
 def test_summary_arguments_are_read(text: str, expected: BoardRequest) -> None:
     assert read(text) == expected
 
 
-@pytest.mark.parametrize("text", ["since whenever", "release", "last week", "#incidents"])
+@pytest.mark.parametrize(
+    "text",
+    ["since whenever", "release", "last week", "#incidents", "<#W0NOTCHANNEL|x> since 1 oct"],
+)
 def test_unreadable_summary_arguments_explain_the_usage(text: str) -> None:
     with pytest.raises(UserFacingError):
         read(text)

@@ -12,6 +12,7 @@ from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.actions.views import ActionView
 from models.core.errors import InvalidInput, NotFound, StaleRequest
 from models.core.references import Platform
+from models.core.text import Said
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
 from models.postmortems.views import PostmortemView
@@ -187,7 +188,7 @@ def lesson(services: Services, pm: PostmortemView) -> int:
         message_ref="1795176000.000001",
         said_at=time_of("1795176000.000001"),
         author_id=BEA,
-        text="The #runbook worked",
+        said=Said("The #runbook worked"),
         platform=Platform.SLACK,
         event_id=None,
         today=TODAY,

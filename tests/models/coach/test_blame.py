@@ -1,4 +1,6 @@
-"""Behaviour of the blame detector, plus its precision and recall on the labelled set."""
+"""Behaviour of the blame detector, plus its precision and recall on the labelled set.
+
+Texts are written as Slack delivers them and read by its front end first, as in the app."""
 
 from __future__ import annotations
 
@@ -6,11 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from models.coach.blame import BlameVerdict, assess
+from handlers.slack.markup import read
+from models.coach import blame
+from models.coach.blame import BlameVerdict
 
 EVAL_SET = Path(__file__).parents[2] / "data" / "blame_eval.tsv"
 MIN_PRECISION = 0.9
 MIN_RECALL = 0.85
+
+
+def assess(slack_text: str) -> BlameVerdict:
+    return blame.assess(read(slack_text).text)
+
+
+def test_the_coach_reads_plain_text_and_unicode_emoji() -> None:
+    verdict = blame.assess("Dave picked the wrong branch \U0001f926\u200d\u2642\ufe0f")
+    assert verdict.blames
+    assert 'adds emphasis ("\U0001f926")' in verdict.reasons
+    assert not blame.assess("Dave picked the wrong branch").blames
+    assert assess("Dave picked the wrong branch :man-facepalming:") == verdict
+    # Markup is the front end's to read: left in, it is only punctuation.
+    assert not blame.assess("<@U0123ABCD> missed it").blames
+    assert blame.assess("@U0123ABCD forgot to renew the cert").blames
 
 
 def _load_eval_set() -> list[tuple[str, str]]:

@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 
 from models.core.dates import FutureDate, UnreadableDate, parse_due_date, parse_past_date
+from models.core.errors import Reason, UserFacingError
+from models.core.text import Mention, Said
 from models.postmortems.quickform import QuickAction, parse_quick_action
+from tests.said import said
 
 FRIDAY = date(2026, 11, 20)
 SATURDAY = date(2026, 11, 21)
@@ -122,7 +125,7 @@ def test_unreadable_date_is_refused_with_the_text(text: str) -> None:
 def test_quick_action_reads_owner_and_due_date_out_of_description(
     text: str, expected: QuickAction
 ) -> None:
-    assert parse_quick_action(text, today=FRIDAY) == expected
+    assert parse_quick_action(said(text), today=FRIDAY) == expected
 
 
 @pytest.mark.parametrize(
@@ -131,14 +134,25 @@ def test_quick_action_reads_owner_and_due_date_out_of_description(
 )
 def test_quick_action_with_misspelt_date_is_refused(text: str) -> None:
     with pytest.raises(UnreadableDate):
-        parse_quick_action(text, today=FRIDAY)
+        parse_quick_action(said(text), today=FRIDAY)
 
 
 @pytest.mark.parametrize("text", ["action:", "todo:   ", "action: @U0ABC123 by friday"])
 def test_quick_action_without_description_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="Say what needs doing") as error:
-        parse_quick_action(text, today=FRIDAY)
-    assert not isinstance(error.value, UnreadableDate)
+    with pytest.raises(UserFacingError) as error:
+        parse_quick_action(said(text), today=FRIDAY)
+    assert error.value.reason is Reason.ACTION_NOTHING_TO_DO
+
+
+def test_quick_action_owner_comes_from_a_mention_not_from_text_that_looks_like_one() -> None:
+    typed = Said("action: page @U0ABC123 about it")
+    assert parse_quick_action(typed, today=FRIDAY) == QuickAction(
+        "page @U0ABC123 about it", None, None
+    )
+    teams = Said("action: page Dana Lee by friday", (Mention("29:1dana", 13, 21),))
+    assert parse_quick_action(teams, today=FRIDAY) == QuickAction(
+        "page", "29:1dana", date(2026, 11, 27)
+    )
 
 
 @pytest.mark.parametrize(

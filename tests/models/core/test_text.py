@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from handlers.slack.markup import read_plain
 from handlers.slack.messages import time_of
-from handlers.slack.slacktext import to_plain
 from models.core.references import Platform
-from models.core.text import MESSAGE_LIMIT, TRUNCATION_MARKER, clean_text
+from models.core.text import MESSAGE_LIMIT, TRUNCATION_MARKER, Said, clean_text
 from models.postmortems.phases import Phase
 from models.services import Services
 
@@ -54,7 +54,7 @@ def test_a_limit_without_room_for_the_marker_is_refused() -> None:
 
 
 def test_slack_text_is_cleaned_and_capped_once_read() -> None:
-    plain = to_plain("<@U0BEA> said \x00hi\ud800 " + "a" * MESSAGE_LIMIT)
+    plain = read_plain("<@U0BEA> said \x00hi\ud800 " + "a" * MESSAGE_LIMIT)
 
     assert plain.startswith("@U0BEA said hi\ufffd a")
     assert len(plain) == MESSAGE_LIMIT
@@ -81,7 +81,7 @@ def test_cleaned_reply_is_stored_and_read_back(services: Services) -> None:
         message_ref="1763640000.000001",
         said_at=time_of("1763640000.000001"),
         author_id="U0BEA",
-        text=to_plain(HOSTILE),
+        said=Said(read_plain(HOSTILE)),
         platform=Platform.SLACK,
         event_id="Ev00000001",
         today=date(2026, 11, 20),

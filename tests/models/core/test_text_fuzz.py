@@ -8,10 +8,11 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.slack.slacktext import split_text, to_plain, truncate
+from handlers.slack.markup import read, write
+from handlers.slack.slacktext import split_text, truncate
 from models.coach.blame import BlameVerdict, assess
 from models.core.dates import UnreadableDate, parse_due_date
-from models.core.errors import InvalidInput
+from models.core.errors import InvalidInput, Reason, UserFacingError
 from models.core.text import TRUNCATION_MARKER, clean_text
 from models.lessons.library import parse_query, read_tags, split_kind
 from models.lessons.wording import signature, significant_words, similarity, stem, tokens
@@ -44,8 +45,16 @@ def test_cleaned_text_is_storable_and_within_the_limit(text: str, limit: int) ->
 
 @FUZZ
 @given(texts)
-def test_to_plain_gives_storable_text(text: str) -> None:
-    to_plain(text).encode("utf-8")
+def test_reading_markup_gives_storable_text_and_true_positions(text: str) -> None:
+    said = read(text)
+
+    said.text.encode("utf-8")
+    for mention in said.mentions:
+        assert said.text[mention.start : mention.end].startswith("@")
+    for link in said.conversations:
+        assert said.text[link.start : link.end].startswith("#")
+    # Written back, only what was read as a mention or a link can be live markup.
+    assert write(said).count("<") <= len(said.mentions) + len(said.conversations)
 
 
 @FUZZ
@@ -60,7 +69,7 @@ def test_split_text_keeps_every_line_within_the_limit(text: str, limit: int) -> 
 @FUZZ
 @given(texts)
 def test_coach_gives_a_verdict_for_any_text(text: str) -> None:
-    verdict = assess(text)
+    verdict = assess(read(text).text)
 
     assert isinstance(verdict, BlameVerdict)
     assert verdict.blames == bool(verdict.reasons)
@@ -74,11 +83,11 @@ def test_quick_form_reads_or_refuses_politely(text: str) -> None:
     if is_quick_action(text):
         assert len(quick_action_body(text)) < len(text)
     try:
-        action = parse_quick_action(text, today=TODAY)
+        action = parse_quick_action(read(text), today=TODAY)
     except UnreadableDate:
         return
-    except ValueError as error:
-        assert "action:" in str(error)
+    except UserFacingError as error:
+        assert error.reason is Reason.ACTION_NOTHING_TO_DO
         return
     assert action.description
     assert action.target_on is None or action.target_on >= TODAY
@@ -111,7 +120,7 @@ def test_search_and_lesson_readers_answer_or_refuse(text: str) -> None:
     assert len(rest) < len(text) if kind else len(rest) <= len(text)
     assert len(read_tags(text)) <= 20
     try:
-        query = parse_query(text, today=TODAY)
+        query = parse_query(read(text), today=TODAY)
     except InvalidInput:
         return
     assert all(term.isalnum() for term in query.terms)

@@ -19,6 +19,7 @@ from models.core.clock import FrozenClock
 from models.core.db import alembic_config, make_engine, upgrade_schema
 from models.core.references import Platform
 from models.core.tables import HandledEvent
+from models.core.text import Said
 from models.followup.meetings import REMIND_DELIVERY
 from models.followup.tables import MeetingReminder
 from models.followup.views import TrendPoint, Unreachable
@@ -562,7 +563,7 @@ def test_the_open_step_keeps_its_exact_opening_time(upgraded: tuple[Engine, Serv
             message_ref=ref,
             said_at=said_at,
             author_id=CAI,
-            text=text,
+            said=Said(text),
             platform=Platform.SLACK,
             event_id=f"Ev{ref}",
             today=TODAY,
@@ -589,7 +590,7 @@ def test_handled_events_and_the_close_still_hold(upgraded: tuple[Engine, Service
         "team_id": TEAM,
         "channel_id": PAYMENTS,
         "author_id": BEA,
-        "text": "late words",
+        "said": Said("late words"),
         "platform": Platform.SLACK,
         "today": TODAY,
     }

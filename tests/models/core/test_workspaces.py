@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from models.core.clock import FrozenClock
 from models.core.db import make_sessions
-from models.core.errors import InvalidInput
+from models.core.errors import InvalidInput, Reason
 from models.core.workspaces import (
     ReviewDefaults,
     WorkspaceDefaults,
@@ -87,7 +87,8 @@ def test_an_unknown_zone_is_refused_and_nothing_changes(
     with pytest.raises(InvalidInput) as refused:
         service.change(team_id=TEAM, by_user="U0ADMIN", timezone=zone)
 
-    assert "is not a time zone I know" in str(refused.value)
+    assert refused.value.reason is Reason.ZONE_UNKNOWN
+    assert refused.value.params == {"typed": zone.strip()[:60]}
     assert refused.value.field == "timezone"
     assert workspaces(engine, clock).settings(team_id=TEAM).timezone == "Europe/Paris"
 

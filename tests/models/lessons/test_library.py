@@ -13,6 +13,7 @@ from models.core.clock import FrozenClock
 from models.core.db import make_engine, upgrade_schema
 from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.references import Platform
+from models.core.text import Mention, Said
 from models.lessons.library import SearchQuery, parse_query, split_kind
 from models.lessons.search_schema import POSTGRES_TAGS_INDEX, POSTGRES_VECTOR_INDEX
 from models.lessons.tables import LessonKind
@@ -64,7 +65,13 @@ def capture(
     )
 
 
-def search(services: Services, text: str, *, member_of: tuple[str, ...] = (), **kw):  # type: ignore[no-untyped-def]
+def linked(text: str, placeholder: str, channel: str) -> Said:
+    """`text` as read by a front end, its `placeholder` a link to `channel`."""
+    start = text.index(placeholder)
+    return Said(text, conversations=(Mention(channel, start, start + len(placeholder)),))
+
+
+def search(services: Services, text: str | Said, *, member_of: tuple[str, ...] = (), **kw):  # type: ignore[no-untyped-def]
     return services.lessons.search(
         team_id=TEAM, member_of=member_of, query=parse_query(text, today=TODAY), **kw
     )
@@ -207,12 +214,22 @@ def test_filters_kind_tag_since_and_channel(services: Services, clock: FrozenClo
     }
     assert texts(
         search(
-            services, "deploy since:2026-11-01 channel:<#C0SECRET|security>", member_of=(SECRET,)
+            services,
+            linked("deploy since:2026-11-01 channel:#security", "#security", SECRET),
+            member_of=(SECRET,),
         )
     ) == ["Secret deploy lesson #deploys"]
     assert texts(search(services, "deploy channel:#security", member_of=(SECRET,))) == [
         "Secret deploy lesson #deploys"
     ]
+
+
+def test_channel_filter_takes_a_linked_conversation_by_reference() -> None:
+    query = parse_query(linked("canary  channel:#security", "#security", SECRET), today=TODAY)
+    assert (query.channel_id, query.channel_name, query.terms) == (SECRET, None, ("canary",))
+
+    by_name = parse_query("canary channel:#Security", today=TODAY)
+    assert (by_name.channel_id, by_name.channel_name) == (None, "security")
 
 
 def test_query_reading() -> None:
@@ -264,7 +281,7 @@ def test_private_lessons_are_seen_by_members_only(services: Services) -> None:
         "Rotate certificates before expiry",
     }
     # Filters do not open a way round it, and the total counts only what may be seen.
-    page = search(services, "kind:improve channel:<#C0SECRET|security>")
+    page = search(services, linked("kind:improve channel:#security", "#security", SECRET))
     assert (texts(page), page.total) == ([], 0)
 
 
@@ -306,7 +323,7 @@ def test_home_shows_my_reviews_and_lessons_i_may_see(services: Services) -> None
         message_ref="9.2",
         said_at=time_of("9.2"),
         author_id=BO,
-        text="I was there",
+        said=Said("I was there"),
         platform=Platform.SLACK,
         event_id=None,
         today=TODAY,
@@ -399,7 +416,7 @@ def reply_lesson(services: Services, pm: PostmortemView, text: str):  # type: ig
         message_ref=f"1795176000.{next(_ts):06d}",
         said_at=time_of(f"1795176000.{next(_ts):06d}"),
         author_id=BO,
-        text=text,
+        said=Said(text),
         platform=Platform.SLACK,
         event_id=None,
         today=TODAY,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent, ActionStatus
 from models.core.clock import FrozenClock
-from models.core.errors import NotAllowed, NotFound, StaleRequest
+from models.core.errors import NotAllowed, NotFound, Reason, StaleRequest
 from models.core.references import Platform
 from models.core.tables import Delivery, DeliveryStatus
 from models.lessons.tables import Lesson, LessonKind
@@ -27,6 +27,7 @@ from models.postmortems.service import (
 from models.postmortems.tables import Answer, PostmortemKind, PostmortemStatus
 from models.postmortems.views import PhaseChange, PostmortemView, ReplyOutcome
 from models.services import Services
+from tests.said import said
 from tests.statements import statements
 
 TEAM, OTHER_TEAM = "T0TEAM", "T0OTHER"
@@ -228,7 +229,8 @@ def test_quick_action_with_unreadable_date_keeps_the_reply_and_explains(
     assert outcome is not None
     assert outcome.action is None
     assert outcome.problem is not None
-    assert "fridya" in outcome.problem
+    assert outcome.problem.reason is Reason.ACTION_DATE_UNREADABLE
+    assert outcome.problem.params == {"words": "fridya"}
     assert answers_by_phase(services, pm) == {Phase.IMPACT: ["action: rotate the keys by fridya"]}
     assert count(services, Action) == 0
 
@@ -241,6 +243,8 @@ def test_quick_action_with_a_past_date_is_refused(services: Services) -> None:
     assert outcome is not None
     assert outcome.action is None
     assert outcome.problem is not None
+    assert outcome.problem.reason is Reason.ACTION_DATE_PASSED
+    assert outcome.problem.params == {"target_on": "2026-11-01"}
     assert count(services, Action) == 0
 
 
@@ -501,7 +505,7 @@ def reply(
         message_ref=ts or f"1795176000.{n:06d}",
         said_at=time_of(ts or f"1795176000.{n:06d}"),
         author_id=by,
-        text=text,
+        said=said(text),
         platform=Platform.SLACK,
         event_id=event_id or f"Ev{n:08d}",
         today=TODAY,
@@ -513,7 +517,7 @@ def edit(services: Services, text: str, *, ts: str) -> ReplyOutcome | None:
         team_id=TEAM,
         channel_id=CHANNEL,
         message_ref=ts,
-        text=text,
+        said=said(text),
         platform=Platform.SLACK,
         event_id=f"EvEdit{next(_timestamps)}",
         today=TODAY,
