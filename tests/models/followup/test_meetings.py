@@ -379,7 +379,8 @@ def test_updates_are_recorded_with_who_when_old_and_new(
     with pytest.raises(InvalidInput):
         update(services, bea_1, BEA, Update(Change.DATE, target_on=date(2026, 11, 1)), scope)
 
-    assert listing.actions[0].status is ActionStatus.BLOCKED
+    assert listing.listing is not None
+    assert listing.listing.actions[0].status is ActionStatus.BLOCKED
     with services.sessions() as session:
         history = session.execute(
             select(
