@@ -17,7 +17,9 @@ from handlers.slack.deps import Deps
 from handlers.slack.errors import acknowledge, on_button, replying_privately, wording
 from handlers.slack.ids import ActionId, Field, ViewId
 from handlers.slack.membership import Gate
+from models.actions.service import ACTION_ANNOUNCED_DELIVERY
 from models.core.errors import InvalidInput, UserFacingError
+from models.core.views import DeliveryView
 
 NOT_A_DATE = "Pick a date from the calendar."
 NOT_A_PERSON = "Pick someone in this workspace."
@@ -26,6 +28,7 @@ NOT_A_LESSON = "Pick a lesson from the list."
 
 def register(app: App, deps: Deps) -> None:
     handlers = ActionHandlers(deps)
+    deps.courier.add_sender(ACTION_ANNOUNCED_DELIVERY, handlers.announce)
     app.action(ActionId.ADD_ACTION)(acknowledge, on_button(handlers.open_form))
     app.action(ActionId.ADD_ACTION_FROM_REPLY)(acknowledge, on_button(handlers.open_form))
     app.view(ViewId.ACTION_CREATE)(handlers.add_action)
@@ -89,15 +92,27 @@ class ActionHandlers:
                 lesson_id=_lesson_id(lesson),
                 created_by=user,
                 today=self._deps.today(team_id),
+                announce=True,
             )
         except UserFacingError as error:
             field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
             ack(response_action="errors", errors={field: wording(error)})
             return
         ack()
-        postmortem = self._deps.services.postmortems.get(
-            team_id=team_id, postmortem_id=postmortem_id
+        # The thread's note of the new action is owed with it; sent now, or on a later tick.
+        self._deps.courier.deliver_due(subject_id=action.id)
+
+    def announce(self, delivery: DeliveryView) -> None:
+        """Sends ACTION_ANNOUNCED_DELIVERY: the action, as it is now, in its review's thread."""
+        assert delivery.subject_id is not None
+        services = self._deps.services
+        action = services.actions.get(team_id=delivery.team_id, action_id=delivery.subject_id)
+        if action is None or action.postmortem_id is None:
+            return
+        postmortem = services.postmortems.get(
+            team_id=delivery.team_id, postmortem_id=action.postmortem_id
         )
+        client = self._deps.clients.for_workspace(delivery.team_id)
         client.chat_postMessage(
             channel=postmortem.channel_id,
             thread_ts=postmortem.thread_ref,

@@ -64,7 +64,7 @@ class Blocks:
         timeline: Sequence[TimelineView] = (),
     ) -> Message:
         """`captured`: lessons of this phase's kind recorded before the retro; `timeline`:
-        messages added to the review's timeline (issue 4)."""
+        messages added to the review's timeline."""
         phase = postmortem.phase
         text = self._t.slack(
             "phase_prompt",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from handlers.slack.blocks import Blocks
 from handlers.slack.clients import SlackClients
 from handlers.slack.messages import time_of
-from handlers.slack.reports import Documents, upload_postmortem_documents
+from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -25,6 +25,7 @@ from models.postmortems.service import (
     STEP_DONE_DELIVERY,
     SUMMARY_DELIVERY,
 )
+from models.reports.service import BOARD_DELIVERY, DOCUMENTS_AGAIN_DELIVERY
 from models.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,21 +72,34 @@ class Courier:
             ROOT_CLOSED_DELIVERY: self._mark_root_closed,
             OWNER_DELIVERY: self._send_owner_actions,
             DOCUMENTS_DELIVERY: self._upload_documents,
+            BOARD_DELIVERY: BoardSender(clients, services, blocks).post,
+            DOCUMENTS_AGAIN_DELIVERY: self._upload_documents,
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:
         """Features that owe their own kinds of message register how to send them."""
         self._senders[kind] = sender
 
-    def deliver_due(self, *, subject_id: int | None = None) -> int:
-        """Send everything due now; returns how many were sent."""
+    def deliver_due(
+        self, *, subject_id: int | None = None, ids: Collection[int] | None = None
+    ) -> int:
+        """Send everything due now (or only what is about `subject_id`, or the deliveries
+        of `ids`: what one use case owed); returns how many were sent."""
+        if ids is not None and not ids:
+            return 0
         sent = 0
         deliveries = self._services.deliveries
-        while batch := deliveries.claim_due(subject_id=subject_id):
+        while batch := deliveries.claim_due(subject_id=subject_id, ids=ids):
             for delivery in batch:
                 if self._send(delivery):
                     sent += 1
+            if ids is not None:
+                break  # one claim takes all of them that can be taken; the rest are not due
         return sent
+
+    def refused(self, *, delivery_id: int) -> str | None:
+        """Slack's error code when it refused this delivery for good, else None."""
+        return self._services.deliveries.refused(delivery_id=delivery_id)
 
     def refusal(self, *, subject_id: int, kind: str) -> str | None:
         """Slack's error code when it refused a delivery for good, else None."""

@@ -57,6 +57,11 @@ _WORDING: Final[dict[Reason, str]] = {
         "`{typed}` is not a time zone I know; use an IANA name such as "
         "Europe/Paris, America/New_York or UTC."
     ),
+    Reason.CADENCE_UNREADABLE: (
+        "{problem} Try for example "
+        "`/postmortem review set monthly first tuesday 10:00 Europe/London lead 7 followup 1`, "
+        "`weekly friday 16:00`, `every 2 weeks tuesday` or `monthly on the 15th 09:30`."
+    ),
     Reason.NO_POSTMORTEM_IN_CHANNEL: (
         "There is no post-mortem in this channel yet. Start one with `/postmortem start <title>`."
     ),

@@ -23,7 +23,7 @@ class ActionId(StrEnum):
     ADD_ACTION = "action.add"
     ADD_ACTION_FROM_REPLY = "action.add_from_reply"
     COACH_DISMISS = "coach.dismiss"
-    # Follow-through: an owner updating an action from a reminder or /actions (issue 3)
+    # Follow-through: an owner updating an action from a reminder or /actions
     UPDATE_DONE = "update.done"
     UPDATE_IN_PROGRESS = "update.in_progress"
     UPDATE_BLOCKED = "update.blocked"

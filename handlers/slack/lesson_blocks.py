@@ -1,4 +1,4 @@
-"""Block Kit for lessons, the library and App Home (issue 4). Same rules as blocks.py:
+"""Block Kit for lessons, the library and App Home. Same rules as blocks.py:
 builders return {"text", "blocks"} (views return the view), Jinja renders the text.
 
 App Home is a list of `HomeSection`s, so another feature can add its own section.

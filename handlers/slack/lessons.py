@@ -28,7 +28,14 @@ from handlers.slack.markup import read, read_plain
 from handlers.slack.membership import Gate
 from models.core.errors import InvalidInput, Reason, StaleRequest, UserFacingError
 from models.core.views import DeliveryView
-from models.lessons.library import Capture, Recurrence, parse_query, read_tags, split_kind
+from models.lessons.library import (
+    SIMILAR_NOTE_DELIVERY,
+    Capture,
+    Recurrence,
+    parse_query,
+    read_tags,
+    split_kind,
+)
 from models.lessons.tables import LessonKind
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,7 @@ PrivateWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], Non
 
 def register(app: App, deps: Deps) -> None:
     handlers = LessonHandlers(deps)
+    deps.courier.add_sender(SIMILAR_NOTE_DELIVERY, ReplyLessons(deps).send_captured_note)
     app.command(Command.LESSON)(acknowledge, handlers.capture_command)
     app.command(Command.LESSONS)(acknowledge, handlers.search_command)
     for action_id in _KINDS:
@@ -110,7 +118,7 @@ class LessonHandlers:
                 team_id=team_id, channel_id=channel_id, author_id=user, text=text, kind=kind
             )
             respond(response_type="ephemeral", **self._blocks.saved(capture))
-            self._note_similar(client, capture)
+            self._note_similar(capture)
 
     def choose_kind(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
@@ -122,7 +130,7 @@ class LessonHandlers:
             by_user=body["user"]["id"],
         )
         respond(replace_original=True, **self._blocks.saved(capture))
-        self._note_similar(client, capture)
+        self._note_similar(capture)
 
     def undo(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
@@ -197,7 +205,9 @@ class LessonHandlers:
                     ),
                     # No permalink: it is asked of Slack again on submit, as a URL that
                     # came back in a form's metadata is never trusted.
-                    metadata={"c": channel_id, "ts": message["ts"], "by": message.get("user", "")},
+                    # Nor the message's author: who is recorded comes from the verified
+                    # user of the submission, never from the form's metadata.
+                    metadata={"c": channel_id, "ts": message["ts"]},
                 ),
             )
 
@@ -236,7 +246,7 @@ class LessonHandlers:
                         **where,
                         text=text,
                         occurred_at=occurred_at,
-                        author_id=context.by,
+                        author_id=user,
                         added_by=user,
                     )
                     capture = None
@@ -249,9 +259,11 @@ class LessonHandlers:
                 ack(response_action="errors", errors={field: wording(error)})
                 return
             ack()
+            # Posted here, not owed: an ephemeral confirmation is seen once, by the person
+            # who submitted the form, of their own action; Slack keeps no copy to retry into.
             client.chat_postEphemeral(channel=context.c, user=user, **confirmation)
             if capture is not None:
-                self._note_similar(client, capture)
+                self._note_similar(capture)
 
     def _permalink(self, client: WebClient, context: FormContext) -> str | None:
         try:
@@ -270,9 +282,11 @@ class LessonHandlers:
         with replying_privately(body, client):
             self._home.publish(team_id=body["team_id"], user_id=event["user"])
 
-    def _note_similar(self, client: WebClient, capture: Capture) -> None:
-        thread_ts = capture.postmortem.thread_ref if capture.postmortem else None
-        note_similar(client, self._blocks, capture.channel_id, thread_ts, capture.similar)
+    def _note_similar(self, capture: Capture) -> None:
+        """The "seen before" note is owed with the lesson (SIMILAR_NOTE_DELIVERY) when
+        there is one; send it now."""
+        if capture.similar.seen:
+            self._deps.courier.deliver_due(subject_id=capture.lesson.id)
 
 
 class ReplyLessons:
@@ -290,12 +304,31 @@ class ReplyLessons:
         postmortem, _ = self._services.postmortems.reply(
             team_id=delivery.team_id, answer_id=delivery.subject_id
         )
-        lessons, where = self._services.lessons, {"team_id": postmortem.team_id}
-        client = self._clients.for_workspace(delivery.team_id)
-        if lessons.channel(**where, channel_id=postmortem.channel_id) is None:
-            self._privacy.look_up_quietly(client, **where, channel_id=postmortem.channel_id)
-        similar = lessons.similar_to(**where, lesson_id=int(delivery.payload["lesson_id"]))
-        note_similar(client, self._blocks, postmortem.channel_id, postmortem.thread_ref, similar)
+        self._note(
+            postmortem.team_id,
+            postmortem.channel_id,
+            postmortem.thread_ref,
+            int(delivery.payload["lesson_id"]),
+        )
+
+    def send_captured_note(self, delivery: DeliveryView) -> None:
+        """Sends SIMILAR_NOTE_DELIVERY, for a lesson saved by `/lesson` or a shortcut."""
+        assert delivery.subject_id is not None
+        thread_ts = delivery.payload.get("thread_ref")
+        self._note(
+            delivery.team_id,
+            delivery.recipient_id,
+            thread_ts if isinstance(thread_ts, str) else None,
+            delivery.subject_id,
+        )
+
+    def _note(self, team_id: str, channel_id: str, thread_ts: str | None, lesson_id: int) -> None:
+        lessons, client = self._services.lessons, self._clients.for_workspace(team_id)
+        if lessons.channel(team_id=team_id, channel_id=channel_id) is None:
+            self._privacy.look_up_quietly(client, team_id=team_id, channel_id=channel_id)
+        # Counted again when sent: a lesson undone since has nothing to say.
+        similar = lessons.similar_to(team_id=team_id, lesson_id=lesson_id)
+        note_similar(client, self._blocks, channel_id, thread_ts, similar)
 
 
 def note_similar(
@@ -324,20 +357,17 @@ class FormContext:
 
     c: str
     ts: str
-    by: str | None
 
 
 _TS = re.compile(r"\d{1,12}\.\d{1,8}")
-_USER = re.compile(r"[UW][A-Z0-9]{2,31}")
 
 
 def _form_context(metadata: Any) -> FormContext:
     context = read_object(metadata)
-    channel, ts, by = context.get("c"), context.get("ts"), context.get("by")
+    channel, ts = context.get("c"), context.get("ts")
     if not (isinstance(channel, str) and isinstance(ts, str) and _TS.fullmatch(ts)):
         raise StaleRequest(UNREADABLE)
-    author = by if isinstance(by, str) and _USER.fullmatch(by) else None
-    return FormContext(channel, ts, author)
+    return FormContext(channel, ts)
 
 
 def _chosen(values: Any) -> int | None:

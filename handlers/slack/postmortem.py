@@ -44,7 +44,7 @@ class PostmortemHandlers:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._reports = ReportHandlers(deps)
-        self._privacy = ChannelPrivacy(deps.services.lessons)  # issue 4
+        self._privacy = ChannelPrivacy(deps.services.lessons)
         self._gate = Gate(deps.services, deps.membership)
 
     def run_command(
@@ -106,7 +106,7 @@ class PostmortemHandlers:
         channel, user, team_id = command["channel_id"], command["user_id"], command["team_id"]
         if channel.startswith("D"):
             raise UserFacingError("Start a post-mortem in a channel, so the team can join in.")
-        # Issue 4: replies become lessons, shown beyond the channel only if it is public.
+        # Replies become lessons, shown beyond the channel only if it is public.
         self._privacy.learn(client, team_id=team_id, channel_id=channel)
         postmortems = self._deps.services.postmortems
         postmortem = postmortems.start(

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from handlers.slack.blocks import ID_LIMIT
+from handlers.slack.blocks import ID_LIMIT, Blocks
 from handlers.slack.channel_privacy import ChannelPrivacy
+from handlers.slack.clients import SlackClients
 from handlers.slack.markup import read
 from handlers.slack.membership import Gate
 from handlers.slack.slacktext import truncate
@@ -25,7 +25,7 @@ from models.lessons.tables import LessonKind
 from models.postmortems.access import NO_POSTMORTEM
 from models.postmortems.phases import Phase
 from models.postmortems.views import AnswerView, Summary
-from models.reports.service import BoardSummary, ExportedAction, ExportedLesson
+from models.reports.service import BOARD_DELIVERY, BoardSummary, ExportedAction, ExportedLesson
 from models.services import Services
 from templates import MarkdownText, Templates
 from templates.charts import trend_chart
@@ -42,6 +42,8 @@ EXPORT_USAGE = (
     "Use `/postmortem export actions` or `/postmortem export lessons`, "
     "optionally followed by a channel: `/postmortem export actions #incidents`."
 )
+# Slack's answers when the app cannot post in a channel: the user is told to invite it.
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found"})
 DOCUMENT_LIST_LIMIT = 100  # rows per list in a board document; the CSV export has them all
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 
@@ -238,11 +240,12 @@ class ReportHandlers:
             postmortem_id=postmortem_id,
             command_channel=command["channel_id"],
         )
-        _posting(
-            lambda: share_postmortem_documents(
-                client, self._deps.services, self._documents, team_id, postmortem.id
-            )
+        delivery_id = reports.owe_documents(
+            team_id=team_id, postmortem_id=postmortem.id, channel_id=postmortem.channel_id
         )
+        self._deps.courier.deliver_due(ids=(delivery_id,))
+        if self._deps.courier.refused(delivery_id=delivery_id) in NOT_THERE:
+            raise UserFacingError(NOT_IN_CHANNEL)
         respond(
             response_type="ephemeral",
             **self._deps.blocks.notice(
@@ -266,34 +269,22 @@ class ReportHandlers:
             since = datetime.combine(
                 request.since, time(), self._deps.zone(command["team_id"])
             ).astimezone(UTC)
-        board = self._deps.services.reports.board(
+        reports, courier = self._deps.services.reports, self._deps.courier
+        posted = reports.post_board(
             team_id=command["team_id"],
             channel_id=request.channel_id,
+            channel_name=request.channel_name,
+            posted_in=command["channel_id"],
+            posted_by=command["user_id"],
             today=today,
             since=since,
             release=request.release,
         )
-        files = self._documents.board(board, request.channel_name)
-        where = command["channel_id"]
-
-        def post() -> None:
-            for message in self._deps.blocks.board_summary(board):
-                client.chat_postMessage(channel=where, **message)
-            client.files_upload_v2(
-                file_uploads=[dict(f) for f in files],
-                channel=where,
-                initial_comment=":chart_with_upwards_trend: The trend, and the summary as "
-                "Markdown and as a printable web page.",
-            )
-
-        _posting(post)
-        self._deps.services.reports.record_board_posted(
-            team_id=command["team_id"],
-            channel_id=request.channel_id,
-            posted_in=where,
-            posted_by=command["user_id"],
-            period=board.period,
-        )
+        # Stored first, posted second: sent now, or on a later tick if Slack is down.
+        courier.deliver_due(subject_id=posted.post_id)
+        if courier.refusal(subject_id=posted.post_id, kind=BOARD_DELIVERY) in NOT_THERE:
+            reports.withdraw_board(team_id=command["team_id"], post_id=posted.post_id)
+            raise UserFacingError(NOT_IN_CHANNEL)
 
     def export(
         self, command: dict[str, Any], rest: str, respond: Respond, client: WebClient
@@ -317,6 +308,8 @@ class ReportHandlers:
                 raise UserFacingError(EXPORT_USAGE)
         today = self._deps.today(team_id)
         filename = f"lessonloop-{what.lower()}-{slug(channel_name)}-{today:%Y-%m-%d}.csv"
+        # Uploaded here, not owed: the CSV is the answer to this request, for the person
+        # who asked, and changes nothing; if Slack refuses it, they are told and ask again.
         dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
         client.files_upload_v2(
             file_uploads=[{"filename": filename, "title": filename, "content": content}],
@@ -394,14 +387,39 @@ def _source(title: str | None, permalink: str | None) -> str:
     return f"From the post-mortem “{title}”" + (f": {permalink}" if permalink else "")
 
 
-def _posting(post: Any) -> None:
-    """Run Slack calls that post into a channel; tell the user plainly when we are not in it."""
-    try:
-        post()
-    except SlackApiError as error:
-        if error.response.get("error") in ("not_in_channel", "channel_not_found"):
-            raise UserFacingError(NOT_IN_CHANNEL) from error
-        raise
+class BoardSender:
+    """Sends BOARD_DELIVERY in parts (the messages, then the files), each recorded as it
+    goes: a retry starts after the last part Slack accepted, so no part appears twice."""
+
+    def __init__(self, clients: SlackClients, services: Services, blocks: Blocks) -> None:
+        self._clients, self._services = clients, services
+        self._blocks, self._documents = blocks, Documents(blocks.templates)
+
+    def post(self, delivery: DeliveryView) -> None:
+        posted = self._services.reports.posted_board(delivery=delivery)
+        if posted is None:
+            return  # withdrawn: the app could not post where it was asked
+        where, done = posted.posted_in, int(delivery.payload.get("parts_sent", 0))
+        client = self._clients.for_workspace(delivery.team_id)
+        messages = self._blocks.board_summary(posted.board)
+        for part, message in enumerate(messages):
+            if part >= done:
+                client.chat_postMessage(channel=where, **message)
+                self._record(delivery, part + 1)
+        if len(messages) >= done:
+            files = self._documents.board(posted.board, posted.channel_name)
+            client.files_upload_v2(
+                file_uploads=[dict(f) for f in files],
+                channel=where,
+                initial_comment=":chart_with_upwards_trend: The trend, and the summary as "
+                "Markdown and as a printable web page.",
+            )
+            self._record(delivery, len(messages) + 1)
+
+    def _record(self, delivery: DeliveryView, parts_sent: int) -> None:
+        self._services.deliveries.record_progress(
+            delivery_id=delivery.id, progress={"parts_sent": parts_sent}
+        )
 
 
 def upload_postmortem_documents(

@@ -6,6 +6,7 @@ posted, the response_url for an ephemeral listing (only it can replace those).""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -22,9 +23,19 @@ from handlers.slack.markup import read
 from handlers.slack.membership import Gate
 from handlers.slack.reminders import Reminders
 from handlers.slack.review_blocks import Intro, ReviewBlocks, read_update_value
-from models.actions.updates import Change, Update
+from models.actions.updates import (
+    LISTING_EDIT_DELIVERY,
+    SHOWN_IN_REPLY,
+    Change,
+    ShownIn,
+    Surface,
+    Update,
+    Updated,
+)
 from models.core.errors import InvalidInput, UserFacingError
+from models.core.outbox import HOME_DELIVERY
 from models.core.privacy import Viewer
+from models.core.views import DeliveryView
 from models.followup.cadence import parse_cadence
 from models.followup.views import Scope, ScopeKind
 
@@ -33,6 +44,8 @@ _CHANGES = {
     ActionId.UPDATE_IN_PROGRESS: Change.IN_PROGRESS,
     ActionId.UPDATE_DATE: Change.DATE,
 }
+_CONVERSATION = re.compile(r"[CDG][A-Z0-9]{2,31}")
+_TS = re.compile(r"\d{1,12}\.\d{1,8}")
 ACTIONS_USAGE = (
     "Use `/actions` for yours, `/actions @someone` for theirs, `/actions overdue` or "
     "`/actions all` for this channel's."
@@ -41,6 +54,8 @@ ACTIONS_USAGE = (
 
 def register(app: App, deps: Deps) -> None:
     handlers = ReviewHandlers(deps)
+    deps.courier.add_sender(HOME_DELIVERY, handlers.publish_home)
+    deps.courier.add_sender(LISTING_EDIT_DELIVERY, handlers.edit_listing)
     app.command(Command.ACTIONS)(acknowledge, handlers.run_actions_command)
     for action_id in _CHANGES:
         app.action(action_id)(acknowledge, on_button(handlers.update_from_button))
@@ -91,6 +106,10 @@ class ReviewHandlers:
         self._home = HomeTab(deps)
         self._gate = Gate(deps.services, deps.membership)
 
+    def publish_home(self, delivery: DeliveryView) -> None:
+        """Sends HOME_DELIVERY: the Home tab, built now, so it shows every change so far."""
+        self._home.publish(team_id=delivery.team_id, user_id=delivery.recipient_id)
+
     def run_actions_command(
         self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
@@ -122,24 +141,30 @@ class ReviewHandlers:
         action_id, scope = read_update_value(action.get("value") or action.get("block_id"))
         change = _CHANGES[ActionId(action["action_id"])]
         team_id, user = body["team"]["id"], body["user"]["id"]
-        message = self._update(
+        container = body.get("container") or {}
+        if (body.get("view") or {}).get("type") == "home":
+            shown_in = ShownIn(Surface.HOME)
+        elif container.get("is_ephemeral") and body.get("response_url"):
+            shown_in = SHOWN_IN_REPLY
+        else:
+            shown_in = _shown_in_message(container.get("channel_id"), container.get("message_ts"))
+        updated = self._update(
             client,
             team_id=team_id,
             action_id=action_id,
             user=user,
             update=Update(change, target_on=_picked(action.get("selected_date"))),
             scope=scope,
+            shown_in=shown_in,
         )
-        container = body.get("container") or {}
-        if (body.get("view") or {}).get("type") == "home":
-            self._home.publish(team_id=team_id, user_id=user)
-        elif container.get("is_ephemeral") and body.get("response_url"):
-            # Only the response_url of this very request can replace an ephemeral listing.
+        self._deps.courier.deliver_due(ids=updated.owed)
+        if updated.listing is not None:
+            message = self.blocks.action_list(updated.listing, intro=_intro(scope), viewer=user)
+            # Only the response_url of this very request can replace an ephemeral listing,
+            # so this reply is sent here, not owed: the app keeps no URL a request brought.
             WebhookClient(body["response_url"]).send(
                 replace_original=True, text=message["text"], blocks=message["blocks"]
             )
-        else:
-            self._edit_dm_with(client, user, container, message)
 
     def open_note_form(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -185,47 +210,50 @@ class ReviewHandlers:
                 context = read_object(view.get("private_metadata"))
                 action_id, scope = read_update_value(context.get("v"))
                 note = _note(view)
-                message = self._update(
+                updated = self._update(
                     client,
                     team_id=team_id,
                     action_id=action_id,
                     user=user,
                     update=Update(change, note=note),
                     scope=scope,
+                    shown_in=_shown_in_form(context),
                 )
             except UserFacingError as error:
                 ack(response_action="errors", errors={Field.NOTE: wording(error)})
                 return
             ack()
-            if context.get("h") is True:
-                self._home.publish(team_id=team_id, user_id=user)
-            elif context.get("e") is True and isinstance(context.get("c"), str):
+            self._deps.courier.deliver_due(ids=updated.owed)
+            if updated.listing is not None:
+                message = self.blocks.action_list(updated.listing, intro=_intro(scope), viewer=user)
                 self._post_privately(client, team_id, user, context["c"], message)
-            else:
-                self._edit_dm_with(
-                    client,
-                    user,
-                    {"channel_id": context.get("c"), "message_ts": context.get("t")},
-                    message,
-                )
 
-    def _edit_dm_with(
-        self, client: WebClient, user: str, where: dict[str, Any], message: Message
-    ) -> None:
-        """Edit the listing in place, if it is in the user's own DM with the app. The
-        channel and ts come from the payload, so they could name any message the app has
-        posted (a private review's root message, someone else's reminder): the DM is
-        asked of Slack for the verified user instead."""
-        channel, ts = where.get("channel_id"), where.get("message_ts")
-        if not (isinstance(channel, str) and isinstance(ts, str) and channel == _dm(client, user)):
-            return
-        client.chat_update(channel=channel, ts=ts, **message)
+    def edit_listing(self, delivery: DeliveryView) -> None:
+        """Sends LISTING_EDIT_DELIVERY: the listing, read now, in place of the old one."""
+        payload, user = delivery.payload, delivery.recipient_id
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        if payload["conversation_id"] != _dm(client, user):
+            return  # not the owner's DM with the app: never edit a message the payload names
+        member_of = payload.get("member_of")
+        listing = self._deps.services.updates.listing(
+            team_id=delivery.team_id,
+            scope=Scope.decode(payload["scope"]),
+            today=self._deps.today(delivery.team_id),
+            member_of=None if member_of is None else frozenset(member_of),
+        )
+        client.chat_update(
+            channel=payload["conversation_id"],
+            ts=payload["message_ref"],
+            **self.blocks.action_list(listing, intro=_intro(listing.scope), viewer=user),
+        )
 
     def _post_privately(
         self, client: WebClient, team_id: str, user: str, channel: str, message: Message
     ) -> None:
         """A form cannot replace an ephemeral listing (that needs a URL, and none from a
-        form is followed): a fresh ephemeral message, in a channel the user may read."""
+        form is followed): a fresh ephemeral message, in a channel the user may read. It
+        is posted here, not owed: an ephemeral message is seen once, by the person who
+        submitted the form, and is not kept."""
         if channel != _dm(client, user):
             try:
                 self._gate.channel(client, team_id=team_id, user_id=user, channel_id=channel)
@@ -245,8 +273,11 @@ class ReviewHandlers:
         user: str,
         update: Update,
         scope: Scope,
-    ) -> Message:
-        listing = self._deps.services.updates.update(
+        shown_in: ShownIn,
+    ) -> Updated:
+        """The one service call of an update. Its refresh is owed where the listing is
+        shown (the caller sends it), or returned when the caller's reply shows it."""
+        return self._deps.services.updates.update(
             team_id=team_id,
             action_id=action_id,
             by_user=user,
@@ -254,9 +285,36 @@ class ReviewHandlers:
             scope=scope,
             today=self._deps.today(team_id),
             member_of=self._viewer(client, team_id, user).member_of,
+            shown_in=shown_in,
         )
-        intro = Intro.REMINDER if scope.kind is ScopeKind.MEETING else Intro.LISTING
-        return self.blocks.action_list(listing, intro=intro, viewer=user)
+
+
+def _intro(scope: Scope) -> Intro:
+    return Intro.REMINDER if scope.kind is ScopeKind.MEETING else Intro.LISTING
+
+
+def _shown_in_message(channel: Any, ts: Any) -> ShownIn:
+    """A listing in a message, if the request names one in Slack's shapes; else nowhere
+    to refresh. A form's metadata comes back from the client, so anything can be here."""
+    if (
+        isinstance(channel, str)
+        and isinstance(ts, str)
+        and _CONVERSATION.fullmatch(channel)
+        and _TS.fullmatch(ts)
+    ):
+        return ShownIn(Surface.MESSAGE, channel, ts)
+    return ShownIn(Surface.NONE)
+
+
+def _shown_in_form(context: dict[str, Any]) -> ShownIn:
+    """Where the listing a note form was opened from is shown, as the form's metadata
+    says. Only places the user's own ids make safe: the Home tab, a channel the user may
+    read (checked before the reply is posted), the user's DM (checked by the sender)."""
+    if context.get("h") is True:
+        return ShownIn(Surface.HOME)
+    if context.get("e") is True:
+        return SHOWN_IN_REPLY if isinstance(context.get("c"), str) else ShownIn(Surface.NONE)
+    return _shown_in_message(context.get("c"), context.get("t"))
 
 
 def _scope(text: str, *, user: str, channel: str) -> Scope:

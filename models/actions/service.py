@@ -11,12 +11,15 @@ from models.actions.tables import Action, ActionStatus
 from models.actions.views import ActionView
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotFound, StaleRequest
+from models.core.outbox import enqueue
 from models.core.text import MESSAGE_LIMIT, clean_text
 from models.lessons.tables import Lesson
 from models.lessons.views import LessonView
 from models.postmortems.tables import Postmortem, PostmortemStatus
 
 DESCRIPTION_MAX = 2000
+# An action added through the form, announced in its review's thread.
+ACTION_ANNOUNCED_DELIVERY = "actions.announced"
 
 
 class ActionItems:
@@ -34,7 +37,10 @@ class ActionItems:
         lesson_id: int | None,
         created_by: str,
         today: date,
+        announce: bool = False,
     ) -> ActionView:
+        """Add an action; with `announce`, its announcement in the review's thread is owed
+        in the same transaction."""
         description = validate_description(description)
         if target_on is not None and target_on < today:
             raise InvalidInput("Pick a target date that is today or later.", field="target_on")
@@ -76,6 +82,17 @@ class ActionItems:
             session.add(action)
             action.record(what="created", by=created_by, at=now)
             session.flush()
+            if announce:
+                enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=ACTION_ANNOUNCED_DELIVERY,
+                    recipient_id=postmortem.channel_id,
+                    dedupe_key=f"{ACTION_ANNOUNCED_DELIVERY}:{action.id}",
+                    due_at=now,
+                    now=now,
+                    subject_id=action.id,
+                )
             return ActionView.of(action)
 
     def get(self, *, team_id: str, action_id: int) -> ActionView | None:

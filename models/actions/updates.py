@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -16,7 +16,9 @@ from models.actions.tables import NUDGE_EVERY, NUDGED, Action, ActionEvent, Acti
 from models.actions.views import ActionView
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotAllowed, Reason, StaleRequest
+from models.core.outbox import owe_home, owe_latest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
+from models.core.references import REF_LENGTH
 from models.core.text import MESSAGE_LIMIT, clean_text
 from models.followup.tables import MeetingItem, ReviewMeeting
 from models.followup.views import SHOWN_PER_LISTING, ListingView, Scope, ScopeKind
@@ -26,6 +28,11 @@ NOT_OWNER = (
     "Only the action's owner can update it. If it should be yours, ask the "
     "owner or the review's facilitator to hand it over."
 )
+
+# A listing in a person's DM with the app, edited in place to show an update.
+LISTING_EDIT_DELIVERY = "actions.listing_edit"
+# As wide as a stored reference: a longer one names no message the app posted.
+REFERENCE_MAX = REF_LENGTH
 
 
 class Change(StrEnum):
@@ -41,6 +48,34 @@ class Update:
     change: Change
     note: str | None = None
     target_on: date | None = None
+
+
+class Surface(StrEnum):
+    """Where the listing an update was made from is shown, so the refresh goes there."""
+
+    HOME = "home"  # the person's Home tab: a fresh one is owed
+    MESSAGE = "message"  # a message the app posted: an edit of it is owed
+    REPLY = "reply"  # the request's own reply (ephemeral): the listing is returned
+    NONE = "none"  # nowhere the app can reach: nothing to refresh
+
+
+@dataclass(frozen=True, slots=True)
+class ShownIn:
+    surface: Surface
+    conversation_id: str | None = None
+    message_ref: str | None = None  # the platform's reference of the message, to edit it
+
+
+SHOWN_IN_REPLY = ShownIn(Surface.REPLY)
+
+
+@dataclass(frozen=True, slots=True)
+class Updated:
+    """An update recorded: the refreshed listing when the front end shows it itself
+    (Surface.REPLY), and the deliveries it owes (to be sent at once)."""
+
+    listing: ListingView | None
+    owed: tuple[int, ...]
 
 
 _STATUS = {
@@ -73,11 +108,13 @@ class ActionUpdates:
         scope: Scope,
         today: date,
         member_of: Collection[str] = frozenset(),
-    ) -> ListingView:
-        """Record the owner's update (who, when, old and new) and return the listing it was
-        made from, refreshed, so the message can be edited in place. `scope` came in a
-        button value, so it is authorised like the request that first showed it;
-        `member_of` (the private channels Slack says the user is in) decides that, and
+        shown_in: ShownIn = SHOWN_IN_REPLY,
+    ) -> Updated:
+        """Record the owner's update (who, when, old and new) and, in the same transaction,
+        owe the refresh of the listing it was made from where that listing is shown
+        (`shown_in`); a listing in the request's own reply is returned instead. `scope`
+        came in a button value, so it is authorised like the request that first showed
+        it; `member_of` (the private channels Slack says the user is in) decides that, and
         without it only public channels are listed."""
         note = _validate_note(update)
         now = self._clock.now()
@@ -103,7 +140,11 @@ class ActionUpdates:
                     # Pressing the state it is already in still says "I looked at this".
                     action.record(what="status", by=by_user, at=now, new=status.value)
                 action.change_status(status, by=by_user, at=now, note=note)
-        return self.listing(team_id=team_id, scope=scope, today=today, member_of=shown_from)
+            owed = _owe_refresh(session, action, scope, shown_from, shown_in, now)
+        if shown_in.surface is not Surface.REPLY:
+            return Updated(None, owed)
+        listing = self.listing(team_id=team_id, scope=scope, today=today, member_of=shown_from)
+        return Updated(listing, owed)
 
     def authorise(
         self,
@@ -245,6 +286,43 @@ def _owned(session: Session, team_id: str, action_id: int, by_user: str) -> Acti
         # id reveals nothing about a private channel's actions.
         raise NotAllowed(NOT_OWNER)
     return action
+
+
+def _owe_refresh(
+    session: Session,
+    action: Action,
+    scope: Scope,
+    shown_from: Collection[str] | None,
+    shown_in: ShownIn,
+    now: datetime,
+) -> tuple[int, ...]:
+    owner = action.owner_id
+    match shown_in:
+        case ShownIn(Surface.HOME):
+            return (owe_home(session, team_id=action.team_id, user_id=owner, now=now),)
+        case ShownIn(Surface.MESSAGE, str(conversation_id), str(message_ref)) if (
+            len(conversation_id) <= REFERENCE_MAX and len(message_ref) <= REFERENCE_MAX
+        ):
+            # The sender edits the message only if it is in the owner's own DM with the app:
+            # both references came from the request, and could name any message it posted.
+            payload: dict[str, object] = {
+                "conversation_id": conversation_id,
+                "message_ref": message_ref,
+                "scope": scope.encode(),
+                "member_of": None if shown_from is None else sorted(shown_from),
+            }
+            edit = owe_latest(
+                session,
+                team_id=action.team_id,
+                kind=LISTING_EDIT_DELIVERY,
+                recipient_id=owner,
+                topic=f"{conversation_id}:{message_ref}",
+                now=now,
+                subject_id=action.id,
+                payload=payload,
+            )
+            return (edit,)
+    return ()
 
 
 def _reminded_or_readable(session: Session, viewer: Viewer, review_id: int | None) -> bool:

@@ -652,7 +652,7 @@ _CONTRACTIONS: Final = (
 )
 
 # Matches start only where a run of punctuation or blanks starts and never backtrack into
-# it: "." * 24,999 + "x" used to take 14 s (issue 10).
+# it, so "." * 24,999 + "x" is split in linear time.
 _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
@@ -920,8 +920,8 @@ def _opener_subject(tokens: list[str], last: Subject, last_who: str) -> tuple[Su
 
 class _Prefixes:
     """What the rules ask about `text[:at]` (its last words, its subject), answered without
-    copying or rescanning the prefix: a sentence of 10,000 fault words ("skip skip ...")
-    was quadratic, 17 to 24 s (issue 10). `text` is stripped (a sentence or a clause); the
+    copying or rescanning the prefix, so a sentence of 10,000 fault words ("skip skip ...")
+    costs linear time, not quadratic. `text` is stripped (a sentence or a clause); the
     answers are those of _negated and _subject_tokens on the prefix."""
 
     # _classify looks at four tokens at most.

@@ -115,7 +115,7 @@ class Sessions(sessionmaker[Session]):
 
     The difference matters on SQLite, where a transaction that will write takes the one
     write lock when it begins, and a read need not: with reads marked, a burst of reads
-    (listings, the Home tab, similarity checks) no longer queues the writes that store
+    (listings, the Home tab, similarity checks) does not queue the writes that store
     Slack's events before their acknowledgement."""
 
     def __init__(self, engine: Engine, **kw: Any) -> None:

@@ -26,6 +26,7 @@ class Reason(StrEnum):
     OLD_LISTING = "action.old_listing"  # a button on a list of actions that has changed since
     NO_POSTMORTEM_IN_CHANNEL = "report.no_postmortem_in_channel"
     ZONE_UNKNOWN = "workspace.zone_unknown"  # params: typed
+    CADENCE_UNREADABLE = "meeting.cadence_unreadable"  # params: problem (plain text)
 
 
 Param = str | int

@@ -9,6 +9,9 @@ claimed again: a crash can repeat a message, never lose it.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +37,9 @@ from models.core.views import DeliveryView
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+
+# A person's Home tab (what needs them, from every feature), built afresh when sent.
+HOME_DELIVERY = "home.publish"
 
 
 def enqueue(
@@ -64,6 +70,67 @@ def enqueue(
             attempts=0,
             created_at=now,
         )
+    )
+
+
+def owe_latest(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    recipient_id: str,
+    topic: str,
+    now: datetime,
+    subject_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Owe a delivery that shows the latest state of `topic` (a Home tab, a listing edited
+    in place), built when it is sent. One that is pending and not yet claimed will show
+    this change too, so it is not owed twice: returns that one's id, or the new one's.
+    A claimed one may have read the state before this change, so a new one is owed."""
+    # References may be as wide as any platform's ids; a digest keeps the key short.
+    digest = hashlib.sha256(f"{team_id}\0{topic}".encode()).hexdigest()[:32]
+    prefix = f"{kind}:{digest}:"
+    waiting = session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.dedupe_key.startswith(prefix, autoescape=True),
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        .limit(1)
+    )
+    if waiting is not None:
+        return waiting
+    row = Delivery(
+        team_id=team_id,
+        kind=kind,
+        recipient_id=recipient_id,
+        subject_id=subject_id,
+        payload=payload or {},
+        dedupe_key=prefix + uuid.uuid4().hex,
+        status=DeliveryStatus.PENDING,
+        due_at=now,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def owe_home(
+    session: Session, *, team_id: str, user_id: str, now: datetime, subject_id: int | None = None
+) -> int:
+    """Owe `user_id` a fresh Home tab; returns the delivery's id."""
+    return owe_latest(
+        session,
+        team_id=team_id,
+        kind=HOME_DELIVERY,
+        recipient_id=user_id,
+        topic=user_id,
+        now=now,
+        subject_id=subject_id,
     )
 
 
@@ -123,8 +190,15 @@ class Deliveries:
         self._sessions, self._clock = sessions, clock
 
     def claim_due(
-        self, *, limit: int = 50, lease: timedelta = LEASE, subject_id: int | None = None
+        self,
+        *,
+        limit: int = 50,
+        lease: timedelta = LEASE,
+        subject_id: int | None = None,
+        ids: Collection[int] | None = None,
     ) -> list[DeliveryView]:
+        """Claim due deliveries: all of them, those about `subject_id`, or those of `ids`
+        (what one use case owed, to be sent at once)."""
         now = self._clock.now()
         claimable = (
             Delivery.status == DeliveryStatus.PENDING,
@@ -135,6 +209,8 @@ class Deliveries:
             due = select(Delivery.id).where(*claimable).order_by(Delivery.due_at, Delivery.id)
             if subject_id is not None:
                 due = due.where(Delivery.subject_id == subject_id)
+            if ids is not None:
+                due = due.where(Delivery.id.in_(ids))
             due = due.limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
@@ -198,6 +274,15 @@ class Deliveries:
                     Delivery.subject_id == subject_id,
                     Delivery.kind == kind,
                     Delivery.status == DeliveryStatus.FAILED,
+                )
+            )
+
+    def refused(self, *, delivery_id: int) -> str | None:
+        """The error of this delivery if it failed for good, else None."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(Delivery.last_error).where(
+                    Delivery.id == delivery_id, Delivery.status == DeliveryStatus.FAILED
                 )
             )
 

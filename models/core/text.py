@@ -1,8 +1,8 @@
 """Text arriving from outside, made safe to analyse and to store.
 
 Slack delivers JSON, which can carry lone surrogates (`"\\ud800"`) that UTF-8 cannot encode,
-and NUL bytes that PostgreSQL's `text` refuses; either made a reply fail to save with a
-generic error. Every text a person typed goes through `clean_text` once, where
+and NUL bytes that PostgreSQL's `text` refuses; either would make a reply fail to save.
+Every text a person typed goes through `clean_text` once, where
 it enters the app, so nothing later has to think about it.
 """
 

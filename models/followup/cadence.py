@@ -28,11 +28,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
 from models.core.dates import WEEKDAYS
-from models.core.errors import InvalidInput
+from models.core.errors import InvalidInput, Reason
 from models.core.workspaces import ReviewDefaults
 from models.followup.tables import Cadence
 
-EXAMPLE = "`/postmortem review set monthly first tuesday 10:00 Europe/London lead 7 followup 1`"
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
 _ORDINAL_NAMES = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
@@ -203,22 +202,20 @@ def _read_cadence(words: list[str]) -> tuple[Cadence, dict[str, int | None]]:
                 rest = rest[1:]
             else:
                 raise _invalid(
-                    "Say which day of the month: `monthly first tuesday` or `monthly on the 15th`."
+                    "Say which day of the month: “monthly first tuesday” or “monthly on the 15th”."
                 )
         case _:
-            raise _invalid(f"I don't know the cadence `{head[:30]}`.")
+            raise _invalid(f"I don't know the cadence “{head[:30]}”.")
     leftover = [w for w in rest if w not in ("on", "at", "every")]
     if leftover:
-        raise _invalid(f"I didn't understand `{' '.join(leftover)[:60]}`.")
+        raise _invalid(f"I didn't understand “{' '.join(leftover)[:60]}”.")
     return cadence, fields
 
 
 def _invalid(problem: str) -> InvalidInput:
-    return InvalidInput(
-        f"{problem} Try for example {EXAMPLE}, `weekly friday 16:00`, "
-        "`every 2 weeks tuesday` or `monthly on the 15th 09:30`.",
-        field="cadence",
-    )
+    """`problem` is plain text that quotes what was typed in “…”; the front end words the
+    examples of a cadence for its own command."""
+    return InvalidInput(reason=Reason.CADENCE_UNREADABLE, field="cadence", problem=problem)
 
 
 def _leads(
@@ -251,7 +248,7 @@ def _take_number(
     at = words.index(name)
     # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
     if at + 1 >= len(words) or not _DAYS.fullmatch(words[at + 1]):
-        raise _invalid(f"`{name}` needs a number of days, e.g. `{name} 2`.")
+        raise _invalid(f"“{name}” needs a number of days, e.g. “{name} 2”.")
     return words[:at] + words[at + 2 :], int(words[at + 1].removesuffix("d"))
 
 
@@ -265,7 +262,7 @@ def _take_zone(words: list[str], default: str, typed: dict[str, str]) -> tuple[s
                     continue
                 return name, words[:i] + words[i + 1 :]
             raise _invalid(
-                f"`{word[:40]}` is not a time zone I know; use an IANA name such as "
+                f"“{word[:40]}” is not a time zone I know; use an IANA name such as "
                 "Europe/London or America/New_York."
             )
     return default, words
@@ -283,14 +280,14 @@ def _take_time(words: list[str], default: str = "10:00") -> tuple[str, list[str]
         if ":" in word or word.endswith(("am", "pm")):
             match = _TIME.fullmatch(word)
             if match is None:
-                raise _invalid(f"I couldn't read `{word[:20]}` as a time.")
+                raise _invalid(f"I couldn't read “{word[:20]}” as a time.")
             hour, minute = int(match[1]), int(match[2] or 0)
             if match[3] == "pm" and hour < 12:
                 hour += 12
             elif match[3] == "am" and hour == 12:
                 hour = 0
             if hour > 23 or minute > 59:
-                raise _invalid(f"`{word}` is not a time of day.")
+                raise _invalid(f"“{word}” is not a time of day.")
             return f"{time(hour, minute):%H:%M}", words[:i] + words[i + 1 :]
     return default, words
 
@@ -300,7 +297,7 @@ def _weekday(words: list[str]) -> tuple[int, list[str]]:
         name = word if word in WEEKDAYS else word.removesuffix("s")
         if name in WEEKDAYS:
             return WEEKDAYS[name], words[:i] + words[i + 1 :]
-    raise _invalid("Say which weekday, e.g. `tuesday`.")
+    raise _invalid("Say which weekday, e.g. “tuesday”.")
 
 
 def _weekday_name(weekday: int | None) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import TextClause
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate, parse_past_date
 from models.core.errors import InvalidInput, NotAllowed, NotFound, Reason
+from models.core.outbox import enqueue
 from models.core.privacy import readable_channel
 from models.core.tables import Conversation
 from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
@@ -51,6 +52,8 @@ QUERY_MAX = 200
 PAGE_SIZE = 5
 SIMILAR_THRESHOLD = 0.5
 SIMILAR_CANDIDATES = 50
+# "Seen N times before", owed where a lesson saved outside a review's replies was captured.
+SIMILAR_NOTE_DELIVERY = "lessons.similar_note"
 SIMILAR_CITED = 5  # links in a "seen N times before" note
 COUNT_CAP = 1000
 CHANNEL_RECHECK = timedelta(days=1)
@@ -381,11 +384,24 @@ class LessonLibrary:
         )
         session.add(lesson)
         session.flush()
+        similar = _similar_to(session, lesson)
+        if similar.seen:
+            enqueue(
+                session,
+                team_id=team_id,
+                kind=SIMILAR_NOTE_DELIVERY,
+                recipient_id=channel_id,
+                dedupe_key=f"{SIMILAR_NOTE_DELIVERY}:{lesson.id}",
+                due_at=now,
+                now=now,
+                subject_id=lesson.id,
+                payload={"thread_ref": postmortem.thread_ref if postmortem else None},
+            )
         return Capture(
             lesson=LessonView.of(lesson),
             postmortem=PostmortemView.of(postmortem) if postmortem else None,
             channel_id=channel_id,
-            similar=_similar_to(session, lesson),
+            similar=similar,
         )
 
     def undo(self, *, team_id: str, lesson_id: int, by_user: str) -> LessonView:
@@ -751,9 +767,8 @@ def _prefer_indexes(session: Session) -> None:
 
 # Candidates for the recurring-lesson check: ids and texts only, under the note's privacy
 # rule (a public channel, or the lesson's own channel). Ranking every lesson that shares a
-# word made the check grow with the library (15.5 ms of CPU per reply with 1,000 lessons,
-# 116.5 ms with 100,000; issue 15): a common word like "deploy" matches a tenth of them.
-# Instead each of the new lesson's words (with its synonyms) brings at most
+# word would grow with the library (a common word like "deploy" matches a tenth of them).
+# So each of the new lesson's words (with its synonyms) brings at most
 # SIMILAR_PER_WORD of the latest lessons that use it, read from the full-text index in id
 # order and stopped there, and the candidates are the lessons brought by the most words.
 # A rare, telling word brings all of its few lessons; a common one only the recent ones.

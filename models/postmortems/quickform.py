@@ -63,7 +63,7 @@ def _split_due_date(body: str, today: date) -> tuple[str, date | None]:
     for position, match in enumerate(reversed(matches)):
         start = _DATE_PADDING.match(body, match.end())
         # Earlier candidates only get longer: once one is too long to be a date, stop, so
-        # "by hand " * 6,250 is not re-read 6,250 times (3 s, issue 10).
+        # "by hand " * 6,250 is not re-read 6,250 times.
         if start is None or body.count(" ", start.end(), end) >= MAX_DATE_WORDS:
             break
         when = body[match.end() :].strip(" .!")

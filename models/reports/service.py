@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.actions.tables import Action, ActionStatus, is_overdue
 from models.actions.views import TrendPoint
 from models.core.clock import Clock
 from models.core.errors import NotFound, Reason
+from models.core.outbox import enqueue, owe_latest
+from models.core.views import DeliveryView
 from models.lessons.tables import Lesson, LessonKind, is_open_lesson
 from models.postmortems.tables import Postmortem, PostmortemKind
 from models.postmortems.views import PostmortemView
@@ -33,6 +35,11 @@ _Row = Any
 
 TREND_POINTS = 6
 NEXT_STEPS = 10
+
+# A programme-board summary owed to the conversation it was asked for in.
+BOARD_DELIVERY = "reports.board"
+# A review's documents, uploaded again to its thread when someone asks for them.
+DOCUMENTS_AGAIN_DELIVERY = "reports.documents"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,14 @@ class BoardSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PostedBoard:
+    post_id: int
+    posted_in: str
+    channel_name: str
+    board: BoardSummary
+
+
+@dataclass(frozen=True, slots=True)
 class ExportedAction:
     id: int
     description: str
@@ -146,46 +161,166 @@ class Reports:
         The period is `since` to now, or the named release review back to the release
         before it, or (neither given) everything since the last summary posted for the
         channel."""
-        now = self._clock.now()
         with self._sessions() as session:
-            last_summary_at = session.scalar(
-                select(BoardSummaryPost.posted_at)
-                .where(
-                    BoardSummaryPost.team_id == team_id, BoardSummaryPost.channel_id == channel_id
-                )
-                .order_by(BoardSummaryPost.posted_at.desc())
-                .limit(1)
+            return self._board(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                today=today,
+                since=since,
+                release=release,
+                now=self._clock.now(),
             )
-            postmortems = session.execute(
-                select(
-                    Postmortem.id,
-                    Postmortem.title,
-                    Postmortem.kind,
-                    Postmortem.permalink,
-                    Postmortem.created_at,
-                    Postmortem.closed_at,
+
+    def post_board(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        channel_name: str,
+        posted_in: str,
+        posted_by: str,
+        today: date,
+        since: datetime | None = None,
+        release: str | None = None,
+    ) -> PostedBoard:
+        """Record a summary as posted in `posted_in` and owe its post (BOARD_DELIVERY), in
+        one transaction: the next summary reports what was completed since this one."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            board = self._board(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                today=today,
+                since=since,
+                release=release,
+                now=now,
+            )
+            post = BoardSummaryPost(
+                team_id=team_id,
+                channel_id=channel_id,
+                posted_in=posted_in,
+                posted_by=posted_by,
+                period=board.period[:200],
+                posted_at=now,
+            )
+            session.add(post)
+            session.flush()
+            enqueue(
+                session,
+                team_id=team_id,
+                kind=BOARD_DELIVERY,
+                recipient_id=posted_in,
+                dedupe_key=f"{BOARD_DELIVERY}:{post.id}",
+                due_at=now,
+                now=now,
+                subject_id=post.id,
+                payload={
+                    "channel_name": channel_name,
+                    "today": today.isoformat(),
+                    "since": since.isoformat() if since is not None else None,
+                    "release": release,
+                },
+            )
+            return PostedBoard(post.id, posted_in, channel_name, board)
+
+    def posted_board(self, *, delivery: DeliveryView) -> PostedBoard | None:
+        """The summary a BOARD_DELIVERY owes, as it was when recorded (the period it
+        covered, counted now); None if it was withdrawn."""
+        payload = delivery.payload
+        with self._sessions() as session:
+            post = session.get(BoardSummaryPost, delivery.subject_id)
+            if post is None or post.team_id != delivery.team_id:
+                return None
+            since = payload.get("since")
+            board = self._board(
+                session,
+                team_id=post.team_id,
+                channel_id=post.channel_id,
+                today=date.fromisoformat(payload["today"]),
+                since=datetime.fromisoformat(since) if since is not None else None,
+                release=payload.get("release"),
+                now=post.posted_at,
+                before_post_id=post.id,
+            )
+            return PostedBoard(post.id, post.posted_in, str(payload["channel_name"]), board)
+
+    def owe_documents(self, *, team_id: str, postmortem_id: int, channel_id: str) -> int:
+        """Owe a review's documents in its thread; returns the delivery's id. Asked for
+        twice before they go out, they go out once."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            return owe_latest(
+                session,
+                team_id=team_id,
+                kind=DOCUMENTS_AGAIN_DELIVERY,
+                recipient_id=channel_id,
+                topic=str(postmortem_id),
+                now=now,
+                subject_id=postmortem_id,
+            )
+
+    def withdraw_board(self, *, team_id: str, post_id: int) -> None:
+        """Forget a summary that could not be posted (the app is not in the channel), so
+        the next one does not count from it."""
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(BoardSummaryPost).where(
+                    BoardSummaryPost.id == post_id, BoardSummaryPost.team_id == team_id
                 )
-                .where(Postmortem.team_id == team_id, Postmortem.channel_id == channel_id)
-                .order_by(Postmortem.created_at, Postmortem.id)
-            ).all()
-            lessons = session.execute(
-                select(Lesson.id, Lesson.kind, Lesson.created_at).where(
-                    Lesson.team_id == team_id, Lesson.channel_id == channel_id
-                )
-            ).all()
-            actions = session.execute(
-                select(
-                    Action.id,
-                    Action.description,
-                    Action.owner_id,
-                    Action.target_on,
-                    Action.status,
-                    Action.created_at,
-                    Action.closed_at,
-                    Action.postmortem_id,
-                    Action.lesson_id,
-                ).where(Action.team_id == team_id, Action.channel_id == channel_id)
-            ).all()
+            )
+
+    def _board(
+        self,
+        session: Session,
+        *,
+        team_id: str,
+        channel_id: str,
+        today: date,
+        since: datetime | None,
+        release: str | None,
+        now: datetime,
+        before_post_id: int | None = None,
+    ) -> BoardSummary:
+        earlier = select(BoardSummaryPost.posted_at).where(
+            BoardSummaryPost.team_id == team_id, BoardSummaryPost.channel_id == channel_id
+        )
+        if before_post_id is not None:
+            earlier = earlier.where(BoardSummaryPost.id < before_post_id)
+        last_summary_at = session.scalar(
+            earlier.order_by(BoardSummaryPost.posted_at.desc()).limit(1)
+        )
+        postmortems = session.execute(
+            select(
+                Postmortem.id,
+                Postmortem.title,
+                Postmortem.kind,
+                Postmortem.permalink,
+                Postmortem.created_at,
+                Postmortem.closed_at,
+            )
+            .where(Postmortem.team_id == team_id, Postmortem.channel_id == channel_id)
+            .order_by(Postmortem.created_at, Postmortem.id)
+        ).all()
+        lessons = session.execute(
+            select(Lesson.id, Lesson.kind, Lesson.created_at).where(
+                Lesson.team_id == team_id, Lesson.channel_id == channel_id
+            )
+        ).all()
+        actions = session.execute(
+            select(
+                Action.id,
+                Action.description,
+                Action.owner_id,
+                Action.target_on,
+                Action.status,
+                Action.created_at,
+                Action.closed_at,
+                Action.postmortem_id,
+                Action.lesson_id,
+            ).where(Action.team_id == team_id, Action.channel_id == channel_id)
+        ).all()
         releases = [pm for pm in postmortems if pm.kind is PostmortemKind.RELEASE]
         start, end, period = _period(
             releases, since=since, release=release, last_summary_at=last_summary_at, now=now

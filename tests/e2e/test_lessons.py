@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -277,7 +278,44 @@ def test_add_to_timeline_keeps_the_message_time(app: AppHarness) -> None:
     with app.services.sessions() as session:
         entry = session.scalars(select(TimelineEntry)).one()
     assert entry.occurred_at == datetime(2025, 11, 20, 10, 22, 0, 100, tzinfo=UTC)
-    assert (entry.author_id, entry.added_by, entry.postmortem_id) == (CAI, BEA, None)
+    # Recorded as the verified submitter's: the form's metadata names nobody.
+    assert "by" not in json.loads(view["private_metadata"])
+    assert (entry.author_id, entry.added_by, entry.postmortem_id) == (BEA, BEA, None)
+
+
+def test_timeline_author_named_in_forged_metadata_is_ignored(app: AppHarness) -> None:
+    app.fake.add_channel(CHANNEL, "incidents")
+    view = message_shortcut(
+        app,
+        Shortcut.ADD_TO_TIMELINE,
+        user=BEA,
+        channel=CHANNEL,
+        text="10:42 alert fired",
+        ts="1763634120.000100",
+        author=BEA,
+    )
+    forged = {
+        **view,
+        "private_metadata": json.dumps({"c": CHANNEL, "ts": "1763634120.000100", "by": CAI}),
+    }
+
+    response = app.driver.submit_view(
+        forged,
+        {
+            Field.LESSON_TEXT: {"type": "plain_text_input", "value": "Alert fired"},
+            Field.LESSON_REVIEW: {
+                "type": "static_select",
+                "selected_option": option(view, Field.LESSON_REVIEW, "running log"),
+            },
+        },
+        user=BEA,
+    )
+    assert response.status == 200
+
+    app.fake.wait_for(lambda: app.fake.calls_to("chat.postEphemeral"), what="confirmation")
+    with app.services.sessions() as session:
+        entry = session.scalars(select(TimelineEntry)).one()
+    assert entry.author_id == BEA
 
 
 def test_search_shows_ranked_results_and_pages(app: AppHarness) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from handlers.slack.errors import wording
 from models.core.errors import InvalidInput
 from models.followup.cadence import Cadenced, parse_cadence
 
@@ -78,7 +79,8 @@ def test_only_a_time_zone_or_lead_asks_how_often(text: str) -> None:
     result = read(text)
 
     assert isinstance(result, InvalidInput)
-    assert "Say how often the review happens." in str(result) and "Try for example" in str(result)
+    assert "Say how often the review happens." in wording(result)
+    assert "Try for example" in wording(result)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +90,7 @@ def test_only_a_time_zone_or_lead_asks_how_often(text: str) -> None:
 def test_a_lead_that_is_not_a_plain_number_is_explained(text: str) -> None:
     result = read(text)
 
-    assert isinstance(result, InvalidInput) and "needs a number of days" in str(result)
+    assert isinstance(result, InvalidInput) and "needs a number of days" in wording(result)
 
 
 def test_every_pair_of_words_is_read_or_explained() -> None:
