@@ -21,6 +21,7 @@ from models.core.outbox import HOME_DELIVERY
 from models.core.tables import Delivery, DeliveryStatus
 from models.followup.views import Scope, ScopeKind
 from models.services import Services
+from tests.references import as_slack
 
 TEAM, CHANNEL = "T0TEAM", "C0INCIDENT"
 FACILITATOR, BEA = "U0FACIL", "U0BEA"
@@ -88,7 +89,11 @@ def test_done_on_the_home_tab_is_one_transaction_that_owes_a_fresh_home_tab(
     assert len(begins) == 1
     [home] = owed(services, HOME_DELIVERY)
     assert ids == (home.id,)
-    assert (home.recipient_id, home.team_id, home.status) == (BEA, TEAM, DeliveryStatus.PENDING)
+    assert as_slack(services, (home.recipient_id, home.team_id, home.status)) == (
+        BEA,
+        TEAM,
+        DeliveryStatus.PENDING,
+    )
     with services.sessions() as session:
         assert session.get_one(Action, action_id).status is ActionStatus.DONE
 
@@ -117,8 +122,8 @@ def test_done_on_a_dm_owes_an_edit_of_that_message_with_the_listing_scope(
 
     [edit] = owed(services, LISTING_EDIT_DELIVERY)
     assert ids == (edit.id,)
-    assert edit.recipient_id == BEA
-    assert edit.payload == {
+    assert as_slack(services, edit.recipient_id) == BEA
+    assert as_slack(services, edit.payload) == {
         "conversation_id": "D0BEA",
         "message_ref": "1700000001.000200",
         "scope": Scope(ScopeKind.OWNER, BEA).encode(),

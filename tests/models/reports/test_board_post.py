@@ -23,12 +23,13 @@ from tests.models.reports.test_reports import (
     add_action,
     add_postmortem,
 )
+from tests.references import as_slack
 
 
 def owed_board(services: Services) -> DeliveryView:
     with services.sessions() as session:
         row = session.scalars(select(Delivery).where(Delivery.kind == BOARD_DELIVERY)).one()
-        return DeliveryView.of(row)
+        return as_slack(services, DeliveryView.of(row))
 
 
 def post(services: Services) -> int:
