@@ -158,6 +158,8 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     signal.signal(signal.SIGTERM, stop)
     _started()
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    if settings.multi_workspace:
+        log.info("install page at http://%s:%s/slack/install", settings.host, settings.port)
     try:
         server.run()
     except KeyboardInterrupt:
