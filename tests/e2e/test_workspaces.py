@@ -29,6 +29,7 @@ from models.core.clock import FrozenClock
 from models.core.installations import slack_bots, slack_installations, slack_oauth_states
 from models.core.tables import Delivery, DeliveryStatus
 from models.followup.meetings import REMIND_DELIVERY
+from models.lessons.tables import LessonKind
 from tests.e2e.review import Review
 from tests.fakeslack import TEAM_ID, Grant
 from tests.harness import AppHarness
@@ -362,3 +363,82 @@ def test_forget_workspace_is_for_admins_and_asks_to_confirm(
         assert app.services.postmortems.get(team_id=BETA, postmortem_id=other.id).title == (
             "Elsewhere"
         )
+
+
+SAME_CHANNEL, SAME_USER = "C0SAME001", "U0SAME001"
+
+
+def seed_workspace(app: AppHarness, team_id: str, word: str) -> None:
+    """A review with a lesson and an action, in a channel and by a person whose ids are
+    the same in both workspaces: only the workspace tells them apart."""
+    services = app.services
+    services.lessons.remember_channel(
+        team_id=team_id, channel_id=SAME_CHANNEL, name="incidents", is_private=False
+    )
+    pm = services.postmortems.start(
+        team_id=team_id,
+        channel_id=SAME_CHANNEL,
+        thread_ref=f"{time.time():.6f}",
+        posted_at=time_of(f"{time.time():.6f}"),
+        title=f"Release {word} retro",
+        facilitator_id=SAME_USER,
+    )
+    services.lessons.capture(
+        team_id=team_id,
+        channel_id=SAME_CHANNEL,
+        author_id=SAME_USER,
+        text=f"Canary the {word} rollout",
+        kind=LessonKind.IMPROVE,
+    )
+    services.actions.add(
+        team_id=team_id,
+        postmortem_id=pm.id,
+        description=f"Add the {word} canary stage",
+        owner_id=SAME_USER,
+        target_on=TODAY + timedelta(days=3),
+        lesson_id=None,
+        created_by=SAME_USER,
+        today=TODAY,
+    )
+
+
+def test_nothing_crosses_workspaces_on_any_surface(multi: AppHarness) -> None:
+    alpha, _beta = install_both(multi)
+    fake = multi.fake
+    fake.add_channel(SAME_CHANNEL, "incidents", members=(SAME_USER,))
+    seed_workspace(multi, ALPHA, "alphaword")
+    seed_workspace(multi, BETA, "betaword")
+    start = len(fake.calls_with_tokens())
+
+    def seen(method: str, word: str = "alphaword") -> list[Any]:
+        return [
+            c for c in fake.calls_with_tokens()[start:] if c.method == method and word in str(c)
+        ]
+
+    # Search, /actions, a report, the programme-board summary, the CSV export, Home.
+    alpha.command("canary", user=SAME_USER, channel=SAME_CHANNEL, command="/lessons")
+    fake.wait_for(lambda: seen("response_url", "Canary the alphaword"), what="search")
+    alpha.command("all", user=SAME_USER, channel=SAME_CHANNEL, command="/actions")
+    fake.wait_for(lambda: seen("response_url", "Add the alphaword canary"), what="/actions")
+    alpha.command("report", user=SAME_USER, channel=SAME_CHANNEL)
+    alpha.command("summary", user=SAME_USER, channel=SAME_CHANNEL)
+    fake.wait_for(lambda: seen("chat.postMessage", "summary"), what="board summary")
+    alpha.command("export actions", user=SAME_USER, channel=SAME_CHANNEL)
+    alpha.event({"type": "app_home_opened", "user": SAME_USER, "tab": "home"})
+    fake.wait_for(lambda: seen("views.publish", "alphaword"), what="Home tab")
+    files = fake.wait_for(
+        lambda: [f for f in fake.files.values() if f.content and f.filename.endswith(".csv")],
+        what="CSV export",
+    )
+    fake.wait_for(
+        lambda: len([f for f in fake.files.values() if f.content]) >= 5,  # report, board, CSV
+        what="report, board and CSV files",
+    )
+
+    calls = fake.calls_with_tokens()[start:]
+    assert calls and all(c.token in (ALPHA_TOKEN, None) for c in calls)
+    assert not [c.method for c in calls if "betaword" in str(c.params)]
+    uploaded = [f.content or b"" for f in fake.files.values()]
+    assert any(b"alphaword" in content for content in uploaded)
+    assert not any(b"betaword" in content for content in uploaded)
+    assert b"alphaword" in (files[0].content or b"")
