@@ -42,6 +42,7 @@ class Grant:
     installer: str = "U0INSTALLER"
     enterprise_id: str | None = None
     org_wide: bool = False
+    scopes: str = "channels:history,chat:write,commands"
 
 
 @dataclass
@@ -242,7 +243,7 @@ class FakeSlack:
             "ok": True,
             "app_id": "A0LESSON",
             "authed_user": {"id": grant.installer},
-            "scope": str(params.get("scope_hint", "chat:write,commands")),
+            "scope": grant.scopes,
             "token_type": "bot",
             "access_token": grant.bot_token,
             "bot_user_id": BOT_USER_ID,
