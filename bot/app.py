@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.installations import InstallationStore
 from bot.workers import BoundedExecutor
 from handlers.slack import register_all
 from handlers.slack.blocks import Blocks
@@ -23,6 +28,7 @@ from handlers.slack.conversation import register_senders
 from handlers.slack.deliveries import Courier
 from handlers.slack.deps import Deps
 from handlers.slack.inbox import InboxWorkers, note_failure, store_events
+from handlers.slack.install import BOT_SCOPES, LessonloopOAuthFlow, StoredBotAuthorize
 from handlers.slack.membership import Membership
 from models.core.clock import Clock, SystemClock
 from models.core.db import make_engine
@@ -36,6 +42,8 @@ INBOX_THREADS = 2
 # cores; the backlog bounds what a burst can queue in memory.
 LISTENER_THREADS = 8
 LISTENER_BACKLOG = 256
+# How long an install link works (its OAuth state).
+INSTALL_STATE_SECONDS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +58,10 @@ class Lessonloop:
 
 
 def web_client(settings: Settings) -> WebClient:
+    """The one workspace's client; installed through OAuth, a client with no token that
+    each workspace's is made from (SlackClients), and that calls oauth.v2.access."""
     return WebClient(
-        token=settings.bot_token,
+        token=settings.bot_token or None,
         base_url=settings.api_url or WebClient.BASE_URL,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
@@ -69,8 +79,29 @@ def create_app(
         clock or SystemClock(),
         # LESSONLOOP_TIMEZONE is where a workspace starts; each keeps its own from then on.
         WorkspaceDefaults(timezone=settings.timezone.key),
+        retention=timedelta(days=settings.retention_days),
     )
     client = web_client(settings)
+    templates = Templates(settings.template_dir)
+    installations = (
+        InstallationStore(
+            client_id=settings.client_id,
+            engine=services.engine,
+            logger=logging.getLogger("lessonloop.installations"),
+        )
+        if settings.client_id is not None
+        else None
+    )
+    # One workspace: Bolt checks the token with auth.test at once. Many: each request is
+    # authorised from its workspace's stored bot, and Bolt serves the install pages.
+    # Bolt takes an Authorize instance (one that may find no bot) beside an OAuth flow,
+    # though its annotation names only plain functions.
+    authorize: Any = StoredBotAuthorize(installations) if installations is not None else None
+    oauth_flow = (
+        _oauth_flow(settings, client, installations, services, templates)
+        if installations is not None
+        else None
+    )
     # Bolt checks the token with auth.test here, so a wrong token fails at start, not later.
     # process_before_response: each listener's ack function runs on the request thread and
     # its work ("lazy" functions) goes to the bounded pool afterwards, so an ack never
@@ -78,6 +109,8 @@ def create_app(
     bolt = App(
         client=client,
         signing_secret=settings.signing_secret,
+        authorize=authorize,
+        oauth_flow=oauth_flow,
         logger=logging.getLogger("lessonloop.bolt"),
         process_before_response=True,
         listener_executor=BoundedExecutor(
@@ -89,6 +122,7 @@ def create_app(
     events = App(
         client=client,
         signing_secret=settings.signing_secret,
+        authorize=authorize,
         logger=logging.getLogger("lessonloop.events"),
         process_before_response=True,
         token_verification_enabled=False,
@@ -96,10 +130,10 @@ def create_app(
     )
     workspaces = services.workspaces
     blocks = Blocks(
-        Templates(settings.template_dir),
+        templates,
         lambda team_id: workspaces.settings(team_id=team_id).zone,
     )
-    clients = SlackClients(client)
+    clients = SlackClients(client, installations)
     courier = Courier(clients, services, blocks)
     deps = Deps(
         services=services,
@@ -115,3 +149,35 @@ def create_app(
     register_senders(deps)
     events.error(note_failure)
     return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)
+
+
+def _oauth_flow(
+    settings: Settings,
+    client: WebClient,
+    installations: InstallationStore,
+    services: Services,
+    templates: Templates,
+) -> LessonloopOAuthFlow:
+    assert settings.client_id is not None and settings.client_secret is not None
+    return LessonloopOAuthFlow(
+        templates=templates,
+        installed=lambda team_id: services.lifecycle.installed(team_id=team_id),
+        # SLACK_API_URL applies here too: oauth.v2.access and the new token's auth.test.
+        client=client,
+        logger=logging.getLogger("lessonloop.install"),
+        settings=OAuthSettings(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=list(BOT_SCOPES),
+            redirect_uri=settings.redirect_uri,
+            installation_store=installations,
+            installation_store_bot_only=True,
+            state_store=SQLAlchemyOAuthStateStore(
+                expiration_seconds=INSTALL_STATE_SECONDS,
+                engine=services.engine,
+                logger=logging.getLogger("lessonloop.install"),
+            ),
+            state_expiration_seconds=INSTALL_STATE_SECONDS,
+            logger=logging.getLogger("lessonloop.install"),
+        ),
+    )

@@ -60,10 +60,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scheduler", help="only send due messages (for deployments with several web replicas)"
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    workspace = commands.add_parser(
+        "workspace", help="delete or export all of one workspace's data (by its id, T...)"
+    )
+    workspace_commands = workspace.add_subparsers(dest="workspace_command", required=True)
+    delete = workspace_commands.add_parser(
+        "delete", help="delete every row of the workspace now, its tokens included"
+    )
+    delete.add_argument("team_id", help="the workspace's id, e.g. T0123ABCD")
+    export = workspace_commands.add_parser(
+        "export", help="print every row of the workspace as JSON (no tokens)"
+    )
+    export.add_argument("team_id", help="the workspace's id, e.g. T0123ABCD")
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(require_slack=args.command != "migrate")
+        settings = load_settings(require_slack=args.command not in ("migrate", "workspace"))
     except ConfigError as error:
         problems = "\n".join(f"  - {problem}" for problem in error.problems)
         print(f"lessonloop: configuration problem:\n{problems}\n{CONFIG_HELP}", file=sys.stderr)
@@ -79,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade_schema(make_engine(settings.database_url))
             log.info("database schema is up to date")
             return 0
+        if args.command == "workspace":
+            return _workspace(settings, args.workspace_command, args.team_id)
         if args.command == "scheduler":
             return _schedule(settings)
         return _serve(settings, with_scheduler=not args.no_scheduler)
@@ -119,6 +133,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             lessonloop.services.clock,
             plan=lessonloop.services.meetings.plan,
             inbox=lessonloop.inbox,
+            purge=lessonloop.services.lifecycle.purge_expired,
         )
         if with_scheduler
         else None
@@ -143,6 +158,8 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     signal.signal(signal.SIGTERM, stop)
     _started()
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    if settings.multi_workspace:
+        log.info("install page at http://%s:%s/slack/install", settings.host, settings.port)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -167,6 +184,7 @@ def _schedule(settings: Settings) -> int:
         lessonloop.services.clock,
         plan=lessonloop.services.meetings.plan,
         inbox=lessonloop.inbox,
+        purge=lessonloop.services.lifecycle.purge_expired,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
@@ -179,6 +197,34 @@ def _schedule(settings: Settings) -> int:
         pass
     finally:
         scheduler.shutdown(wait=True)
+    return 0
+
+
+def _workspace(settings: Settings, command: str, team_id: str) -> int:
+    """Works on the database alone: the app need not be running, nor Slack reachable."""
+    import json
+    from datetime import timedelta
+
+    from models.core.clock import SystemClock
+    from models.core.db import make_engine, upgrade_schema
+    from models.services import Services
+
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    lifecycle = Services.build(
+        engine, SystemClock(), retention=timedelta(days=settings.retention_days)
+    ).lifecycle
+    team_id = team_id.strip()
+    if not lifecycle.count(team_id=team_id):
+        print(f"lessonloop: no data for workspace {team_id}", file=sys.stderr)
+        return 1
+    if command == "export":
+        json.dump(lifecycle.export(team_id=team_id), sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write("\n")
+        return 0
+    deleted = lifecycle.delete(team_id=team_id)
+    rows = ", ".join(f"{table} {count}" for table, count in sorted(deleted.rows.items()))
+    print(f"deleted {deleted.total} rows of workspace {team_id}: {rows}", file=sys.stderr)
     return 0
 
 

@@ -41,6 +41,20 @@ SETTINGS = (
     Setting(
         "LESSONLOOP_TEMPLATE_DIR", "unset", "Directory with your own templates, searched first."
     ),
+    Setting(
+        "SLACK_CLIENT_ID",
+        "unset",
+        "With SLACK_CLIENT_SECRET: install in many workspaces (OAuth); no SLACK_BOT_TOKEN.",
+    ),
+    Setting("SLACK_CLIENT_SECRET", "unset", "Client secret of the app, for the OAuth install."),
+    Setting(
+        "SLACK_REDIRECT_URI", "unset", "Public URL of /slack/oauth_redirect, when Slack needs it."
+    ),
+    Setting(
+        "LESSONLOOP_RETENTION_DAYS",
+        "30",
+        "Days a workspace's data is kept after it uninstalls the app; then it is deleted.",
+    ),
 )
 _NAMES = frozenset(setting.name for setting in SETTINGS)
 
@@ -78,10 +92,20 @@ class Settings:
     timezone: ZoneInfo
     log_level: str
     template_dir: Path | None
+    # Multi-workspace (OAuth) install: both set, or neither.
+    client_id: str | None = None
+    client_secret: str | None = None
+    redirect_uri: str | None = None
+    retention_days: int = 30
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Installed through OAuth in any number of workspaces, each with its own token."""
+        return self.client_id is not None
 
 
 def load_settings(
@@ -97,7 +121,18 @@ def load_settings(
     values.update(os.environ if environ is None else environ)
     read = _Reader(values)
 
-    bot_token = read.text("SLACK_BOT_TOKEN", required=require_slack, prefix="xoxb-")
+    client_id = read.text("SLACK_CLIENT_ID") or None
+    client_secret = read.text("SLACK_CLIENT_SECRET") or None
+    if (client_id is None) != (client_secret is None):
+        read.problems.append(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set together or not at all"
+        )
+    # One workspace has its token here; many keep theirs in the database, one per install.
+    bot_token = read.text(
+        "SLACK_BOT_TOKEN", required=require_slack and client_id is None, prefix="xoxb-"
+    )
+    redirect_uri = read.url("SLACK_REDIRECT_URI", keep_path=True)
+    retention_days = read.count("LESSONLOOP_RETENTION_DAYS", default=30)
     signing_secret = read.text("SLACK_SIGNING_SECRET", required=require_slack)
     app_token = read.text("SLACK_APP_TOKEN", prefix="xapp-") or None
     api_url = read.url("SLACK_API_URL")
@@ -123,6 +158,10 @@ def load_settings(
         timezone=timezone,
         log_level=log_level,
         template_dir=template_dir,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri,
+        retention_days=retention_days,
     )
 
 
@@ -143,7 +182,7 @@ class _Reader:
             self.problems.append(f"{name} should start with `{prefix}`")
         return value
 
-    def url(self, name: str) -> str | None:
+    def url(self, name: str, *, keep_path: bool = False) -> str | None:
         value = self.text(name)
         if not value:
             return None
@@ -151,6 +190,8 @@ class _Reader:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             self.problems.append(f"{name} must be an http(s) URL, e.g. http://127.0.0.1:8888/api/")
             return None
+        if keep_path:  # a page's address, used exactly as written
+            return value
         # slack_sdk keeps the base URL's path only with a trailing slash.
         return value if value.endswith("/") else value + "/"
 
@@ -160,6 +201,17 @@ class _Reader:
             return default
         if not value.isdigit() or not 0 <= int(value) <= 65535:
             self.problems.append(f"{name} must be a port number (0-65535), not {value!r}")
+            return default
+        return int(value)
+
+    def count(self, name: str, *, default: int) -> int:
+        value = self.text(name)
+        if not value:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            self.problems.append(
+                f"{name} must be a whole number of days (1 or more), not {value!r}"
+            )
             return default
         return int(value)
 

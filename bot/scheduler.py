@@ -22,9 +22,11 @@ def tick(
     courier: Courier,
     plan: Callable[[], object] | None = None,
     inbox: InboxWorkers | None = None,
+    purge: Callable[[], object] | None = None,
 ) -> None:
     """One tick: process events left by a crash, owe what is due now (review reminders,
-    agendas, nudges), then send it."""
+    agendas, nudges), then send it; then delete the workspaces whose retention period
+    after uninstalling is over (`purge`)."""
     if inbox is not None:
         try:
             inbox.drain()
@@ -37,6 +39,11 @@ def tick(
         except Exception:  # a planning failure must not stop sending what is owed already
             log.exception("planning due reminders failed; sending what is already owed")
     courier.deliver_due()
+    if purge is not None:
+        try:
+            purge()
+        except Exception:  # deleting old data can wait for the next tick
+            log.exception("deleting uninstalled workspaces' data failed")
 
 
 def build_scheduler(
@@ -45,6 +52,7 @@ def build_scheduler(
     *,
     plan: Callable[[], object] | None = None,
     inbox: InboxWorkers | None = None,
+    purge: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -54,7 +62,7 @@ def build_scheduler(
     scheduler.add_job(
         tick,
         IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
-        args=(courier, plan, inbox),
+        args=(courier, plan, inbox, purge),
         id="deliver-due",
         replace_existing=True,
         # At once on start: what fell due while the process was down goes out now.

@@ -1,13 +1,16 @@
-"""The HTTP side: Slack traffic at POST /slack/events, health at GET /healthz, on waitress."""
+"""The HTTP side: Slack traffic at POST /slack/events, health at GET /healthz, on waitress.
+Installed through OAuth, also the install page (GET /slack/install) and Slack's redirect
+back (GET /slack/oauth_redirect): those carry no signature, the OAuth state (one use,
+minutes, tied to the browser by a cookie) is what protects them."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 
@@ -49,6 +52,15 @@ def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
                 )
                 return _json(start_response, outcome.status, {"error": outcome.reason})
             return _dispatch(bolt, outcome, environ, start_response)
+        oauth = bolt.oauth_flow
+        if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
+            if method != "GET":
+                return _json(start_response, 405, {"error": "GET only"})
+            headers: dict[str, str | Sequence[str]] = dict(_headers(environ))
+            request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=headers)
+            if path == oauth.install_path:
+                return _respond(oauth.handle_installation(request), start_response)
+            return _respond(oauth.handle_callback(request), start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             if is_reachable(engine):
                 return _json(start_response, 200, {"status": "ok"})
@@ -88,6 +100,10 @@ def _dispatch(
             headers=dict(request.headers.items()),
         )
     )
+    return _respond(response, start_response)
+
+
+def _respond(response: BoltResponse, start_response: StartResponse) -> Iterable[bytes]:
     wsgi = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
     start_response(wsgi.status, wsgi.get_headers())
     return wsgi.get_body()

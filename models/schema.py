@@ -3,6 +3,7 @@
 
 from models.actions import tables as actions
 from models.coach import tables as coach
+from models.core import installations as installations
 from models.core import tables as core
 from models.core.base import Base
 from models.followup import tables as followup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -12,6 +13,7 @@ from models.core.channels import Channels
 from models.core.clock import Clock
 from models.core.db import Sessions, make_sessions
 from models.core.inbox import Inbox
+from models.core.lifecycle import DEFAULT_RETENTION, WorkspaceLifecycle
 from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
@@ -38,12 +40,20 @@ class Services:
     people: People
     lessons: LessonLibrary
     workspaces: Workspaces
+    # Installed, stopped, deleted: a workspace's data and how long it is kept.
+    lifecycle: WorkspaceLifecycle
 
     @classmethod
     def build(
-        cls, engine: Engine, clock: Clock, workspace_defaults: WorkspaceDefaults | None = None
+        cls,
+        engine: Engine,
+        clock: Clock,
+        workspace_defaults: WorkspaceDefaults | None = None,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> Services:
-        """`workspace_defaults`: what a workspace starts from the first time it is seen."""
+        """`workspace_defaults`: what a workspace starts from the first time it is seen;
+        `retention`: how long a stopped workspace's data is kept."""
         sessions = make_sessions(engine)
         workspaces = Workspaces(sessions, clock, workspace_defaults)
         return cls(
@@ -61,4 +71,5 @@ class Services:
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,
+            lifecycle=WorkspaceLifecycle(sessions, clock, workspaces, retention=retention),
         )

@@ -97,6 +97,14 @@ class Templates:
         self._slack.globals.update(mention=mention, link=link)
 
         self._documents = _document_environments(ChoiceLoader(loaders))
+        # Web pages (the install flow's): HTML, every value escaped for HTML.
+        self._pages = Environment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=True,
+        )
 
     def slack(self, name: str, **context: Any) -> str:
         return _render(self._slack, f"slack/{name}.j2", context).strip()
@@ -104,6 +112,10 @@ class Templates:
     def document(self, name: str, fmt: str, **context: Any) -> str:
         """`documents/<name>.<fmt>.j2`: `html` autoescaped for HTML, `md` escaped for Markdown."""
         return _render(self._documents[fmt], f"documents/{name}.{fmt}.j2", context)
+
+    def page(self, name: str, **context: Any) -> str:
+        """`pages/<name>.html.j2`, autoescaped for HTML."""
+        return _render(self._pages, f"pages/{name}.html.j2", context)
 
     def names(self) -> Iterable[str]:
         """The Slack message templates."""

@@ -28,6 +28,21 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    # The bearer token the call carried (Authorization header), None without one.
+    token: str | None = None
+
+
+@dataclass
+class Grant:
+    """What oauth.v2.access answers for one authorisation code (issue 17)."""
+
+    team_id: str
+    team_name: str
+    bot_token: str
+    installer: str = "U0INSTALLER"
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    scopes: str = "channels:history,chat:write,commands"
 
 
 @dataclass
@@ -80,6 +95,12 @@ class FakeSlack:
         # People users.info calls workspace admins (`is_admin`); everyone else is not.
         self.admins: set[str] = set()
         self.response_paths: list[str] = []
+        # Issue 17: authorisation codes oauth.v2.access accepts (one use each), the
+        # workspace each bot token belongs to (auth.test answers with it), and tokens
+        # Slack no longer accepts (every call with one answers `token_revoked`).
+        self.grants: dict[str, Grant] = {}
+        self.token_teams: dict[str, str] = {}
+        self.revoked_tokens: set[str] = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -143,6 +164,15 @@ class FakeSlack:
         with self._lock:
             self.channels[channel_id] = FakeChannel(name, private, set(members))
 
+    def grant(self, code: str, grant: Grant) -> None:
+        with self._lock:
+            self.grants[code] = grant
+            self.token_teams[grant.bot_token] = grant.team_id
+
+    def calls_with_tokens(self) -> list[Call]:
+        with self._lock:
+            return list(self.calls)
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
             return [call.params for call in self.calls if call.method == method]
@@ -175,7 +205,7 @@ class FakeSlack:
         raise AssertionError(f"timed out waiting for {what}")
 
     def _answer(
-        self, method: str, params: dict[str, Any]
+        self, method: str, params: dict[str, Any], token: str | None = None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             hold = self._holds.get(method)
@@ -189,7 +219,11 @@ class FakeSlack:
                 self._waiting[method] -= 1
             return 503, {}, {"ok": False, "error": "service_unavailable"}
         with self._lock:
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, token=token))
+            if token is not None and token in self.revoked_tokens:
+                return 200, {}, {"ok": False, "error": "token_revoked"}
+            if method == "oauth.v2.access":
+                return 200, {}, self._oauth_access(params)
             failures = self._failures.get(method)
             if failures and failures[0].succeed_first:
                 failures[0].succeed_first -= 1
@@ -198,9 +232,27 @@ class FakeSlack:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
                 body = {"ok": False, "error": failure.error or "ratelimited"}
                 return failure.status, headers, body
-            return 200, {}, self._ok(method, params)
+            return 200, {}, self._ok(method, params, token)
 
-    def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        grant = self.grants.pop(str(params.get("code")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        enterprise = {"id": grant.enterprise_id, "name": "Org"} if grant.enterprise_id else None
+        return {
+            "ok": True,
+            "app_id": "A0LESSON",
+            "authed_user": {"id": grant.installer},
+            "scope": grant.scopes,
+            "token_type": "bot",
+            "access_token": grant.bot_token,
+            "bot_user_id": BOT_USER_ID,
+            "team": None if grant.org_wide else {"id": grant.team_id, "name": grant.team_name},
+            "enterprise": enterprise,
+            "is_enterprise_install": grant.org_wide,
+        }
+
+    def _ok(self, method: str, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
         match method:
             case "auth.test":
@@ -209,7 +261,7 @@ class FakeSlack:
                     "url": "https://fake.slack.test/",
                     "team": "Fake",
                     "user": "lessonloop",
-                    "team_id": TEAM_ID,
+                    "team_id": self.token_teams.get(token or "", TEAM_ID),
                     "user_id": BOT_USER_ID,
                     "bot_id": BOT_ID,
                 }
@@ -373,7 +425,11 @@ class FakeSlack:
                         fake.response_paths.append(url.path)
                     status, headers, body = fake._answer("response_url", params)
                 elif url.path.startswith("/api/"):
-                    status, headers, body = fake._answer(url.path.removeprefix("/api/"), params)
+                    bearer = self.headers.get("Authorization", "")
+                    token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None
+                    status, headers, body = fake._answer(
+                        url.path.removeprefix("/api/"), params, token
+                    )
                 else:
                     status, headers, body = 404, {}, {"ok": False, "error": "unknown_path"}
                 self._reply(status, headers, body)

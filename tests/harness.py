@@ -23,8 +23,12 @@ class AppHarness:
     """Starts fake Slack and the app; `restart()` builds a new app on the same database,
     as a new process would."""
 
-    def __init__(self, database_url: str, clock: Clock) -> None:
+    def __init__(
+        self, database_url: str, clock: Clock, env: dict[str, str | None] | None = None
+    ) -> None:
+        """`env`: settings to add to the defaults below, or (None) to leave out."""
         self.database_url, self.clock = database_url, clock
+        self.env = env or {}
         self.fake = FakeSlack()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -45,16 +49,19 @@ class AppHarness:
         return self.lessonloop.services
 
     def start(self) -> None:
-        settings = load_settings(
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test-token",
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": self.fake.api_url,
-                "DATABASE_URL": self.database_url,
-                "LESSONLOOP_TIMEZONE": "Europe/London",
-            },
-            env_file=None,
-        )
+        values = {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.fake.api_url,
+            "DATABASE_URL": self.database_url,
+            "LESSONLOOP_TIMEZONE": "Europe/London",
+        }
+        for name, value in self.env.items():
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        settings = load_settings(values, env_file=None)
         engine = make_engine(self.database_url)
         self.lessonloop = create_app(settings, clock=self.clock, engine=engine)
         self._server = create_server(

@@ -37,9 +37,18 @@ class Response:
 
 
 class SlackDriver:
-    def __init__(self, app_url: str, signing_secret: str, fake: FakeSlack) -> None:
+    def __init__(
+        self, app_url: str, signing_secret: str, fake: FakeSlack, *, team_id: str = TEAM_ID
+    ) -> None:
         self.app_url, self.fake = app_url, fake
+        self._signing_secret = signing_secret
         self._signer = SignatureVerifier(signing_secret)
+        # The workspace every request says it comes from.
+        self.team_id = team_id
+
+    def in_workspace(self, team_id: str) -> SlackDriver:
+        """The same app and fake, requests from another workspace."""
+        return SlackDriver(self.app_url, self._signing_secret, self.fake, team_id=team_id)
 
     def signed_headers(
         self,
@@ -78,7 +87,7 @@ class SlackDriver:
     ) -> Response:
         form = {
             "token": "legacy-unused",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "team_domain": "fake",
             "channel_id": channel,
             "channel_name": "incidents",
@@ -98,7 +107,7 @@ class SlackDriver:
     ) -> Response:
         envelope = {
             "token": "legacy-unused",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "api_app_id": "A0LESSON",
             "event": event,
             "type": "event_callback",
@@ -106,7 +115,7 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "team_id": TEAM_ID,
+                    "team_id": self.team_id,
                     "user_id": "UBOT0001",
                     "is_bot": True,
                     "is_enterprise_install": False,
@@ -141,7 +150,7 @@ class SlackDriver:
             "thread_ts": thread_ts,
             "event_ts": ts,
             "channel_type": "channel",
-            "team": TEAM_ID,
+            "team": self.team_id,
         }
         response = self.event(event, event_id=event_id, retry_num=retry_num)
         return ts, event_id, response
@@ -195,12 +204,12 @@ class SlackDriver:
         or a view such as the Home tab (type "view", no response_url)."""
         payload = {
             "type": "block_actions",
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
             "api_app_id": "A0LESSON",
             "token": "legacy-unused",
             "container": container,
             "trigger_id": f"trigger-{next(_counter)}",
-            "team": {"id": TEAM_ID, "domain": "fake"},
+            "team": {"id": self.team_id, "domain": "fake"},
             **extra,
             "actions": [{**action, "action_ts": now_ts()}],
         }
@@ -251,15 +260,15 @@ class SlackDriver:
         state = {block_id: {block_id: value} for block_id, value in values.items()}
         payload = {
             "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "fake"},
-            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "team": {"id": self.team_id, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
             "api_app_id": "A0LESSON",
             "token": "legacy-unused",
             "trigger_id": f"trigger-{next(_counter)}",
             "view": {
                 **view,
                 "id": "V0001",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "state": {"values": state},
                 "hash": "h",
             },

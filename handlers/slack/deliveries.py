@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.slack.blocks import Blocks
-from handlers.slack.clients import SlackClients
+from handlers.slack.clients import NOT_INSTALLED, TOKEN_ERRORS, NotInstalled, SlackClients
 from handlers.slack.messages import time_of
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
+from handlers.slack.stopping import stop_sending
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -120,12 +121,22 @@ class Courier:
         except Deferred as later:
             deliveries.defer(delivery_id=delivery.id, until=later.until)
             return False
+        except NotInstalled:
+            # Uninstalled, revoked or never installed: recorded, never retried.
+            deliveries.mark_failed(delivery_id=delivery.id, error=NOT_INSTALLED, permanent=True)
+            return False
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))
             log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.kind, code)
+            token_gone = code in TOKEN_ERRORS and self._clients.multi_workspace
             deliveries.mark_failed(
-                delivery_id=delivery.id, error=code, permanent=code in PERMANENT_ERRORS
+                delivery_id=delivery.id,
+                error=code,
+                permanent=code in PERMANENT_ERRORS or token_gone,
             )
+            if token_gone:
+                # The workspace's token is no good: stop everything it is owed, once.
+                stop_sending(self._clients, self._services, delivery.team_id, reason=code)
             return False
         except (SlackClientError, OSError) as error:
             log.warning("delivery %s (%s) will be retried: %r", delivery.id, delivery.kind, error)

@@ -13,6 +13,8 @@ class Command(StrEnum):
 class Event(StrEnum):
     MESSAGE = "message"
     APP_HOME_OPENED = "app_home_opened"
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"
 
 
 class ActionId(StrEnum):

@@ -51,10 +51,10 @@ def store_events(inbox: Inbox, wake: Callable[[], None]) -> Callable[..., BoltRe
 
 def worth_keeping(event: dict[str, Any]) -> bool:
     """Only what a listener can use: thread replies, edits and deletions of thread
-    replies, and Home tab openings. A busy channel's other chatter is acknowledged and
-    dropped without touching the database."""
+    replies, Home tab openings, and the app's removal from a workspace. A busy channel's
+    other chatter is acknowledged and dropped without touching the database."""
     kind = event.get("type")
-    if kind == Event.APP_HOME_OPENED:
+    if kind in (Event.APP_HOME_OPENED, Event.APP_UNINSTALLED, Event.TOKENS_REVOKED):
         return True
     if kind != Event.MESSAGE:
         return False

@@ -12,6 +12,7 @@ from handlers.slack.channel_privacy import ChannelPrivacy
 from handlers.slack.deps import Deps
 from handlers.slack.errors import acknowledge, on_button, replying_privately
 from handlers.slack.ids import ActionId, Command
+from handlers.slack.lifecycle import run_forget_command
 from handlers.slack.markup import read_plain
 from handlers.slack.membership import Gate
 from handlers.slack.messages import time_of
@@ -78,6 +79,8 @@ class PostmortemHandlers:
                 self._reports.summary(command, rest, respond, client)
             case "export":
                 self._reports.export(command, rest, respond, client)
+            case "forget-workspace":
+                run_forget_command(self._deps, command, rest, respond, client)
             case _:
                 raise UserFacingError(
                     f"I don't know `{verb[:40]}`. Try `/postmortem start <title>`, "

@@ -140,3 +140,8 @@ class Workspace(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(255))
+    # Set when the platform stopped the app here (uninstalled, tokens revoked or refused):
+    # nothing is sent from then on, and the data is deleted once the retention period
+    # (LESSONLOOP_RETENTION_DAYS) after it has passed. A reinstall clears both.
+    uninstalled_at: Mapped[datetime | None]
+    uninstall_reason: Mapped[str | None] = mapped_column(String(32))

@@ -136,6 +136,12 @@ class Workspaces:
             self._cache.pop(team_id, None)
         return view
 
+    def drop_cached(self, *, team_id: str) -> None:
+        """Forget what was read of the workspace (its row was deleted)."""
+        with self._lock:
+            self._generation += 1
+            self._cache.pop(team_id, None)
+
     def _read(self, team_id: str) -> WorkspaceSettings | None:
         with self._sessions() as session:
             row = session.get(Workspace, (self._platform, team_id))

@@ -13,15 +13,30 @@ from models.lessons.tables import Lesson
 from models.postmortems.tables import Answer, Postmortem
 from templates import escape_mrkdwn
 from tests.harness import AppHarness
+from tests.slackdriver import SlackDriver
 
 CHANNEL = "C0INCIDENT"
 FACILITATOR, BEA, CAI = "U0FACIL01", "U0BEA0002", "U0CAI0003"
 
 
 class Review:
-    def __init__(self, app: AppHarness, *, channel: str = CHANNEL, deliver_twice: bool = False):
+    def __init__(
+        self,
+        app: AppHarness,
+        *,
+        channel: str = CHANNEL,
+        deliver_twice: bool = False,
+        driver: SlackDriver | None = None,
+    ):
         self.app, self.channel, self.deliver_twice = app, channel, deliver_twice
         self.thread_ts = ""
+        self._driver = driver
+
+    @property
+    def driver(self) -> SlackDriver:
+        """Requests come from this driver's workspace; by default the harness's own (a
+        restart gives the harness a new one)."""
+        return self._driver or self.app.driver
 
     @property
     def fake(self) -> Any:
@@ -32,7 +47,7 @@ class Review:
         # fake workspace must know it: public, unless a test has set it up otherwise.
         if self.channel not in self.fake.channels:
             self.fake.add_channel(self.channel, "incidents", members=(FACILITATOR, BEA, CAI))
-        response = self.app.driver.command(f"start {title}", user=user, channel=self.channel)
+        response = self.driver.command(f"start {title}", user=user, channel=self.channel)
         assert response.status == 200, response.body
         root = self.fake.wait_for(
             lambda: [
@@ -70,7 +85,7 @@ class Review:
     def press(self, step: str, action_id: ActionId, *, user: str = FACILITATOR) -> Any:
         prompt = self.wait_for_prompt(step)
         button = self.button(prompt, action_id)
-        response = self.app.driver.click(
+        response = self.driver.click(
             action_id,
             button["value"],
             user=user,
@@ -87,12 +102,12 @@ class Review:
         self.wait_for_prompt(f"Step {number + 1} of 6")
 
     def reply(self, text: str, *, user: str) -> str:
-        ts, event_id, response = self.app.driver.reply(
+        ts, event_id, response = self.driver.reply(
             text, user=user, channel=self.channel, thread_ts=self.thread_ts
         )
         assert response.status == 200, response.body
         if self.deliver_twice:
-            again = self.app.driver.reply(
+            again = self.driver.reply(
                 text,
                 user=user,
                 channel=self.channel,
@@ -143,7 +158,7 @@ class Review:
                 "options"
             ]
             values[Field.LESSON] = {"type": "static_select", "selected_option": options[-1]}
-        response = self.app.driver.submit_view(view, values, user=by)
+        response = self.driver.submit_view(view, values, user=by)
         assert response.status == 200, response.body
         assert response.body in (b"", b"{}") or b"errors" not in response.body, response.body
 
