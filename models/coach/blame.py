@@ -95,6 +95,10 @@ def _word_file(name: str) -> frozenset[str]:
 
 
 _NAMES: Final = _word_file("names.txt")
+# Words that judge a person's character or competence ("sloppy", "cavalier", "inept"), and
+# the qualities whose absence does ("not competent", "not careful enough").
+_JUDGEMENT_WORDS: Final = _word_file("judgements.txt")
+_QUALITY_WORDS: Final = _word_file("qualities.txt")
 
 _AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
 _NOT_PEOPLE: Final = _word_file("not_people.txt")
@@ -299,6 +303,31 @@ _FAULT_TERMS: Final = (
         _STRONG,
         "ignored",
     ),
+    _term(
+        r"\b(?:" + "|".join(sorted(_JUDGEMENT_WORDS)) + r")\b"
+        r"|\b(?:is|was|are|were|been|be) (?:\w+ )?not (?:\w+ )?(?:"
+        + "|".join(sorted(_QUALITY_WORDS))
+        + r")\b",
+        _STRONG,
+        "judgement",
+    ),
+    _term(
+        r"\bdecided to (?:just )?(?:skip|ignore|bypass|disable|override|silence|turn off|"
+        r"push|deploy|ship|merge) (?:\w+ ){0,4}?(?:without|anyway|on (?:a )?friday)\b"
+        r"|\bdecided to (?:just )?(?:skip|ignore|bypass|disable|override|silence|turn off)\b",
+        _STRONG,
+        "missed",
+    ),
+    # Destroying data or production is harm whoever reads it; tidying is not ("deleted the
+    # stale branch"), so the object must be something of value.
+    _term(
+        r"\b(?:wiped|deleted|dropped|nuked|purged|corrupted|destroyed|trashed|overwrote|"
+        r"truncated) (?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
+        r"production|database|db|table|tables|backups?|bucket|customer data|data|cluster|"
+        r"index|volume|disk)\b",
+        _STRONG,
+        "error",
+    ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
@@ -317,7 +346,8 @@ _FAULT_TERMS: Final = (
     _term(
         r"\b(?:delet(?:ed|es|ing)|wiped|nuked|leaked|purged|mangled|misconfigured|corrupted|"
         r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
-        r"dropped (?:the |a )?(?:table|database|db|prod))\b",
+        r"dropped (?:the |a )?(?:table|database|db|prod)|untested|"
+        r"(?:pushed|merged|shipped|deployed|applied) (?:\w+ ){0,2}?bad)\b",
         _WEAK,
         "error",
     ),
@@ -353,7 +383,8 @@ _DIRECT_RULES: Final = (
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
     (
         re.compile(
-            r"\b(?:fault|blame|responsibility) (?:lies|is|rests|sits|was) (?:squarely |entirely |"
+            r"\b(?:fault|blame|responsibility)(?: for (?:\w+ ){1,3}?)? (?:lies|is|rests|sits|was) "
+            r"(?:squarely |entirely |"
             r"solely )?with " + _PO + r"\b"
         ),
         "fault",
@@ -407,7 +438,11 @@ _CAUSE_RULES: Final = (
         r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
-    re.compile(r"\b(?:down to|caused by|courtesy of|blame on) " + _PO + r"\b"),
+    re.compile(
+        r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
+        r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
+        r" " + _PO + r"\b"
+    ),
     re.compile(
         _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
     ),
@@ -429,6 +464,13 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
         r"because of " + _PO + r"\b"
     ),
+    # "this whole mess is because of Rustam", "the outage happened thanks to Fernanda's
+    # change": a bad thing, then a person (or their work) as its reason.
+    re.compile(
+        r"\b(?:mess|outage|incident|downtime|breakage|failure|problem|disaster|data loss|"
+        r"happened|broke|failed|went down|is down|was down|lost \w+)(?: \w+){0,3}? "
+        r"(?:all |just |entirely |only )?(?:because of|thanks to|due to) @p\d+\b"
+    ),
     re.compile(
         r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
         r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
@@ -439,7 +481,8 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
 # accountable", "I want Rob removed from the release team", "consequences for Megan".
 _PUNISH = (
     r"(?:fired|sacked|punished|disciplined|demoted|written up|suspended|removed|banned|"
-    r"kicked (?:off|out)|held (?:accountable|responsible)|put on a pip)"
+    r"kicked (?:off|out)|held (?:accountable|responsible)|put on a pip|taken off|let go|"
+    r"put on (?:a )?(?:pip|performance (?:improvement )?plan|probation))"
 )
 _PUNISH_RULES: Final = (
     re.compile(
@@ -460,6 +503,11 @@ _PUNISH_RULES: Final = (
         + r"(?: (?:accountable|responsible|up))?\b"
     ),
     re.compile(r"\bconsequences for " + _PO + r"\b"),
+    re.compile(
+        r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
+        r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
+        r" (?:the )?(?:rotation|on-?call|team|project|release|prod)"
+    ),
     re.compile(r"\b(?:and|but) (?:it|that) (?:is|should be|has to be) " + _PO + r"\s*$"),
 )
 
@@ -482,7 +530,8 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"\b(?:cause\w*|culprit|reason|problem|weak link|liability|down to|courtesy of|blame|"
     r"because|responsible|at fault|his|her|their|your|the one who|should|must|needs?|has to|"
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
-    r"suspend|hold|consequences|and|but|by)\b|'s\b"
+    r"suspend|hold|consequences|and|but|by|back to|traced to|lies with|rests with|"
+    r"responsibility|thanks to|due to|put|place|take|kick|pull|remove)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
 # "caught by", "mitigated by" are rescues and never count.
@@ -515,7 +564,10 @@ _CF_WAS_RE: Final = re.compile(
 )
 _CF_JUST_RE: Final = re.compile(
     r"\bif (?P<who>" + _P + r") (?:just|only|actually|simply) (?P<verb>\w+ed|read|ran|did|took|"
-    r"wrote|made)\b"
+    r"wrote|made|follows|checks|reads|tests|looks|listens|waits|asks)\b"
+    # "none of this happens if Cristina follows the checklist"
+    r"|\bnone of (?:this|that|it) (?:would (?:have )?)?(?:happen\w*|would \w+) if "
+    r"(?P<who2>" + _P + r")\b"
 )
 
 # Sarcasm: praise for a person next to a bad outcome, with no sign of a real rescue.
@@ -561,6 +613,7 @@ _INTENSIFIER_RE: Final = re.compile(
     r"started|set off|took down|killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
     # A hedge before a charge announces the charge: "no offense, but ...".
     r"|\bnot (?:saying|trying to|to) (?:\w+ ){0,2}?(?:blame|point|throw|single)|\bno offen[cs]e"
+    r"|\bnot (?:blaming|pointing fingers|throwing \w+ under)"
     r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
     r"|\bsay it gently\b|\bhate to say\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
@@ -656,7 +709,7 @@ _CONTRACTIONS: Final = (
 _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
-    r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet)\b|"
+    r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet|after|when|once)\b|"
     r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
     r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
     # "the dev who wrote this cron job" is a relative clause, "Olga wrote that" is reporting.
@@ -857,7 +910,12 @@ def _show(fragment: str, people: list[str]) -> str:
 def _negated(before: str) -> bool:
     """A negator shortly before a fault phrase, in the same clause, cancels it."""
     clause = _CLAUSE_START_RE.split(before)[-1]
-    return any(w in _NEGATORS for w in clause.split()[-_NEGATION_WINDOW:])
+    words = clause.split()[-_NEGATION_WINDOW:]
+    # "without" negates the word it governs ("without testing"), not a later verb
+    # ("whoever merged this without review broke prod").
+    return any(
+        w in _NEGATORS and (w != "without" or i == len(words) - 1) for i, w in enumerate(words)
+    )
 
 
 def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
