@@ -188,6 +188,7 @@ _CONDUCT: Final = _words(
 )
 _PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
 _THEY_WORDS: Final = frozenset({"they", "them"})
+_RELATIVES: Final = frozenset({"which", "that", "whom"})
 _SELF_WORDS: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
 _NOBODY_WORDS: Final = frozenset({"nobody", "noone", "none", "no-one"})
 _DETERMINERS: Final = _words(
@@ -307,7 +308,10 @@ _FAULT_TERMS: Final = (
         r"\b(?:" + "|".join(sorted(_JUDGEMENT_WORDS)) + r")\b"
         r"|\b(?:is|was|are|were|been|be) (?:\w+ )?not (?:\w+ )?(?:"
         + "|".join(sorted(_QUALITY_WORDS))
-        + r")\b",
+        + r"|good enough|up to (?:it|the job|the task))\b"
+        r"|\btoo \w+ to be trusted\b"
+        r"|\b(?:showed|shows|has shown|displayed|used|exercised) (?:\w+ )?(?:terrible|poor|bad|"
+        r"awful|questionable|zero|no|shocking) (?:judgement|judgment|sense|discipline|care)\b",
         _STRONG,
         "judgement",
     ),
@@ -328,6 +332,7 @@ _FAULT_TERMS: Final = (
         _STRONG,
         "error",
     ),
+    _term(r"\brubber-?stamp\w*", _STRONG, "error"),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
@@ -346,14 +351,17 @@ _FAULT_TERMS: Final = (
     _term(
         r"\b(?:delet(?:ed|es|ing)|wiped|nuked|leaked|purged|mangled|misconfigured|corrupted|"
         r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
-        r"dropped (?:the |a )?(?:table|database|db|prod)|untested|"
+        r"dropped (?:the |a )?(?:table|database|db|prod)|untested|force-?push\w*|"
+        r"(?:turned|switched) off (?:the |all (?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|"
+        r"paging|checks?|tests?|canary|backups?)|(?:disabled|silenced|muted) (?:the |all "
+        r"(?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|paging|checks?|tests?|canary)|"
         r"(?:pushed|merged|shipped|deployed|applied) (?:\w+ ){0,2}?bad)\b",
         _WEAK,
         "error",
     ),
     _term(
         r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
-        r"waiting|approval|thinking|looking)\b",
+        r"waiting|approval|thinking|looking|reading)\b",
         _WEAK,
         "missed",
     ),
@@ -381,6 +389,13 @@ _DIRECT_RULES: Final = (
         "fault",
     ),
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
+    (
+        re.compile(
+            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% )?@p\d+ 's "
+            r"(?:doing|fault|screw-?up)\b"
+        ),
+        "fault",
+    ),
     (
         re.compile(
             r"\b(?:fault|blame|responsibility)(?: for (?:\w+ ){1,3}?)? (?:lies|is|rests|sits|was) "
@@ -464,6 +479,13 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
         r"because of " + _PO + r"\b"
     ),
+    # "all of this started when Joaquin force-pushed": the trouble began with a person's act.
+    re.compile(
+        r"\b(?:all (?:of )?(?:this|that)|this (?:whole )?(?:mess|outage|incident)|it all|"
+        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off) "
+        r"(?:when|after|because|the moment) " + _P + r" (?!(?:noticed|spotted|saw|caught|found|"
+        r"raised|reported|paged|flagged)\b)\w+"
+    ),
     # "this whole mess is because of Rustam", "the outage happened thanks to Fernanda's
     # change": a bad thing, then a person (or their work) as its reason.
     re.compile(
@@ -496,7 +518,15 @@ _PUNISH_RULES: Final = (
         r"(?<!\w)" + _PO + r" (?:(?:does|do|did) not )?(?:gets?|got|be|is|being|getting) "
         r"(?:\w+ )?" + _PUNISH
     ),
-    re.compile(r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out)\b"),
+    re.compile(
+        r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out|off (?:the |our |@p\d+))"
+    ),
+    re.compile(
+        r"(?<!\w)" + _P + r" (?:deserves?|deserved|has earned|earned) (?:a |an |to be |to get "
+        r"|some )?(?:\w+ )?(?:warning|reprimand|punishment|write-?up|consequences|"
+        + _PUNISH[3:-1]
+        + r")\b"
+    ),
     re.compile(
         r"\b(?:fire|sack|punish|discipline|demote|write up|suspend|hold) "
         + _PO
@@ -516,7 +546,7 @@ _PUNISH_RULES: Final = (
 _PASSIVE_RE: Final = re.compile(
     r"\b(?:was|were|got|been|get|gets) (?:(?:just|accidentally|completely|all|then|also) )?"
     r"(?P<verb>\w+)(?: up)?(?: \w+){0,4}? by (?P<who>@p\d+|him|her|them|you|someone|whoever)"
-    r"\b(?! 's)"
+    r"\b(?P<owns> 's)?"
 )
 _HARMFUL_PARTICIPLES: Final = _words(
     """
@@ -530,7 +560,8 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"\b(?:cause\w*|culprit|reason|problem|weak link|liability|down to|courtesy of|blame|"
     r"because|responsible|at fault|his|her|their|your|the one who|should|must|needs?|has to|"
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
-    r"suspend|hold|consequences|and|but|by|back to|traced to|lies with|rests with|"
+    r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
+    r"traced to|lies with|rests with|"
     r"responsibility|thanks to|due to|put|place|take|kick|pull|remove)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
@@ -577,14 +608,15 @@ _PRAISE_RE: Final = re.compile(
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
     r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
-    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh great|"
+    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
+    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
     r"what could (?:possibly )?go wrong)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
     r"(?:is|was|went|are|were|been|go|goes|gone|took|take|taking|takes|brought|knocked) down|"
     r"down for|outages?|downtime|5\d\ds|5xx|typo|wrong|(?:nobody|no one) can|locked out|"
-    r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]|"
+    r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]s?|"
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
@@ -786,7 +818,9 @@ def _mark_people(text: str, people: list[str]) -> str:
         if low in _NAMES or word in _TEAM_WORDS:
             return _placeholder(word, people)
         if low not in _AMBIGUOUS_NAMES:
-            return _placeholder(word, people) if _is_name(word) else word
+            if _is_name(word) or _is_name_in_subject_place(word, text, m.start(), m.end()):
+                return _placeholder(word, people)
+            return word
         if not (word[0].isupper() and word[1:].islower()):
             return word
         if _starts_sentence(text, m.start()):
@@ -796,6 +830,49 @@ def _mark_people(text: str, people: list[str]) -> str:
         return _placeholder(word, people)
 
     return _WORD_RE.sub(name, text)
+
+
+def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> bool:
+    """A name that is also an English word ("Frank", "Victoria", "Maximilian") is a person
+    when written in title case inside a sentence (where capitals are not just sentence
+    case) and followed by what follows a subject: a verb form ("should", "was", "forgot",
+    "pushed"). Tools and bots named like people are excluded as everywhere."""
+    if not (word[0].isupper() and word[1:].islower()) or word.lower() in _NOT_PEOPLE:
+        return False
+    if _starts_sentence(text, start) or _after_capitalised(text, start):
+        return False
+    after = _NEXT_SHORT_WORD_RE.match(text, end)
+    if after is None:
+        return False
+    following = after.group(1).lower().strip(",.;:!?")
+    return following in _SUBJECT_FOLLOWERS or (
+        following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
+    )
+
+
+def _after_capitalised(text: str, at: int) -> bool:
+    """Whether the word before `at` is capitalised: "GitHub Actions", "Cloud Build" are
+    products. Looks back over at most one blank and one word's first letter."""
+    at -= 1
+    if at < 0 or text[at] != " ":
+        return False
+    at -= 1
+    while at >= 0 and (text[at].isalnum() or text[at] in "-'"):
+        at -= 1
+    return at + 1 < len(text) and text[at + 1].isupper()
+
+
+# What follows a person as subject: auxiliaries, modals and the adverbs before them.
+_SUBJECT_FOLLOWERS: Final = _words(
+    """
+    should shouldn't was wasn't is isn't has hasn't had hadn't did didn't does doesn't never
+    just really clearly obviously again always forgot broke caused ignored skipped made must
+    needs deserves could couldn't would wouldn't can't cannot will won't
+    """
+)
+# Words ending in "ed" that are no verb after a name ("Frank red ..." never; "Will bed").
+_ENGLISH_ADJ_ED: Final = _words("red bed need seed feed speed shed")
+_NEXT_SHORT_WORD_RE: Final = re.compile(r"[^\S\n]*+(\S{1,12}+)")
 
 
 def _is_name(word: str) -> bool:
@@ -862,6 +939,20 @@ _DISCOURAGED_RE: Final = re.compile(
     r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
 )
 
+# Blame that someone else voiced, reported in order to push back on it: "in the retro someone
+# said Lars should be fired; we agreed that is not how we work". The report (to the end of
+# its sentence) goes when the reply also disapproves of it. Two linear passes.
+_REPORTED_RE: Final = re.compile(
+    r"\b(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others) (?:said|says|"
+    r"suggested|suggests|wrote|claimed|claims|insisted|kept saying|were saying|was saying|"
+    r"posted|commented)\b[^.;!?\n]*+"
+)
+_DISAPPROVAL_RE: Final = re.compile(
+    r"\bnot how we\b|\b(?:does|do|did|will|would|is) not help\b|\bnot (?:helpful|fair|ok|okay|"
+    r"useful|blameless|the point)\b|\b(?:let us|please) (?:not|avoid|stop)\b|\bstop (?:saying|"
+    r"writing|blaming)\b|\bwe do not (?:blame|do|point)\b|\bdisagree\w*\b|\bpushed back\b"
+)
+
 
 def _is_emoji(character: str) -> bool:
     # Pictographs are "other symbols" above the Latin and punctuation blocks (not "©").
@@ -886,6 +977,8 @@ def _normalise(text: str) -> _Doc:
         text = pattern.sub(replacement, text)
     text = _ASKED_IF_RE.sub(" quote ", text)
     text = _DISCOURAGED_RE.sub(" quote ", text)
+    if _DISAPPROVAL_RE.search(text):
+        text = _REPORTED_RE.sub(" quote ", text)
     text = _INLINE_SPACES_RE.sub(" ", text).strip()
     return _Doc(text=text, people=people, emoji=emoji, emphatic=emphatic)
 
@@ -930,6 +1023,11 @@ def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
         if len(tokens) > 1 and tokens[1] == "'s":
             return "thing", first
         return "person", first
+    # A relative clause about a person: "..., which he never tested".
+    if first in _RELATIVES and len(tokens) > 1 and tokens[1:3] != [tokens[1], "'s"]:
+        second = tokens[1]
+        if _PLACEHOLDER_RE.fullmatch(second) or second in _PERSON_WORDS:
+            return "person", second
     if first in _PERSON_WORDS:
         return "person", first
     if first in _THEY_WORDS:
@@ -1175,7 +1273,10 @@ def _cause_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_
     for m in _PASSIVE_RE.finditer(sentence):
         verb = m.group("verb")
         harmful = verb in _HARMFUL_PARTICIPLES
-        if harmful or (verb in _NEUTRAL_PARTICIPLES and _HARM_RE.search(sentence)):
+        # "taken down by Jae-won's script": harm done by a person's work names them too;
+        # a neutral act by their work ("approved by Ana's team") does not.
+        neutral = verb in _NEUTRAL_PARTICIPLES and not m.group("owns")
+        if harmful or (neutral and _HARM_RE.search(sentence)):
             if prefixes.negated(m.start()):
                 continue
             shown = _show(m.group(0), people)
