@@ -168,6 +168,8 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"turns out(?: that)?|looks like|seems like|root cause|oh|hmm|great|just great|why|how|when|"
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
     r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ who\b)|"
+    r"it (?:is|was) (?:\w+ )?(?:obvious|clear|evident|plain)(?: that)?|let us be honest|"
+    r"to be fair|not gonna lie|nobody (?:should|would) be surprised|no surprise|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
     r"(?: that)?)\s+)+"
 )
@@ -278,9 +280,13 @@ _FAULT_TERMS: Final = (
         r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
-        r"|\bout of (?:his|her|their|your|my) depth\b|\b(?:can|could) not be trusted\b"
+        r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b"
+        r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b"
+        r"|\b(?:is|was|are|were) (?:a|an|the) (?:\w+ )?(?:terrible|awful|horrible|lousy|useless|"
+        r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
+        r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
-        r"|\bshould not be allowed (?:near|anywhere near|to touch)\b",
+        r"|\b(?:should|must) (?:not|never) be allowed (?:near|anywhere near|to \w+)\b",
         _STRONG,
         "judgement",
     ),
@@ -352,6 +358,7 @@ _FAULT_TERMS: Final = (
         r"\b(?:delet(?:ed|es|ing)|wiped|nuked|leaked|purged|mangled|misconfigured|corrupted|"
         r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
         r"dropped (?:the |a )?(?:table|database|db|prod)|untested|force-?push\w*|"
+        r"merged (?:his|her|their|your) own|never (?:even )?heard of|"
         r"(?:turned|switched) off (?:the |all (?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|"
         r"paging|checks?|tests?|canary|backups?)|(?:disabled|silenced|muted) (?:the |all "
         r"(?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|paging|checks?|tests?|canary)|"
@@ -389,6 +396,21 @@ _DIRECT_RULES: Final = (
         "fault",
     ),
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
+    (
+        re.compile(
+            r"\bit (?:is|was) @p\d+ 's (?:change|deploy|commit|pr|migration|config|script|push|"
+            r"merge|release|call)\b"
+        ),
+        "weak fault",
+    ),
+    (
+        re.compile(
+            r"@p\d+ 's (?:code|work|changes?|prs?|reviews?|commits?|migrations?|configs?|scripts?) "
+            r"(?:is|are|was|were) (?:always |usually |often |constantly |consistently )?(?:a mess|"
+            r"garbage|trash|rubbish|sloppy|careless|terrible|awful|a disaster|a liability)\b"
+        ),
+        "judgement",
+    ),
     (
         re.compile(
             r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% )?@p\d+ 's "
@@ -453,6 +475,7 @@ _CAUSE_RULES: Final = (
         r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
+    re.compile(r"\breason (?:\w+ ){0,4}?(?:is|was) (?:that |because )?" + _P + r" \w+"),
     re.compile(
         r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
         r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
@@ -534,6 +557,15 @@ _PUNISH_RULES: Final = (
     ),
     re.compile(r"\bconsequences for " + _PO + r"\b"),
     re.compile(
+        r"\b(?:needs? to|has to|must|should|will have to) explain "
+        r"(?:himself|herself|themselves|themself|yourself)\b"
+        r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
+        r"|(?<!\w)" + _P + r" never (?:touches|touch|goes near|gets near|deploys to) (?:\w+ ){0,3}?"
+        r"again\b"
+        r"|\b(?:escalat\w+|report\w*|complain\w*) (?:this |it |that )?to @p\d+ 's "
+        r"(?:manager|boss|lead|director|vp)\b"
+    ),
+    re.compile(
         r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
         r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
         r" (?:the )?(?:rotation|on-?call|team|project|release|prod)"
@@ -562,19 +594,20 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|"
-    r"responsibility|thanks to|due to|put|place|take|kick|pull|remove)\b|'s\b"
+    r"responsibility|thanks to|due to|put|place|take|kick|pull|remove|explain|word|talk|never|"
+    r"escalat\w+|report\w*|complain\w*)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
 # "caught by", "mitigated by" are rescues and never count.
 _NEUTRAL_PARTICIPLES: Final = _words(
     """
     made pushed merged written done shipped approved deployed run changed applied added
-    configured edited updated released set introduced started executed kicked rolled
+    configured edited updated released set introduced started executed kicked rolled committed
     """
 )
 _HARM_RE: Final = re.compile(
     r"\b(?:killed|broke|broken|took (?:\w+ ){0,2}?down|caused|outage|bad|without|wrong|never|"
-    r"failed|cost us|corrupt\w*|lost|wiped|deleted|mess|nobody caught)\b"
+    r"failed|cost us|corrupt\w*|lost|wiped|deleted|mess|nobody caught|public|exposed|leak\w*)\b"
 )
 
 # Counterfactuals about a person: "if Alice had just checked", "had he read the runbook",
@@ -610,7 +643,7 @@ _PRAISE_RE: Final = re.compile(
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
-    r"what could (?:possibly )?go wrong)\b"
+    r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -620,7 +653,7 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
-    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm)\b"
+    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -647,7 +680,8 @@ _INTENSIFIER_RE: Final = re.compile(
     r"|\bnot (?:saying|trying to|to) (?:\w+ ){0,2}?(?:blame|point|throw|single)|\bno offen[cs]e"
     r"|\bnot (?:blaming|pointing fingers|throwing \w+ under)"
     r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
-    r"|\bsay it gently\b|\bhate to say\b"
+    r"|\bsay it gently\b|\bhate to say\b|\bnot trying to start\b|\bi know (?:everyone|we)\b"
+    r"|\b(?:that|this|which) is (?:why|how) (?:we|it|everything|the \w+)\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
@@ -857,10 +891,17 @@ def _after_capitalised(text: str, at: int) -> bool:
     if at < 0 or text[at] != " ":
         return False
     at -= 1
-    while at >= 0 and (text[at].isalnum() or text[at] in "-'"):
+    end = at + 1
+    while at >= 0 and end - at <= _PRODUCT_WORD and (text[at].isalnum() or text[at] in "-'"):
         at -= 1
-    return at + 1 < len(text) and text[at + 1].isupper()
+    before = text[at + 1 : end]
+    # "If Wen had ...": an English word before the name is no product's first half.
+    return before[:1].isupper() and (
+        not _is_english(before.lower()) or before[1:] != before[1:].lower()
+    )
 
+
+_PRODUCT_WORD: Final = 24
 
 # What follows a person as subject: auxiliaries, modals and the adverbs before them.
 _SUBJECT_FOLLOWERS: Final = _words(
@@ -878,8 +919,11 @@ _NEXT_SHORT_WORD_RE: Final = re.compile(r"[^\S\n]*+(\S{1,12}+)")
 def _is_name(word: str) -> bool:
     """A capitalised word that is no English word, tool or bot: names from anywhere in the
     world ("Katarzyna", "Seo-yeon", "Adaeze"), not only the list in names.txt."""
-    if len(word) < 2 or not word[0].isupper() or word[1:] != word[1:].lower():
+    parts = word.split("-")
+    if len(word) < 2 or not all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts[:1]):
         return False  # "PagerDuty", "CircleCI", "SLA": a capital inside is a product
+    if not all(p[1:] == p[1:].lower() for p in parts[1:]):
+        return False  # "Mei-Ling" and "Seo-yeon" are names, "Wi-FI" is not
     low = word.lower()
     if low in _NOT_PEOPLE or low.endswith("bot"):
         return False
@@ -943,7 +987,8 @@ _DISCOURAGED_RE: Final = re.compile(
 # said Lars should be fired; we agreed that is not how we work". The report (to the end of
 # its sentence) goes when the reply also disapproves of it. Two linear passes.
 _REPORTED_RE: Final = re.compile(
-    r"\b(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others) (?:said|says|"
+    r"(?<![\w@])(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others)\s+"
+    r"(?:said|says|"
     r"suggested|suggests|wrote|claimed|claims|insisted|kept saying|were saying|was saying|"
     r"posted|commented)\b[^.;!?\n]*+"
 )
@@ -1245,7 +1290,9 @@ def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[
             if prefixes.negated(m.start()):
                 continue
             shown = _show(m.group(0), people)
-            hits.append(_Hit(_STRONG, kind, f'puts the fault on a person ("{shown}")'))
+            # "it was Zofia's change" answers a question unless something tips it over.
+            weight, kind = (_WEAK, "fault") if kind == "weak fault" else (_STRONG, kind)
+            hits.append(_Hit(weight, kind, f'puts the fault on a person ("{shown}")'))
     return hits
 
 
