@@ -186,6 +186,7 @@ _COPULA_ONLY_RE: Final = re.compile(
 # A person's conduct: judging it judges the person ("Sarah's work was careless").
 _CONDUCT: Final = _words(
     "attitude work approach handling behaviour behavior judgement judgment conduct effort "
+    "testing reviews review reviewing prep preparation planning communication diligence "
     "performance attention habits decisions decision"
 )
 _PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
@@ -281,7 +282,9 @@ _FAULT_TERMS: Final = (
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
         r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b"
-        r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b"
+        r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b|\bnot cut out for\b"
+        r"|\b(?:does|did|do) not (?:even )?know what (?:he|she|they|you) (?:is|are|was|were) "
+        r"doing\b"
         r"|\b(?:is|was|are|were) (?:a|an|the) (?:\w+ )?(?:terrible|awful|horrible|lousy|useless|"
         r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
@@ -339,6 +342,14 @@ _FAULT_TERMS: Final = (
         "error",
     ),
     _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    # Skipping a safeguard (not a meeting or a step of no consequence) is conduct.
+    _term(
+        r"\bskip(?:ped|s|ping)? (?:the |a |all (?:the )?|our |every )?(?:\w+ )?(?:checklist|"
+        r"review|tests?|canary|runbook|dry run|approval|checks?|staging|backups?|rollback plan|"
+        r"sign-?off)\b",
+        _STRONG,
+        "missed",
+    ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
@@ -398,6 +409,15 @@ _DIRECT_RULES: Final = (
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
     (
         re.compile(
+            r"\b(?:outage|incident|mess|breakage|downtime|this|that) (?:is|was) (?:(?:100%|all|"
+            r"entirely|totally|squarely|completely) )+@p\d+\b(?! 's)"
+            r"|\bit (?:is|was) @p\d+ 's (?:\w+ ){1,2}?(?:that|which) (?:took|broke|caused|wiped|"
+            r"killed|brought|deleted|corrupted|started|triggered)\b"
+        ),
+        "fault",
+    ),
+    (
+        re.compile(
             r"\bit (?:is|was) @p\d+ 's (?:change|deploy|commit|pr|migration|config|script|push|"
             r"merge|release|call)\b"
         ),
@@ -441,7 +461,8 @@ _DIRECT_RULES: Final = (
     (
         re.compile(
             _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
-            r"[\w\s'@-]{0,60}?\b(?:and|but) (?:still )?(?:did not|never|forgot|did nothing)\b"
+            r"[\w\s'@-]{0,60}?\b(?:and|but) (?:you |he |she |they )?(?:still )?(?:did not|never|"
+            r"forgot|did nothing)\b"
         ),
         "missed",
     ),
@@ -560,6 +581,9 @@ _PUNISH_RULES: Final = (
         r"\b(?:needs? to|has to|must|should|will have to) explain "
         r"(?:himself|herself|themselves|themself|yourself)\b"
         r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
+        r"|\bowes (?:\w+ ){0,2}?an? (?:apology|explanation)\b"
+        r"|\b(?:own|apologi[sz]e for) (?:this|that|it|the \w+)(?: \w+)? (?:publicly|in public|in "
+        r"front of)"
         r"|(?<!\w)" + _P + r" never (?:touches|touch|goes near|gets near|deploys to) (?:\w+ ){0,3}?"
         r"again\b"
         r"|\b(?:escalat\w+|report\w*|complain\w*) (?:this |it |that )?to @p\d+ 's "
@@ -595,7 +619,7 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|"
     r"responsibility|thanks to|due to|put|place|take|kick|pull|remove|explain|word|talk|never|"
-    r"escalat\w+|report\w*|complain\w*)\b|'s\b"
+    r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
 # "caught by", "mitigated by" are rescues and never count.
@@ -682,6 +706,9 @@ _INTENSIFIER_RE: Final = re.compile(
     r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
     r"|\bsay it gently\b|\bhate to say\b|\bnot trying to start\b|\bi know (?:everyone|we)\b"
     r"|\b(?:that|this|which) is (?:why|how) (?:we|it|everything|the \w+)\b"
+    # A weak fault with its consequence: "pushed the bad record and everything fell over".
+    r"|\b(?:and|so|then),? (?:everything|it all|prod|production|the site|we) (?:fell over|"
+    r"went down|broke|died|crashed|blew up|lost)\b|, we lost\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
@@ -767,6 +794,9 @@ _CONTRACTIONS: Final = (
     (re.compile(r"\b(it|that|there|what|who|he|she|here|where|how)'s\b"), r"\1 is"),
     (re.compile(r"\bthats\b"), "that is"),
     (re.compile(r"\blet's\b"), "let us"),
+    # "Rebecca's been careless", "he's never checked": "'s" is "has" or "is" before these.
+    (re.compile(r"'s (?=been\b|got\b|gotten\b|had\b)"), " has "),
+    (re.compile(r"'s (?=never\b|always\b|clearly\b|obviously\b|not\b|just\b|so\b|too\b)"), " is "),
     (re.compile(r"'s\b"), " 's"),
 )
 
