@@ -201,6 +201,8 @@ _UNIT_MINUTES = {
     "months": 43200,
 }
 
+_UNITS = frozenset(_UNIT_MINUTES)
+
 
 def _count(token: str) -> float | None:
     if token.isdigit() and len(token) <= 4:
@@ -210,7 +212,9 @@ def _count(token: str) -> float | None:
 
 def _durations(found: list[str]) -> list[str]:
     """`found` with each duration ("30 minutes", "half an hour", "a month") made one token
-    ("~30min"). One pass with a look-ahead of three tokens: linear."""
+    ("~30min"). One pass with a look-ahead of three tokens: linear; none without a unit."""
+    if _UNITS.isdisjoint(found):
+        return found
     out: list[str] = []
     i = 0
     while i < len(found):
