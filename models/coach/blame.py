@@ -130,7 +130,7 @@ _ROLE_RE: Final = re.compile(
     r"it|web|api|network|networking)\s+){0,2})"
     r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
-    r"author|consultants?|newbies?|"
+    r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
     r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
     r"manager|team|folks|guys)\b"
     r"|\b(?P<bare>team lead|tech lead)\b"
@@ -167,7 +167,7 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"meanwhile|anyway|yesterday|today|tonight|last night|this morning|once again|in the end|"
     r"turns out(?: that)?|looks like|seems like|root cause|oh|hmm|great|just great|why|how|when|"
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
-    r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ who\b)|"
+    r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ (?:who|that)\b)|"
     r"it (?:is|was) (?:\w+ )?(?:obvious|clear|evident|plain)(?: that)?|let us be honest|"
     r"to be fair|not gonna lie|nobody (?:should|would) be surprised|no surprise|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
@@ -281,7 +281,7 @@ _FAULT_TERMS: Final = (
         r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
-        r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b"
+        r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b|\basleep at the switch\b"
         r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b|\bnot cut out for\b"
         r"|\b(?:does|did|do) not (?:even )?know what (?:he|she|they|you) (?:is|are|was|were) "
         r"doing\b"
@@ -370,6 +370,8 @@ _FAULT_TERMS: Final = (
         r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
         r"dropped (?:the |a )?(?:table|database|db|prod)|untested|force-?push\w*|"
         r"merged (?:his|her|their|your) own|never (?:even )?heard of|"
+        r"left (?:the |a )?(?:\w+ ){0,2}?(?:on|off|open|enabled|disabled|running) in (?:prod|"
+        r"production)|"
         r"(?:turned|switched) off (?:the |all (?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|"
         r"paging|checks?|tests?|canary|backups?)|(?:disabled|silenced|muted) (?:the |all "
         r"(?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|paging|checks?|tests?|canary)|"
@@ -497,6 +499,21 @@ _CAUSE_RULES: Final = (
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
     re.compile(r"\breason (?:\w+ ){0,4}?(?:is|was) (?:that |because )?" + _P + r" \w+"),
+    # "Anton rebooted the primary and that's what caused the data loss".
+    re.compile(
+        r"@p\d+ (?:\w+ ){1,6}?(?:and )?(?:that|this|which) is what (?:caused|triggered|broke|"
+        r"started|took down|killed|set off)\b"
+    ),
+    # "the root of all this is Kaveh's shortcut": a person's work named as the root cause.
+    re.compile(
+        r"\broot(?: cause)?(?: of (?:all )?(?:this|that|it|the \w+))? (?:is|was|:) @p\d+ 's "
+        r"(?:\w+ )?\w+"
+    ),
+    # "because of Solveig's typo": a person's slip named as the reason.
+    re.compile(
+        r"\b(?:because of|thanks to|due to|caused by|from) @p\d+ 's (?:\w+ )?(?:typo|mistake|"
+        r"error|slip|shortcut|screw-?up|blunder|oversight|carelessness|negligence)\b"
+    ),
     re.compile(
         r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
         r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
@@ -592,7 +609,9 @@ _PUNISH_RULES: Final = (
     re.compile(
         r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
         r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
-        r" (?:the )?(?:rotation|on-?call|team|project|release|prod)"
+        r" (?:the |our )?(?:\w+ )?(?:rotation|rota|on-?call|team|project|release|prod)"
+        r"|\b(?:revoke|pull|remove|take away) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|"
+        r"privileges|keys)\b"
     ),
     re.compile(r"\b(?:and|but) (?:it|that) (?:is|should be|has to be) " + _PO + r"\s*$"),
 )
@@ -617,9 +636,9 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"because|responsible|at fault|his|her|their|your|the one who|should|must|needs?|has to|"
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
-    r"traced to|lies with|rests with|"
-    r"responsibility|thanks to|due to|put|place|take|kick|pull|remove|explain|word|talk|never|"
-    r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e)\b|'s\b"
+    r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
+    r"put|place|take|kick|pull|remove|explain|word|talk|never|"
+    r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
 # "caught by", "mitigated by" are rescues and never count.
@@ -667,7 +686,8 @@ _PRAISE_RE: Final = re.compile(
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
-    r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for)\b"
+    r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
+    r"thanks for the)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -698,20 +718,24 @@ _INTENSIFIER_RE: Final = re.compile(
     r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
     r"who gave (?:him|her|them)|who let)\b"
     # A cleft ("it was Greg who ...") or "that's what triggered it" points at one person.
-    r"|\bit (?:is|was) @p\d+ who\b|\b(?:that|this|which) is what (?:caused|triggered|broke|"
-    r"started|set off|took down|killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
+    r"|\bit (?:is|was) @p\d+ (?:who|that)\b"
+    r"|\b(?:that|this|which) is what (?:caused|triggered|broke|started|set off|took down|"
+    r"killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
     # A hedge before a charge announces the charge: "no offense, but ...".
     r"|\bnot (?:saying|trying to|to) (?:\w+ ){0,2}?(?:blame|point|throw|single)|\bno offen[cs]e"
     r"|\bnot (?:blaming|pointing fingers|throwing \w+ under)"
     r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
     r"|\bsay it gently\b|\bhate to say\b|\bnot trying to start\b|\bi know (?:everyone|we)\b"
     r"|\b(?:that|this|which) is (?:why|how) (?:we|it|everything|the \w+)\b"
+    r"|\b(?:you|he|she|they) (?:can |gets to |should |have to |has to )?(?:fix|clean up) "
+    r"(?:it|this|that|the mess)\b"
     # A weak fault with its consequence: "pushed the bad record and everything fell over".
     r"|\b(?:and|so|then),? (?:everything|it all|prod|production|the site|we) (?:fell over|"
     r"went down|broke|died|crashed|blew up|lost)\b|, we lost\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
+_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark)\b")
 # Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
 # rolling eyes, unamused, expressionless, pouting, angry, steam from nose, disappointed.
 _EXASPERATED_EMOJI: Final = frozenset(
@@ -796,7 +820,13 @@ _CONTRACTIONS: Final = (
     (re.compile(r"\blet's\b"), "let us"),
     # "Rebecca's been careless", "he's never checked": "'s" is "has" or "is" before these.
     (re.compile(r"'s (?=been\b|got\b|gotten\b|had\b)"), " has "),
-    (re.compile(r"'s (?=never\b|always\b|clearly\b|obviously\b|not\b|just\b|so\b|too\b)"), " is "),
+    (
+        re.compile(
+            r"'s (?=never\b|always\b|clearly\b|obviously\b|not\b|just\b|so\b|too\b|on\b|"
+            r"down\b|going\b)"
+        ),
+        " is ",
+    ),
     (re.compile(r"'s\b"), " 's"),
 )
 
@@ -938,7 +968,7 @@ _SUBJECT_FOLLOWERS: Final = _words(
     """
     should shouldn't was wasn't is isn't has hasn't had hadn't did didn't does doesn't never
     just really clearly obviously again always forgot broke caused ignored skipped made must
-    needs deserves could couldn't would wouldn't can't cannot will won't
+    needs deserves could couldn't would wouldn't can't cannot will won't who that
     """
 )
 # Words ending in "ed" that are no verb after a name ("Frank red ..." never; "Will bed").
@@ -957,7 +987,13 @@ def _is_name(word: str) -> bool:
     low = word.lower()
     if low in _NOT_PEOPLE or low.endswith("bot"):
         return False
-    return not all(_is_english(part) for part in low.split("-"))
+    parts = low.split("-")
+    if low in _ENGLISH:
+        return False
+    # "Hye-jin", "Jae-won": syllables of a name, each too short to be a telling word.
+    if len(parts) > 1 and all(len(part) <= 3 for part in parts):
+        return True
+    return not all(_is_english(part) for part in parts)
 
 
 @lru_cache(maxsize=4096)
@@ -1392,7 +1428,10 @@ def _intensifier(doc: _Doc) -> str | None:
     if doc.emphatic:
         return "shouting or ?? / !!"
     m = _INTENSIFIER_RE.search(doc.text)
-    return m.group(0) if m else None
+    if m:
+        return m.group(0)
+    # A person named with scorn ("some genius on the infra team").
+    return next((p for p in doc.people if _SCORN_RE.search(p.lower())), None)
 
 
 def _sentences(text: str) -> list[str]:

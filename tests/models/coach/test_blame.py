@@ -331,8 +331,8 @@ def test_system_causes_neutral_agents_and_quoted_blame_are_not_blame(text: str) 
     assert not assess(text).blames
 
 
-# tests/data/blame_dev.tsv: 310 sentences written during issue 15 in four rounds, each
-# before the rule changes it led to (recall 0.75, 0.70, 0.37, 0.57 as each round came):
+# tests/data/blame_dev.tsv: 358 sentences written during issue 15 in five rounds, each
+# before the rule changes it led to (recall 0.75, 0.70, 0.37, 0.57, 0.50 at first look):
 # a tuning set like blame_tune.tsv, so it is guarded as one.
 DEV_SET = Path(__file__).parents[2] / "data" / "blame_dev.tsv"
 
@@ -340,7 +340,7 @@ DEV_SET = Path(__file__).parents[2] / "data" / "blame_dev.tsv"
 def test_precision_and_recall_on_the_development_set() -> None:
     lines = DEV_SET.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "label\tfamily\ttext"
-    assert len(lines) == 311
+    assert len(lines) == 359
     tp = fp = fn = 0
     for line in lines[1:]:
         label, _family, text = line.split("\t", 2)
