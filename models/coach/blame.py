@@ -95,6 +95,10 @@ def _word_file(name: str) -> frozenset[str]:
 
 
 _NAMES: Final = _word_file("names.txt")
+# Words that judge a person's character or competence ("sloppy", "cavalier", "inept"), and
+# the qualities whose absence does ("not competent", "not careful enough").
+_JUDGEMENT_WORDS: Final = _word_file("judgements.txt")
+_QUALITY_WORDS: Final = _word_file("qualities.txt")
 
 _AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
 _NOT_PEOPLE: Final = _word_file("not_people.txt")
@@ -126,7 +130,7 @@ _ROLE_RE: Final = re.compile(
     r"it|web|api|network|networking)\s+){0,2})"
     r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
-    r"author|consultants?|newbies?|"
+    r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
     r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
     r"manager|team|folks|guys)\b"
     r"|\b(?P<bare>team lead|tech lead)\b"
@@ -163,7 +167,9 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"meanwhile|anyway|yesterday|today|tonight|last night|this morning|once again|in the end|"
     r"turns out(?: that)?|looks like|seems like|root cause|oh|hmm|great|just great|why|how|when|"
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
-    r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ who\b)|"
+    r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ (?:who|that)\b)|"
+    r"it (?:is|was) (?:\w+ )?(?:obvious|clear|evident|plain)(?: that)?|let us be honest|"
+    r"to be fair|not gonna lie|nobody (?:should|would) be surprised|no surprise|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
     r"(?: that)?)\s+)+"
 )
@@ -180,10 +186,12 @@ _COPULA_ONLY_RE: Final = re.compile(
 # A person's conduct: judging it judges the person ("Sarah's work was careless").
 _CONDUCT: Final = _words(
     "attitude work approach handling behaviour behavior judgement judgment conduct effort "
+    "testing reviews review reviewing prep preparation planning communication diligence "
     "performance attention habits decisions decision"
 )
 _PERSON_WORDS: Final = frozenset({"he", "she", "you", "someone", "somebody", "whoever", "him"})
 _THEY_WORDS: Final = frozenset({"they", "them"})
+_RELATIVES: Final = frozenset({"which", "that", "whom"})
 _SELF_WORDS: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
 _NOBODY_WORDS: Final = frozenset({"nobody", "noone", "none", "no-one"})
 _DETERMINERS: Final = _words(
@@ -273,9 +281,15 @@ _FAULT_TERMS: Final = (
         r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
         r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
-        r"|\bout of (?:his|her|their|your|my) depth\b|\b(?:can|could) not be trusted\b"
+        r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b|\basleep at the switch\b"
+        r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b|\bnot cut out for\b"
+        r"|\b(?:does|did|do) not (?:even )?know what (?:he|she|they|you) (?:is|are|was|were) "
+        r"doing\b"
+        r"|\b(?:is|was|are|were) (?:a|an|the) (?:\w+ )?(?:terrible|awful|horrible|lousy|useless|"
+        r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
+        r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
-        r"|\bshould not be allowed (?:near|anywhere near|to touch)\b",
+        r"|\b(?:should|must) (?:not|never) be allowed (?:near|anywhere near|to \w+)\b",
         _STRONG,
         "judgement",
     ),
@@ -299,6 +313,43 @@ _FAULT_TERMS: Final = (
         _STRONG,
         "ignored",
     ),
+    _term(
+        r"\b(?:" + "|".join(sorted(_JUDGEMENT_WORDS)) + r")\b"
+        r"|\b(?:is|was|are|were|been|be) (?:\w+ )?not (?:\w+ )?(?:"
+        + "|".join(sorted(_QUALITY_WORDS))
+        + r"|good enough|up to (?:it|the job|the task))\b"
+        r"|\btoo \w+ to be trusted\b"
+        r"|\b(?:showed|shows|has shown|displayed|used|exercised) (?:\w+ )?(?:terrible|poor|bad|"
+        r"awful|questionable|zero|no|shocking) (?:judgement|judgment|sense|discipline|care)\b",
+        _STRONG,
+        "judgement",
+    ),
+    _term(
+        r"\bdecided to (?:just )?(?:skip|ignore|bypass|disable|override|silence|turn off|"
+        r"push|deploy|ship|merge) (?:\w+ ){0,4}?(?:without|anyway|on (?:a )?friday)\b"
+        r"|\bdecided to (?:just )?(?:skip|ignore|bypass|disable|override|silence|turn off)\b",
+        _STRONG,
+        "missed",
+    ),
+    # Destroying data or production is harm whoever reads it; tidying is not ("deleted the
+    # stale branch"), so the object must be something of value.
+    _term(
+        r"\b(?:wiped|deleted|dropped|nuked|purged|corrupted|destroyed|trashed|overwrote|"
+        r"truncated) (?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
+        r"production|database|db|table|tables|backups?|bucket|customer data|data|cluster|"
+        r"index|volume|disk)\b",
+        _STRONG,
+        "error",
+    ),
+    _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    # Skipping a safeguard (not a meeting or a step of no consequence) is conduct.
+    _term(
+        r"\bskip(?:ped|s|ping)? (?:the |a |all (?:the )?|our |every )?(?:\w+ )?(?:checklist|"
+        r"review|tests?|canary|runbook|dry run|approval|checks?|staging|backups?|rollback plan|"
+        r"sign-?off)\b",
+        _STRONG,
+        "missed",
+    ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
@@ -317,13 +368,20 @@ _FAULT_TERMS: Final = (
     _term(
         r"\b(?:delet(?:ed|es|ing)|wiped|nuked|leaked|purged|mangled|misconfigured|corrupted|"
         r"(?:took|take|brought|knocked) (?:\w+ ){0,2}?down|pushed (?:\w+ )?to (?:prod|main|master)|"
-        r"dropped (?:the |a )?(?:table|database|db|prod))\b",
+        r"dropped (?:the |a )?(?:table|database|db|prod)|untested|force-?push\w*|"
+        r"merged (?:his|her|their|your) own|never (?:even )?heard of|"
+        r"left (?:the |a )?(?:\w+ ){0,2}?(?:on|off|open|enabled|disabled|running) in (?:prod|"
+        r"production)|"
+        r"(?:turned|switched) off (?:the |all (?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|"
+        r"paging|checks?|tests?|canary|backups?)|(?:disabled|silenced|muted) (?:the |all "
+        r"(?:the )?)?(?:\w+ )?(?:alerts?|alarms?|monitoring|paging|checks?|tests?|canary)|"
+        r"(?:pushed|merged|shipped|deployed|applied) (?:\w+ ){0,2}?bad)\b",
         _WEAK,
         "error",
     ),
     _term(
         r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
-        r"waiting|approval|thinking|looking)\b",
+        r"waiting|approval|thinking|looking|reading)\b",
         _WEAK,
         "missed",
     ),
@@ -353,7 +411,39 @@ _DIRECT_RULES: Final = (
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
     (
         re.compile(
-            r"\b(?:fault|blame|responsibility) (?:lies|is|rests|sits|was) (?:squarely |entirely |"
+            r"\b(?:outage|incident|mess|breakage|downtime|this|that) (?:is|was) (?:(?:100%|all|"
+            r"entirely|totally|squarely|completely) )+@p\d+\b(?! 's)"
+            r"|\bit (?:is|was) @p\d+ 's (?:\w+ ){1,2}?(?:that|which) (?:took|broke|caused|wiped|"
+            r"killed|brought|deleted|corrupted|started|triggered)\b"
+        ),
+        "fault",
+    ),
+    (
+        re.compile(
+            r"\bit (?:is|was) @p\d+ 's (?:change|deploy|commit|pr|migration|config|script|push|"
+            r"merge|release|call)\b"
+        ),
+        "weak fault",
+    ),
+    (
+        re.compile(
+            r"@p\d+ 's (?:code|work|changes?|prs?|reviews?|commits?|migrations?|configs?|scripts?) "
+            r"(?:is|are|was|were) (?:always |usually |often |constantly |consistently )?(?:a mess|"
+            r"garbage|trash|rubbish|sloppy|careless|terrible|awful|a disaster|a liability)\b"
+        ),
+        "judgement",
+    ),
+    (
+        re.compile(
+            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% )?@p\d+ 's "
+            r"(?:doing|fault|screw-?up)\b"
+        ),
+        "fault",
+    ),
+    (
+        re.compile(
+            r"\b(?:fault|blame|responsibility)(?: for (?:\w+ ){1,3}?)? (?:lies|is|rests|sits|was) "
+            r"(?:squarely |entirely |"
             r"solely )?with " + _PO + r"\b"
         ),
         "fault",
@@ -373,7 +463,8 @@ _DIRECT_RULES: Final = (
     (
         re.compile(
             _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
-            r"[\w\s'@-]{0,60}?\b(?:and|but) (?:still )?(?:did not|never|forgot|did nothing)\b"
+            r"[\w\s'@-]{0,60}?\b(?:and|but) (?:you |he |she |they )?(?:still )?(?:did not|never|"
+            r"forgot|did nothing)\b"
         ),
         "missed",
     ),
@@ -407,7 +498,27 @@ _CAUSE_RULES: Final = (
         r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
-    re.compile(r"\b(?:down to|caused by|courtesy of|blame on) " + _PO + r"\b"),
+    re.compile(r"\breason (?:\w+ ){0,4}?(?:is|was) (?:that |because )?" + _P + r" \w+"),
+    # "Anton rebooted the primary and that's what caused the data loss".
+    re.compile(
+        r"@p\d+ (?:\w+ ){1,6}?(?:and )?(?:that|this|which) is what (?:caused|triggered|broke|"
+        r"started|took down|killed|set off)\b"
+    ),
+    # "the root of all this is Kaveh's shortcut": a person's work named as the root cause.
+    re.compile(
+        r"\broot(?: cause)?(?: of (?:all )?(?:this|that|it|the \w+))? (?:is|was|:) @p\d+ 's "
+        r"(?:\w+ )?\w+"
+    ),
+    # "because of Solveig's typo": a person's slip named as the reason.
+    re.compile(
+        r"\b(?:because of|thanks to|due to|caused by|from) @p\d+ 's (?:\w+ )?(?:typo|mistake|"
+        r"error|slip|shortcut|screw-?up|blunder|oversight|carelessness|negligence)\b"
+    ),
+    re.compile(
+        r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
+        r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
+        r" " + _PO + r"\b"
+    ),
     re.compile(
         _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
     ),
@@ -429,6 +540,20 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
         r"because of " + _PO + r"\b"
     ),
+    # "all of this started when Joaquin force-pushed": the trouble began with a person's act.
+    re.compile(
+        r"\b(?:all (?:of )?(?:this|that)|this (?:whole )?(?:mess|outage|incident)|it all|"
+        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off) "
+        r"(?:when|after|because|the moment) " + _P + r" (?!(?:noticed|spotted|saw|caught|found|"
+        r"raised|reported|paged|flagged)\b)\w+"
+    ),
+    # "this whole mess is because of Rustam", "the outage happened thanks to Fernanda's
+    # change": a bad thing, then a person (or their work) as its reason.
+    re.compile(
+        r"\b(?:mess|outage|incident|downtime|breakage|failure|problem|disaster|data loss|"
+        r"happened|broke|failed|went down|is down|was down|lost \w+)(?: \w+){0,3}? "
+        r"(?:all |just |entirely |only )?(?:because of|thanks to|due to) @p\d+\b"
+    ),
     re.compile(
         r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
         r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
@@ -439,7 +564,8 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
 # accountable", "I want Rob removed from the release team", "consequences for Megan".
 _PUNISH = (
     r"(?:fired|sacked|punished|disciplined|demoted|written up|suspended|removed|banned|"
-    r"kicked (?:off|out)|held (?:accountable|responsible)|put on a pip)"
+    r"kicked (?:off|out)|held (?:accountable|responsible)|put on a pip|taken off|let go|"
+    r"put on (?:a )?(?:pip|performance (?:improvement )?plan|probation))"
 )
 _PUNISH_RULES: Final = (
     re.compile(
@@ -453,13 +579,40 @@ _PUNISH_RULES: Final = (
         r"(?<!\w)" + _PO + r" (?:(?:does|do|did) not )?(?:gets?|got|be|is|being|getting) "
         r"(?:\w+ )?" + _PUNISH
     ),
-    re.compile(r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out)\b"),
+    re.compile(
+        r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out|off (?:the |our |@p\d+))"
+    ),
+    re.compile(
+        r"(?<!\w)" + _P + r" (?:deserves?|deserved|has earned|earned) (?:a |an |to be |to get "
+        r"|some )?(?:\w+ )?(?:warning|reprimand|punishment|write-?up|consequences|"
+        + _PUNISH[3:-1]
+        + r")\b"
+    ),
     re.compile(
         r"\b(?:fire|sack|punish|discipline|demote|write up|suspend|hold) "
         + _PO
         + r"(?: (?:accountable|responsible|up))?\b"
     ),
     re.compile(r"\bconsequences for " + _PO + r"\b"),
+    re.compile(
+        r"\b(?:needs? to|has to|must|should|will have to) explain "
+        r"(?:himself|herself|themselves|themself|yourself)\b"
+        r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
+        r"|\bowes (?:\w+ ){0,2}?an? (?:apology|explanation)\b"
+        r"|\b(?:own|apologi[sz]e for) (?:this|that|it|the \w+)(?: \w+)? (?:publicly|in public|in "
+        r"front of)"
+        r"|(?<!\w)" + _P + r" never (?:touches|touch|goes near|gets near|deploys to) (?:\w+ ){0,3}?"
+        r"again\b"
+        r"|\b(?:escalat\w+|report\w*|complain\w*) (?:this |it |that )?to @p\d+ 's "
+        r"(?:manager|boss|lead|director|vp)\b"
+    ),
+    re.compile(
+        r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
+        r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
+        r" (?:the |our )?(?:\w+ )?(?:rotation|rota|on-?call|team|project|release|prod)"
+        r"|\b(?:revoke|pull|remove|take away) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|"
+        r"privileges|keys)\b"
+    ),
     re.compile(r"\b(?:and|but) (?:it|that) (?:is|should be|has to be) " + _PO + r"\s*$"),
 )
 
@@ -468,7 +621,7 @@ _PUNISH_RULES: Final = (
 _PASSIVE_RE: Final = re.compile(
     r"\b(?:was|were|got|been|get|gets) (?:(?:just|accidentally|completely|all|then|also) )?"
     r"(?P<verb>\w+)(?: up)?(?: \w+){0,4}? by (?P<who>@p\d+|him|her|them|you|someone|whoever)"
-    r"\b(?! 's)"
+    r"\b(?P<owns> 's)?"
 )
 _HARMFUL_PARTICIPLES: Final = _words(
     """
@@ -482,19 +635,22 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"\b(?:cause\w*|culprit|reason|problem|weak link|liability|down to|courtesy of|blame|"
     r"because|responsible|at fault|his|her|their|your|the one who|should|must|needs?|has to|"
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
-    r"suspend|hold|consequences|and|but|by)\b|'s\b"
+    r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
+    r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
+    r"put|place|take|kick|pull|remove|explain|word|talk|never|"
+    r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
 # "caught by", "mitigated by" are rescues and never count.
 _NEUTRAL_PARTICIPLES: Final = _words(
     """
     made pushed merged written done shipped approved deployed run changed applied added
-    configured edited updated released set introduced started executed kicked rolled
+    configured edited updated released set introduced started executed kicked rolled committed
     """
 )
 _HARM_RE: Final = re.compile(
     r"\b(?:killed|broke|broken|took (?:\w+ ){0,2}?down|caused|outage|bad|without|wrong|never|"
-    r"failed|cost us|corrupt\w*|lost|wiped|deleted|mess|nobody caught)\b"
+    r"failed|cost us|corrupt\w*|lost|wiped|deleted|mess|nobody caught|public|exposed|leak\w*)\b"
 )
 
 # Counterfactuals about a person: "if Alice had just checked", "had he read the runbook",
@@ -515,7 +671,10 @@ _CF_WAS_RE: Final = re.compile(
 )
 _CF_JUST_RE: Final = re.compile(
     r"\bif (?P<who>" + _P + r") (?:just|only|actually|simply) (?P<verb>\w+ed|read|ran|did|took|"
-    r"wrote|made)\b"
+    r"wrote|made|follows|checks|reads|tests|looks|listens|waits|asks)\b"
+    # "none of this happens if Cristina follows the checklist"
+    r"|\bnone of (?:this|that|it) (?:would (?:have )?)?(?:happen\w*|would \w+) if "
+    r"(?P<who2>" + _P + r")\b"
 )
 
 # Sarcasm: praise for a person next to a bad outcome, with no sign of a real rescue.
@@ -525,18 +684,20 @@ _PRAISE_RE: Final = re.compile(
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
     r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
-    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh great|"
-    r"what could (?:possibly )?go wrong)\b"
+    r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
+    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
+    r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
+    r"thanks for the)\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
     r"(?:is|was|went|are|were|been|go|goes|gone|took|take|taking|takes|brought|knocked) down|"
     r"down for|outages?|downtime|5\d\ds|5xx|typo|wrong|(?:nobody|no one) can|locked out|"
-    r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]|"
+    r"data loss|lost (?:\w+ )?data|pager|gone off|went off|corrupt\w*|on fire|sev ?[12]s?|"
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
-    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm)\b"
+    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -557,15 +718,24 @@ _INTENSIFIER_RE: Final = re.compile(
     r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
     r"who gave (?:him|her|them)|who let)\b"
     # A cleft ("it was Greg who ...") or "that's what triggered it" points at one person.
-    r"|\bit (?:is|was) @p\d+ who\b|\b(?:that|this|which) is what (?:caused|triggered|broke|"
-    r"started|set off|took down|killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
+    r"|\bit (?:is|was) @p\d+ (?:who|that)\b"
+    r"|\b(?:that|this|which) is what (?:caused|triggered|broke|started|set off|took down|"
+    r"killed|kicked off)\b|\b(?:did|does) (?:skip|ignore|delete|break)"
     # A hedge before a charge announces the charge: "no offense, but ...".
     r"|\bnot (?:saying|trying to|to) (?:\w+ ){0,2}?(?:blame|point|throw|single)|\bno offen[cs]e"
+    r"|\bnot (?:blaming|pointing fingers|throwing \w+ under)"
     r"|\bdo not want to (?:blame|point|throw)|\bno disrespect|\bwith (?:all )?due respect"
-    r"|\bsay it gently\b|\bhate to say\b"
+    r"|\bsay it gently\b|\bhate to say\b|\bnot trying to start\b|\bi know (?:everyone|we)\b"
+    r"|\b(?:that|this|which) is (?:why|how) (?:we|it|everything|the \w+)\b"
+    r"|\b(?:you|he|she|they) (?:can |gets to |should |have to |has to )?(?:fix|clean up) "
+    r"(?:it|this|that|the mess)\b"
+    # A weak fault with its consequence: "pushed the bad record and everything fell over".
+    r"|\b(?:and|so|then),? (?:everything|it all|prod|production|the site|we) (?:fell over|"
+    r"went down|broke|died|crashed|blew up|lost)\b|, we lost\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
 )
+_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark)\b")
 # Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
 # rolling eyes, unamused, expressionless, pouting, angry, steam from nose, disappointed.
 _EXASPERATED_EMOJI: Final = frozenset(
@@ -648,6 +818,15 @@ _CONTRACTIONS: Final = (
     (re.compile(r"\b(it|that|there|what|who|he|she|here|where|how)'s\b"), r"\1 is"),
     (re.compile(r"\bthats\b"), "that is"),
     (re.compile(r"\blet's\b"), "let us"),
+    # "Rebecca's been careless", "he's never checked": "'s" is "has" or "is" before these.
+    (re.compile(r"'s (?=been\b|got\b|gotten\b|had\b)"), " has "),
+    (
+        re.compile(
+            r"'s (?=never\b|always\b|clearly\b|obviously\b|not\b|just\b|so\b|too\b|on\b|"
+            r"down\b|going\b)"
+        ),
+        " is ",
+    ),
     (re.compile(r"'s\b"), " 's"),
 )
 
@@ -656,7 +835,7 @@ _CONTRACTIONS: Final = (
 _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
-    r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet)\b|"
+    r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet|after|when|once)\b|"
     r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
     r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
     # "the dev who wrote this cron job" is a relative clause, "Olga wrote that" is reporting.
@@ -733,7 +912,9 @@ def _mark_people(text: str, people: list[str]) -> str:
         if low in _NAMES or word in _TEAM_WORDS:
             return _placeholder(word, people)
         if low not in _AMBIGUOUS_NAMES:
-            return _placeholder(word, people) if _is_name(word) else word
+            if _is_name(word) or _is_name_in_subject_place(word, text, m.start(), m.end()):
+                return _placeholder(word, people)
+            return word
         if not (word[0].isupper() and word[1:].islower()):
             return word
         if _starts_sentence(text, m.start()):
@@ -745,15 +926,74 @@ def _mark_people(text: str, people: list[str]) -> str:
     return _WORD_RE.sub(name, text)
 
 
+def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> bool:
+    """A name that is also an English word ("Frank", "Victoria", "Maximilian") is a person
+    when written in title case inside a sentence (where capitals are not just sentence
+    case) and followed by what follows a subject: a verb form ("should", "was", "forgot",
+    "pushed"). Tools and bots named like people are excluded as everywhere."""
+    if not (word[0].isupper() and word[1:].islower()) or word.lower() in _NOT_PEOPLE:
+        return False
+    if _starts_sentence(text, start) or _after_capitalised(text, start):
+        return False
+    after = _NEXT_SHORT_WORD_RE.match(text, end)
+    if after is None:
+        return False
+    following = after.group(1).lower().strip(",.;:!?")
+    return following in _SUBJECT_FOLLOWERS or (
+        following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
+    )
+
+
+def _after_capitalised(text: str, at: int) -> bool:
+    """Whether the word before `at` is capitalised: "GitHub Actions", "Cloud Build" are
+    products. Looks back over at most one blank and one word's first letter."""
+    at -= 1
+    if at < 0 or text[at] != " ":
+        return False
+    at -= 1
+    end = at + 1
+    while at >= 0 and end - at <= _PRODUCT_WORD and (text[at].isalnum() or text[at] in "-'"):
+        at -= 1
+    before = text[at + 1 : end]
+    # "If Wen had ...": an English word before the name is no product's first half.
+    return before[:1].isupper() and (
+        not _is_english(before.lower()) or before[1:] != before[1:].lower()
+    )
+
+
+_PRODUCT_WORD: Final = 24
+
+# What follows a person as subject: auxiliaries, modals and the adverbs before them.
+_SUBJECT_FOLLOWERS: Final = _words(
+    """
+    should shouldn't was wasn't is isn't has hasn't had hadn't did didn't does doesn't never
+    just really clearly obviously again always forgot broke caused ignored skipped made must
+    needs deserves could couldn't would wouldn't can't cannot will won't who that
+    """
+)
+# Words ending in "ed" that are no verb after a name ("Frank red ..." never; "Will bed").
+_ENGLISH_ADJ_ED: Final = _words("red bed need seed feed speed shed")
+_NEXT_SHORT_WORD_RE: Final = re.compile(r"[^\S\n]*+(\S{1,12}+)")
+
+
 def _is_name(word: str) -> bool:
     """A capitalised word that is no English word, tool or bot: names from anywhere in the
     world ("Katarzyna", "Seo-yeon", "Adaeze"), not only the list in names.txt."""
-    if len(word) < 2 or not word[0].isupper() or word[1:] != word[1:].lower():
+    parts = word.split("-")
+    if len(word) < 2 or not all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts[:1]):
         return False  # "PagerDuty", "CircleCI", "SLA": a capital inside is a product
+    if not all(p[1:] == p[1:].lower() for p in parts[1:]):
+        return False  # "Mei-Ling" and "Seo-yeon" are names, "Wi-FI" is not
     low = word.lower()
     if low in _NOT_PEOPLE or low.endswith("bot"):
         return False
-    return not all(_is_english(part) for part in low.split("-"))
+    parts = low.split("-")
+    if low in _ENGLISH:
+        return False
+    # "Hye-jin", "Jae-won": syllables of a name, each too short to be a telling word.
+    if len(parts) > 1 and all(len(part) <= 3 for part in parts):
+        return True
+    return not all(_is_english(part) for part in parts)
 
 
 @lru_cache(maxsize=4096)
@@ -809,6 +1049,21 @@ _DISCOURAGED_RE: Final = re.compile(
     r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
 )
 
+# Blame that someone else voiced, reported in order to push back on it: "in the retro someone
+# said Lars should be fired; we agreed that is not how we work". The report (to the end of
+# its sentence) goes when the reply also disapproves of it. Two linear passes.
+_REPORTED_RE: Final = re.compile(
+    r"(?<![\w@])(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others)\s+"
+    r"(?:said|says|"
+    r"suggested|suggests|wrote|claimed|claims|insisted|kept saying|were saying|was saying|"
+    r"posted|commented)\b[^.;!?\n]*+"
+)
+_DISAPPROVAL_RE: Final = re.compile(
+    r"\bnot how we\b|\b(?:does|do|did|will|would|is) not help\b|\bnot (?:helpful|fair|ok|okay|"
+    r"useful|blameless|the point)\b|\b(?:let us|please) (?:not|avoid|stop)\b|\bstop (?:saying|"
+    r"writing|blaming)\b|\bwe do not (?:blame|do|point)\b|\bdisagree\w*\b|\bpushed back\b"
+)
+
 
 def _is_emoji(character: str) -> bool:
     # Pictographs are "other symbols" above the Latin and punctuation blocks (not "©").
@@ -833,6 +1088,8 @@ def _normalise(text: str) -> _Doc:
         text = pattern.sub(replacement, text)
     text = _ASKED_IF_RE.sub(" quote ", text)
     text = _DISCOURAGED_RE.sub(" quote ", text)
+    if _DISAPPROVAL_RE.search(text):
+        text = _REPORTED_RE.sub(" quote ", text)
     text = _INLINE_SPACES_RE.sub(" ", text).strip()
     return _Doc(text=text, people=people, emoji=emoji, emphatic=emphatic)
 
@@ -857,7 +1114,12 @@ def _show(fragment: str, people: list[str]) -> str:
 def _negated(before: str) -> bool:
     """A negator shortly before a fault phrase, in the same clause, cancels it."""
     clause = _CLAUSE_START_RE.split(before)[-1]
-    return any(w in _NEGATORS for w in clause.split()[-_NEGATION_WINDOW:])
+    words = clause.split()[-_NEGATION_WINDOW:]
+    # "without" negates the word it governs ("without testing"), not a later verb
+    # ("whoever merged this without review broke prod").
+    return any(
+        w in _NEGATORS and (w != "without" or i == len(words) - 1) for i, w in enumerate(words)
+    )
 
 
 def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
@@ -872,6 +1134,11 @@ def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
         if len(tokens) > 1 and tokens[1] == "'s":
             return "thing", first
         return "person", first
+    # A relative clause about a person: "..., which he never tested".
+    if first in _RELATIVES and len(tokens) > 1 and tokens[1:3] != [tokens[1], "'s"]:
+        second = tokens[1]
+        if _PLACEHOLDER_RE.fullmatch(second) or second in _PERSON_WORDS:
+            return "person", second
     if first in _PERSON_WORDS:
         return "person", first
     if first in _THEY_WORDS:
@@ -1089,7 +1356,9 @@ def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[
             if prefixes.negated(m.start()):
                 continue
             shown = _show(m.group(0), people)
-            hits.append(_Hit(_STRONG, kind, f'puts the fault on a person ("{shown}")'))
+            # "it was Zofia's change" answers a question unless something tips it over.
+            weight, kind = (_WEAK, "fault") if kind == "weak fault" else (_STRONG, kind)
+            hits.append(_Hit(weight, kind, f'puts the fault on a person ("{shown}")'))
     return hits
 
 
@@ -1117,7 +1386,10 @@ def _cause_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_
     for m in _PASSIVE_RE.finditer(sentence):
         verb = m.group("verb")
         harmful = verb in _HARMFUL_PARTICIPLES
-        if harmful or (verb in _NEUTRAL_PARTICIPLES and _HARM_RE.search(sentence)):
+        # "taken down by Jae-won's script": harm done by a person's work names them too;
+        # a neutral act by their work ("approved by Ana's team") does not.
+        neutral = verb in _NEUTRAL_PARTICIPLES and not m.group("owns")
+        if harmful or (neutral and _HARM_RE.search(sentence)):
             if prefixes.negated(m.start()):
                 continue
             shown = _show(m.group(0), people)
@@ -1156,7 +1428,10 @@ def _intensifier(doc: _Doc) -> str | None:
     if doc.emphatic:
         return "shouting or ?? / !!"
     m = _INTENSIFIER_RE.search(doc.text)
-    return m.group(0) if m else None
+    if m:
+        return m.group(0)
+    # A person named with scorn ("some genius on the infra team").
+    return next((p for p in doc.people if _SCORN_RE.search(p.lower())), None)
 
 
 def _sentences(text: str) -> list[str]:

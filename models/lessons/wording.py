@@ -177,10 +177,72 @@ SYNONYMS = _load_synonyms()
 _LONGEST_SYNONYM = max(map(len, SYNONYMS))
 
 
+# Durations compare by length, whatever their words: "30 minutes", "half an hour" and "half
+# hour" are one token, and so are "a month" and "30 days", "seven days" and "one week".
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "a": 1, "an": 1,
+}  # fmt: skip
+_UNIT_MINUTES = {
+    "minute": 1,
+    "minutes": 1,
+    "min": 1,
+    "mins": 1,
+    "hour": 60,
+    "hours": 60,
+    "hr": 60,
+    "hrs": 60,
+    "day": 1440,
+    "days": 1440,
+    "week": 10080,
+    "weeks": 10080,
+    "month": 43200,
+    "months": 43200,
+}
+
+_UNITS = frozenset(_UNIT_MINUTES)
+
+
+def _count(token: str) -> float | None:
+    if token.isdigit() and len(token) <= 4:
+        return int(token)
+    return _NUMBER_WORDS.get(token)
+
+
+def _durations(found: list[str]) -> list[str]:
+    """`found` with each duration ("30 minutes", "half an hour", "a month") made one token
+    ("~30min"). One pass with a look-ahead of three tokens: linear; none without a unit."""
+    if _UNITS.isdisjoint(found):
+        return found
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        token = found[i]
+        amount: float | None = None
+        width = 0
+        if token == "half" and i + 1 < len(found):
+            # "half an hour", "half hour"
+            step = 2 if found[i + 1] in ("a", "an") else 1
+            if i + step < len(found) and found[i + step] in _UNIT_MINUTES:
+                amount, width = 0.5, step
+        elif (count := _count(token)) is not None and i + 1 < len(found):
+            amount, width = count, 1
+        unit = found[i + width] if amount is not None and i + width < len(found) else ""
+        if amount is not None and unit in _UNIT_MINUTES:
+            out.append(f"~{round(amount * _UNIT_MINUTES[unit])}min")
+            i += width + 1
+        else:
+            out.append(token)
+            i += 1
+    return out
+
+
 def _canonical(text: str) -> list[str]:
-    """Tokens with aliases spelled out and synonyms (longest phrase first) made one word.
-    One dictionary look-up per phrase length at each token: linear in the text."""
-    found = tokens(text)
+    """Tokens with durations made one, aliases spelled out and synonyms (longest phrase
+    first) made one word. One dictionary look-up per phrase length at each token: linear in
+    the text."""
+    found = _durations(tokens(text))
     words: list[str] = []
     i = 0
     while i < len(found):

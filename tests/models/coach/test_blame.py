@@ -329,3 +329,61 @@ def test_a_person_as_cause_passive_agent_or_punishment_target_is_blame(text: str
 )
 def test_system_causes_neutral_agents_and_quoted_blame_are_not_blame(text: str) -> None:
     assert not assess(text).blames
+
+
+# tests/data/blame_dev.tsv: 358 sentences written during issue 15 in five rounds, each
+# before the rule changes it led to (recall 0.75, 0.70, 0.37, 0.57, 0.50 at first look):
+# a tuning set like blame_tune.tsv, so it is guarded as one.
+DEV_SET = Path(__file__).parents[2] / "data" / "blame_dev.tsv"
+
+
+def test_precision_and_recall_on_the_development_set() -> None:
+    lines = DEV_SET.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "label\tfamily\ttext"
+    assert len(lines) == 359
+    tp = fp = fn = 0
+    for line in lines[1:]:
+        label, _family, text = line.split("\t", 2)
+        flagged = assess(text.replace("\\n", "\n")).blames
+        tp += flagged and label == "blame"
+        fp += flagged and label == "ok"
+        fn += not flagged and label == "blame"
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert precision >= TUNE_MIN_PRECISION, f"precision {precision:.3f} (tp={tp}, fp={fp})"
+    assert recall >= TUNE_MIN_RECALL, f"recall {recall:.3f} (tp={tp}, fn={fn})"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Judgement of competence without a listed insult.
+        "Frankly Thandiwe is not competent enough to run migrations.",
+        "Bongani showed terrible judgement here.",
+        # A person as the cause, in words no rule lists one by one.
+        "The data loss traces back to Björn.",
+        "All of this started when Joaquín force-pushed to main.",
+        "The cluster was taken down by Jae-won's script.",
+        # A name that is an English word too, in a subject's place mid-sentence.
+        "I think Frank deserves a formal warning.",
+        # "without" governs "review", not "broke".
+        "Whoever merged this without review broke prod.",
+    ],
+)
+def test_blame_beyond_the_word_lists(text: str) -> None:
+    assert assess(text).blames
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Blame reported in order to push back on it.
+        "In the retro someone said Lars should be fired; we agreed that's not how we work.",
+        # A product whose second word is capitalised, in a subject's place.
+        "GitHub Actions failed to publish the image.",
+        "The outage traces back to a missing timeout.",
+        "Thanks to Pradeep we caught it before customers did.",
+        "The alert is not reliable enough to page on.",
+    ],
+)
+def test_reported_blame_products_and_systems_stay_unflagged(text: str) -> None:
+    assert not assess(text).blames

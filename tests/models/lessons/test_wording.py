@@ -86,7 +86,8 @@ def test_the_fields_synonyms_compare_as_one_word() -> None:
 
 
 def test_blind_pair_sets_tuning_half_keeps_its_measured_precision_and_recall() -> None:
-    # Measured when the synonyms were added (precision 0.66, recall 0.29): far below the
+    # Measured when the synonyms were added (precision 0.66, recall 0.29), then 0.74 / 0.33
+    # once durations compared by length (issue 15): far below the
     # issue's target; this guards against losing what there is. The untouched half is
     # scored only by benchmarks/similarity_eval.py.
     rows = [
@@ -103,7 +104,16 @@ def test_blind_pair_sets_tuning_half_keeps_its_measured_precision_and_recall() -
     ]
     precision = sum(said) / len(said)
     recall = sum(said) / sum(label == "same" for label, _, _ in rows)
-    assert precision >= 0.6 and recall >= 0.25, (precision, recall)
+    assert precision >= 0.7 and recall >= 0.3, (precision, recall)
+
+
+def test_durations_compare_by_length_whatever_their_words() -> None:
+    assert signature("Post updates every 30 minutes") == signature("post updates every half hour")
+    assert signature("Keep backups for 30 days") == signature("keep backups for a month")
+    assert signature("Limit shifts to one week") == signature("limit shifts to 7 days")
+    assert signature("Limit shifts to one week") != signature("limit shifts to 2 weeks")
+    # A number without a unit is left alone.
+    assert "429" in signature("Return 429 to clients")
 
 
 def test_opposite_advice_on_one_topic_is_not_the_same_lesson() -> None:
