@@ -16,6 +16,9 @@ from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.meetings import ReviewMeetings
+from models.jira.owing import KINDS as JIRA_KINDS
+from models.jira.owing import NO_JIRA, JiraOwed
+from models.jira.service import JiraSync
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -38,27 +41,34 @@ class Services:
     people: People
     lessons: LessonLibrary
     workspaces: Workspaces
+    jira: JiraSync
 
     @classmethod
     def build(
-        cls, engine: Engine, clock: Clock, workspace_defaults: WorkspaceDefaults | None = None
+        cls,
+        engine: Engine,
+        clock: Clock,
+        workspace_defaults: WorkspaceDefaults | None = None,
+        jira: JiraOwed = NO_JIRA,
     ) -> Services:
-        """`workspace_defaults`: what a workspace starts from the first time it is seen."""
+        """`workspace_defaults`: what a workspace starts from the first time it is seen;
+        `jira`: whether changes owe Jira issues (JIRA_URL set), and the default project."""
         sessions = make_sessions(engine)
         workspaces = Workspaces(sessions, clock, workspace_defaults)
         return cls(
             engine=engine,
             sessions=sessions,
             clock=clock,
-            postmortems=(postmortems := Postmortems(sessions, clock)),
-            actions=ActionItems(sessions, clock),
-            deliveries=Deliveries(sessions, clock),
+            postmortems=(postmortems := Postmortems(sessions, clock, jira)),
+            actions=ActionItems(sessions, clock, jira),
+            deliveries=Deliveries(sessions, clock, short_lease_kinds=JIRA_KINDS),
             inbox=Inbox(sessions, clock, also_forget=(postmortems.forget_changes,)),
             channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
             meetings=(meetings := ReviewMeetings(sessions, clock)),
-            updates=ActionUpdates(sessions, clock, meetings),
+            updates=ActionUpdates(sessions, clock, meetings, jira),
             people=People(sessions, clock),
-            lessons=LessonLibrary(sessions, clock),
+            lessons=LessonLibrary(sessions, clock, jira),
             workspaces=workspaces,
+            jira=JiraSync(sessions, clock, jira),
         )

@@ -13,6 +13,7 @@ from handlers.slack.blocks import Blocks
 from handlers.slack.clients import SlackClients
 from handlers.slack.messages import time_of
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
+from models.core.outbox import SendFailed
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -119,6 +120,15 @@ class Courier:
             self._senders[delivery.kind](delivery)
         except Deferred as later:
             deliveries.defer(delivery_id=delivery.id, until=later.until)
+            return False
+        except SendFailed as failure:  # an outside system's sender (Jira)
+            log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.kind, failure.error)
+            deliveries.mark_failed(
+                delivery_id=delivery.id,
+                error=failure.error,
+                permanent=failure.permanent,
+                retry_after=failure.retry_after,
+            )
             return False
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))
