@@ -66,6 +66,7 @@ class IssueDraft:
     category: str | None  # the status category the issue should be in
     pushed_category: str | None
     pushed_due: date | None
+    dropped: bool = False  # closed as not to be done (a "Won't do" transition if any)
     lesson_issue_key: str | None = None  # an action's lesson's issue, to link to
     action_issue_keys: tuple[str, ...] = ()  # a lesson's actions' issues, to link to
 
@@ -160,6 +161,7 @@ class JiraSync:
                 category=CATEGORY[action.status],
                 pushed_category=link.pushed_category if link else None,
                 pushed_due=link.pushed_due if link else None,
+                dropped=action.status is ActionStatus.DROPPED,
                 lesson_issue_key=lesson_link.issue_key if lesson_link else None,
             )
 
@@ -250,7 +252,7 @@ class JiraSync:
         except IntegrityError:
             return
 
-    def apply_remote(self, *, issue: RemoteIssue, actor: str) -> Applied:
+    def apply_remote(self, *, issue: RemoteIssue, actor_account: str | None) -> Applied:
         """A change made in Jira: status (by category), due date and assignee go to the
         action, each written to its history with the Jira user as the actor. What
         Lessonloop wrote itself (its echo) and anything older than the last change read
@@ -268,6 +270,7 @@ class JiraSync:
             action = session.get(Action, link.record_id, with_for_update=True)
             if action is None:
                 return Applied(None, ())
+            actor = _actor(session, action.team_id, actor_account)
             changes: list[str] = []
             status = _FROM_CATEGORY.get(issue.category)
             if (
@@ -393,6 +396,18 @@ class JiraSync:
                     row.reconciled_at = max(row.reconciled_at, at)
         except IntegrityError:
             return
+
+
+def _actor(session: Session, team_id: str, account_id: str | None) -> str:
+    """The person behind a Jira account when Lessonloop knows them, else the account."""
+    if account_id is None:
+        return "jira"
+    user = session.scalar(
+        select(JiraPerson.user_id)
+        .where(JiraPerson.team_id == team_id, JiraPerson.account_id == account_id)
+        .limit(1)
+    )
+    return user if user is not None else f"jira:{account_id}"[:255]
 
 
 def _link(session: Session, record: Tracked, record_id: int) -> JiraIssue | None:
