@@ -106,6 +106,18 @@ class Courier:
         """Slack's error code when it refused a delivery for good, else None."""
         return self._services.deliveries.refusal(subject_id=subject_id, kind=kind)
 
+    def email_of(self, team_id: str, user_id: str) -> str | None:
+        """A person's email (users.info, scope users:read.email), to find them elsewhere
+        (their Jira account); None when Slack shows none."""
+        try:
+            person = self._clients.for_workspace(team_id).users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in PERMANENT_ERRORS:
+                return None
+            raise
+        email = person.get("profile", {}).get("email")
+        return str(email) if email else None
+
     def _slack(self, delivery: DeliveryView) -> WebClient:
         return self._clients.for_workspace(delivery.team_id)
 
