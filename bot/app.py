@@ -27,6 +27,7 @@ from handlers.slack.deliveries import Courier
 from handlers.slack.deps import Deps
 from handlers.slack.inbox import InboxWorkers, note_failure, store_events
 from handlers.slack.membership import Membership
+from handlers.slack.tracker import register_senders as register_tracker_senders
 from models.core.clock import Clock, SystemClock
 from models.core.db import make_engine
 from models.core.workspaces import WorkspaceDefaults
@@ -143,6 +144,7 @@ def create_app(
     register_all(bolt, deps)
     register_all(events, deps)
     register_senders(deps)
+    register_tracker_senders(deps)
     events.error(note_failure)
     jira = jira_side(settings.jira, services, courier) if settings.jira is not None else None
     return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers, jira=jira)

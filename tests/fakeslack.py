@@ -79,6 +79,8 @@ class FakeSlack:
         self.missing_users: set[str] = set()
         # People users.info calls workspace admins (`is_admin`); everyone else is not.
         self.admins: set[str] = set()
+        # Issue 16: emails users.info shows (`profile.email`, scope users:read.email).
+        self.emails: dict[str, str] = {}
         self.response_paths: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -248,6 +250,7 @@ class FakeSlack:
                         "name": user.lower(),
                         "is_admin": user in self.admins,
                         "is_owner": False,
+                        "profile": {"email": self.emails[user]} if user in self.emails else {},
                     },
                 }
             case "files.getUploadURLExternal":

@@ -23,8 +23,11 @@ class AppHarness:
     """Starts fake Slack and the app; `restart()` builds a new app on the same database,
     as a new process would."""
 
-    def __init__(self, database_url: str, clock: Clock) -> None:
+    def __init__(
+        self, database_url: str, clock: Clock, environ: dict[str, str] | None = None
+    ) -> None:
         self.database_url, self.clock = database_url, clock
+        self.environ = environ or {}  # more settings (JIRA_*)
         self.fake = FakeSlack()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -52,13 +55,19 @@ class AppHarness:
                 "SLACK_API_URL": self.fake.api_url,
                 "DATABASE_URL": self.database_url,
                 "LESSONLOOP_TIMEZONE": "Europe/London",
+                **self.environ,
             },
             env_file=None,
         )
         engine = make_engine(self.database_url)
         self.lessonloop = create_app(settings, clock=self.clock, engine=engine)
         self._server = create_server(
-            make_wsgi_app(self.lessonloop.bolt, engine, signing_secret=SIGNING_SECRET),
+            make_wsgi_app(
+                self.lessonloop.bolt,
+                engine,
+                signing_secret=SIGNING_SECRET,
+                jira=self.lessonloop.jira.webhook if self.lessonloop.jira else None,
+            ),
             host="127.0.0.1",
             port=0,
             threads=4,
