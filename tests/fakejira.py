@@ -137,10 +137,13 @@ class FakeJira:
                 fields["updated"] = jira_time(_now())
                 return 204, None
             case "GET", ["issue", key, "transitions"] if key in self.issues:
+                # As Jira's workflows do: none to the status the issue is in.
+                now = self.issues[key]["fields"]["status"]["name"]
                 return 200, {
                     "transitions": [
                         {"id": t["id"], "name": t["name"], "to": _status(t["to"])}
                         for t in TRANSITIONS
+                        if t["to"] != now
                     ]
                 }
             case "POST", ["issue", key, "transitions"] if key in self.issues:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,13 @@ TIMEOUT_SECONDS = 8  # a create is a few calls: well inside the outbox's short l
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410})
 DEFAULT_RETRY_AFTER = timedelta(seconds=30)
 PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class FoundIssue:
+    key: str
+    category: str | None
+    due_on: date | None
 
 
 class JiraClient:
@@ -52,15 +60,29 @@ class JiraClient:
         with _said():
             return dict(self._api.get(self._path("myself")) or {})
 
-    def find_by_label(self, label: str) -> str | None:
-        """The key of the issue carrying `label`, if one exists."""
+    def find_by_label(self, label: str) -> FoundIssue | None:
+        """The issue carrying `label`, if one exists, with its status category and due date."""
         with _said():
             found = self._api.get(
                 self._path("search/jql"),
-                params={"jql": f'labels = "{label}"', "fields": "summary", "maxResults": 2},
+                params={"jql": f'labels = "{label}"', "fields": "status,duedate", "maxResults": 2},
             )
         issues = (found or {}).get("issues", [])
-        return str(issues[0]["key"]) if issues else None
+        if not issues:
+            return None
+        fields = issues[0].get("fields", {})
+        due = fields.get("duedate")
+        return FoundIssue(
+            key=str(issues[0]["key"]),
+            category=_category(fields),
+            due_on=date.fromisoformat(due) if due else None,
+        )
+
+    def category_of(self, key: str) -> str | None:
+        """The status category (`new`, `indeterminate`, `done`) the issue is in now."""
+        with _said():
+            issue = self._api.get(self._path(f"issue/{key}"), params={"fields": "status"}) or {}
+        return _category(issue.get("fields", {}))
 
     def create_issue(self, fields: dict[str, Any]) -> str:
         with _said():
@@ -130,6 +152,11 @@ class JiraClient:
 
     def _path(self, resource: str) -> str:
         return str(self._api.endpoint(resource))
+
+
+def _category(fields: dict[str, Any]) -> str | None:
+    category = (fields.get("status") or {}).get("statusCategory", {}).get("key")
+    return str(category) if category else None
 
 
 @contextmanager

@@ -101,9 +101,10 @@ class JiraSenders:
         sync = self._services.jira
         if draft.issue_key is not None:
             return draft.issue_key, False
-        found = self._client.find_by_label(draft.label) if delivery.attempts > 1 else None
-        category = draft.category
-        if found is None:
+        # Only a retry can follow an attempt that created the issue and died before storing
+        # its key (a first attempt skips the search: one call less per record).
+        earlier = self._client.find_by_label(draft.label) if delivery.attempts > 1 else None
+        if earlier is None:
             account = self._account(draft)
             try:
                 found = self._client.create_issue(
@@ -119,17 +120,18 @@ class JiraSenders:
                     )
                 raise
             made_now = True
-            category = "new"  # a new issue starts in its workflow's first status
+            category: str | None = "new"  # a new issue starts in its workflow's first status
+            due_on = draft.due_on
         else:
-            made_now = False
-            category = None  # unknown: the state is pushed afresh
+            found, made_now = earlier.key, False
+            category, due_on = earlier.category, earlier.due_on
         sync.record_issue(
             team_id=draft.team_id,
             record=draft.record,
             record_id=draft.record_id,
             issue_key=found,
             category=category if draft.record is Tracked.ACTION else None,
-            due_on=draft.due_on if made_now else None,
+            due_on=due_on if draft.record is Tracked.ACTION else None,
         )
         return found, made_now
 
@@ -167,6 +169,9 @@ class JiraSenders:
             if t.get("to", {}).get("statusCategory", {}).get("key") == category
         ]
         if not choices:
+            # Workflows offer no transition to the status an issue is in already.
+            if self._client.category_of(key) == category:
+                return
             raise SendFailed(
                 f"jira: no transition of {key} leads to a {category} status", permanent=True
             )

@@ -328,3 +328,37 @@ def test_deleted_issue_leaves_the_action_untracked(jira: JiraRig) -> None:
         jira.post_webhook(jira.fake.webhook("jira:issue_deleted", key, by="acc-dan")).status == 200
     )
     assert jira.issue_of(action_id) is None
+
+
+def test_a_retry_after_a_crash_brings_the_found_issue_to_the_latest_state(jira: JiraRig) -> None:
+    review_id, _ = jira.review(tags="")
+    jira.deliver()
+    jira.fake.drop_after_create = 1
+    action_id = jira.action(review_id)
+    jira.deliver()
+    _update(jira, action_id, Update(Change.IN_PROGRESS))  # while the key is unknown
+
+    jira.clock.advance(timedelta(minutes=5))
+    jira.deliver()
+    [issue] = jira.fake.issues_labelled(f"lessonloop-action-{action_id}")
+    assert jira.issue_of(action_id) == issue["key"]
+    assert jira.fake.category_of(issue["key"]) == "indeterminate"
+
+
+def test_a_dropped_action_closes_its_issue_as_wont_do(jira: JiraRig) -> None:
+    # Nothing in the app drops an action yet; the rule is ready for when something does.
+    from models.actions.tables import Action
+    from models.jira.owing import JiraOwed
+
+    review_id, _ = jira.review(tags="")
+    action_id = jira.action(review_id)
+    jira.deliver()
+    key = jira.issue_of(action_id)
+    assert key is not None
+    with jira.services.sessions.begin() as session:
+        action = session.get_one(Action, action_id)
+        action.change_status(ActionStatus.DROPPED, by=BEA, at=jira.clock.now())
+        owed = JiraOwed(enabled=True, default_project="OPS")
+        owed.action_changed(session, action, jira.clock.now())
+    jira.deliver()
+    assert jira.fake.issues[key]["fields"]["status"]["name"] == "Won't Do"
