@@ -114,12 +114,9 @@ class JiraClient:
                 self._path(f"issue/{key}/transitions"), data={"transition": {"id": transition_id}}
             )
 
-    def set_due(self, key: str, due_on: date | None) -> None:
+    def edit(self, key: str, fields: dict[str, Any]) -> None:
         with _said():
-            self._api.put(
-                self._path(f"issue/{key}"),
-                data={"fields": {"duedate": due_on.isoformat() if due_on else None}},
-            )
+            self._api.put(self._path(f"issue/{key}"), data={"fields": fields})
 
     def comment(self, key: str, body: dict[str, Any]) -> None:
         with _said():

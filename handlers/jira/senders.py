@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from handlers.jira import documents
 from handlers.jira.client import JiraClient
 from models.core.outbox import SendFailed
 from models.core.views import DeliveryView
 from models.jira.owing import COMMENT_ACTION, CREATE_ACTION, CREATE_LESSON, UPDATE_ACTION
-from models.jira.service import IssueDraft
+from models.jira.service import IssueDraft, Pushed
 from models.jira.tables import Tracked
 from models.services import Services
 
@@ -120,18 +121,18 @@ class JiraSenders:
                     )
                 raise
             made_now = True
-            category: str | None = "new"  # a new issue starts in its workflow's first status
-            due_on = draft.due_on
+            # A new issue starts in its workflow's first status.
+            pushed = Pushed("new", draft.due_on, draft.owner_id, draft.summary)
         else:
             found, made_now = earlier.key, False
-            category, due_on = earlier.category, earlier.due_on
+            # Its assignee and summary are unknown here: they are written again.
+            pushed = Pushed(earlier.category, earlier.due_on)
         sync.record_issue(
             team_id=draft.team_id,
             record=draft.record,
             record_id=draft.record_id,
             issue_key=found,
-            category=category if draft.record is Tracked.ACTION else None,
-            due_on=due_on if draft.record is Tracked.ACTION else None,
+            pushed=pushed if draft.record is Tracked.ACTION else Pushed(),
         )
         return found, made_now
 
@@ -149,18 +150,32 @@ class JiraSenders:
         return account
 
     def _push_state(self, action_id: int) -> None:
-        """Bring the action's issue to its status category and due date, when they differ
-        from what was last written."""
+        """Bring the action's issue to its status category, due date, assignee and summary
+        where they differ from what was last written; each step is recorded once Jira
+        has it, so a retry does only what is left."""
         sync = self._services.jira
         draft = sync.action_draft(action_id=action_id, project=None)
         if draft is None or draft.issue_key is None:
             return
-        if draft.category is not None and draft.category != draft.pushed_category:
+        pushed = draft.pushed
+        if draft.category is not None and draft.category != pushed.category:
             self._move(draft.issue_key, draft.category, dropped=draft.dropped)
-            sync.pushed(record_id=action_id, category=draft.category, due_on=draft.pushed_due)
-        if draft.due_on != draft.pushed_due:
-            self._client.set_due(draft.issue_key, draft.due_on)
-            sync.pushed(record_id=action_id, category=draft.category, due_on=draft.due_on)
+            pushed = replace(pushed, category=draft.category)
+            sync.pushed(record_id=action_id, pushed=pushed)
+        fields: dict[str, object] = {}
+        if draft.due_on != pushed.due_on:
+            fields["duedate"] = draft.due_on.isoformat() if draft.due_on else None
+        if draft.summary != pushed.summary:
+            fields["summary"] = draft.summary
+        if draft.owner_id != pushed.owner_id:
+            account = self._account(draft)
+            fields["assignee"] = {"accountId": account} if account else None
+        if fields:
+            self._client.edit(draft.issue_key, fields)
+            pushed = replace(
+                pushed, due_on=draft.due_on, summary=draft.summary, owner_id=draft.owner_id
+            )
+            sync.pushed(record_id=action_id, pushed=pushed)
 
     def _move(self, key: str, category: str, *, dropped: bool) -> None:
         choices = [

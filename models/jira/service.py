@@ -46,6 +46,16 @@ def unique_label(record: Tracked, record_id: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Pushed:
+    """An action's fields as Lessonloop last wrote them to its issue (None: unknown)."""
+
+    category: str | None = None
+    due_on: date | None = None
+    owner_id: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IssueDraft:
     """What an issue for a record says and where it goes, read when it is sent."""
 
@@ -64,8 +74,7 @@ class IssueDraft:
     labels: tuple[str, ...]
     owner_id: str | None
     category: str | None  # the status category the issue should be in
-    pushed_category: str | None
-    pushed_due: date | None
+    pushed: Pushed  # what Lessonloop last wrote to the issue
     dropped: bool = False  # closed as not to be done (a "Won't do" transition if any)
     lesson_issue_key: str | None = None  # an action's lesson's issue, to link to
     action_issue_keys: tuple[str, ...] = ()  # a lesson's actions' issues, to link to
@@ -159,8 +168,11 @@ class JiraSync:
                 labels=_labels(session, review, lesson, Tracked.ACTION, action.id),
                 owner_id=action.owner_id,
                 category=CATEGORY[action.status],
-                pushed_category=link.pushed_category if link else None,
-                pushed_due=link.pushed_due if link else None,
+                pushed=Pushed(
+                    link.pushed_category, link.pushed_due, link.pushed_owner, link.pushed_summary
+                )
+                if link
+                else Pushed(),
                 dropped=action.status is ActionStatus.DROPPED,
                 lesson_issue_key=lesson_link.issue_key if lesson_link else None,
             )
@@ -194,8 +206,7 @@ class JiraSync:
                 labels=_labels(session, review, lesson, Tracked.LESSON, lesson.id),
                 owner_id=None,
                 category=None,
-                pushed_category=None,
-                pushed_due=None,
+                pushed=Pushed(),
                 action_issue_keys=tuple(actions),
             )
 
@@ -206,10 +217,10 @@ class JiraSync:
         record: Tracked,
         record_id: int,
         issue_key: str,
-        category: str | None,
-        due_on: date | None,
+        pushed: Pushed,
     ) -> None:
-        """Jira's key for the record, stored as soon as Jira gave it."""
+        """Jira's key for the record, stored as soon as Jira gave it, with what the issue
+        was created with."""
         try:
             with self._sessions.begin() as session:
                 if _link(session, record, record_id) is not None:
@@ -220,20 +231,23 @@ class JiraSync:
                         record=record,
                         record_id=record_id,
                         issue_key=issue_key,
-                        pushed_category=category,
-                        pushed_due=due_on,
+                        pushed_category=pushed.category,
+                        pushed_due=pushed.due_on,
+                        pushed_owner=pushed.owner_id,
+                        pushed_summary=pushed.summary,
                         created_at=self._clock.now(),
                     )
                 )
         except IntegrityError:
             return  # a parallel sender recorded it first
 
-    def pushed(self, *, record_id: int, category: str | None, due_on: date | None) -> None:
+    def pushed(self, *, record_id: int, pushed: Pushed) -> None:
         """What Lessonloop last wrote to an action's issue (so its echo is recognised)."""
         with self._sessions.begin() as session:
             link = _link(session, Tracked.ACTION, record_id)
             if link is not None:
-                link.pushed_category, link.pushed_due = category, due_on
+                link.pushed_category, link.pushed_due = pushed.category, pushed.due_on
+                link.pushed_owner, link.pushed_summary = pushed.owner_id, pushed.summary
 
     def account_of(self, *, team_id: str, user_id: str) -> tuple[bool, str | None]:
         """(looked up before, the Jira account found then)."""
@@ -303,6 +317,8 @@ class JiraSync:
                     action.record(what="owner", by=actor, at=now, old=action.owner_id, new=owner)
                     action.owner_id = owner
                     changes.append("owner")
+                if owner is not None:
+                    link.pushed_owner = owner
             # Jira and Lessonloop agree now: nothing of this is to be written back.
             link.pushed_category, link.pushed_due = issue.category, issue.due_on
             return Applied(action.id, tuple(changes))

@@ -36,6 +36,8 @@ class JiraIssue(Base):
     issue_key: Mapped[str] = mapped_column(String(64))
     pushed_category: Mapped[str | None] = mapped_column(String(16))
     pushed_due: Mapped[date | None]
+    pushed_owner: Mapped[str | None] = mapped_column(Ref)
+    pushed_summary: Mapped[str | None] = mapped_column(String(255))
     remote_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

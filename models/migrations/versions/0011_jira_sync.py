@@ -43,6 +43,8 @@ def upgrade() -> None:
         sa.Column("issue_key", sa.String(length=64), nullable=False),
         sa.Column("pushed_category", sa.String(length=16), nullable=True),
         sa.Column("pushed_due", sa.Date(), nullable=True),
+        sa.Column("pushed_owner", sa.String(length=255), nullable=True),
+        sa.Column("pushed_summary", sa.String(length=255), nullable=True),
         sa.Column("remote_updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jira_issues")),

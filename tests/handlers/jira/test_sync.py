@@ -362,3 +362,33 @@ def test_a_dropped_action_closes_its_issue_as_wont_do(jira: JiraRig) -> None:
         owed.action_changed(session, action, jira.clock.now())
     jira.deliver()
     assert jira.fake.issues[key]["fields"]["status"]["name"] == "Won't Do"
+
+
+def test_an_edited_action_brings_its_new_owner_and_words_to_the_issue(jira: JiraRig) -> None:
+    # An action's reply edited in the thread changes its words and owner in the same way.
+    from models.actions.tables import Action
+    from models.jira.owing import JiraOwed
+
+    jira.fake.users["carl@acme.test"] = "acc-carl"
+    jira.emails[CARL] = "carl@acme.test"
+    review_id, _ = jira.review(tags="")
+    action_id = jira.action(review_id)
+    jira.deliver()
+    key = jira.issue_of(action_id)
+    assert key is not None
+    with jira.services.sessions.begin() as session:
+        action = session.get_one(Action, action_id)
+        action.description, action.owner_id = "Add a two-click rollback", CARL
+        JiraOwed(enabled=True, default_project="OPS").action_changed(
+            session, action, jira.clock.now()
+        )
+    jira.deliver()
+    fields = jira.fake.issues[key]["fields"]
+    assert fields["summary"] == "Add a two-click rollback"
+    assert fields["assignee"] == {"accountId": "acc-carl"}
+    calls = len(jira.fake.calls)
+    # Jira's webhook about it changes nothing, and nothing is written back.
+    jira.post_webhook(jira.fake.webhook("jira:issue_updated", key, by="bot"))
+    jira.deliver()
+    assert len(jira.fake.calls) == calls
+    assert _history(jira, action_id) == [("created", "U0FACIL", None)]
