@@ -17,7 +17,7 @@ from models.core.outbox import SendFailed
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS = 8  # a create is a few calls: well inside the outbox's short lease
+TIMEOUT_SECONDS = 5  # a create is at most six calls: inside the outbox's 45-second lease
 # Refusals trying again will not cure: a bad request (no such project, field or issue
 # type), no permission, nothing there.
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410})

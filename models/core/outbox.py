@@ -39,7 +39,7 @@ from models.core.views import DeliveryView
 LEASE = timedelta(minutes=5)
 # For kinds whose sender is quick and idempotent on retry (Jira's): after a crash, what
 # was in flight is claimed again within a minute.
-SHORT_LEASE = timedelta(seconds=50)
+SHORT_LEASE = timedelta(seconds=45)
 MAX_ATTEMPTS = 8
 
 # A person's Home tab (what needs them, from every feature), built afresh when sent.

@@ -128,9 +128,16 @@ def test_what_a_dead_process_had_in_flight_is_sent_again_within_a_minute(jira: J
     action_id = jira.action(review_id)
     claimed = jira.services.deliveries.claim_due()  # a process claims it, then dies
     assert [d.kind for d in claimed] == [CREATE_ACTION]
+    with jira.services.sessions() as session:
+        leased = session.scalars(
+            select(Delivery.claimed_until).where(Delivery.kind == CREATE_ACTION)
+        ).one()
+        assert leased == jira.clock.now() + timedelta(seconds=45)  # not the 5 minutes of others
     assert jira.deliver() == 0  # still leased
+    jira.clock.advance(timedelta(seconds=44))
+    assert jira.deliver() == 0
 
-    jira.clock.advance(timedelta(seconds=55))
+    jira.clock.advance(timedelta(seconds=2))  # the short lease is over: well within a minute
     assert jira.deliver() == 1
     assert len(jira.fake.issues_labelled(f"lessonloop-action-{action_id}")) == 1
 
