@@ -100,6 +100,10 @@ def test_a_channel_chooses_its_project_and_back_fills_what_it_has(
     jira_app.lessonloop.courier.deliver_due()
     assert jira_server.fake.issues == {}  # off: nothing owed
 
+    refused = command(jira_app, "jira <!channel>")
+    assert refused["response_type"] == "ephemeral"
+    assert "project key" in refused["text"] and "<!channel>" not in refused["text"]
+    assert jira_app.services.jira.channel(team_id=TEAM_ID, channel_id=CHANNEL).project is None
     chosen = command(jira_app, "jira web")
     assert "*WEB*" in chosen["text"] and chosen["response_type"] == "in_channel"
     jira_app.fake.emails[BEA] = "bea@acme.test"
