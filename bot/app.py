@@ -18,9 +18,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot.config import JiraSettings, Settings
 from bot.installations import InstallationStore
 from bot.workers import BoundedExecutor
+from handlers.jira.client import JiraClient, check
+from handlers.jira.inbound import JiraWebhook, Reconciliation
+from handlers.jira.senders import JiraSenders
 from handlers.slack import register_all
 from handlers.slack.blocks import Blocks
 from handlers.slack.clients import SlackClients
@@ -30,9 +33,11 @@ from handlers.slack.deps import Deps
 from handlers.slack.inbox import InboxWorkers, note_failure, store_events
 from handlers.slack.install import BOT_SCOPES, LessonloopOAuthFlow, StoredBotAuthorize
 from handlers.slack.membership import Membership
+from handlers.slack.tracker import register_senders as register_tracker_senders
 from models.core.clock import Clock, SystemClock
 from models.core.db import make_engine
 from models.core.workspaces import WorkspaceDefaults
+from models.jira.owing import NO_JIRA, JiraOwed
 from models.services import Services
 from templates import Templates
 
@@ -55,6 +60,29 @@ class Lessonloop:
     courier: Courier
     # Stored Events API deliveries are processed here, not on the request thread.
     inbox: InboxWorkers
+    jira: JiraSide | None = None  # JIRA_URL set
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSide:
+    """What the server (the webhook) and the scheduler (the reconciliation) need."""
+
+    webhook: JiraWebhook
+    reconciliation: Reconciliation
+
+
+def jira_side(settings: JiraSettings, services: Services, courier: Courier) -> JiraSide:
+    """The Jira senders registered with the courier; one clear message at start when the
+    URL or the credential is wrong, and Lessonloop runs on."""
+    client = JiraClient(settings.url, settings.email, settings.api_token)
+    check(client)
+    senders = JiraSenders(client, services, courier.email_of, issue_type=settings.issue_type)
+    for kind, sender in senders.senders().items():
+        courier.add_sender(kind, sender)
+    return JiraSide(
+        webhook=JiraWebhook(services.jira, settings.webhook_secret),
+        reconciliation=Reconciliation(client, services.jira, services.clock),
+    )
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -79,6 +107,9 @@ def create_app(
         clock or SystemClock(),
         # LESSONLOOP_TIMEZONE is where a workspace starts; each keeps its own from then on.
         WorkspaceDefaults(timezone=settings.timezone.key),
+        JiraOwed(enabled=True, default_project=settings.jira.project)
+        if settings.jira is not None
+        else NO_JIRA,
         retention=timedelta(days=settings.retention_days),
     )
     client = web_client(settings)
@@ -147,8 +178,10 @@ def create_app(
     register_all(bolt, deps)
     register_all(events, deps)
     register_senders(deps)
+    register_tracker_senders(deps)
     events.error(note_failure)
-    return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers)
+    jira = jira_side(settings.jira, services, courier) if settings.jira is not None else None
+    return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers, jira=jira)
 
 
 def _oauth_flow(

@@ -134,6 +134,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             plan=lessonloop.services.meetings.plan,
             inbox=lessonloop.inbox,
             purge=lessonloop.services.lifecycle.purge_expired,
+            reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
         )
         if with_scheduler
         else None
@@ -143,7 +144,12 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     if scheduler is not None:
         scheduler.start()
     server = create_server(
-        make_wsgi_app(lessonloop.bolt, engine, signing_secret=settings.signing_secret),
+        make_wsgi_app(
+            lessonloop.bolt,
+            engine,
+            signing_secret=settings.signing_secret,
+            jira=lessonloop.jira.webhook if lessonloop.jira else None,
+        ),
         host=settings.host,
         port=settings.port,
         threads=8,
@@ -185,6 +191,7 @@ def _schedule(settings: Settings) -> int:
         plan=lessonloop.services.meetings.plan,
         inbox=lessonloop.inbox,
         purge=lessonloop.services.lifecycle.purge_expired,
+        reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())

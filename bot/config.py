@@ -55,6 +55,12 @@ SETTINGS = (
         "30",
         "Days a workspace's data is kept after it uninstalls the app; then it is deleted.",
     ),
+    Setting("JIRA_URL", "unset", "Jira Cloud site (https://acme.atlassian.net); when set, sync."),
+    Setting("JIRA_EMAIL", "unset", "Email of the Jira account whose API token is used."),
+    Setting("JIRA_API_TOKEN", "unset", "That account's API token (basic auth)."),
+    Setting("JIRA_PROJECT", "unset", "Default project key; a channel may choose another or none."),
+    Setting("JIRA_ISSUE_TYPE", "Task", "Issue type of the issues Lessonloop creates."),
+    Setting("JIRA_WEBHOOK_SECRET", "unset", "Secret of Jira's webhook to POST /jira/webhook."),
 )
 _NAMES = frozenset(setting.name for setting in SETTINGS)
 
@@ -71,6 +77,17 @@ def settings_help() -> str:
             *rows,
         ]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSettings:
+    url: str
+    email: str
+    api_token: str
+    project: str | None
+    issue_type: str
+    # Without it every webhook is refused (401); the reconciliation pass still runs.
+    webhook_secret: str
 
 
 class ConfigError(Exception):
@@ -97,6 +114,7 @@ class Settings:
     client_secret: str | None = None
     redirect_uri: str | None = None
     retention_days: int = 30
+    jira: JiraSettings | None = None  # None: JIRA_URL unset, no Jira sync
 
     @property
     def socket_mode(self) -> bool:
@@ -145,6 +163,7 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         read.problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     template_dir = read.directory("LESSONLOOP_TEMPLATE_DIR")
+    jira = _jira(read)
     if read.problems:
         raise ConfigError(read.problems)
     return Settings(
@@ -162,6 +181,30 @@ def load_settings(
         client_secret=client_secret,
         redirect_uri=redirect_uri,
         retention_days=retention_days,
+        jira=jira,
+    )
+
+
+def _jira(read: _Reader) -> JiraSettings | None:
+    url = read.text("JIRA_URL")
+    email = read.text("JIRA_EMAIL", required=bool(url))
+    api_token = read.text("JIRA_API_TOKEN", required=bool(url))
+    project = read.text("JIRA_PROJECT").upper() or None
+    issue_type = read.text("JIRA_ISSUE_TYPE") or "Task"
+    webhook_secret = read.text("JIRA_WEBHOOK_SECRET")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        read.problems.append("JIRA_URL must be an http(s) URL, e.g. https://acme.atlassian.net")
+        return None
+    return JiraSettings(
+        url=url.rstrip("/"),
+        email=email,
+        api_token=api_token,
+        project=project,
+        issue_type=issue_type,
+        webhook_secret=webhook_secret,
     )
 
 

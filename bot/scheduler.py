@@ -16,6 +16,8 @@ from models.core.clock import Clock
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_SECONDS = 30
+# How often Jira is asked for changes its webhooks may have missed (README: "Jira").
+JIRA_RECONCILE_MINUTES = 5
 
 
 def tick(
@@ -53,6 +55,7 @@ def build_scheduler(
     plan: Callable[[], object] | None = None,
     inbox: InboxWorkers | None = None,
     purge: Callable[[], object] | None = None,
+    reconcile: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -68,4 +71,12 @@ def build_scheduler(
         # At once on start: what fell due while the process was down goes out now.
         next_run_time=clock.now(),
     )
+    if reconcile is not None:
+        scheduler.add_job(
+            reconcile,
+            IntervalTrigger(minutes=JIRA_RECONCILE_MINUTES, timezone=UTC),
+            id="jira-reconcile",
+            replace_existing=True,
+            next_run_time=clock.now(),
+        )
     return scheduler

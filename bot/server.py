@@ -1,7 +1,8 @@
-"""The HTTP side: Slack traffic at POST /slack/events, health at GET /healthz, on waitress.
-Installed through OAuth, also the install page (GET /slack/install) and Slack's redirect
-back (GET /slack/oauth_redirect): those carry no signature, the OAuth state (one use,
-minutes, tied to the browser by a cookie) is what protects them."""
+"""The HTTP side: Slack traffic at POST /slack/events, Jira's webhook at POST /jira/webhook,
+health at GET /healthz, on waitress. Installed through OAuth, also the install page
+(GET /slack/install) and Slack's redirect back (GET /slack/oauth_redirect): those carry no
+signature, the OAuth state (one use, minutes, tied to the browser by a cookie) is what
+protects them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 
+from handlers.jira.inbound import JiraWebhook
 from handlers.slack.inbound import (
     MAX_BODY_BYTES,
     Rejection,
@@ -27,6 +29,7 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SLACK_PATH = "/slack/events"
+JIRA_PATH = "/jira/webhook"
 # waitress buffers a whole body before calling the app; this makes it refuse larger ones
 # while reading, so an unsigned multi-megabyte body costs neither memory nor log lines.
 SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
@@ -34,9 +37,13 @@ SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
 log = logging.getLogger(__name__)
 
 
-def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
+def make_wsgi_app(
+    bolt: App, engine: Engine, *, signing_secret: str, jira: JiraWebhook | None = None
+) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == JIRA_PATH and jira is not None:
+            return _jira(jira, environ, start_response)
         if path == SLACK_PATH:
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST only"})
@@ -68,6 +75,23 @@ def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
         return _json(start_response, 404, {"error": "not found"})
 
     return application
+
+
+def _jira(
+    jira: JiraWebhook, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """Verified (HMAC of the raw body) before anything in it is read."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return _json(start_response, 405, {"error": "POST only"})
+    declared = environ.get("CONTENT_LENGTH")
+    if (rejection := too_large(declared)) is not None:
+        return _json(start_response, rejection.status, {"error": rejection.reason})
+    raw = environ["wsgi.input"].read(int(declared)) if declared else b""
+    outcome = jira.receive(_headers(environ), raw)
+    if outcome.status != 200:
+        log.warning("refused POST %s (%s bytes): %s", JIRA_PATH, len(raw), outcome.reason)
+        return _json(start_response, outcome.status, {"error": outcome.reason})
+    return _json(start_response, 200, {"status": outcome.reason})
 
 
 def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rejection:

@@ -7,9 +7,10 @@ from models.core import installations as installations
 from models.core import tables as core
 from models.core.base import Base
 from models.followup import tables as followup
+from models.jira import tables as jira
 from models.lessons import tables as lessons
 from models.postmortems import tables as postmortems
 from models.reports import tables as reports
 
-FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach)
+FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach, jira)
 metadata = Base.metadata

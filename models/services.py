@@ -18,6 +18,9 @@ from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.meetings import ReviewMeetings
+from models.jira.owing import KINDS as JIRA_KINDS
+from models.jira.owing import NO_JIRA, JiraOwed
+from models.jira.service import JiraSync
 from models.lessons.library import LessonLibrary
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -42,6 +45,7 @@ class Services:
     workspaces: Workspaces
     # Installed, stopped, deleted: a workspace's data and how long it is kept.
     lifecycle: WorkspaceLifecycle
+    jira: JiraSync
 
     @classmethod
     def build(
@@ -49,10 +53,12 @@ class Services:
         engine: Engine,
         clock: Clock,
         workspace_defaults: WorkspaceDefaults | None = None,
+        jira: JiraOwed = NO_JIRA,
         *,
         retention: timedelta = DEFAULT_RETENTION,
     ) -> Services:
         """`workspace_defaults`: what a workspace starts from the first time it is seen;
+        `jira`: whether changes owe Jira issues (JIRA_URL set), and the default project;
         `retention`: how long a stopped workspace's data is kept."""
         sessions = make_sessions(engine)
         workspaces = Workspaces(sessions, clock, workspace_defaults)
@@ -60,16 +66,17 @@ class Services:
             engine=engine,
             sessions=sessions,
             clock=clock,
-            postmortems=(postmortems := Postmortems(sessions, clock)),
-            actions=ActionItems(sessions, clock),
-            deliveries=Deliveries(sessions, clock),
+            postmortems=(postmortems := Postmortems(sessions, clock, jira)),
+            actions=ActionItems(sessions, clock, jira),
+            deliveries=Deliveries(sessions, clock, short_lease_kinds=JIRA_KINDS),
             inbox=Inbox(sessions, clock, also_forget=(postmortems.forget_changes,)),
             channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
             meetings=(meetings := ReviewMeetings(sessions, clock)),
-            updates=ActionUpdates(sessions, clock, meetings),
+            updates=ActionUpdates(sessions, clock, meetings, jira),
             people=People(sessions, clock),
-            lessons=LessonLibrary(sessions, clock),
+            lessons=LessonLibrary(sessions, clock, jira),
             workspaces=workspaces,
             lifecycle=WorkspaceLifecycle(sessions, clock, workspaces, retention=retention),
+            jira=JiraSync(sessions, clock, jira),
         )

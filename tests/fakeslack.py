@@ -94,6 +94,8 @@ class FakeSlack:
         self.missing_users: set[str] = set()
         # People users.info calls workspace admins (`is_admin`); everyone else is not.
         self.admins: set[str] = set()
+        # Issue 16: emails users.info shows (`profile.email`, scope users:read.email).
+        self.emails: dict[str, str] = {}
         self.response_paths: list[str] = []
         # Issue 17: authorisation codes oauth.v2.access accepts (one use each), the
         # workspace each bot token belongs to (auth.test answers with it), and tokens
@@ -300,6 +302,7 @@ class FakeSlack:
                         "name": user.lower(),
                         "is_admin": user in self.admins,
                         "is_owner": False,
+                        "profile": {"email": self.emails[user]} if user in self.emails else {},
                     },
                 }
             case "files.getUploadURLExternal":

@@ -65,7 +65,12 @@ class AppHarness:
         engine = make_engine(self.database_url)
         self.lessonloop = create_app(settings, clock=self.clock, engine=engine)
         self._server = create_server(
-            make_wsgi_app(self.lessonloop.bolt, engine, signing_secret=SIGNING_SECRET),
+            make_wsgi_app(
+                self.lessonloop.bolt,
+                engine,
+                signing_secret=SIGNING_SECRET,
+                jira=self.lessonloop.jira.webhook if self.lessonloop.jira else None,
+            ),
             host="127.0.0.1",
             port=0,
             threads=4,

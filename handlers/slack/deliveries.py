@@ -14,6 +14,7 @@ from handlers.slack.clients import NOT_INSTALLED, TOKEN_ERRORS, NotInstalled, Sl
 from handlers.slack.messages import time_of
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from handlers.slack.stopping import stop_sending
+from models.core.outbox import SendFailed
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -106,6 +107,18 @@ class Courier:
         """Slack's error code when it refused a delivery for good, else None."""
         return self._services.deliveries.refusal(subject_id=subject_id, kind=kind)
 
+    def email_of(self, team_id: str, user_id: str) -> str | None:
+        """A person's email (users.info, scope users:read.email), to find them elsewhere
+        (their Jira account); None when Slack shows none."""
+        try:
+            person = self._clients.for_workspace(team_id).users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in PERMANENT_ERRORS:
+                return None
+            raise
+        email = person.get("profile", {}).get("email")
+        return str(email) if email else None
+
     def _slack(self, delivery: DeliveryView) -> WebClient:
         return self._clients.for_workspace(delivery.team_id)
 
@@ -124,6 +137,14 @@ class Courier:
         except NotInstalled:
             # Uninstalled, revoked or never installed: recorded, never retried.
             deliveries.mark_failed(delivery_id=delivery.id, error=NOT_INSTALLED, permanent=True)
+        except SendFailed as failure:  # an outside system's sender (Jira)
+            log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.kind, failure.error)
+            deliveries.mark_failed(
+                delivery_id=delivery.id,
+                error=failure.error,
+                permanent=failure.permanent,
+                retry_after=failure.retry_after,
+            )
             return False
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))

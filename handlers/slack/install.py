@@ -46,6 +46,7 @@ BOT_SCOPES = (
     "groups:read",
     "im:write",
     "users:read",
+    "users:read.email",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

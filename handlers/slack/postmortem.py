@@ -18,6 +18,7 @@ from handlers.slack.membership import Gate
 from handlers.slack.messages import time_of
 from handlers.slack.reports import ReportHandlers
 from handlers.slack.reviews import run_review_command
+from handlers.slack.tracker import run_jira_command
 from handlers.slack.workspace_settings import run_settings_command
 from models.core.errors import UserFacingError
 from models.postmortems.service import ROOT_DELIVERY, Move, validate_title
@@ -68,6 +69,8 @@ class PostmortemHandlers:
                 run_review_command(self._deps, command, rest, respond)
             case "settings":
                 run_settings_command(self._deps, command, rest, respond, client)
+            case "jira":
+                run_jira_command(self._deps, command, rest, respond)
             case "list":
                 postmortems = self._deps.services.postmortems.open_in_channel(
                     team_id=command["team_id"], channel_id=command["channel_id"]

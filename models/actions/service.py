@@ -13,6 +13,7 @@ from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotFound, StaleRequest
 from models.core.outbox import enqueue
 from models.core.text import MESSAGE_LIMIT, clean_text
+from models.jira.owing import NO_JIRA, JiraOwed
 from models.lessons.tables import Lesson
 from models.lessons.views import LessonView
 from models.postmortems.tables import Postmortem, PostmortemStatus
@@ -23,8 +24,10 @@ ACTION_ANNOUNCED_DELIVERY = "actions.announced"
 
 
 class ActionItems:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self._sessions, self._clock = sessions, clock
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, jira: JiraOwed = NO_JIRA
+    ) -> None:
+        self._sessions, self._clock, self._jira = sessions, clock, jira
 
     def add(
         self,
@@ -82,6 +85,7 @@ class ActionItems:
             session.add(action)
             action.record(what="created", by=created_by, at=now)
             session.flush()
+            self._jira.action_created(session, action, now)
             if announce:
                 enqueue(
                     session,

@@ -22,6 +22,7 @@ from models.core.references import REF_LENGTH
 from models.core.text import MESSAGE_LIMIT, clean_text
 from models.followup.tables import MeetingItem, ReviewMeeting
 from models.followup.views import SHOWN_PER_LISTING, ListingView, Scope, ScopeKind
+from models.jira.owing import NO_JIRA, JiraOwed
 
 NOTE_MAX = 500
 NOT_OWNER = (
@@ -94,9 +95,14 @@ class MeetingListings(Protocol):
 
 class ActionUpdates:
     def __init__(
-        self, sessions: sessionmaker[Session], clock: Clock, meetings: MeetingListings
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        meetings: MeetingListings,
+        jira: JiraOwed = NO_JIRA,
     ) -> None:
         self._sessions, self._clock, self._meetings = sessions, clock, meetings
+        self._jira = jira
 
     def update(
         self,
@@ -140,6 +146,11 @@ class ActionUpdates:
                     # Pressing the state it is already in still says "I looked at this".
                     action.record(what="status", by=by_user, at=now, new=status.value)
                 action.change_status(status, by=by_user, at=now, note=note)
+            # Jira gets the latest status and date, and each note as a comment.
+            if update.change is not Change.NOTE:
+                self._jira.action_changed(session, action, now)
+            if note is not None:
+                self._jira.action_noted(session, action, now, note=note, by_user=by_user)
             owed = _owe_refresh(session, action, scope, shown_from, shown_in, now)
         if shown_in.surface is not Surface.REPLY:
             return Updated(None, owed)

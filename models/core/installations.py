@@ -89,4 +89,5 @@ slack_oauth_states = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
+    info={"shared": "OAuth states live before a workspace is known, for minutes"},
 )

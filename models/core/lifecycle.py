@@ -26,9 +26,14 @@ from models.core.workspaces import SLACK, Workspaces
 
 DEFAULT_RETENTION = timedelta(days=30)
 WORKSPACE_COLUMN = "team_id"
-# Tables that hold nothing of any one workspace: OAuth states live before a workspace is
-# known, for minutes.
-SHARED_TABLES = frozenset({installations.OAUTH_STATES_TABLE})
+# A table that holds nothing of any one workspace says so in its info (SHARED_INFO: why):
+# OAuth states live before a workspace is known, for minutes; a feature's process-wide
+# cursors belong to no workspace.
+SHARED_INFO = "shared"
+
+
+def is_shared(table: Table) -> bool:
+    return bool(table.info.get(SHARED_INFO))
 
 
 @dataclass(frozen=True, slots=True)

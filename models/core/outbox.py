@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    case,
     func,
     literal,
     or_,
@@ -36,10 +37,24 @@ from models.core.tables import Delivery, DeliveryStatus
 from models.core.views import DeliveryView
 
 LEASE = timedelta(minutes=5)
+# For kinds whose sender is quick and idempotent on retry (Jira's): after a crash, what
+# was in flight is claimed again within a minute.
+SHORT_LEASE = timedelta(seconds=45)
 MAX_ATTEMPTS = 8
 
 # A person's Home tab (what needs them, from every feature), built afresh when sent.
 HOME_DELIVERY = "home.publish"
+
+
+class SendFailed(Exception):
+    """Raised by a sender of any outside system: `permanent` (trying again will not help),
+    or to be retried, after `retry_after` when the system said when (HTTP Retry-After)."""
+
+    def __init__(
+        self, error: str, *, permanent: bool = False, retry_after: timedelta | None = None
+    ) -> None:
+        super().__init__(error)
+        self.error, self.permanent, self.retry_after = error, permanent, retry_after
 
 
 def enqueue(
@@ -186,8 +201,14 @@ def owe_selected(session: Session, rows: Select[Any]) -> int:
 
 
 class Deliveries:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        short_lease_kinds: Collection[str] = frozenset(),
+    ) -> None:
         self._sessions, self._clock = sessions, clock
+        self._short = frozenset(short_lease_kinds)
 
     def claim_due(
         self,
@@ -223,7 +244,15 @@ class Deliveries:
             rows = session.scalars(
                 update(Delivery)
                 .where(Delivery.id.in_(ids), *claimable)
-                .values(claimed_until=now + lease, attempts=Delivery.attempts + 1)
+                .values(
+                    claimed_until=case(
+                        (Delivery.kind.in_(self._short), now + min(lease, SHORT_LEASE)),
+                        else_=now + lease,
+                    )
+                    if self._short
+                    else now + lease,
+                    attempts=Delivery.attempts + 1,
+                )
                 .returning(Delivery),
                 execution_options={"synchronize_session": False},
             ).all()
@@ -237,9 +266,17 @@ class Deliveries:
                 .values(status=DeliveryStatus.SENT, sent_at=self._clock.now(), claimed_until=None)
             )
 
-    def mark_failed(self, *, delivery_id: int, error: str, permanent: bool) -> None:
+    def mark_failed(
+        self,
+        *,
+        delivery_id: int,
+        error: str,
+        permanent: bool,
+        retry_after: timedelta | None = None,
+    ) -> None:
         """A permanent failure (the user left, blocked DMs) is kept for reports, not retried;
-        a passing one is retried with growing back-off until MAX_ATTEMPTS."""
+        a passing one is retried with growing back-off until MAX_ATTEMPTS, or after
+        `retry_after` when the other side said when."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             row = session.get_one(Delivery, delivery_id)
@@ -247,6 +284,8 @@ class Deliveries:
             row.claimed_until = None
             if permanent or row.attempts >= MAX_ATTEMPTS:
                 row.status = DeliveryStatus.FAILED
+            elif retry_after is not None:
+                row.due_at = now + retry_after
             else:
                 row.due_at = now + timedelta(minutes=2 ** min(row.attempts, 6))
 

@@ -41,6 +41,7 @@ from models.core.outbox import enqueue
 from models.core.privacy import readable_channel
 from models.core.tables import Conversation
 from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
+from models.jira.owing import NO_JIRA, JiraOwed
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.lessons.views import LessonView
 from models.lessons.wording import search_forms, signature, significant_words, similarity
@@ -234,8 +235,10 @@ def read_tags(text: str) -> list[str]:
 
 
 class LessonLibrary:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self._sessions, self._clock = sessions, clock
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, jira: JiraOwed = NO_JIRA
+    ) -> None:
+        self._sessions, self._clock, self._jira = sessions, clock, jira
 
     # Channels: what the app knows about a channel's privacy.
 
@@ -384,6 +387,7 @@ class LessonLibrary:
         )
         session.add(lesson)
         session.flush()
+        self._jira.lesson_created(session, lesson, now)
         similar = _similar_to(session, lesson)
         if similar.seen:
             enqueue(

@@ -26,6 +26,7 @@ from models.core.references import Platform
 from models.core.tables import ChannelSettings, HandledEvent, Workspace
 from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
 from models.core.workspaces import SLACK
+from models.jira.owing import NO_JIRA, JiraOwed
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
 from models.postmortems.changes import forget_changes, keep_change, pending_change
@@ -84,8 +85,10 @@ def kind_from_title(title: str) -> PostmortemKind:
 
 
 class Postmortems:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self._sessions, self._clock = sessions, clock
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, jira: JiraOwed = NO_JIRA
+    ) -> None:
+        self._sessions, self._clock, self._jira = sessions, clock, jira
 
     def start(
         self,
@@ -366,7 +369,9 @@ class Postmortems:
                 else None
             )
             if reading.is_action:
-                action, problem = _apply_quick_action(session, row, answer, reading, today)
+                action, problem = _apply_quick_action(
+                    session, row, answer, reading, today, self._jira
+                )
             elif (kind := LESSON_PHASES.get(phase)) is not None:
                 lesson = Lesson(
                     team_id=team_id,
@@ -382,6 +387,7 @@ class Postmortems:
                 )
                 session.add(lesson)
                 session.flush()
+                self._jira.lesson_created(session, lesson, now)
             _owe_follow_ups(
                 session,
                 row,
@@ -490,7 +496,7 @@ class Postmortems:
             action, problem = None, None
             if reading.is_action:
                 action, problem = _apply_quick_action(
-                    session, answer.postmortem, answer, reading, today
+                    session, answer.postmortem, answer, reading, today, self._jira
                 )
             else:
                 # No longer an action: the reply is the record, so its action goes too.
@@ -824,7 +830,12 @@ def validate_title(title: str) -> str:
 
 
 def _apply_quick_action(
-    session: Session, postmortem: Postmortem, answer: Answer, reading: _Reading, today: date
+    session: Session,
+    postmortem: Postmortem,
+    answer: Answer,
+    reading: _Reading,
+    today: date,
+    jira: JiraOwed,
 ) -> tuple[Action | None, UserFacingError | None]:
     parsed = reading.action
     if parsed is None:
@@ -852,6 +863,8 @@ def _apply_quick_action(
         )
         session.add(action)
         action.record(what="created", by=answer.author_id, at=answer.updated_at)
+        session.flush()
+        jira.action_created(session, action, answer.updated_at)
     else:
         old = f"{action.description} | {action.owner_id} | {action.target_on}"
         action.description, action.owner_id, action.target_on = (
@@ -866,6 +879,7 @@ def _apply_quick_action(
             old=old[:200],
             new=f"{action.description} | {action.owner_id} | {action.target_on}"[:200],
         )
+        jira.action_changed(session, action, answer.updated_at)
     session.flush()
     return action, None
 

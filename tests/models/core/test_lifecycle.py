@@ -12,7 +12,7 @@ from handlers.slack.messages import time_of
 from models.core.base import Base
 from models.core.clock import FrozenClock
 from models.core.installations import SECRET_COLUMNS, slack_bots, slack_installations
-from models.core.lifecycle import SHARED_TABLES, workspace_condition
+from models.core.lifecycle import is_shared, workspace_condition
 from models.core.outbox import HOME_DELIVERY, enqueue
 from models.core.tables import Delivery, DeliveryStatus
 from models.lessons.tables import LessonKind
@@ -84,7 +84,7 @@ def test_every_table_is_scoped_to_a_workspace_or_shared() -> None:
     for table in Base.metadata.sorted_tables:
         assert isinstance(table, Table)
         scoped = workspace_condition(table, "T0ANY") is not None
-        assert scoped or table.name in SHARED_TABLES, table.name
+        assert scoped or is_shared(table), table.name
 
 
 def test_delete_removes_every_row_of_the_workspace_and_none_of_another(

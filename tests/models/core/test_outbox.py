@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models.core.clock import FrozenClock
 from models.core.db import make_sessions
-from models.core.outbox import LEASE, MAX_ATTEMPTS, Deliveries, enqueue
+from models.core.outbox import LEASE, MAX_ATTEMPTS, SHORT_LEASE, Deliveries, enqueue
 from models.core.tables import Delivery, DeliveryStatus
 from models.services import Services
 from tests.references import as_stored
@@ -164,6 +164,34 @@ def test_concurrent_claimers_never_share_a_delivery(services: Services, clock: F
     assert set(left).isdisjoint(right)
     assert len(left) + len(right) == 200
     assert set(left) | set(right) == set(all_ids(services))
+
+
+def test_a_failure_with_retry_after_is_due_again_then_not_later(
+    services: Services, clock: FrozenClock
+) -> None:
+    key = owe(services, "a")
+    services.deliveries.claim_due()
+    services.deliveries.mark_failed(
+        delivery_id=key, error="429", permanent=False, retry_after=7 * SECOND
+    )
+
+    clock.advance(6 * SECOND)
+    assert services.deliveries.claim_due() == []
+    clock.advance(SECOND)
+    assert [d.attempts for d in services.deliveries.claim_due()] == [2]
+
+
+def test_kinds_with_a_short_lease_are_claimed_again_sooner(
+    services: Services, clock: FrozenClock
+) -> None:
+    short = Deliveries(services.sessions, clock, short_lease_kinds={"test"})
+    key = owe(services, "a")
+    short.claim_due()  # the sender dies here
+
+    clock.advance(SHORT_LEASE - SECOND)
+    assert short.claim_due() == []
+    clock.advance(2 * SECOND)
+    assert [(d.id, d.attempts) for d in short.claim_due()] == [(key, 2)]
 
 
 def owe(

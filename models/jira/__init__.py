@@ -1,0 +1,1 @@
+"""Jira: lessons and actions kept in step with issues in the team's tracker."""
