@@ -7,8 +7,9 @@ from models.core import tables as core
 from models.core.base import Base
 from models.followup import tables as followup
 from models.lessons import tables as lessons
+from models.okrs import tables as okrs
 from models.postmortems import tables as postmortems
 from models.reports import tables as reports
 
-FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach)
+FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach, okrs)
 metadata = Base.metadata

@@ -17,6 +17,7 @@ from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
+from models.okrs.service import Okrs
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
 
@@ -38,6 +39,7 @@ class Services:
     people: People
     lessons: LessonLibrary
     workspaces: Workspaces
+    okrs: Okrs
 
     @classmethod
     def build(
@@ -61,4 +63,5 @@ class Services:
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,
+            okrs=Okrs(sessions, clock),
         )

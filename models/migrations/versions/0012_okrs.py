@@ -1,0 +1,237 @@
+"""okrs: objectives, key results, check-ins and links
+
+Revision ID: 0012
+Revises: 0009
+Create Date: 2026-12-03
+
+New tables only: an action or lesson serves a key result through a link table of its
+own, so the actions and lessons tables are unchanged.
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table(
+        "objectives",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("channel_id", sa.String(length=255), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.String(length=255), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["objectives.id"],
+            name=op.f("fk_objectives_parent_id_objectives"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_objectives")),
+    )
+    with op.batch_alter_table("objectives", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_objectives_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_objectives_team_id_channel_id_ends_on"),
+            ["team_id", "channel_id", "ends_on"],
+            unique=False,
+        )
+
+    op.create_table(
+        "key_results",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("objective_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.String(length=255), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "number",
+                "percent",
+                "milestone",
+                name="keyresultkind",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("unit", sa.String(length=32), nullable=False),
+        sa.Column("start_value", sa.Float(), nullable=True),
+        sa.Column("target_value", sa.Float(), nullable=False),
+        sa.Column("current_value", sa.Float(), nullable=True),
+        sa.Column(
+            "confidence",
+            sa.Enum(
+                "on_track",
+                "at_risk",
+                "off_track",
+                name="confidence",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "measure",
+            sa.Enum(
+                "open_lessons",
+                "on_time_pct",
+                "postmortems",
+                "days_review",
+                name="measure",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column("implausible", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["objective_id"],
+            ["objectives.id"],
+            name=op.f("fk_key_results_objective_id_objectives"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_results")),
+    )
+    with op.batch_alter_table("key_results", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_results_objective_id"), ["objective_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_key_results_team_id_owner_id"), ["team_id", "owner_id"], unique=False
+        )
+
+    op.create_table(
+        "key_result_checkins",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("key_result_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column(
+            "confidence",
+            sa.Enum(
+                "on_track",
+                "at_risk",
+                "off_track",
+                name="confidence",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("by_id", sa.String(length=255), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_result_id"],
+            ["key_results.id"],
+            name=op.f("fk_key_result_checkins_key_result_id_key_results"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_result_checkins")),
+    )
+    with op.batch_alter_table("key_result_checkins", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_result_checkins_key_result_id_at"),
+            ["key_result_id", "at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "key_result_lessons",
+        sa.Column("lesson_id", sa.Integer(), nullable=False),
+        sa.Column("key_result_id", sa.Integer(), nullable=False),
+        sa.Column("linked_by", sa.String(length=255), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_result_id"],
+            ["key_results.id"],
+            name=op.f("fk_key_result_lessons_key_result_id_key_results"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lesson_id"],
+            ["lessons.id"],
+            name=op.f("fk_key_result_lessons_lesson_id_lessons"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("lesson_id", name=op.f("pk_key_result_lessons")),
+    )
+    with op.batch_alter_table("key_result_lessons", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_result_lessons_key_result_id"), ["key_result_id"], unique=False
+        )
+
+    op.create_table(
+        "key_result_actions",
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("key_result_id", sa.Integer(), nullable=False),
+        sa.Column("linked_by", sa.String(length=255), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["actions.id"],
+            name=op.f("fk_key_result_actions_action_id_actions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["key_result_id"],
+            ["key_results.id"],
+            name=op.f("fk_key_result_actions_key_result_id_key_results"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("action_id", name=op.f("pk_key_result_actions")),
+    )
+    with op.batch_alter_table("key_result_actions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_result_actions_key_result_id"), ["key_result_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("key_result_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_result_actions_key_result_id"))
+
+    op.drop_table("key_result_actions")
+    with op.batch_alter_table("key_result_lessons", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_result_lessons_key_result_id"))
+
+    op.drop_table("key_result_lessons")
+    with op.batch_alter_table("key_result_checkins", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_result_checkins_key_result_id_at"))
+
+    op.drop_table("key_result_checkins")
+    with op.batch_alter_table("key_results", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_results_team_id_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_key_results_objective_id"))
+
+    op.drop_table("key_results")
+    with op.batch_alter_table("objectives", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_objectives_team_id_channel_id_ends_on"))
+        batch_op.drop_index(batch_op.f("ix_objectives_parent_id"))
+
+    op.drop_table("objectives")

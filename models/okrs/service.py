@@ -1,0 +1,508 @@
+"""OKRs: a channel's objectives for a period, their key results and check-ins, and the
+actions and lessons that serve each key result.
+
+Every use case takes the verified `Viewer`: a private channel's OKRs are read and changed
+only by its members (models/core/privacy.py), and one they may not read is answered as
+one that does not exist.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.actions.tables import Action
+from models.core.clock import Clock
+from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.privacy import Viewer, may_read_channel, readable_channel
+from models.core.text import MODAL_INPUT_LIMIT, clean_text
+from models.lessons.tables import Lesson
+from models.okrs.measures import MEASURES, measure
+from models.okrs.tables import (
+    CheckIn,
+    Confidence,
+    KeyResult,
+    KeyResultKind,
+    Measure,
+    Objective,
+    ServingAction,
+    ServingLesson,
+)
+from models.okrs.views import (
+    Flag,
+    KeyResultView,
+    ObjectiveView,
+    ServingActionView,
+    ServingLessonView,
+    TreeNode,
+)
+
+TITLE_MAX = 300
+UNIT_MAX = 32
+NOTE_MAX = 2000
+KEY_RESULTS_MAX = 10
+VALUE_LIMIT = 1e12
+NO_OBJECTIVE = "I can't find that objective, or it is in a private channel you are not in."
+NO_KEY_RESULT = "I can't find that key result, or it is in a private channel you are not in."
+# How often owners check in unless their channel says otherwise; a key result with no
+# check-in for two of these is called out.
+CHECK_IN_EVERY = timedelta(days=7)
+STALE_AFTER_CYCLES = 2
+# A self-measured target is implausible when it asks for more than this many times the
+# best change the channel made over its last HISTORY_PERIODS periods of the same length.
+HISTORY_PERIODS = 4
+PLAUSIBLE_FACTOR = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultDraft:
+    """A key result as typed in the form. A self-measured one (`measure`) takes its kind,
+    unit and start value from the records."""
+
+    title: str
+    owner_id: str
+    target_value: float
+    kind: KeyResultKind = KeyResultKind.NUMBER
+    start_value: float | None = None
+    unit: str = ""
+    measure: Measure | None = None
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """The first and last day of the calendar quarter `day` is in."""
+    first_month = (day.month - 1) // 3 * 3 + 1
+    starts_on = date(day.year, first_month, 1)
+    next_start = (
+        date(day.year + 1, 1, 1) if first_month == 10 else date(day.year, first_month + 3, 1)
+    )
+    return starts_on, next_start - timedelta(days=1)
+
+
+class Okrs:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions, self._clock = sessions, clock
+
+    def create(
+        self,
+        *,
+        viewer: Viewer,
+        channel_id: str,
+        title: str,
+        owner_id: str,
+        starts_on: date,
+        ends_on: date,
+        key_results: Sequence[KeyResultDraft],
+        parent_id: int | None = None,
+    ) -> ObjectiveView:
+        """An objective with its key results, flagged where a pitfall shows when set."""
+        title = _text(title, TITLE_MAX, field="title", missing="Give the objective a title.")
+        if ends_on <= starts_on:
+            raise InvalidInput("End the period after it starts.", field="ends_on")
+        if not key_results:
+            raise InvalidInput("Give the objective at least one key result.", field="kr_title")
+        if len(key_results) > KEY_RESULTS_MAX:
+            raise InvalidInput(
+                f"Keep it to {KEY_RESULTS_MAX} key results or fewer.", field="kr_title"
+            )
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            _require_channel(session, viewer, channel_id, NO_OBJECTIVE)
+            if parent_id is not None:
+                self._readable_objective(session, viewer, parent_id)
+            objective = Objective(
+                team_id=viewer.team_id,
+                channel_id=channel_id,
+                title=title,
+                owner_id=owner_id,
+                parent_id=parent_id,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                created_by=viewer.user_id,
+                created_at=now,
+                updated_at=now,
+                key_results=[],
+            )
+            session.add(objective)
+            for draft in key_results:
+                objective.key_results.append(
+                    self._key_result(session, objective, _valid(draft), now=now)
+                )
+            session.flush()
+            return _load(session, [objective], now=now)[0]
+
+    def of_channel(self, *, viewer: Viewer, channel_id: str, today: date) -> list[ObjectiveView]:
+        """The channel's objectives whose period has not ended, oldest first."""
+        with self._sessions() as session:
+            if not may_read_channel(session, viewer, viewer.team_id, channel_id):
+                raise NotFound(NO_OBJECTIVE)
+            rows = session.scalars(
+                select(Objective)
+                .where(
+                    Objective.team_id == viewer.team_id,
+                    Objective.channel_id == channel_id,
+                    Objective.ends_on >= today,
+                )
+                .order_by(Objective.id)
+            ).all()
+            return _load(session, rows, now=self._clock.now())
+
+    def objective(self, *, viewer: Viewer, objective_id: int) -> ObjectiveView:
+        with self._sessions() as session:
+            row = self._readable_objective(session, viewer, objective_id)
+            return _load(session, [row], now=self._clock.now())[0]
+
+    def tree(self, *, viewer: Viewer, today: date) -> list[TreeNode]:
+        """Every current objective the viewer may read, under its parent; one whose
+        parent they may not read (or that has none) is a root."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Objective)
+                .where(
+                    readable_channel(
+                        Objective.team_id,
+                        Objective.channel_id,
+                        viewer.member_of,
+                        viewer_team=viewer.team_id,
+                    ),
+                    Objective.ends_on >= today,
+                )
+                .order_by(Objective.id)
+            ).all()
+            views = _load(session, rows, now=self._clock.now())
+        known = {view.id for view in views}
+        children: dict[int | None, list[ObjectiveView]] = defaultdict(list)
+        for view in views:
+            children[view.parent_id if view.parent_id in known else None].append(view)
+
+        def node(view: ObjectiveView, seen: frozenset[int]) -> TreeNode:
+            below = [c for c in children[view.id] if c.id not in seen]
+            return TreeNode(view, tuple(node(c, seen | {c.id}) for c in below))
+
+        return [node(view, frozenset({view.id})) for view in children[None]]
+
+    def owned_by(self, *, viewer: Viewer, today: date) -> list[ObjectiveView]:
+        """Current objectives the viewer owns, or owns a key result of (App Home)."""
+        with self._sessions() as session:
+            owns_kr = select(KeyResult.objective_id).where(
+                KeyResult.team_id == viewer.team_id, KeyResult.owner_id == viewer.user_id
+            )
+            rows = session.scalars(
+                select(Objective)
+                .where(
+                    Objective.team_id == viewer.team_id,
+                    or_(Objective.owner_id == viewer.user_id, Objective.id.in_(owns_kr)),
+                    Objective.ends_on >= today,
+                    readable_channel(Objective.team_id, Objective.channel_id, viewer.member_of),
+                )
+                .order_by(Objective.id)
+            ).all()
+            return _load(session, rows, now=self._clock.now())
+
+    def key_result(self, *, viewer: Viewer, key_result_id: int) -> KeyResultView:
+        with self._sessions() as session:
+            row = self._readable_key_result(session, viewer, key_result_id)
+            return _load(session, [row.objective], now=self._clock.now())[0].key_result(row.id)
+
+    def key_result_choices(
+        self, *, viewer: Viewer, channel_id: str, today: date
+    ) -> list[tuple[ObjectiveView, KeyResultView]]:
+        """The key results an action or lesson of `channel_id` may serve: the channel's
+        current ones."""
+        return [
+            (objective, kr)
+            for objective in self.of_channel(viewer=viewer, channel_id=channel_id, today=today)
+            for kr in objective.key_results
+        ]
+
+    def check_in(
+        self,
+        *,
+        viewer: Viewer,
+        key_result_id: int,
+        value: float | None,
+        confidence: Confidence,
+        note: str = "",
+    ) -> ObjectiveView:
+        """Record a reading. Only the key result's owner or the objective's owner may; a
+        self-measured key result takes its value from the records, whatever was typed."""
+        note = clean_text(note, limit=MODAL_INPUT_LIMIT).strip()
+        if len(note) > NOTE_MAX:
+            raise InvalidInput(f"Keep the note under {NOTE_MAX} characters.", field="note")
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = self._readable_key_result(session, viewer, key_result_id)
+            objective = row.objective
+            if viewer.user_id not in (row.owner_id, objective.owner_id):
+                raise NotAllowed("Only the key result's owner or the objective's owner checks in.")
+            if row.measure is not None:
+                value = measure(
+                    session,
+                    row.measure,
+                    team_id=row.team_id,
+                    channel_id=objective.channel_id,
+                    since=objective.starts_on,
+                    now=now,
+                )
+                value = row.current_value if value is None else value
+            elif value is None:
+                raise InvalidInput("Give the new value.", field="value")
+            else:
+                value = _number(value, row.kind)
+            if value is not None:
+                row.current_value = value
+                session.add(
+                    CheckIn(
+                        team_id=row.team_id,
+                        key_result_id=row.id,
+                        value=value,
+                        confidence=confidence,
+                        note=note or None,
+                        by_id=viewer.user_id,
+                        at=now,
+                    )
+                )
+            row.confidence, row.checked_in_at, row.updated_at = confidence, now, now
+            session.flush()
+            return _load(session, [objective], now=now)[0]
+
+    def link_action(self, *, viewer: Viewer, action_id: int, key_result_id: int) -> ObjectiveView:
+        """The action now serves the key result (instead of any other). The viewer must
+        read both the action's channel and the key result's."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            action = session.scalar(
+                select(Action).where(Action.id == action_id, Action.team_id == viewer.team_id)
+            )
+            if action is None or not may_read_channel(
+                session, viewer, action.team_id, action.channel_id
+            ):
+                raise NotFound("I can't find that action.")
+            row = self._readable_key_result(session, viewer, key_result_id)
+            link = session.get(ServingAction, action_id)
+            if link is None:
+                session.add(
+                    ServingAction(
+                        action_id=action_id,
+                        key_result_id=row.id,
+                        linked_by=viewer.user_id,
+                        linked_at=now,
+                    )
+                )
+            else:
+                link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
+            session.flush()
+            return _load(session, [row.objective], now=now)[0]
+
+    def link_lesson(self, *, viewer: Viewer, lesson_id: int, key_result_id: int) -> ObjectiveView:
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            lesson = session.scalar(
+                select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == viewer.team_id)
+            )
+            if lesson is None or not may_read_channel(
+                session, viewer, lesson.team_id, lesson.channel_id
+            ):
+                raise NotFound("I can't find that lesson.")
+            row = self._readable_key_result(session, viewer, key_result_id)
+            link = session.get(ServingLesson, lesson_id)
+            if link is None:
+                session.add(
+                    ServingLesson(
+                        lesson_id=lesson_id,
+                        key_result_id=row.id,
+                        linked_by=viewer.user_id,
+                        linked_at=now,
+                    )
+                )
+            else:
+                link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
+            session.flush()
+            return _load(session, [row.objective], now=now)[0]
+
+    def _key_result(
+        self, session: Session, objective: Objective, draft: KeyResultDraft, *, now: datetime
+    ) -> KeyResult:
+        kind, unit, start, implausible = draft.kind, draft.unit, draft.start_value, False
+        if draft.measure is not None:
+            _, kind, unit = MEASURES[draft.measure]
+            history = [
+                measure(
+                    session,
+                    draft.measure,
+                    team_id=objective.team_id,
+                    channel_id=objective.channel_id,
+                    since=since,
+                    now=until,
+                )
+                for since, until in _earlier_periods(objective, now)
+            ]
+            start = history[0] if history[0] is not None else start
+            implausible = _implausible(start, draft.target_value, history[1:])
+        return KeyResult(
+            team_id=objective.team_id,
+            title=draft.title,
+            owner_id=draft.owner_id,
+            kind=kind,
+            unit=unit,
+            start_value=start,
+            target_value=draft.target_value,
+            current_value=start,
+            confidence=Confidence.ON_TRACK,
+            measure=draft.measure,
+            implausible=implausible,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _readable_objective(self, session: Session, viewer: Viewer, objective_id: int) -> Objective:
+        row = session.scalar(
+            select(Objective).where(
+                Objective.id == objective_id, Objective.team_id == viewer.team_id
+            )
+        )
+        if row is None or not may_read_channel(session, viewer, row.team_id, row.channel_id):
+            raise NotFound(NO_OBJECTIVE)
+        return row
+
+    def _readable_key_result(
+        self, session: Session, viewer: Viewer, key_result_id: int
+    ) -> KeyResult:
+        row = session.scalar(
+            select(KeyResult).where(
+                KeyResult.id == key_result_id, KeyResult.team_id == viewer.team_id
+            )
+        )
+        if row is None or not may_read_channel(
+            session, viewer, row.team_id, row.objective.channel_id
+        ):
+            raise NotFound(NO_KEY_RESULT)
+        return row
+
+
+def _earlier_periods(objective: Objective, now: datetime) -> list[tuple[date, datetime]]:
+    """Now (the period so far: the baseline), then the HISTORY_PERIODS periods of the same
+    length before the objective's, each measured as of its end."""
+    length = objective.ends_on - objective.starts_on + timedelta(days=1)
+    periods: list[tuple[date, datetime]] = [(objective.starts_on - length, now)]
+    for back in range(1, HISTORY_PERIODS + 1):
+        since = objective.starts_on - length * back
+        until = datetime.combine(since + length, datetime.min.time(), tzinfo=now.tzinfo)
+        periods.append((since, min(until, now)))
+    return periods
+
+
+def _implausible(start: float | None, target: float, history: Iterable[float | None]) -> bool:
+    """A target that asks for more than PLAUSIBLE_FACTOR times the largest change between
+    the baseline and any earlier period's value, in the target's direction."""
+    readings = [value for value in history if value is not None]
+    if start is None or not readings:
+        return False
+    wanted = target - start
+    if wanted == 0:
+        return False
+    best = max(((value - start) * math.copysign(1, wanted) for value in readings), default=0)
+    floor = max(abs(start) * 0.1, 1.0)
+    return abs(wanted) > PLAUSIBLE_FACTOR * max(best, floor)
+
+
+def _require_channel(session: Session, viewer: Viewer, channel_id: str, missing: str) -> None:
+    if not may_read_channel(session, viewer, viewer.team_id, channel_id):
+        raise NotFound(missing)
+
+
+def _text(value: str, limit: int, *, field: str, missing: str) -> str:
+    value = clean_text(value, limit=MODAL_INPUT_LIMIT).strip()
+    if not value:
+        raise InvalidInput(missing, field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"Keep it under {limit} characters.", field=field)
+    return value
+
+
+def _number(value: float, kind: KeyResultKind, *, field: str = "value") -> float:
+    if not math.isfinite(value) or abs(value) > VALUE_LIMIT:
+        raise InvalidInput("Give a number.", field=field)
+    if kind is KeyResultKind.PERCENT and not 0 <= value <= 100:
+        raise InvalidInput("Give a percentage between 0 and 100.", field=field)
+    if kind is KeyResultKind.MILESTONE and value not in (0, 1):
+        raise InvalidInput("A milestone is done (1) or not done (0).", field=field)
+    return value
+
+
+def _valid(draft: KeyResultDraft) -> KeyResultDraft:
+    title = _text(draft.title, TITLE_MAX, field="kr_title", missing="Give each key result a title.")
+    unit = clean_text(draft.unit, limit=MODAL_INPUT_LIMIT).strip()
+    if len(unit) > UNIT_MAX:
+        raise InvalidInput(f"Keep the unit under {UNIT_MAX} characters.", field="kr_unit")
+    kind = draft.kind if draft.measure is None else MEASURES[draft.measure][1]
+    target = _number(draft.target_value, kind, field="kr_target")
+    start = draft.start_value
+    if kind is KeyResultKind.MILESTONE:
+        start, target = 0.0, 1.0
+    elif start is not None:
+        start = _number(start, kind, field="kr_start")
+    return KeyResultDraft(title, draft.owner_id, target, kind, start, unit, draft.measure)
+
+
+def _flags(row: KeyResult, now: datetime) -> tuple[Flag, ...]:
+    flags: list[Flag] = []
+    if row.start_value is None and row.kind is not KeyResultKind.MILESTONE:
+        flags.append(Flag.NO_BASELINE)
+    if row.implausible:
+        flags.append(Flag.IMPLAUSIBLE)
+    last = row.checked_in_at or row.created_at
+    if now - last >= CHECK_IN_EVERY * STALE_AFTER_CYCLES:
+        flags.append(Flag.STALE)
+    return tuple(flags)
+
+
+def _load(
+    session: Session, objectives: Sequence[Objective], *, now: datetime
+) -> list[ObjectiveView]:
+    """Views of `objectives` with their key results and what serves each: four queries,
+    however many objectives."""
+    if not objectives:
+        return []
+    ids = [o.id for o in objectives]
+    krs = session.scalars(
+        select(KeyResult).where(KeyResult.objective_id.in_(ids)).order_by(KeyResult.id)
+    ).all()
+    kr_ids = [kr.id for kr in krs]
+    actions: dict[int, list[ServingActionView]] = defaultdict(list)
+    lessons: dict[int, list[ServingLessonView]] = defaultdict(list)
+    if kr_ids:
+        for kr_id, action in session.execute(
+            select(ServingAction.key_result_id, Action)
+            .join(Action, Action.id == ServingAction.action_id)
+            .where(ServingAction.key_result_id.in_(kr_ids))
+            .order_by(Action.id)
+        ):
+            actions[kr_id].append(
+                ServingActionView(
+                    action.id, action.description, action.owner_id, action.status, action.target_on
+                )
+            )
+        for kr_id, lesson_id, text in session.execute(
+            select(ServingLesson.key_result_id, Lesson.id, Lesson.text)
+            .join(Lesson, Lesson.id == ServingLesson.lesson_id)
+            .where(ServingLesson.key_result_id.in_(kr_ids))
+            .order_by(Lesson.id)
+        ):
+            lessons[kr_id].append(ServingLessonView(lesson_id, text))
+    by_objective: dict[int, list[KeyResultView]] = defaultdict(list)
+    for kr in krs:
+        by_objective[kr.objective_id].append(
+            KeyResultView.of(
+                kr,
+                flags=_flags(kr, now),
+                actions=tuple(actions[kr.id]),
+                lessons=tuple(lessons[kr.id]),
+            )
+        )
+    return [ObjectiveView.of(o, tuple(by_objective[o.id])) for o in objectives]
