@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.slack import actions, coach, conversation, errors, lessons, postmortem, reviews
+from handlers.slack import (
+    actions,
+    coach,
+    conversation,
+    errors,
+    lessons,
+    okrs,
+    postmortem,
+    reviews,
+)
 from handlers.slack.deps import Deps
 
 
@@ -16,3 +25,4 @@ def register_all(app: App, deps: Deps) -> None:
     coach.register(app)
     reviews.register(app, deps)
     lessons.register(app, deps)
+    okrs.register(app, deps)

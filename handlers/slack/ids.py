@@ -8,6 +8,7 @@ class Command(StrEnum):
     ACTIONS = "/actions"
     LESSON = "/lesson"
     LESSONS = "/lessons"
+    OKR = "/okr"
 
 
 class Event(StrEnum):
@@ -33,6 +34,7 @@ class ActionId(StrEnum):
     LESSON_IMPROVE = "lesson.improve"
     LESSON_UNDO = "lesson.undo"
     LESSONS_PAGE = "lessons.page"
+    OKR_CHECK_IN = "okr.check_in"
 
 
 class ViewId(StrEnum):
@@ -41,6 +43,8 @@ class ViewId(StrEnum):
     UPDATE_NOTE = "update.note"
     LESSON_SAVE = "lesson.save_form"
     TIMELINE_ADD = "timeline.add_form"
+    OKR_CREATE = "okr.create_form"
+    OKR_CHECK_IN = "okr.check_in_form"
 
 
 class Shortcut(StrEnum):
@@ -62,3 +66,29 @@ class Field(StrEnum):
     LESSON_KIND = "lesson.kind"
     LESSON_TAGS = "lesson.tags"
     LESSON_REVIEW = "lesson.review"
+
+
+class OkrField(StrEnum):
+    """block_id and action_id of the OKR forms' inputs; a key result's inputs are
+    numbered per slot (`kr_field`)."""
+
+    TITLE = "okr.title"
+    OWNER = "okr.owner"
+    PERIOD = "okr.period"
+    STARTS = "okr.starts"
+    ENDS = "okr.ends"
+    PARENT = "okr.parent"
+    KR_TITLE = "title"
+    KR_KIND = "kind"
+    KR_START = "start"
+    KR_TARGET = "target"
+    KR_UNIT = "unit"
+    KR_OWNER = "owner"
+    VALUE = "okr.value"
+    CONFIDENCE = "okr.confidence"
+    NOTE = "okr.note"
+
+
+def kr_field(slot: int, field: OkrField) -> str:
+    """The block id of key result `slot`'s `field` (slots count from 1)."""
+    return f"okr.kr{slot}.{field}"

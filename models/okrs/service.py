@@ -105,10 +105,10 @@ class Okrs:
         if ends_on <= starts_on:
             raise InvalidInput("End the period after it starts.", field="ends_on")
         if not key_results:
-            raise InvalidInput("Give the objective at least one key result.", field="kr_title")
+            raise InvalidInput("Give the objective at least one key result.", field="kr1.title")
         if len(key_results) > KEY_RESULTS_MAX:
             raise InvalidInput(
-                f"Keep it to {KEY_RESULTS_MAX} key results or fewer.", field="kr_title"
+                f"Keep it to {KEY_RESULTS_MAX} key results or fewer.", field="kr1.title"
             )
         now = self._clock.now()
         with self._sessions.begin() as session:
@@ -129,9 +129,9 @@ class Okrs:
                 key_results=[],
             )
             session.add(objective)
-            for draft in key_results:
+            for slot, draft in enumerate(key_results, start=1):
                 objective.key_results.append(
-                    self._key_result(session, objective, _valid(draft), now=now)
+                    self._key_result(session, objective, _valid(draft, slot), now=now)
                 )
             session.flush()
             return _load(session, [objective], now=now)[0]
@@ -435,18 +435,22 @@ def _number(value: float, kind: KeyResultKind, *, field: str = "value") -> float
     return value
 
 
-def _valid(draft: KeyResultDraft) -> KeyResultDraft:
-    title = _text(draft.title, TITLE_MAX, field="kr_title", missing="Give each key result a title.")
+def _valid(draft: KeyResultDraft, slot: int) -> KeyResultDraft:
+    """`slot`: the key result's place in the form, which names the field of an error
+    ("kr2.target")."""
+    title = _text(
+        draft.title, TITLE_MAX, field=f"kr{slot}.title", missing="Give each key result a title."
+    )
     unit = clean_text(draft.unit, limit=MODAL_INPUT_LIMIT).strip()
     if len(unit) > UNIT_MAX:
-        raise InvalidInput(f"Keep the unit under {UNIT_MAX} characters.", field="kr_unit")
+        raise InvalidInput(f"Keep the unit under {UNIT_MAX} characters.", field=f"kr{slot}.unit")
     kind = draft.kind if draft.measure is None else MEASURES[draft.measure][1]
-    target = _number(draft.target_value, kind, field="kr_target")
+    target = _number(draft.target_value, kind, field=f"kr{slot}.target")
     start = draft.start_value
     if kind is KeyResultKind.MILESTONE:
         start, target = 0.0, 1.0
     elif start is not None:
-        start = _number(start, kind, field="kr_start")
+        start = _number(start, kind, field=f"kr{slot}.start")
     return KeyResultDraft(title, draft.owner_id, target, kind, start, unit, draft.measure)
 
 

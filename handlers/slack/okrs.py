@@ -1,0 +1,296 @@
+"""OKRs in Slack: `/okr` (the channel's objectives), `/okr new` (the form), `/okr <id>`,
+`/okr tree`, the check-in form and the App Home section (handlers/slack/home.py).
+
+Which objective or key result a button or form names is never trusted: every use case
+takes the verified user and the private channels Slack says they are in (Gate.viewer), and
+models/okrs decides from the database what they may read and change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers.slack.blocks import read_id, read_object
+from handlers.slack.channel_privacy import ChannelPrivacy
+from handlers.slack.deps import Deps
+from handlers.slack.errors import acknowledge, on_button, replying_privately, wording
+from handlers.slack.ids import ActionId, Command, OkrField, ViewId, kr_field
+from handlers.slack.markup import read_plain
+from handlers.slack.membership import Gate
+from handlers.slack.okr_blocks import KIND_CHOICES, KR_SLOTS, OkrBlocks, measure_of, period_of
+from models.core.errors import InvalidInput, UserFacingError
+from models.core.privacy import Viewer
+from models.okrs.service import KeyResultDraft, quarter_of
+from models.okrs.tables import Confidence, KeyResultKind
+from models.okrs.views import ObjectiveView
+
+NOT_A_NUMBER = "Give a number, like 12 or 4.5."
+NOT_A_PERSON = "Pick someone in this workspace."
+NOT_A_CHOICE = "Pick one from the list."
+_PERSON = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = OkrHandlers(deps)
+    app.command(Command.OKR)(acknowledge, handlers.command)
+    app.action(ActionId.OKR_CHECK_IN)(acknowledge, on_button(handlers.open_check_in))
+    app.view(ViewId.OKR_CREATE)(handlers.create)
+    app.view(ViewId.OKR_CHECK_IN)(handlers.check_in)
+
+
+class OkrHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._okrs = deps.services.okrs
+        self._blocks = OkrBlocks(deps.blocks.templates)
+        self._gate = Gate(deps.services, deps.membership)
+        self._privacy = ChannelPrivacy(deps.services.lessons)
+
+    def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        with replying_privately(command, client, respond):
+            words = read_plain(command.get("text", "")).strip().lower()
+            team_id, channel_id = command["team_id"], command["channel_id"]
+            user = command["user_id"]
+            if words == "help":
+                respond(response_type="ephemeral", **self._blocks.help())
+                return
+            # The channel's privacy is learnt first: a channel never looked up counts as
+            # private, and its OKRs would be hidden from everyone.
+            self._privacy.require(client, team_id=team_id, channel_id=channel_id)
+            viewer = self._gate.viewer(
+                client, team_id=team_id, user_id=user, command_channel=channel_id
+            )
+            today = self._deps.today(team_id)
+            if words == "":
+                objectives = self._okrs.of_channel(
+                    viewer=viewer, channel_id=channel_id, today=today
+                )
+                message = self._blocks.listing(channel_id=channel_id, objectives=objectives)
+            elif words == "new":
+                parents = [node.objective for node in self._okrs.tree(viewer=viewer, today=today)]
+                client.views_open(
+                    trigger_id=command["trigger_id"],
+                    view=self._blocks.create_modal(
+                        channel_id=channel_id, owner_id=user, parents=parents
+                    ),
+                )
+                return
+            elif words == "tree":
+                message = self._blocks.tree(self._okrs.tree(viewer=viewer, today=today))
+            elif words.lstrip("#").isdigit():
+                objective = self._okrs.objective(
+                    viewer=viewer, objective_id=read_id(words.lstrip("#"))
+                )
+                parent = None
+                if objective.parent_id is not None:
+                    parent = self._readable_parent(viewer, objective.parent_id)
+                message = self._blocks.objective(objective, parent=parent)
+            else:
+                message = self._blocks.help()
+            respond(response_type="ephemeral", **message)
+
+    def _readable_parent(self, viewer: Viewer, parent_id: int) -> ObjectiveView | None:
+        try:
+            return self._okrs.objective(viewer=viewer, objective_id=parent_id)
+        except UserFacingError:
+            return None  # a parent in a private channel the viewer is not in stays unnamed
+
+    def create(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            # Every answer, a refusal included, is given inside the ack (response_action=
+            # errors); the channel in the metadata is checked like any other value.
+            try:
+                channel_id = str(read_object(view.get("private_metadata")).get("c", ""))
+                viewer = self._gate.channel(
+                    client, team_id=team_id, user_id=user, channel_id=channel_id
+                )
+                owner = _person(_value(values, OkrField.OWNER, "selected_user") or user, "owner")
+                starts_on, ends_on = self._period(values, self._deps.today(team_id))
+                parent = _chosen(values, OkrField.PARENT)
+                objective = self._okrs.create(
+                    viewer=viewer,
+                    channel_id=channel_id,
+                    title=_text(_value(values, OkrField.TITLE, "value")),
+                    owner_id=owner,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    parent_id=read_id(parent) if parent else None,
+                    key_results=_drafts(values, owner),
+                )
+            except UserFacingError as error:
+                ack(response_action="errors", errors={_block_of(error): wording(error)})
+                return
+            ack()
+            # Posted here, not owed: an ephemeral confirmation is seen once, by the person
+            # who submitted the form; Slack keeps no copy to retry into.
+            client.chat_postEphemeral(
+                channel=channel_id, user=user, **self._blocks.created(objective)
+            )
+
+    def open_check_in(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+        kr = self._okrs.key_result(viewer=viewer, key_result_id=read_id(action.get("value")))
+        client.views_open(trigger_id=body["trigger_id"], view=self._blocks.check_in_modal(kr))
+
+    def check_in(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            try:
+                kr_id = read_id(read_object(view.get("private_metadata")).get("kr"))
+                viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+                typed = _value(values, OkrField.VALUE, "value")
+                chosen = _chosen(values, OkrField.VALUE)
+                value = _number(chosen if chosen is not None else typed, OkrField.VALUE)
+                confidence = _confidence(_chosen(values, OkrField.CONFIDENCE))
+                self._okrs.check_in(
+                    viewer=viewer,
+                    key_result_id=kr_id,
+                    value=value,
+                    confidence=confidence,
+                    note=_text(_value(values, OkrField.NOTE, "value")),
+                )
+            except UserFacingError as error:
+                # A self-measured key result's form has no value input: its errors go
+                # next to the confidence.
+                field = getattr(error, "field", "")
+                block = OkrField.VALUE if OkrField.VALUE in values else OkrField.CONFIDENCE
+                if field in ("note", OkrField.CONFIDENCE):
+                    block = OkrField.NOTE if field == "note" else OkrField.CONFIDENCE
+                ack(response_action="errors", errors={block: wording(error)})
+                return
+            ack()
+
+    def _period(self, values: Any, today: date) -> tuple[date, date]:
+        starts = _date(_value(values, OkrField.STARTS, "selected_date"), OkrField.STARTS)
+        ends = _date(_value(values, OkrField.ENDS, "selected_date"), OkrField.ENDS)
+        if starts is not None or ends is not None:
+            if starts is None or ends is None:
+                raise InvalidInput("Give both dates, or pick a quarter.", field=OkrField.ENDS)
+            return starts, ends
+        choice = _chosen(values, OkrField.PERIOD) or "this"
+        if choice not in ("this", "next"):
+            raise InvalidInput(NOT_A_CHOICE, field=OkrField.PERIOD)
+        return quarter_of(period_of(choice, today))
+
+
+def _drafts(values: Any, objective_owner: str) -> list[KeyResultDraft]:
+    drafts = []
+    for slot in range(1, KR_SLOTS + 1):
+        title = _text(_value(values, kr_field(slot, OkrField.KR_TITLE), "value"))
+        if not title.strip():
+            continue
+        kind_choice = _chosen(values, kr_field(slot, OkrField.KR_KIND)) or KeyResultKind.NUMBER
+        if kind_choice not in KIND_CHOICES:
+            raise InvalidInput(NOT_A_CHOICE, field=kr_field(slot, OkrField.KR_KIND))
+        measure = measure_of(kind_choice)
+        kind = KeyResultKind.NUMBER if measure is not None else KeyResultKind(kind_choice)
+        start = _number(
+            _value(values, kr_field(slot, OkrField.KR_START), "value"),
+            kr_field(slot, OkrField.KR_START),
+        )
+        target = _number(
+            _value(values, kr_field(slot, OkrField.KR_TARGET), "value"),
+            kr_field(slot, OkrField.KR_TARGET),
+        )
+        if target is None:
+            if kind is not KeyResultKind.MILESTONE:
+                raise InvalidInput("Give the target.", field=kr_field(slot, OkrField.KR_TARGET))
+            target = 1.0
+        owner = _value(values, kr_field(slot, OkrField.KR_OWNER), "selected_user")
+        drafts.append(
+            KeyResultDraft(
+                title=title,
+                owner_id=_person(owner, kr_field(slot, OkrField.KR_OWNER))
+                if owner
+                else objective_owner,
+                target_value=target,
+                kind=kind,
+                start_value=start,
+                unit=_text(_value(values, kr_field(slot, OkrField.KR_UNIT), "value")),
+                measure=measure,
+            )
+        )
+    if not drafts:
+        raise InvalidInput(
+            "Give the objective at least one key result.",
+            field=kr_field(1, OkrField.KR_TITLE),
+        )
+    return drafts
+
+
+def _block_of(error: UserFacingError) -> str:
+    """The form input an error belongs to: the service names key result fields "kr2.target"
+    and objective fields by name; the handler's own errors name the block."""
+    field = str(getattr(error, "field", ""))
+    if field.startswith("okr."):
+        return field
+    if field.startswith("kr"):
+        return f"okr.{field}"
+    return {"ends_on": OkrField.ENDS, "owner": OkrField.OWNER}.get(field, OkrField.TITLE)
+
+
+def _value(values: Any, block_id: str, key: str) -> Any:
+    block = values.get(block_id) if isinstance(values, dict) else None
+    element = block.get(block_id) if isinstance(block, dict) else None
+    return element.get(key) if isinstance(element, dict) else None
+
+
+def _chosen(values: Any, block_id: str) -> str | None:
+    option = _value(values, block_id, "selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _number(value: Any, field: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace(",", "").removesuffix("%").strip()
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(NOT_A_NUMBER, field=field) from None
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("Pick a date from the calendar.", field=field) from None
+
+
+def _person(value: Any, field: str) -> str:
+    """A users_select answer has the shape of a person's id; anything else is refused."""
+    if not isinstance(value, str) or not _PERSON.fullmatch(value):
+        raise InvalidInput(NOT_A_PERSON, field=field)
+    return value
+
+
+def _confidence(value: str | None) -> Confidence:
+    try:
+        return Confidence(value or Confidence.ON_TRACK)
+    except ValueError:
+        raise InvalidInput(NOT_A_CHOICE, field=OkrField.CONFIDENCE) from None
