@@ -117,7 +117,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         build_scheduler(
             lessonloop.courier,
             lessonloop.services.clock,
-            plan=lessonloop.services.meetings.plan,
+            plan=lessonloop.services.plan_due,
             inbox=lessonloop.inbox,
         )
         if with_scheduler
@@ -165,7 +165,7 @@ def _schedule(settings: Settings) -> int:
     scheduler = build_scheduler(
         lessonloop.courier,
         lessonloop.services.clock,
-        plan=lessonloop.services.meetings.plan,
+        plan=lessonloop.services.plan_due,
         inbox=lessonloop.inbox,
     )
     stopped = threading.Event()

@@ -17,6 +17,7 @@ from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
+from models.okrs.checkins import OkrCheckIns
 from models.okrs.service import Okrs
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -40,6 +41,7 @@ class Services:
     lessons: LessonLibrary
     workspaces: Workspaces
     okrs: Okrs
+    okr_checkins: OkrCheckIns
 
     @classmethod
     def build(
@@ -64,4 +66,10 @@ class Services:
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,
             okrs=Okrs(sessions, clock),
+            okr_checkins=OkrCheckIns(sessions, clock),
         )
+
+    def plan_due(self) -> None:
+        """Owe what is due now: review reminders, agendas and nudges, then OKR check-ins."""
+        self.meetings.plan()
+        self.okr_checkins.plan()

@@ -22,6 +22,7 @@ from handlers.slack.blocks import (
 from handlers.slack.ids import ActionId, OkrField, ViewId, kr_field
 from handlers.slack.lesson_blocks import HomeSection
 from handlers.slack.slacktext import truncate
+from models.okrs.checkins import CheckInDm
 from models.okrs.measures import MEASURES
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import Flag, KeyResultView, ObjectiveView, TreeNode
@@ -102,6 +103,22 @@ class OkrBlocks:
         for kr in objective.key_results[: BLOCKS_PER_MESSAGE - 1]:
             block = _section(truncate(self._text("key_result", kr=kr), 3000))
             block["accessory"] = _button("Check in", ActionId.OKR_CHECK_IN, str(kr.id))
+            blocks.append(block)
+        return {"text": truncate(head, 3000), "blocks": blocks}
+
+    def check_in_dm(self, dm: CheckInDm, *, intro: str = "ask") -> Message:
+        """The owner's check-in DM: each key result with a Check in button until it is
+        answered (intro "ask", edited in place), or only the waiting ones ("followup")."""
+        head = self._text("dm", dm=dm, intro=intro)
+        blocks: list[Block] = [_section(head)]
+        shown = dm.waiting if intro == "followup" else dm.key_results
+        for kr in shown[: BLOCKS_PER_MESSAGE - 1]:
+            line = self._text("key_result", kr=kr)
+            if kr.id in dm.answered:
+                blocks.append(_section(truncate(f":white_check_mark: {line}", 3000)))
+                continue
+            block = _section(truncate(line, 3000))
+            block["accessory"] = _button("Check in", ActionId.OKR_CHECK_IN, str(kr.id), "primary")
             blocks.append(block)
         return {"text": truncate(head, 3000), "blocks": blocks}
 

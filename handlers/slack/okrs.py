@@ -25,7 +25,9 @@ from handlers.slack.membership import Gate
 from handlers.slack.okr_blocks import KIND_CHOICES, KR_SLOTS, OkrBlocks, measure_of, period_of
 from models.core.errors import InvalidInput, UserFacingError
 from models.core.privacy import Viewer
-from models.okrs.service import KeyResultDraft, quarter_of
+from models.core.views import DeliveryView
+from models.okrs.checkins import ASK_DELIVERY, FOLLOWUP_DELIVERY
+from models.okrs.service import EDIT_DELIVERY, KeyResultDraft, quarter_of
 from models.okrs.tables import Confidence, KeyResultKind
 from models.okrs.views import ObjectiveView
 
@@ -37,6 +39,10 @@ _PERSON = re.compile(r"[UW][A-Z0-9]{2,31}")
 
 def register(app: App, deps: Deps) -> None:
     handlers = OkrHandlers(deps)
+    check_ins = CheckInSender(deps)
+    deps.courier.add_sender(ASK_DELIVERY, check_ins.ask)
+    deps.courier.add_sender(FOLLOWUP_DELIVERY, check_ins.follow_up)
+    deps.courier.add_sender(EDIT_DELIVERY, check_ins.edit)
     app.command(Command.OKR)(acknowledge, handlers.command)
     app.action(ActionId.OKR_CHECK_IN)(acknowledge, on_button(handlers.open_check_in))
     app.view(ViewId.OKR_CREATE)(handlers.create)
@@ -160,7 +166,7 @@ class OkrHandlers:
                 chosen = _chosen(values, OkrField.VALUE)
                 value = _number(chosen if chosen is not None else typed, OkrField.VALUE)
                 confidence = _confidence(_chosen(values, OkrField.CONFIDENCE))
-                self._okrs.check_in(
+                checked = self._okrs.check_in(
                     viewer=viewer,
                     key_result_id=kr_id,
                     value=value,
@@ -177,6 +183,9 @@ class OkrHandlers:
                 ack(response_action="errors", errors={block: wording(error)})
                 return
             ack()
+            if checked.owed is not None:
+                # The check-in DM's edit is owed with the check-in; sent now, or on a tick.
+                self._deps.courier.deliver_due(ids=[checked.owed])
 
     def _period(self, values: Any, today: date) -> tuple[date, date]:
         starts = _date(_value(values, OkrField.STARTS, "selected_date"), OkrField.STARTS)
@@ -189,6 +198,49 @@ class OkrHandlers:
         if choice not in ("this", "next"):
             raise InvalidInput(NOT_A_CHOICE, field=OkrField.PERIOD)
         return quarter_of(period_of(choice, today))
+
+
+class CheckInSender:
+    """Sends the check-in DMs models/okrs/checkins.py owes. A Slack error propagates to the
+    Courier, which retries passing failures and records permanent ones."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._check_ins = deps.services.okr_checkins
+        self._blocks = OkrBlocks(deps.blocks.templates)
+
+    def ask(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        dm = self._check_ins.to_send(request_id=delivery.subject_id)
+        if dm is None:
+            return
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        channel = str(client.conversations_open(users=dm.owner_id)["channel"]["id"])
+        posted = client.chat_postMessage(channel=channel, **self._blocks.check_in_dm(dm))
+        self._check_ins.record_sent(
+            request_id=dm.request_id,
+            key_result_ids=[kr.id for kr in dm.key_results],
+            dm_conversation=channel,
+            dm_ref=str(posted["ts"]),
+        )
+
+    def follow_up(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        dm = self._check_ins.listed(request_id=delivery.subject_id)
+        if dm is None or not dm.waiting or dm.dm_conversation is None:
+            return  # everything was answered since the follow-up was planned
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        client.chat_postMessage(
+            channel=dm.dm_conversation, **self._blocks.check_in_dm(dm, intro="followup")
+        )
+
+    def edit(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        dm = self._check_ins.listed(request_id=delivery.subject_id)
+        if dm is None or dm.dm_conversation is None or dm.dm_ref is None:
+            return
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        client.chat_update(channel=dm.dm_conversation, ts=dm.dm_ref, **self._blocks.check_in_dm(dm))
 
 
 def _drafts(values: Any, objective_owner: str) -> list[KeyResultDraft]:

@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.actions.tables import Action
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotAllowed, NotFound
+from models.core.outbox import owe_latest
 from models.core.privacy import Viewer, may_read_channel, readable_channel
 from models.core.text import MODAL_INPUT_LIMIT, clean_text
 from models.lessons.tables import Lesson
 from models.okrs.measures import MEASURES, measure
 from models.okrs.tables import (
     CheckIn,
+    CheckInItem,
+    CheckInRequest,
     Confidence,
     KeyResult,
     KeyResultKind,
@@ -43,6 +46,8 @@ from models.okrs.views import (
     TreeNode,
 )
 
+# A check-in owes an edit of the owner's check-in DM that lists the key result.
+EDIT_DELIVERY = "okr.check_in_edit"
 TITLE_MAX = 300
 UNIT_MAX = 32
 NOTE_MAX = 2000
@@ -58,6 +63,15 @@ STALE_AFTER_CYCLES = 2
 # best change the channel made over its last HISTORY_PERIODS periods of the same length.
 HISTORY_PERIODS = 4
 PLAUSIBLE_FACTOR = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedIn:
+    """The objective after a check-in, and the edit of a check-in DM it owes (its
+    delivery id), if the key result was listed in one."""
+
+    objective: ObjectiveView
+    owed: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +148,7 @@ class Okrs:
                     self._key_result(session, objective, _valid(draft, slot), now=now)
                 )
             session.flush()
-            return _load(session, [objective], now=now)[0]
+            return load_objectives(session, [objective], now=now)[0]
 
     def of_channel(self, *, viewer: Viewer, channel_id: str, today: date) -> list[ObjectiveView]:
         """The channel's objectives whose period has not ended, oldest first."""
@@ -150,12 +164,12 @@ class Okrs:
                 )
                 .order_by(Objective.id)
             ).all()
-            return _load(session, rows, now=self._clock.now())
+            return load_objectives(session, rows, now=self._clock.now())
 
     def objective(self, *, viewer: Viewer, objective_id: int) -> ObjectiveView:
         with self._sessions() as session:
             row = self._readable_objective(session, viewer, objective_id)
-            return _load(session, [row], now=self._clock.now())[0]
+            return load_objectives(session, [row], now=self._clock.now())[0]
 
     def tree(self, *, viewer: Viewer, today: date) -> list[TreeNode]:
         """Every current objective the viewer may read, under its parent; one whose
@@ -174,7 +188,7 @@ class Okrs:
                 )
                 .order_by(Objective.id)
             ).all()
-            views = _load(session, rows, now=self._clock.now())
+            views = load_objectives(session, rows, now=self._clock.now())
         known = {view.id for view in views}
         children: dict[int | None, list[ObjectiveView]] = defaultdict(list)
         for view in views:
@@ -202,12 +216,14 @@ class Okrs:
                 )
                 .order_by(Objective.id)
             ).all()
-            return _load(session, rows, now=self._clock.now())
+            return load_objectives(session, rows, now=self._clock.now())
 
     def key_result(self, *, viewer: Viewer, key_result_id: int) -> KeyResultView:
         with self._sessions() as session:
             row = self._readable_key_result(session, viewer, key_result_id)
-            return _load(session, [row.objective], now=self._clock.now())[0].key_result(row.id)
+            return load_objectives(session, [row.objective], now=self._clock.now())[0].key_result(
+                row.id
+            )
 
     def key_result_choices(
         self, *, viewer: Viewer, channel_id: str, today: date
@@ -228,7 +244,7 @@ class Okrs:
         value: float | None,
         confidence: Confidence,
         note: str = "",
-    ) -> ObjectiveView:
+    ) -> CheckedIn:
         """Record a reading. Only the key result's owner or the objective's owner may; a
         self-measured key result takes its value from the records, whatever was typed."""
         note = clean_text(note, limit=MODAL_INPUT_LIMIT).strip()
@@ -268,8 +284,20 @@ class Okrs:
                     )
                 )
             row.confidence, row.checked_in_at, row.updated_at = confidence, now, now
+            owed = None
+            request_id = _request_listing(session, row)
+            if request_id is not None:
+                owed = owe_latest(
+                    session,
+                    team_id=row.team_id,
+                    kind=EDIT_DELIVERY,
+                    recipient_id=row.owner_id,
+                    topic=f"okr-dm:{request_id}",
+                    now=now,
+                    subject_id=request_id,
+                )
             session.flush()
-            return _load(session, [objective], now=now)[0]
+            return CheckedIn(load_objectives(session, [objective], now=now)[0], owed)
 
     def link_action(self, *, viewer: Viewer, action_id: int, key_result_id: int) -> ObjectiveView:
         """The action now serves the key result (instead of any other). The viewer must
@@ -297,7 +325,7 @@ class Okrs:
             else:
                 link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
             session.flush()
-            return _load(session, [row.objective], now=now)[0]
+            return load_objectives(session, [row.objective], now=now)[0]
 
     def link_lesson(self, *, viewer: Viewer, lesson_id: int, key_result_id: int) -> ObjectiveView:
         now = self._clock.now()
@@ -323,7 +351,7 @@ class Okrs:
             else:
                 link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
             session.flush()
-            return _load(session, [row.objective], now=now)[0]
+            return load_objectives(session, [row.objective], now=now)[0]
 
     def _key_result(
         self, session: Session, objective: Objective, draft: KeyResultDraft, *, now: datetime
@@ -383,6 +411,21 @@ class Okrs:
         ):
             raise NotFound(NO_KEY_RESULT)
         return row
+
+
+def _request_listing(session: Session, row: KeyResult) -> int | None:
+    """The latest sent check-in DM that lists the key result, if any."""
+    return session.scalar(
+        select(CheckInRequest.id)
+        .join(CheckInItem, CheckInItem.request_id == CheckInRequest.id)
+        .where(
+            CheckInRequest.team_id == row.team_id,
+            CheckInRequest.sent_at.is_not(None),
+            CheckInItem.key_result_id == row.id,
+        )
+        .order_by(CheckInRequest.cycle_on.desc())
+        .limit(1)
+    )
 
 
 def _earlier_periods(objective: Objective, now: datetime) -> list[tuple[date, datetime]]:
@@ -466,7 +509,7 @@ def _flags(row: KeyResult, now: datetime) -> tuple[Flag, ...]:
     return tuple(flags)
 
 
-def _load(
+def load_objectives(
     session: Session, objectives: Sequence[Objective], *, now: datetime
 ) -> list[ObjectiveView]:
     """Views of `objectives` with their key results and what serves each: four queries,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, string_enum
@@ -140,3 +140,34 @@ class ServingLesson(Base):
     )
     linked_by: Mapped[str] = mapped_column(Ref)
     linked_at: Mapped[datetime]
+
+
+class CheckInRequest(Base):
+    """One owner's check-in DM for one weekly cycle: planned once per (owner, cycle), then
+    sent once, then edited in place as they answer."""
+
+    __tablename__ = "key_result_requests"
+    __table_args__ = (UniqueConstraint("team_id", "owner_id", "cycle_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref)
+    owner_id: Mapped[str] = mapped_column(Ref)
+    cycle_on: Mapped[date] = mapped_column(index=True)  # the Monday the cycle starts
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    dm_conversation: Mapped[str | None] = mapped_column(Ref)
+    dm_ref: Mapped[str | None] = mapped_column(Ref)
+    followup_planned_at: Mapped[datetime | None]
+
+
+class CheckInItem(Base):
+    """A key result a check-in DM listed."""
+
+    __tablename__ = "key_result_request_items"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("key_result_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_result_id: Mapped[int] = mapped_column(
+        ForeignKey("key_results.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

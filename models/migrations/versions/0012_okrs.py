@@ -210,9 +210,66 @@ def upgrade() -> None:
             batch_op.f("ix_key_result_actions_key_result_id"), ["key_result_id"], unique=False
         )
 
+    op.create_table(
+        "key_result_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("owner_id", sa.String(length=255), nullable=False),
+        sa.Column("cycle_on", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("dm_conversation", sa.String(length=255), nullable=True),
+        sa.Column("dm_ref", sa.String(length=255), nullable=True),
+        sa.Column("followup_planned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_result_requests")),
+        sa.UniqueConstraint(
+            "team_id",
+            "owner_id",
+            "cycle_on",
+            name=op.f("uq_key_result_requests_team_id_owner_id_cycle_on"),
+        ),
+    )
+    with op.batch_alter_table("key_result_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_result_requests_cycle_on"), ["cycle_on"], unique=False
+        )
+
+    op.create_table(
+        "key_result_request_items",
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("key_result_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_result_id"],
+            ["key_results.id"],
+            name=op.f("fk_key_result_request_items_key_result_id_key_results"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["key_result_requests.id"],
+            name=op.f("fk_key_result_request_items_request_id_key_result_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "request_id", "key_result_id", name=op.f("pk_key_result_request_items")
+        ),
+    )
+    with op.batch_alter_table("key_result_request_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_result_request_items_key_result_id"),
+            ["key_result_id"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("key_result_request_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_result_request_items_key_result_id"))
+    op.drop_table("key_result_request_items")
+    with op.batch_alter_table("key_result_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_result_requests_cycle_on"))
+    op.drop_table("key_result_requests")
     with op.batch_alter_table("key_result_actions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_key_result_actions_key_result_id"))
 

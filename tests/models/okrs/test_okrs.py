@@ -97,7 +97,7 @@ def test_check_in_moves_progress_either_way_and_scores_the_objective(
     )
     after = channels.okrs.check_in(
         viewer=viewer(BEA), key_result_id=canary.id, value=1, confidence=Confidence.ON_TRACK
-    )
+    ).objective
 
     rate, deploys, canary = after.key_results
     assert (rate.progress, deploys.progress, canary.progress) == (0.5, 0.25, 1.0)
@@ -224,8 +224,8 @@ def test_self_measured_key_result_changes_when_actions_close(
         viewer=viewer(BEA), key_result_id=kr.id, value=99, confidence=Confidence.ON_TRACK
     )
 
-    assert opened.key_results[0].current_value == 1
-    assert closed.key_results[0].current_value == 0
+    assert opened.objective.key_results[0].current_value == 1
+    assert closed.objective.key_results[0].current_value == 0
 
 
 def test_listing_a_channel_reads_a_fixed_number_of_statements(channels: Services) -> None:
