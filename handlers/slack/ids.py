@@ -61,6 +61,7 @@ class Field(StrEnum):
     OWNER = "action.owner"
     TARGET = "action.target"
     LESSON = "action.lesson"
+    KEY_RESULT = "action.key_result"
     NOTE = "update.note_text"
     LESSON_TEXT = "lesson.text"
     LESSON_KIND = "lesson.kind"

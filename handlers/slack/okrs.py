@@ -150,7 +150,7 @@ class OkrHandlers:
     ) -> None:
         team_id, user = body["team"]["id"], body["user"]["id"]
         viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
-        kr = self._okrs.key_result(viewer=viewer, key_result_id=read_id(action.get("value")))
+        kr = self._okrs.check_in_form(viewer=viewer, key_result_id=read_id(action.get("value")))
         client.views_open(trigger_id=body["trigger_id"], view=self._blocks.check_in_modal(kr))
 
     def check_in(

@@ -225,6 +225,15 @@ class Okrs:
                 row.id
             )
 
+    def check_in_form(self, *, viewer: Viewer, key_result_id: int) -> KeyResultView:
+        """The key result, for its check-in form: only for whoever may check it in."""
+        with self._sessions() as session:
+            row = self._readable_key_result(session, viewer, key_result_id)
+            _require_owner(viewer, row)
+            return load_objectives(session, [row.objective], now=self._clock.now())[0].key_result(
+                row.id
+            )
+
     def key_result_choices(
         self, *, viewer: Viewer, channel_id: str, today: date
     ) -> list[tuple[ObjectiveView, KeyResultView]]:
@@ -254,8 +263,7 @@ class Okrs:
         with self._sessions.begin() as session:
             row = self._readable_key_result(session, viewer, key_result_id)
             objective = row.objective
-            if viewer.user_id not in (row.owner_id, objective.owner_id):
-                raise NotAllowed("Only the key result's owner or the objective's owner checks in.")
+            _require_owner(viewer, row)
             if row.measure is not None:
                 value = measure(
                     session,
@@ -411,6 +419,11 @@ class Okrs:
         ):
             raise NotFound(NO_KEY_RESULT)
         return row
+
+
+def _require_owner(viewer: Viewer, row: KeyResult) -> None:
+    if viewer.user_id not in (row.owner_id, row.objective.owner_id):
+        raise NotAllowed("Only the key result's owner or the objective's owner checks in.")
 
 
 def _request_listing(session: Session, row: KeyResult) -> int | None:

@@ -3,9 +3,11 @@ from people outside a private channel on every surface."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from handlers.slack.ids import ActionId, OkrField
+from handlers.slack.ids import ActionId, OkrField, ViewId
 from tests.e2e.lessons import home_text, open_home, settled
 from tests.e2e.okrs import (
     check_in_buttons,
@@ -122,11 +124,24 @@ def test_only_the_owner_checks_in(teams: AppHarness) -> None:
     teams.driver.click(
         ActionId.OKR_CHECK_IN, first["value"], user=CAI, channel=OPS, message_ts="1.1"
     )
-    form = opened_view(teams, before, "check-in form")
+    teams.fake.wait_for(
+        lambda: any(
+            "Only the key result's owner" in r.get("text", "")
+            for r in teams.fake.calls_to("response_url")
+        ),
+        what="refusal",
+    )
+    form = {
+        "type": "modal",
+        "callback_id": ViewId.OKR_CHECK_IN,
+        "private_metadata": json.dumps({"kr": int(first["value"])}),
+        "blocks": [],
+    }
     answer = teams.driver.submit_view(
         form, {OkrField.VALUE: text_input("3"), OkrField.CONFIDENCE: choice("on_track")}, user=CAI
     ).json()
 
+    assert len(teams.fake.calls_to("views.open")) == before
     assert answer["response_action"] == "errors"
     assert "Only the key result's owner" in answer["errors"][OkrField.VALUE]
 
