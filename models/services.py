@@ -18,6 +18,7 @@ from models.core.workspaces import WorkspaceDefaults, Workspaces
 from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
 from models.okrs.checkins import OkrCheckIns
+from models.okrs.reviews import OkrReviews
 from models.okrs.service import Okrs
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
@@ -42,6 +43,7 @@ class Services:
     workspaces: Workspaces
     okrs: Okrs
     okr_checkins: OkrCheckIns
+    okr_reviews: OkrReviews
 
     @classmethod
     def build(
@@ -67,9 +69,12 @@ class Services:
             workspaces=workspaces,
             okrs=Okrs(sessions, clock),
             okr_checkins=OkrCheckIns(sessions, clock),
+            okr_reviews=OkrReviews(sessions, clock),
         )
 
     def plan_due(self) -> None:
-        """Owe what is due now: review reminders, agendas and nudges, then OKR check-ins."""
+        """Owe what is due now: review reminders, agendas and nudges, then OKR check-ins and
+        the reviews of periods that ended."""
         self.meetings.plan()
         self.okr_checkins.plan()
+        self.okr_reviews.plan()

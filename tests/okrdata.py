@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from handlers.slack.okr_blocks import OkrBlocks
 from models.actions.tables import ActionStatus
+from models.okrs.checkins import CheckInDm
+from models.okrs.reviews import KeyResultReview, ObjectiveReview, OkrReview, Reading
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import (
     Flag,
@@ -91,4 +93,45 @@ def okr_messages(templates: Templates, text: str) -> list[dict[str, object]]:
         dict(blocks.tree([])),
         {"text": home.text, "blocks": [{"text": {"text": home.text}}, *home.blocks]},
         {"text": "", "blocks": blocks.check_in_modal(one.key_results[0])["blocks"]},
+        *(dict(m) for m in blocks.review(review(text))),
+        dict(blocks.check_in_dm(check_in_dm(text))),
+        dict(blocks.check_in_dm(check_in_dm(text), intro="followup")),
     ]
+
+
+def review(text: str) -> OkrReview:
+    one = objective(text)
+    readings = (
+        Reading(AT, 12, Confidence.ON_TRACK),
+        Reading(AT + timedelta(days=7), 10, Confidence.AT_RISK),
+    )
+    return OkrReview(
+        id=1,
+        team_id="T0TEAM01",
+        channel_id="C0OPS0001",
+        at=AT + timedelta(days=42),
+        end_of_period=True,
+        objectives=(
+            ObjectiveReview(
+                one,
+                tuple(
+                    KeyResultReview(kr, readings if i == 0 else (), AT - timedelta(days=30))
+                    for i, kr in enumerate(one.key_results)
+                ),
+            ),
+        ),
+    )
+
+
+def check_in_dm(text: str) -> CheckInDm:
+    one = objective(text)
+    return CheckInDm(
+        request_id=1,
+        team_id="T0TEAM01",
+        owner_id="U0BEA0002",
+        cycle_on=date(2026, 11, 16),
+        key_results=one.key_results[:2],
+        answered=frozenset({one.key_results[0].id}),
+        dm_conversation="D0BEA0002",
+        dm_ref="1700000000.000001",
+    )

@@ -4,7 +4,9 @@ tree, the forms and the App Home section. Same rules as blocks.py: builders retu
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -18,15 +20,18 @@ from handlers.slack.blocks import (
     _message,
     _plain,
     _section,
+    paginate,
 )
 from handlers.slack.ids import ActionId, OkrField, ViewId, kr_field
 from handlers.slack.lesson_blocks import HomeSection
 from handlers.slack.slacktext import truncate
 from models.okrs.checkins import CheckInDm
 from models.okrs.measures import MEASURES
+from models.okrs.reviews import KeyResultReview, OkrReview
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import Flag, KeyResultView, ObjectiveView, TreeNode
 from templates import Templates
+from templates.okr_chart import progress_chart
 
 BAR_WIDTH = 10
 KR_SLOTS = 3
@@ -73,14 +78,35 @@ def flagged(kr: KeyResultView) -> str:
     return "; ".join(FLAG_WORDS[flag] for flag in kr.flags)
 
 
+def trend(review: KeyResultReview) -> str:
+    """The confidence over the period: "on track → at risk"."""
+    steps = review.confidence_trend
+    return " → ".join(step.label for step in steps) if steps else "no check-in"
+
+
+def notes(review: KeyResultReview) -> str:
+    words = [FLAG_WORDS[flag] for flag in review.key_result.flags]
+    if review.stalled:
+        words.append("stalled")
+    return "; ".join(words)
+
+
+HELPERS = {
+    "bar": bar,
+    "shown": shown,
+    "flagged": flagged,
+    "trend": trend,
+    "notes": notes,
+    "number": number,
+}
+
+
 class OkrBlocks:
     def __init__(self, templates: Templates) -> None:
         self._t = templates
 
     def _text(self, section: str, **context: Any) -> str:
-        return self._t.slack(
-            "okr", section=section, bar=bar, shown=shown, flagged=flagged, **context
-        )
+        return self._t.slack("okr", section=section, **HELPERS, **context)
 
     def help(self) -> Message:
         return _message(self._text("help"))
@@ -105,6 +131,34 @@ class OkrBlocks:
             block["accessory"] = _button("Check in", ActionId.OKR_CHECK_IN, str(kr.id))
             blocks.append(block)
         return {"text": truncate(head, 3000), "blocks": blocks}
+
+    def review(self, review: OkrReview) -> list[Message]:
+        return paginate(self._text("review", review=review))
+
+    def review_files(self, review: OkrReview, channel_name: str) -> list[dict[str, Any]]:
+        """The chart (PNG), and the review as Markdown and as a printable web page."""
+        chart = progress_chart(
+            [(k.key_result.title, k.points()) for o in review.objectives for k in o.key_results],
+            title=f"Key results of {channel_name}: progress to target",
+        )
+        context = {
+            "review": review,
+            "channel_name": channel_name,
+            "chart_uri": "data:image/png;base64," + base64.b64encode(chart).decode(),
+            **HELPERS,
+        }
+        stem = f"okr-review-{slug(channel_name)}-{review.at:%Y-%m-%d}"
+        return [
+            {"filename": f"{stem}-progress.png", "title": "OKR progress", "content": chart},
+            *(
+                {
+                    "filename": f"{stem}.{fmt}",
+                    "title": f"OKR review ({label})",
+                    "content": self._t.document("okr_review", fmt, **context).encode(),
+                }
+                for fmt, label in (("md", "Markdown"), ("html", "HTML"))
+            ),
+        ]
 
     def check_in_dm(self, dm: CheckInDm, *, intro: str = "ask") -> Message:
         """The owner's check-in DM: each key result with a Check in button until it is
@@ -274,6 +328,11 @@ class OkrBlocks:
             "close": _plain("Cancel"),
             "blocks": blocks,
         }
+
+
+def slug(title: str) -> str:
+    """A file-name-safe slug (as handlers/slack/reports.py makes them)."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "untitled"
 
 
 def measure_of(kind: str) -> Measure | None:

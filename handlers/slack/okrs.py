@@ -22,14 +22,23 @@ from handlers.slack.errors import acknowledge, on_button, replying_privately, wo
 from handlers.slack.ids import ActionId, Command, OkrField, ViewId, kr_field
 from handlers.slack.markup import read_plain
 from handlers.slack.membership import Gate
-from handlers.slack.okr_blocks import KIND_CHOICES, KR_SLOTS, OkrBlocks, measure_of, period_of
+from handlers.slack.okr_blocks import (
+    KIND_CHOICES,
+    KR_SLOTS,
+    OkrBlocks,
+    measure_of,
+    number,
+    period_of,
+)
 from models.core.errors import InvalidInput, UserFacingError
 from models.core.privacy import Viewer
 from models.core.views import DeliveryView
 from models.okrs.checkins import ASK_DELIVERY, FOLLOWUP_DELIVERY
+from models.okrs.reviews import REVIEW_DELIVERY, Reading
 from models.okrs.service import EDIT_DELIVERY, KeyResultDraft, quarter_of
 from models.okrs.tables import Confidence, KeyResultKind
 from models.okrs.views import ObjectiveView
+from templates.exports import to_csv
 
 NOT_A_NUMBER = "Give a number, like 12 or 4.5."
 NOT_A_PERSON = "Pick someone in this workspace."
@@ -43,6 +52,7 @@ def register(app: App, deps: Deps) -> None:
     deps.courier.add_sender(ASK_DELIVERY, check_ins.ask)
     deps.courier.add_sender(FOLLOWUP_DELIVERY, check_ins.follow_up)
     deps.courier.add_sender(EDIT_DELIVERY, check_ins.edit)
+    deps.courier.add_sender(REVIEW_DELIVERY, ReviewSender(deps).post)
     app.command(Command.OKR)(acknowledge, handlers.command)
     app.action(ActionId.OKR_CHECK_IN)(acknowledge, on_button(handlers.open_check_in))
     app.view(ViewId.OKR_CREATE)(handlers.create)
@@ -89,6 +99,19 @@ class OkrHandlers:
                     ),
                 )
                 return
+            elif words == "review":
+                delivery_id = self._deps.services.okr_reviews.request(
+                    viewer=viewer, channel_id=channel_id
+                )
+                # Owed first, posted second: sent now, or on a later tick if Slack is down.
+                self._deps.courier.deliver_due(ids=[delivery_id])
+                return
+            elif words == "export":
+                self._export(client, viewer, channel_id, today)
+                message = self._deps.blocks.notice(
+                    ":inbox_tray: I've sent you the OKRs and their check-ins as CSV in a "
+                    "direct message."
+                )
             elif words == "tree":
                 message = self._blocks.tree(self._okrs.tree(viewer=viewer, today=today))
             elif words.lstrip("#").isdigit():
@@ -102,6 +125,31 @@ class OkrHandlers:
             else:
                 message = self._blocks.help()
             respond(response_type="ephemeral", **message)
+
+    def _export(self, client: WebClient, viewer: Viewer, channel_id: str, today: date) -> None:
+        objectives, readings = self._deps.services.okr_reviews.export(
+            viewer=viewer, channel_id=channel_id
+        )
+        stem = f"lessonloop-okrs-{channel_id.lower()}-{today:%Y-%m-%d}"
+        # Uploaded here, not owed: the CSV is the answer to this request, for the person
+        # who asked, and changes nothing; if Slack refuses it, they are told and ask again.
+        dm = client.conversations_open(users=viewer.user_id)["channel"]["id"]
+        client.files_upload_v2(
+            file_uploads=[
+                {
+                    "filename": f"{stem}.csv",
+                    "title": f"{stem}.csv",
+                    "content": okrs_csv(objectives),
+                },
+                {
+                    "filename": f"{stem}-check-ins.csv",
+                    "title": f"{stem}-check-ins.csv",
+                    "content": check_ins_csv(objectives, readings),
+                },
+            ],
+            channel=dm,
+            initial_comment=f"The OKRs of <#{channel_id}> and their check-ins, as CSV.",
+        )
 
     def _readable_parent(self, viewer: Viewer, parent_id: int) -> ObjectiveView | None:
         try:
@@ -241,6 +289,101 @@ class CheckInSender:
             return
         client = self._deps.clients.for_workspace(delivery.team_id)
         client.chat_update(channel=dm.dm_conversation, ts=dm.dm_ref, **self._blocks.check_in_dm(dm))
+
+
+class ReviewSender:
+    """Sends REVIEW_DELIVERY in parts (the messages, then the chart and documents), each
+    recorded as it goes: a retry starts after the last part Slack accepted."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._blocks = OkrBlocks(deps.blocks.templates)
+
+    def post(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        services = self._deps.services
+        review = services.okr_reviews.review(review_id=delivery.subject_id)
+        if review is None:
+            return
+        client = self._deps.clients.for_workspace(delivery.team_id)
+        done = int(delivery.payload.get("parts_sent", 0))
+        messages = self._blocks.review(review)
+        for part, message in enumerate(messages):
+            if part >= done:
+                client.chat_postMessage(channel=review.channel_id, **message)
+                self._record(delivery, part + 1)
+        if len(messages) >= done:
+            known = services.lessons.channel(team_id=review.team_id, channel_id=review.channel_id)
+            name = f"#{known.name}" if known else review.channel_id
+            client.files_upload_v2(
+                file_uploads=self._blocks.review_files(review, name),
+                channel=review.channel_id,
+                initial_comment=":chart_with_upwards_trend: Progress over time, and the review "
+                "as Markdown and as a printable web page.",
+            )
+            self._record(delivery, len(messages) + 1)
+
+    def _record(self, delivery: DeliveryView, parts_sent: int) -> None:
+        self._deps.services.deliveries.record_progress(
+            delivery_id=delivery.id, progress={"parts_sent": parts_sent}
+        )
+
+
+OKR_COLUMNS = (
+    "Objective",
+    "Objective owner",
+    "Starts",
+    "Ends",
+    "Score",
+    "Key result",
+    "Key result owner",
+    "Kind",
+    "Unit",
+    "Start",
+    "Target",
+    "Current",
+    "Progress",
+    "Confidence",
+    "Measured by Lessonloop",
+    "Actions serving it",
+)
+CHECK_IN_COLUMNS = ("Objective", "Key result", "At", "Value", "Confidence")
+
+
+def okrs_csv(objectives: list[ObjectiveView]) -> bytes:
+    rows = [
+        (
+            o.title,
+            o.owner_id,
+            o.starts_on.isoformat(),
+            o.ends_on.isoformat(),
+            f"{o.score:.2f}",
+            kr.title,
+            kr.owner_id,
+            kr.kind.value,
+            kr.unit,
+            number(kr.start_value) if kr.start_value is not None else "",
+            number(kr.target_value),
+            number(kr.current_value) if kr.current_value is not None else "",
+            f"{kr.progress:.2f}",
+            kr.confidence.value,
+            kr.measure.value if kr.measure else "",
+            str(len(kr.actions)),
+        )
+        for o in objectives
+        for kr in o.key_results
+    ]
+    return to_csv(OKR_COLUMNS, rows)
+
+
+def check_ins_csv(objectives: list[ObjectiveView], readings: dict[int, list[Reading]]) -> bytes:
+    rows = [
+        (o.title, kr.title, r.at.isoformat(), number(r.value), r.confidence.value)
+        for o in objectives
+        for kr in o.key_results
+        for r in readings.get(kr.id, [])
+    ]
+    return to_csv(CHECK_IN_COLUMNS, rows)
 
 
 def _drafts(values: Any, objective_owner: str) -> list[KeyResultDraft]:

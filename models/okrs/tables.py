@@ -171,3 +171,21 @@ class CheckInItem(Base):
     key_result_id: Mapped[int] = mapped_column(
         ForeignKey("key_results.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class OkrReviewPost(Base):
+    """A review posted (or owed) in a channel: at the end of a period (`period_key`
+    "end:<last day>", once per channel and period) or on demand ("asked:<id>")."""
+
+    __tablename__ = "okr_reviews"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref)
+    channel_id: Mapped[str] = mapped_column(Ref)
+    period_key: Mapped[str] = mapped_column(String(64))
+    # The objectives reviewed: those ending that day; None: those current when asked.
+    ends_on: Mapped[date | None]
+    requested_by: Mapped[str | None] = mapped_column(Ref)
+    created_at: Mapped[datetime]
+    planned_at: Mapped[datetime | None]

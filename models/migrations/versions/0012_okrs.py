@@ -261,9 +261,29 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "okr_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("channel_id", sa.String(length=255), nullable=False),
+        sa.Column("period_key", sa.String(length=64), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("requested_by", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_okr_reviews")),
+        sa.UniqueConstraint(
+            "team_id",
+            "channel_id",
+            "period_key",
+            name=op.f("uq_okr_reviews_team_id_channel_id_period_key"),
+        ),
+    )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("okr_reviews")
     with op.batch_alter_table("key_result_request_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_key_result_request_items_key_result_id"))
     op.drop_table("key_result_request_items")
