@@ -273,3 +273,29 @@ def _action_and_lesson(services: Services, *, lesson_for_action: bool = False) -
         today=date(2026, 11, 20),
     )
     return action.id, lesson.lesson.id
+
+
+def test_a_measured_target_the_channels_history_makes_unlikely_is_flagged(
+    channels: Services,
+) -> None:
+    def held(target: float) -> tuple[Flag, ...]:
+        return (
+            channels.okrs.create(
+                viewer=viewer(BEA),
+                channel_id=OPS,
+                title="Review every incident",
+                owner_id=BEA,
+                starts_on=Q4[0],
+                ends_on=Q4[1],
+                key_results=[
+                    KeyResultDraft(
+                        "Post-mortems held", BEA, target, measure=Measure.POSTMORTEMS_HELD
+                    )
+                ],
+            )
+            .key_results[0]
+            .flags
+        )
+
+    assert held(30) == (Flag.IMPLAUSIBLE,)  # none held in any of the last four quarters
+    assert held(2) == ()
