@@ -299,3 +299,24 @@ def test_a_measured_target_the_channels_history_makes_unlikely_is_flagged(
 
     assert held(30) == (Flag.IMPLAUSIBLE,)  # none held in any of the last four quarters
     assert held(2) == ()
+
+
+def test_the_board_summary_has_a_short_okr_section(channels: Services) -> None:
+    objective = create(channels)
+    channels.okrs.check_in(
+        viewer=viewer(BEA),
+        key_result_id=objective.key_results[0].id,
+        value=10,
+        confidence=Confidence.AT_RISK,
+    )
+
+    board = channels.reports.board(team_id=TEAM, channel_id=OPS, today=date(2026, 11, 20))
+
+    (line,) = board.okrs
+    assert (line.id, line.title, line.key_results, line.on_track) == (
+        objective.id,
+        "Make changes safe <!channel>",
+        3,
+        2,
+    )
+    assert line.score == pytest.approx(0.5 / 3)
