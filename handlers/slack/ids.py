@@ -35,6 +35,7 @@ class ActionId(StrEnum):
     LESSON_UNDO = "lesson.undo"
     LESSONS_PAGE = "lessons.page"
     OKR_CHECK_IN = "okr.check_in"
+    OKR_LINK = "okr.link"
 
 
 class ViewId(StrEnum):
@@ -45,6 +46,7 @@ class ViewId(StrEnum):
     TIMELINE_ADD = "timeline.add_form"
     OKR_CREATE = "okr.create_form"
     OKR_CHECK_IN = "okr.check_in_form"
+    OKR_LINK = "okr.link_form"
 
 
 class Shortcut(StrEnum):
@@ -88,6 +90,8 @@ class OkrField(StrEnum):
     VALUE = "okr.value"
     CONFIDENCE = "okr.confidence"
     NOTE = "okr.note"
+    LINK_ACTION = "okr.link_action"
+    LINK_LESSON = "okr.link_lesson"
 
 
 def kr_field(slot: int, field: OkrField) -> str:

@@ -30,7 +30,7 @@ from models.okrs.measures import MEASURES
 from models.okrs.reviews import KeyResultReview, OkrReview
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import Flag, KeyResultView, ObjectiveView, TreeNode
-from templates import Templates
+from templates import Mrkdwn, Templates
 from templates.okr_chart import progress_chart
 
 BAR_WIDTH = 10
@@ -98,6 +98,7 @@ HELPERS = {
     "trend": trend,
     "notes": notes,
     "number": number,
+    "raw": Mrkdwn,
 }
 
 
@@ -130,7 +131,47 @@ class OkrBlocks:
             block = _section(truncate(self._text("key_result", kr=kr), 3000))
             block["accessory"] = _button("Check in", ActionId.OKR_CHECK_IN, str(kr.id))
             blocks.append(block)
+            if len(blocks) < BLOCKS_PER_MESSAGE:
+                blocks.append(
+                    {
+                        "type": "actions",
+                        "elements": [
+                            _button("Link an action or lesson", ActionId.OKR_LINK, str(kr.id))
+                        ],
+                    }
+                )
         return {"text": truncate(head, 3000), "blocks": blocks}
+
+    def link_modal(
+        self,
+        kr: KeyResultView,
+        *,
+        actions: Sequence[tuple[int, str]],
+        lessons: Sequence[tuple[int, str]],
+    ) -> dict[str, Any]:
+        blocks: list[Block] = [_section(self._text("key_result", kr=kr))]
+        for field, label, choices in (
+            (OkrField.LINK_ACTION, "An action that serves it", actions),
+            (OkrField.LINK_LESSON, "A lesson behind it", lessons),
+        ):
+            if choices:
+                blocks.append(
+                    _input(
+                        field,
+                        label,
+                        _select(field, {str(i): text for i, text in choices[:OPTIONS_LIMIT]}),
+                        optional=True,
+                    )
+                )
+        return {
+            "type": "modal",
+            "callback_id": ViewId.OKR_LINK,
+            "private_metadata": json.dumps({"kr": kr.id}),
+            "title": _plain("Link to a key result"),
+            "submit": _plain("Link"),
+            "close": _plain("Cancel"),
+            "blocks": blocks,
+        }
 
     def review(self, review: OkrReview) -> list[Message]:
         return paginate(self._text("review", review=review))

@@ -57,6 +57,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(ActionId.OKR_CHECK_IN)(acknowledge, on_button(handlers.open_check_in))
     app.view(ViewId.OKR_CREATE)(handlers.create)
     app.view(ViewId.OKR_CHECK_IN)(handlers.check_in)
+    app.action(ActionId.OKR_LINK)(acknowledge, on_button(handlers.open_link))
+    app.view(ViewId.OKR_LINK)(handlers.link)
 
 
 class OkrHandlers:
@@ -200,6 +202,42 @@ class OkrHandlers:
         viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
         kr = self._okrs.check_in_form(viewer=viewer, key_result_id=read_id(action.get("value")))
         client.views_open(trigger_id=body["trigger_id"], view=self._blocks.check_in_modal(kr))
+
+    def open_link(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+        kr, actions, lessons = self._okrs.link_choices(
+            viewer=viewer, key_result_id=read_id(action.get("value"))
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=self._blocks.link_modal(kr, actions=actions, lessons=lessons),
+        )
+
+    def link(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            block: str = OkrField.LINK_ACTION
+            try:
+                kr_id = read_id(read_object(view.get("private_metadata")).get("kr"))
+                viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+                action_id = _chosen(values, OkrField.LINK_ACTION)
+                lesson_id = _chosen(values, OkrField.LINK_LESSON)
+                if action_id is None and lesson_id is None:
+                    raise InvalidInput("Pick an action or a lesson.", field=OkrField.LINK_ACTION)
+                self._okrs.link(
+                    viewer=viewer,
+                    key_result_id=kr_id,
+                    action_id=read_id(action_id) if action_id is not None else None,
+                    lesson_id=read_id(lesson_id) if lesson_id is not None else None,
+                )
+            except UserFacingError as error:
+                if getattr(error, "field", "") == "lesson_id":
+                    block = OkrField.LINK_LESSON
+                ack(response_action="errors", errors={block: wording(error)})
+                return
+            ack()
 
     def check_in(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient

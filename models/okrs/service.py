@@ -52,6 +52,7 @@ TITLE_MAX = 300
 UNIT_MAX = 32
 NOTE_MAX = 2000
 KEY_RESULTS_MAX = 10
+LINK_CHOICES = 100  # a select's most options
 VALUE_LIMIT = 1e12
 NO_OBJECTIVE = "I can't find that objective, or it is in a private channel you are not in."
 NO_KEY_RESULT = "I can't find that key result, or it is in a private channel you are not in."
@@ -234,6 +235,33 @@ class Okrs:
                 row.id
             )
 
+    def link_choices(
+        self, *, viewer: Viewer, key_result_id: int
+    ) -> tuple[KeyResultView, list[tuple[int, str]], list[tuple[int, str]]]:
+        """The key result, and the latest actions and lessons of its channel that may be
+        linked to it (LINK_CHOICES of each, newest first)."""
+        with self._sessions() as session:
+            row = self._readable_key_result(session, viewer, key_result_id)
+            channel_id = row.objective.channel_id
+            actions = session.execute(
+                select(Action.id, Action.description)
+                .where(Action.team_id == row.team_id, Action.channel_id == channel_id)
+                .order_by(Action.id.desc())
+                .limit(LINK_CHOICES)
+            ).all()
+            lessons = session.execute(
+                select(Lesson.id, Lesson.text)
+                .where(Lesson.team_id == row.team_id, Lesson.channel_id == channel_id)
+                .order_by(Lesson.id.desc())
+                .limit(LINK_CHOICES)
+            ).all()
+            view = load_objectives(session, [row.objective], now=self._clock.now())[0]
+            return (
+                view.key_result(row.id),
+                [(a.id, a.description) for a in actions],
+                [(le.id, le.text) for le in lessons],
+            )
+
     def key_result_choices(
         self, *, viewer: Viewer, channel_id: str, today: date
     ) -> list[tuple[ObjectiveView, KeyResultView]]:
@@ -308,56 +336,43 @@ class Okrs:
             return CheckedIn(load_objectives(session, [objective], now=now)[0], owed)
 
     def link_action(self, *, viewer: Viewer, action_id: int, key_result_id: int) -> ObjectiveView:
-        """The action now serves the key result (instead of any other). The viewer must
-        read both the action's channel and the key result's."""
-        now = self._clock.now()
-        with self._sessions.begin() as session:
-            action = session.scalar(
-                select(Action).where(Action.id == action_id, Action.team_id == viewer.team_id)
-            )
-            if action is None or not may_read_channel(
-                session, viewer, action.team_id, action.channel_id
-            ):
-                raise NotFound("I can't find that action.")
-            row = self._readable_key_result(session, viewer, key_result_id)
-            link = session.get(ServingAction, action_id)
-            if link is None:
-                session.add(
-                    ServingAction(
-                        action_id=action_id,
-                        key_result_id=row.id,
-                        linked_by=viewer.user_id,
-                        linked_at=now,
-                    )
-                )
-            else:
-                link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
-            session.flush()
-            return load_objectives(session, [row.objective], now=now)[0]
+        """The action now serves the key result (instead of any other)."""
+        return self.link(viewer=viewer, key_result_id=key_result_id, action_id=action_id)
 
     def link_lesson(self, *, viewer: Viewer, lesson_id: int, key_result_id: int) -> ObjectiveView:
+        return self.link(viewer=viewer, key_result_id=key_result_id, lesson_id=lesson_id)
+
+    def link(
+        self,
+        *,
+        viewer: Viewer,
+        key_result_id: int,
+        action_id: int | None = None,
+        lesson_id: int | None = None,
+    ) -> ObjectiveView:
+        """Link an action and/or a lesson to the key result, in one transaction: the viewer
+        must read the key result's channel and the action's and lesson's."""
         now = self._clock.now()
         with self._sessions.begin() as session:
-            lesson = session.scalar(
-                select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == viewer.team_id)
-            )
-            if lesson is None or not may_read_channel(
-                session, viewer, lesson.team_id, lesson.channel_id
-            ):
-                raise NotFound("I can't find that lesson.")
             row = self._readable_key_result(session, viewer, key_result_id)
-            link = session.get(ServingLesson, lesson_id)
-            if link is None:
-                session.add(
-                    ServingLesson(
-                        lesson_id=lesson_id,
-                        key_result_id=row.id,
-                        linked_by=viewer.user_id,
-                        linked_at=now,
-                    )
+            if action_id is not None:
+                action = session.scalar(
+                    select(Action).where(Action.id == action_id, Action.team_id == viewer.team_id)
                 )
-            else:
-                link.key_result_id, link.linked_by, link.linked_at = row.id, viewer.user_id, now
+                if action is None or not may_read_channel(
+                    session, viewer, action.team_id, action.channel_id
+                ):
+                    raise InvalidInput("I can't find that action.", field="action_id")
+                _relink(session, ServingAction, action_id, row.id, viewer.user_id, now)
+            if lesson_id is not None:
+                lesson = session.scalar(
+                    select(Lesson).where(Lesson.id == lesson_id, Lesson.team_id == viewer.team_id)
+                )
+                if lesson is None or not may_read_channel(
+                    session, viewer, lesson.team_id, lesson.channel_id
+                ):
+                    raise InvalidInput("I can't find that lesson.", field="lesson_id")
+                _relink(session, ServingLesson, lesson_id, row.id, viewer.user_id, now)
             session.flush()
             return load_objectives(session, [row.objective], now=now)[0]
 
@@ -419,6 +434,35 @@ class Okrs:
         ):
             raise NotFound(NO_KEY_RESULT)
         return row
+
+
+def _relink(
+    session: Session,
+    table: type[ServingAction] | type[ServingLesson],
+    record_id: int,
+    key_result_id: int,
+    by: str,
+    now: datetime,
+) -> None:
+    link = (
+        session.get(ServingAction, record_id)
+        if table is ServingAction
+        else session.get(ServingLesson, record_id)
+    )
+    if link is not None:
+        link.key_result_id, link.linked_by, link.linked_at = key_result_id, by, now
+    elif table is ServingAction:
+        session.add(
+            ServingAction(
+                action_id=record_id, key_result_id=key_result_id, linked_by=by, linked_at=now
+            )
+        )
+    else:
+        session.add(
+            ServingLesson(
+                lesson_id=record_id, key_result_id=key_result_id, linked_by=by, linked_at=now
+            )
+        )
 
 
 def _require_owner(viewer: Viewer, row: KeyResult) -> None:

@@ -27,7 +27,7 @@ from models.actions.tables import Action, ActionEvent
 from models.core.privacy import Viewer
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.okrs.service import KeyResultDraft
-from models.okrs.tables import CheckIn, KeyResult, Objective, ServingAction
+from models.okrs.tables import CheckIn, KeyResult, Objective, ServingAction, ServingLesson
 from models.postmortems.tables import Postmortem, PostmortemStep, TimelineEntry
 from tests.e2e.lessons import settled
 from tests.e2e.review import BEA, CAI, FACILITATOR
@@ -194,6 +194,7 @@ def snapshot(app: AppHarness) -> dict[str, Any]:
             ).all(),
             "check_ins": session.scalar(select(func.count()).select_from(CheckIn)),
             "served_by": session.execute(select(ServingAction.action_id)).all(),
+            "lessons_behind": session.execute(select(ServingLesson.lesson_id)).all(),
         }
 
 
@@ -282,6 +283,14 @@ def objective_form(parent: int | None = None) -> dict[str, Any]:
             "type": "static_select",
             "selected_option": {"value": str(parent)},
         }
+    return values
+
+
+def link_form(action: int | None = None, lesson: int | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field, chosen in ((OkrField.LINK_ACTION, action), (OkrField.LINK_LESSON, lesson)):
+        if chosen is not None:
+            values[field] = {"type": "static_select", "selected_option": {"value": str(chosen)}}
     return values
 
 
@@ -470,6 +479,23 @@ FORGED: dict[str, list[Case]] = {
         ),
         lambda w: submit(w, ViewId.OKR_CREATE, {"c": "D0CAI0003"}, objective_form()),
         lambda w: submit(w, ViewId.OKR_CREATE, "not json", objective_form()),
+    ],
+    ActionId.OKR_LINK: [
+        lambda w: click(w, ActionId.OKR_LINK, str(w.secret_kr)),
+        lambda w: click(w, ActionId.OKR_LINK, "0"),
+        lambda w: click(w, ActionId.OKR_LINK, "nonsense"),
+    ],
+    ViewId.OKR_LINK: [
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.secret_kr}, link_form(w.cai_action)),
+        lambda w: submit(  # a public key result, a private channel's lesson
+            w,
+            ViewId.OKR_LINK,
+            {"kr": w.bea_public_kr},
+            {**link_form(w.cai_action), **link_form(lesson=w.secret_lesson)},
+        ),
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.bea_public_kr}, link_form(w.bea_action)),
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.bea_public_kr}, {}),
+        lambda w: submit(w, ViewId.OKR_LINK, "[]", link_form(w.cai_action)),
     ],
     ViewId.OKR_CHECK_IN: [
         lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": w.secret_kr}, check_in_form()),

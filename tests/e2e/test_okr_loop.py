@@ -18,7 +18,7 @@ from tests.e2e.okrs import (
     opened_view,
     submit_objective,
 )
-from tests.e2e.review import BEA, CHANNEL, FACILITATOR, Review
+from tests.e2e.review import BEA, CAI, CHANNEL, FACILITATOR, Review
 from tests.e2e.test_followthrough import responses, text_of
 from tests.harness import AppHarness
 
@@ -103,3 +103,46 @@ def test_action_serving_a_key_result_shows_under_it_and_moves_a_measured_one(
     after = check_in_measured(app, objective_id)
     assert "Open improve lessons: *0 lessons → 0 lessons*" in after
     assert ":white_check_mark: Add a canary stage" in after
+
+
+def test_a_lesson_is_linked_from_the_objective_and_shows_under_its_key_result(
+    app: AppHarness,
+) -> None:
+    review = Review(app, channel=CHANNEL)
+    review.start("Config outage")
+    for step in (1, 2, 3):
+        review.next_step(step)
+    review.reply("Improve: config changes have no canary stage", user=BEA)
+    form = new_form(app, user=BEA, channel=CHANNEL)
+    submit_objective(
+        app,
+        form,
+        "Make config changes safe",
+        key_result(1, "Change-failure rate", "percent", start="15", target="5"),
+        user=BEA,
+    )
+    listing = okr_command(app, "", user=BEA, channel=CHANNEL)
+    objective_id = listing["text"].split("*#", 1)[1].split(" ", 1)[0]
+    detail = okr_command(app, objective_id, user=BEA, channel=CHANNEL)
+    link = next(
+        e
+        for b in detail["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == ActionId.OKR_LINK
+    )
+
+    before = len(app.fake.calls_to("views.open"))
+    app.driver.click(ActionId.OKR_LINK, link["value"], user=CAI, channel=CHANNEL, message_ts="1.1")
+    link_form = opened_view(app, before, "link form")
+    lessons = next(b for b in link_form["blocks"] if b.get("block_id") == OkrField.LINK_LESSON)
+    option = lessons["element"]["options"][0]
+    assert "config changes have no canary stage" in option["text"]["text"]
+    answer = app.driver.submit_view(
+        link_form,
+        {OkrField.LINK_LESSON: {"type": "static_select", "selected_option": option}},
+        user=CAI,
+    )
+    assert answer.status == 200 and answer.json() is None
+
+    shown = message_text(okr_command(app, objective_id, user=BEA, channel=CHANNEL))
+    assert ":bulb: Improve: config changes have no canary stage" in shown

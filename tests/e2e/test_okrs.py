@@ -61,6 +61,8 @@ def test_objective_with_three_kinds_of_key_result_is_created_listed_and_checked_
     objective_id = create_three_kinds(teams)
 
     listing = message_text(okr_command(teams, "", user=CAI, channel=OPS))
+    assert "· <@U0BEA0002> ·" in listing and "&amp;lt;" not in listing  # escaped once
+    assert "Make changes safe &lt;!channel&gt;" in listing
     assert "Change-failure rate: *15% → 5%*" in listing
     assert "Deploys a week: *? deploys → 20 deploys*" in listing
     assert "Canary for config changes: *not done*" in listing

@@ -320,3 +320,20 @@ def test_the_board_summary_has_a_short_okr_section(channels: Services) -> None:
         2,
     )
     assert line.score == pytest.approx(0.5 / 3)
+
+
+def test_a_link_naming_something_out_of_reach_links_nothing(channels: Services) -> None:
+    objective = create(channels)
+    action, _ = _action_and_lesson(channels)
+    secret = channels.lessons.capture(
+        team_id=TEAM, channel_id=SECRET, author_id=BEA, text="vault", kind=LessonKind.IMPROVE
+    )
+    kr = objective.key_results[0].id
+
+    with pytest.raises(InvalidInput):
+        channels.okrs.link(
+            viewer=viewer(CAI), key_result_id=kr, action_id=action, lesson_id=secret.lesson.id
+        )
+
+    after = channels.okrs.objective(viewer=viewer(CAI), objective_id=objective.id)
+    assert after.key_results[0].actions == () and after.key_results[0].lessons == ()
