@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from handlers.slack.ids import ActionId, OkrField, ViewId
+from handlers.slack.ids import ActionId, Command, OkrField, ViewId
 from tests.e2e.lessons import home_text, open_home, settled
 from tests.e2e.okrs import (
     check_in_buttons,
@@ -172,6 +172,20 @@ def test_a_private_channels_okrs_are_only_for_its_members(teams: AppHarness) -> 
     assert "Rotate every vault token" in member_tree
     member_home = home_text(open_home(teams, user=BEA))
     assert "Rotate every vault token" in member_home
+
+    # The review and the CSV export of his channel carry nothing of the private one.
+    okr_command(teams, "export", user=CAI, channel=OPS)
+    csv_files = teams.fake.wait_for(
+        lambda: teams.fake.shared_files("D" + CAI.lstrip("U")), what="the CSV"
+    )
+    assert all(b"vault" not in (f.content or b"") for f in csv_files)
+    assert any(b"Deploys a week" in (f.content or b"") for f in csv_files)
+    teams.driver.command("review", user=CAI, channel=OPS, command=Command.OKR)
+    posted = teams.fake.wait_for(
+        lambda: [p for p in teams.fake.calls_to("chat.postMessage") if "OKR review" in p["text"]],
+        what="the review",
+    )
+    assert "Deploys a week" in posted[0]["text"] and "vault" not in posted[0]["text"]
 
     # A check-in button naming the private key result opens nothing for him.
     before = len(teams.fake.calls_to("views.open"))
