@@ -15,6 +15,7 @@ from models.core.inbox import Inbox
 from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
+from models.followup.cadence import latest_meeting_at
 from models.followup.meetings import ReviewMeetings
 from models.lessons.library import LessonLibrary
 from models.okrs.checkins import OkrCheckIns
@@ -68,7 +69,12 @@ class Services:
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,
             okrs=Okrs(sessions, clock),
-            okr_checkins=OkrCheckIns(sessions, clock),
+            okr_checkins=OkrCheckIns(
+                sessions,
+                clock,
+                latest_meeting=latest_meeting_at,
+                workspace_defaults=workspaces.defaults,
+            ),
             okr_reviews=OkrReviews(sessions, clock),
         )
 

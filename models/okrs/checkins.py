@@ -1,5 +1,11 @@
-"""Weekly check-in DMs: one per key result owner per cycle, edited in place as they
-answer, a follow-up only to those who have not, and nothing twice.
+"""Check-in DMs on each team's cadence: one per key result owner per cycle, edited in
+place as they answer, a follow-up only to those who have not, and nothing twice.
+
+A channel's cycle starts at each occurrence of its review meeting (`/postmortem review
+set`), or, without one, of the workspace's default cadence in the workspace's zone
+(weekly, Monday 10:00 unless the workspace says otherwise). The cadence arithmetic is the
+follow-through feature's, composed in by models/services.py (`latest_meeting_at`); a
+cycle is named by the local date of the occurrence that started it.
 
 Exactly once, like review reminders (models/followup/meetings.py): planning inserts one
 request row per (owner, cycle) under a unique key and owes one delivery per request under a
@@ -12,18 +18,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
     Date,
     Integer,
     String,
+    and_,
     cast,
     exists,
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +43,9 @@ from models.core.base import UtcDateTime
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.outbox import owe_selected
-from models.core.tables import DeliveryStatus
+from models.core.tables import DeliveryStatus, Workspace
+from models.core.workspaces import SLACK, ReviewDefaults, WorkspaceDefaults
+from models.followup.tables import MeetingSchedule
 from models.okrs.service import load_objectives
 from models.okrs.tables import CheckInItem, CheckInRequest, KeyResult, Objective
 from models.okrs.views import KeyResultView
@@ -47,10 +58,18 @@ FOLLOWUP_AFTER = timedelta(days=3)
 KEY_RESULTS_PER_DM = 40
 
 
-def cycle_of(moment: datetime) -> date:
-    """The Monday (UTC) starting the weekly cycle `moment` is in."""
-    day = moment.date()
-    return day - timedelta(days=day.weekday())
+class LatestMeeting(Protocol):
+    """The last occurrence at or before `moment` of a channel's cadence (its schedule, or
+    the workspace's default in `timezone`); models.followup.cadence.latest_meeting_at."""
+
+    def __call__(
+        self,
+        schedule: MeetingSchedule | None,
+        *,
+        timezone: str,
+        defaults: ReviewDefaults,
+        moment: datetime,
+    ) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +99,35 @@ class CheckInDm:
 
 
 class OkrCheckIns:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        *,
+        latest_meeting: LatestMeeting,
+        workspace_defaults: WorkspaceDefaults | None = None,
+    ) -> None:
         self._sessions, self._clock = sessions, clock
+        self._latest_meeting = latest_meeting
+        self._defaults = workspace_defaults or WorkspaceDefaults()
 
     def plan(self) -> PlanReport:
-        """Owe this cycle's check-in DMs and follow-ups: three statements and two updates,
-        however many teams, objectives and owners there are."""
+        """Owe the current cycle's check-in DMs and follow-ups of every team: a query for
+        the channels with current objectives and their cadences, an insert per distinct
+        cycle date (one when teams share a cadence), two owes and an update, however many
+        objectives, key results and owners there are."""
         now = self._clock.now()
-        cycle = cycle_of(now)
         with self._sessions.begin() as session:
-            requests = _insert_requests(session, cycle, now.date(), now)
+            cycles = self._current_cycles(session, now)
+            requests = sum(
+                _insert_requests(session, cycle, started, channels, now)
+                for (cycle, started), channels in sorted(cycles.items())
+            )
+            current = CheckInRequest.cycle_on.in_(sorted({cycle for cycle, _ in cycles}))
             asks = owe_selected(
                 session,
                 select(*_owed(ASK_DELIVERY, "okr:ask:", CheckInRequest.id, now)).where(
-                    CheckInRequest.cycle_on == cycle, CheckInRequest.sent_at.is_(None)
+                    current, CheckInRequest.sent_at.is_(None)
                 ),
             )
             unanswered = exists().where(
@@ -105,7 +139,7 @@ class OkrCheckIns:
                 ),
             )
             followup_due = (
-                CheckInRequest.cycle_on == cycle,
+                current,
                 CheckInRequest.sent_at <= now - FOLLOWUP_AFTER,
                 CheckInRequest.followup_planned_at.is_(None),
             )
@@ -119,6 +153,61 @@ class OkrCheckIns:
                 update(CheckInRequest).where(*followup_due).values(followup_planned_at=now)
             )
         return PlanReport(requests, asks, followups)
+
+    def cycle_of(self, *, team_id: str, channel_id: str) -> tuple[date, datetime]:
+        """A channel's current check-in cycle: the date naming it (in its cadence's zone)
+        and when it started."""
+        now = self._clock.now()
+        with self._sessions() as session:
+            schedule = session.get(MeetingSchedule, (team_id, channel_id))
+            workspace = session.get(Workspace, (SLACK, team_id))
+            return self._cycle(schedule, workspace, now)
+
+    def _current_cycles(
+        self, session: Session, now: datetime
+    ) -> dict[tuple[date, datetime], list[tuple[str, str]]]:
+        """The channels with a current objective, by their current cycle (the date naming
+        it, when it started)."""
+        today = now.date()
+        rows = session.execute(
+            select(Objective.team_id, Objective.channel_id, MeetingSchedule, Workspace)
+            .distinct()
+            .outerjoin(
+                MeetingSchedule,
+                and_(
+                    MeetingSchedule.team_id == Objective.team_id,
+                    MeetingSchedule.channel_id == Objective.channel_id,
+                ),
+            )
+            .outerjoin(
+                Workspace,
+                and_(Workspace.platform == SLACK, Workspace.workspace_ref == Objective.team_id),
+            )
+            .where(Objective.starts_on <= today, Objective.ends_on >= today)
+        ).all()
+        cycles: dict[tuple[date, datetime], list[tuple[str, str]]] = {}
+        for team_id, channel_id, schedule, workspace in rows:
+            cycle = self._cycle(schedule, workspace, now)
+            cycles.setdefault(cycle, []).append((team_id, channel_id))
+        return cycles
+
+    def _cycle(
+        self, schedule: MeetingSchedule | None, workspace: Workspace | None, now: datetime
+    ) -> tuple[date, datetime]:
+        if workspace is not None:
+            timezone = workspace.timezone
+            defaults = ReviewDefaults(
+                cadence=workspace.review_cadence,
+                weekday=workspace.review_weekday,
+                week_of_month=workspace.review_week_of_month,
+                day_of_month=workspace.review_day_of_month,
+                local_time=workspace.review_time,
+            )
+        else:
+            timezone, defaults = self._defaults.timezone, self._defaults.review
+        started = self._latest_meeting(schedule, timezone=timezone, defaults=defaults, moment=now)
+        zone = schedule.timezone if schedule is not None else timezone
+        return started.astimezone(ZoneInfo(zone)).date(), started
 
     def to_send(self, *, request_id: int) -> CheckInDm | None:
         """The DM a request owes; None once it was sent (a retry after a crash between
@@ -178,7 +267,17 @@ class OkrCheckIns:
             return _dm(request, views, answered)
 
 
-def _insert_requests(session: Session, cycle: date, today: date, now: datetime) -> int:
+def _insert_requests(
+    session: Session,
+    cycle: date,
+    started: datetime,
+    channels: list[tuple[str, str]],
+    now: datetime,
+) -> int:
+    """A request per owner of a key result in `channels` that is current and was set
+    before the cycle started (a key result set since waits for the next cycle, so its
+    owner is not asked twice within the hour it was set and the next cycle began)."""
+    today = now.date()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     owners = (
         select(
@@ -188,7 +287,12 @@ def _insert_requests(session: Session, cycle: date, today: date, now: datetime) 
             literal(now, UtcDateTime()),
         )
         .join(Objective, Objective.id == KeyResult.objective_id)
-        .where(Objective.starts_on <= today, Objective.ends_on >= today)
+        .where(
+            Objective.starts_on <= today,
+            Objective.ends_on >= today,
+            tuple_(Objective.team_id, Objective.channel_id).in_(channels),
+            KeyResult.created_at <= started,
+        )
         .group_by(KeyResult.team_id, KeyResult.owner_id)
     )
     statement = (

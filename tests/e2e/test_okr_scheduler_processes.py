@@ -16,13 +16,14 @@ from models.core.db import make_engine, upgrade_schema
 from models.core.privacy import Viewer
 from models.core.tables import Delivery, DeliveryStatus
 from models.okrs.service import KeyResultDraft, quarter_of
+from models.okrs.tables import KeyResult
 from models.services import Services
 from tests.conftest import PG_URL
 from tests.e2e.test_scheduler_processes import scheduler, stop
 from tests.fakeslack import TEAM_ID, FakeSlack
 
 pytestmark = pytest.mark.slow
-ASKED = "Weekly OKR check-in"
+ASKED = "OKR check-in"
 CHANNEL = "C0OKRS001"
 
 
@@ -49,6 +50,8 @@ def owe_check_ins_now(database_url: str, owners: int) -> Services:
                 for person in people[first : first + 10]
             ],
         )
+    with services.sessions.begin() as session:  # set before the current cycle started
+        session.execute(update(KeyResult).values(created_at=datetime.now(UTC) - timedelta(days=40)))
     return services
 
 
