@@ -94,9 +94,8 @@ class ActionHandlers:
             lesson = _value(values, Field.LESSON, "selected_option")
             key_result = _key_result_id(_value(values, Field.KEY_RESULT, "selected_option"))
             viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
-            if key_result is not None:
-                # Checked before the action is added, so a refusal adds nothing.
-                self._deps.services.okrs.key_result(viewer=viewer, key_result_id=key_result)
+            # The action and its link to the key result are one transaction; the key
+            # result is checked there against the verified user, so a refusal adds nothing.
             action = self._deps.services.actions.add(
                 team_id=team_id,
                 postmortem_id=postmortem_id,
@@ -107,11 +106,9 @@ class ActionHandlers:
                 created_by=user,
                 today=self._deps.today(team_id),
                 announce=True,
+                serves_key_result=key_result,
+                viewer=viewer,
             )
-            if key_result is not None:
-                self._deps.services.okrs.link_action(
-                    viewer=viewer, action_id=action.id, key_result_id=key_result
-                )
         except UserFacingError as error:
             field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
             ack(response_action="errors", errors={field: wording(error)})

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from handlers.slack.messages import time_of
+from models.actions.tables import Action
 from models.actions.updates import Change, Update
+from models.actions.views import ActionView
 from models.core.clock import FrozenClock
 from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.privacy import Viewer
@@ -337,3 +340,62 @@ def test_a_link_naming_something_out_of_reach_links_nothing(channels: Services) 
 
     after = channels.okrs.objective(viewer=viewer(CAI), objective_id=objective.id)
     assert after.key_results[0].actions == () and after.key_results[0].lessons == ()
+
+
+def _add_action(services: Services, pm_id: int, **link: object) -> ActionView:
+    return services.actions.add(
+        team_id=TEAM,
+        postmortem_id=pm_id,
+        description="Add a canary stage",
+        owner_id=BEA,
+        target_on=None,
+        lesson_id=None,
+        created_by=BEA,
+        today=date(2026, 11, 20),
+        **link,  # type: ignore[arg-type]
+    )
+
+
+def _actions_stored(services: Services) -> int:
+    with services.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Action)) or 0
+
+
+def test_an_action_added_with_a_key_result_serves_it_from_the_same_transaction(
+    channels: Services,
+) -> None:
+    objective = create(channels)
+    secret = create(channels, SECRET)
+    pm = channels.postmortems.start(
+        team_id=TEAM,
+        channel_id=OPS,
+        thread_ref="1.000001",
+        posted_at=time_of("1.000001"),
+        title="Config outage",
+        facilitator_id=BEA,
+    )
+    rate = objective.key_results[0].id
+
+    action = _add_action(channels, pm.id, serves_key_result=rate, viewer=viewer(CAI))
+
+    served = channels.okrs.objective(viewer=viewer(CAI), objective_id=objective.id)
+    assert [a.id for a in served.key_results[0].actions] == [action.id]
+    # A key result the verified user cannot read (a private channel they are not in), one
+    # that does not exist, or a viewer of another workspace: refused, and no action added.
+    refused = [
+        {"serves_key_result": secret.key_results[0].id, "viewer": viewer(CAI)},
+        {"serves_key_result": 10_000, "viewer": viewer(CAI)},
+        {"serves_key_result": rate, "viewer": Viewer("T0OTHER", CAI, frozenset())},
+        {"serves_key_result": rate},
+    ]
+    for link in refused:
+        with pytest.raises(InvalidInput) as error:
+            _add_action(channels, pm.id, **link)
+        assert error.value.field == "key_result_id"
+    assert _actions_stored(channels) == 1
+    # A member of the private channel may.
+    _add_action(
+        channels, pm.id, serves_key_result=secret.key_results[0].id, viewer=viewer(BEA, SECRET)
+    )
+    after = channels.okrs.objective(viewer=viewer(BEA, SECRET), objective_id=secret.id)
+    assert len(after.key_results[0].actions) == 1
