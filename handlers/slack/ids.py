@@ -36,6 +36,7 @@ class ActionId(StrEnum):
     LESSONS_PAGE = "lessons.page"
     OKR_CHECK_IN = "okr.check_in"
     OKR_LINK = "okr.link"
+    OKR_EDIT = "okr.edit"
 
 
 class ViewId(StrEnum):
@@ -47,6 +48,7 @@ class ViewId(StrEnum):
     OKR_CREATE = "okr.create_form"
     OKR_CHECK_IN = "okr.check_in_form"
     OKR_LINK = "okr.link_form"
+    OKR_EDIT = "okr.edit_form"
 
 
 class Shortcut(StrEnum):
@@ -92,6 +94,7 @@ class OkrField(StrEnum):
     NOTE = "okr.note"
     LINK_ACTION = "okr.link_action"
     LINK_LESSON = "okr.link_lesson"
+    KR_CONFIDENCE = "confidence"
 
 
 def kr_field(slot: int, field: OkrField) -> str:

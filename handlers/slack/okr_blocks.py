@@ -35,6 +35,9 @@ from templates.okr_chart import progress_chart
 
 BAR_WIDTH = 10
 KR_SLOTS = 3
+# Every key result an objective may have (models.okrs.service.KEY_RESULTS_MAX): at five
+# blocks each, the edit form stays within a modal's 100 blocks.
+KEY_RESULTS_EDITED = 10
 BUTTONS_PER_ACTIONS_BLOCK = 25
 PERIODS = {"this": "This quarter", "next": "Next quarter"}
 KIND_CHOICES: dict[str, str] = {
@@ -126,8 +129,15 @@ class OkrBlocks:
     ) -> Message:
         """The objective, then each key result with what serves it and a check-in button."""
         head = self._text("objective", objective=objective, parent=parent)
-        blocks: list[Block] = [_section(truncate(head, 3000))]
-        for kr in objective.key_results[: BLOCKS_PER_MESSAGE - 1]:
+        blocks: list[Block] = [
+            _section(truncate(head, 3000)),
+            # Offered to everyone who sees the objective; only its owner gets the form.
+            {
+                "type": "actions",
+                "elements": [_button("Edit", ActionId.OKR_EDIT, str(objective.id))],
+            },
+        ]
+        for kr in objective.key_results[: BLOCKS_PER_MESSAGE - 2]:
             block = _section(truncate(self._text("key_result", kr=kr), 3000))
             block["accessory"] = _button("Check in", ActionId.OKR_CHECK_IN, str(kr.id))
             blocks.append(block)
@@ -311,6 +321,89 @@ class OkrBlocks:
             "private_metadata": json.dumps({"c": channel_id}),
             "title": _plain("New objective"),
             "submit": _plain("Create"),
+            "close": _plain("Cancel"),
+            "blocks": blocks,
+        }
+
+    def edit_modal(
+        self, objective: ObjectiveView, *, parents: Sequence[ObjectiveView]
+    ) -> dict[str, Any]:
+        """The objective's title, owner and parent, and each key result's title, owner,
+        target and confidence, filled in as they are."""
+        title = _text_input(OkrField.TITLE, 300) | {"initial_value": objective.title}
+        blocks: list[Block] = [
+            _input(OkrField.TITLE, "Objective", title),
+            _input(
+                OkrField.OWNER,
+                "Owner",
+                {
+                    "type": "users_select",
+                    "action_id": OkrField.OWNER,
+                    "initial_user": objective.owner_id,
+                },
+            ),
+        ]
+        choices = {
+            str(o.id): truncate(f"#{o.id} {o.title}", 75)
+            for o in parents[:OPTIONS_LIMIT]
+            if o.id != objective.id
+        }
+        if choices:
+            initial = str(objective.parent_id) if str(objective.parent_id) in choices else None
+            blocks.append(
+                _input(
+                    OkrField.PARENT,
+                    "Serves (another team's objective)",
+                    _select(OkrField.PARENT, choices, initial=initial),
+                    optional=True,
+                )
+            )
+        for slot, kr in enumerate(objective.key_results[:KEY_RESULTS_EDITED], start=1):
+            kr_title = _text_input(kr_field(slot, OkrField.KR_TITLE), 300)
+            blocks += [
+                {"type": "header", "text": _plain(truncate(f"Key result {slot}", 150))},
+                _input(
+                    kr_field(slot, OkrField.KR_TITLE),
+                    "What is measured",
+                    kr_title | {"initial_value": kr.title},
+                ),
+                _input(
+                    kr_field(slot, OkrField.KR_OWNER),
+                    "Owner",
+                    {
+                        "type": "users_select",
+                        "action_id": kr_field(slot, OkrField.KR_OWNER),
+                        "initial_user": kr.owner_id,
+                    },
+                ),
+            ]
+            if kr.kind is not KeyResultKind.MILESTONE:
+                target = _text_input(kr_field(slot, OkrField.KR_TARGET), 20)
+                blocks.append(
+                    _input(
+                        kr_field(slot, OkrField.KR_TARGET),
+                        "Target",
+                        target | {"initial_value": number(kr.target_value)},
+                    )
+                )
+            blocks.append(
+                _input(
+                    kr_field(slot, OkrField.KR_CONFIDENCE),
+                    "Confidence",
+                    _select(
+                        kr_field(slot, OkrField.KR_CONFIDENCE),
+                        CONFIDENCE_LABELS,
+                        initial=kr.confidence,
+                    ),
+                )
+            )
+        key_results = [kr.id for kr in objective.key_results[:KEY_RESULTS_EDITED]]
+        return {
+            "type": "modal",
+            "callback_id": ViewId.OKR_EDIT,
+            "private_metadata": json.dumps({"o": objective.id, "krs": key_results}),
+            "title": _plain("Edit objective"),
+            "submit": _plain("Save"),
             "close": _plain("Cancel"),
             "blocks": blocks,
         }

@@ -35,7 +35,7 @@ from models.core.privacy import Viewer
 from models.core.views import DeliveryView
 from models.okrs.checkins import ASK_DELIVERY, FOLLOWUP_DELIVERY
 from models.okrs.reviews import REVIEW_DELIVERY, Reading
-from models.okrs.service import EDIT_DELIVERY, KeyResultDraft, quarter_of
+from models.okrs.service import EDIT_DELIVERY, KeyResultDraft, KeyResultEdit, quarter_of
 from models.okrs.tables import Confidence, KeyResultKind
 from models.okrs.views import ObjectiveView
 from templates.exports import to_csv
@@ -59,6 +59,8 @@ def register(app: App, deps: Deps) -> None:
     app.view(ViewId.OKR_CHECK_IN)(handlers.check_in)
     app.action(ActionId.OKR_LINK)(acknowledge, on_button(handlers.open_link))
     app.view(ViewId.OKR_LINK)(handlers.link)
+    app.action(ActionId.OKR_EDIT)(acknowledge, on_button(handlers.open_edit))
+    app.view(ViewId.OKR_EDIT)(handlers.edit)
 
 
 class OkrHandlers:
@@ -238,6 +240,50 @@ class OkrHandlers:
                 ack(response_action="errors", errors={block: wording(error)})
                 return
             ack()
+
+    def open_edit(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """The edit form, for the objective's owner only (the database says who that is)."""
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+        objective = self._okrs.edit_form(viewer=viewer, objective_id=read_id(action.get("value")))
+        parents = [
+            node.objective
+            for node in self._okrs.tree(viewer=viewer, today=self._deps.today(team_id))
+        ]
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=self._blocks.edit_modal(objective, parents=parents),
+        )
+
+    def edit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            # The objective and key results the metadata names are checked by the service:
+            # the key results must be the objective's, and the user its owner, now.
+            try:
+                metadata = read_object(view.get("private_metadata"))
+                objective_id = read_id(metadata.get("o"))
+                listed = metadata.get("krs")
+                kr_ids = [read_id(i) for i in listed] if isinstance(listed, list) else []
+                viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+                owner = _person(_value(values, OkrField.OWNER, "selected_user") or user, "owner")
+                parent = _chosen(values, OkrField.PARENT)
+                objective = self._okrs.edit(
+                    viewer=viewer,
+                    objective_id=objective_id,
+                    title=_text(_value(values, OkrField.TITLE, "value")),
+                    owner_id=owner,
+                    parent_id=read_id(parent) if parent else None,
+                    key_results=[_edited(values, slot, i) for slot, i in enumerate(kr_ids, 1)],
+                )
+            except UserFacingError as error:
+                ack(response_action="errors", errors={_block_of(error): wording(error)})
+                return
+            ack()
+            client.chat_postEphemeral(
+                channel=objective.channel_id, user=user, **self._blocks.objective(objective)
+            )
 
     def check_in(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -469,6 +515,27 @@ def _drafts(values: Any, objective_owner: str) -> list[KeyResultDraft]:
     return drafts
 
 
+def _edited(values: Any, slot: int, key_result_id: int) -> KeyResultEdit:
+    """Key result `slot` of the edit form. A milestone's form has no target (it stays 1)."""
+    owner = _value(values, kr_field(slot, OkrField.KR_OWNER), "selected_user")
+    target_field = kr_field(slot, OkrField.KR_TARGET)
+    target = _number(_value(values, target_field, "value"), target_field)
+    if target is None and target_field in values:
+        raise InvalidInput("Give the target.", field=target_field)
+    confidence_field = kr_field(slot, OkrField.KR_CONFIDENCE)
+    try:
+        confidence = Confidence(_chosen(values, confidence_field) or "")
+    except ValueError:
+        raise InvalidInput(NOT_A_CHOICE, field=confidence_field) from None
+    return KeyResultEdit(
+        key_result_id=key_result_id,
+        title=_text(_value(values, kr_field(slot, OkrField.KR_TITLE), "value")),
+        owner_id=_person(owner, kr_field(slot, OkrField.KR_OWNER)),
+        target_value=1.0 if target is None else target,
+        confidence=confidence,
+    )
+
+
 def _block_of(error: UserFacingError) -> str:
     """The form input an error belongs to: the service names key result fields "kr2.target"
     and objective fields by name; the handler's own errors name the block."""
@@ -477,7 +544,9 @@ def _block_of(error: UserFacingError) -> str:
         return field
     if field.startswith("kr"):
         return f"okr.{field}"
-    return {"ends_on": OkrField.ENDS, "owner": OkrField.OWNER}.get(field, OkrField.TITLE)
+    return {"ends_on": OkrField.ENDS, "owner": OkrField.OWNER, "parent": OkrField.PARENT}.get(
+        field, OkrField.TITLE
+    )
 
 
 def _value(values: Any, block_id: str, key: str) -> Any:

@@ -34,6 +34,7 @@ from models.okrs.tables import (
     KeyResultKind,
     Measure,
     Objective,
+    OkrChange,
     ServingAction,
     ServingLesson,
 )
@@ -87,6 +88,20 @@ class KeyResultDraft:
     start_value: float | None = None
     unit: str = ""
     measure: Measure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultEdit:
+    """A key result's fields as the edit form gives them."""
+
+    key_result_id: int
+    title: str
+    owner_id: str
+    target_value: float
+    confidence: Confidence
+
+
+NOT_THE_OWNER = "Only the objective's owner can edit it."
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -376,6 +391,104 @@ class Okrs:
             session.flush()
             return load_objectives(session, [row.objective], now=now)[0]
 
+    def edit_form(self, *, viewer: Viewer, objective_id: int) -> ObjectiveView:
+        """The objective, for its edit form: only for its owner (see `edit`)."""
+        with self._sessions() as session:
+            row = self._readable_objective(session, viewer, objective_id)
+            if row.owner_id != viewer.user_id:
+                raise NotAllowed(NOT_THE_OWNER)
+            return load_objectives(session, [row], now=self._clock.now())[0]
+
+    def edit(
+        self,
+        *,
+        viewer: Viewer,
+        objective_id: int,
+        title: str,
+        owner_id: str,
+        parent_id: int | None,
+        key_results: Sequence[KeyResultEdit],
+    ) -> ObjectiveView:
+        """Change the objective's title, owner and parent, and each listed key result's
+        title, owner, target and confidence, in one transaction. Only the objective's
+        owner may, as the database says when the form is submitted (who opened the form
+        does not matter), and only while they may read its channel. Every field that
+        changed is recorded (OkrChange)."""
+        title = _text(title, TITLE_MAX, field="title", missing="Give the objective a title.")
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            row = self._readable_objective(session, viewer, objective_id)
+            if row.owner_id != viewer.user_id:
+                raise NotAllowed(NOT_THE_OWNER)
+            if parent_id is not None:
+                self._readable_objective(session, viewer, parent_id)
+                if _is_below(session, parent_id, row.id):
+                    raise InvalidInput(
+                        "An objective cannot serve itself or one that serves it.", field="parent"
+                    )
+            changes: list[tuple[int | None, str, object, object]] = []
+            fields_of_objective: tuple[tuple[str, object, object], ...] = (
+                ("title", row.title, title),
+                ("owner", row.owner_id, owner_id),
+                ("parent", row.parent_id, parent_id),
+            )
+            changes += [(None, f, old, new) for f, old, new in fields_of_objective if old != new]
+            row.title, row.owner_id, row.parent_id = title, owner_id, parent_id
+            own = {kr.id: kr for kr in row.key_results}
+            for slot, edit in enumerate(key_results, start=1):
+                kr = own.get(edit.key_result_id)
+                if kr is None:
+                    raise InvalidInput(NO_KEY_RESULT, field=f"kr{slot}.title")
+                kr_title = _text(
+                    edit.title,
+                    TITLE_MAX,
+                    field=f"kr{slot}.title",
+                    missing="Give each key result a title.",
+                )
+                target = kr.target_value
+                if kr.kind is not KeyResultKind.MILESTONE:
+                    target = _number(edit.target_value, kr.kind, field=f"kr{slot}.target")
+                fields: tuple[tuple[str, object, object], ...] = (
+                    ("title", kr.title, kr_title),
+                    ("owner", kr.owner_id, edit.owner_id),
+                    ("target", kr.target_value, target),
+                    ("confidence", kr.confidence.value, edit.confidence.value),
+                )
+                changes += [
+                    (kr.id, f, before, after) for f, before, after in fields if before != after
+                ]
+                kr.title, kr.owner_id, kr.target_value = kr_title, edit.owner_id, target
+                kr.confidence = edit.confidence
+                kr.updated_at = now
+            if changes:
+                row.updated_at = now
+            session.add_all(
+                OkrChange(
+                    team_id=row.team_id,
+                    objective_id=row.id,
+                    key_result_id=kr_id,
+                    field=field,
+                    old_value=None if old is None else str(old),
+                    new_value=None if new is None else str(new),
+                    changed_by=viewer.user_id,
+                    changed_at=now,
+                )
+                for kr_id, field, old, new in changes
+            )
+            session.flush()
+            return load_objectives(session, [row], now=now)[0]
+
+    def changes(self, *, viewer: Viewer, objective_id: int) -> list[tuple[int | None, str, str]]:
+        """What edits changed, oldest first: (key result id or None, field, new value)."""
+        with self._sessions() as session:
+            row = self._readable_objective(session, viewer, objective_id)
+            return [
+                (c.key_result_id, c.field, c.new_value or "")
+                for c in session.scalars(
+                    select(OkrChange).where(OkrChange.objective_id == row.id).order_by(OkrChange.id)
+                )
+            ]
+
     def _key_result(
         self, session: Session, objective: Objective, draft: KeyResultDraft, *, now: datetime
     ) -> KeyResult:
@@ -509,6 +622,19 @@ def _implausible(start: float | None, target: float, history: Iterable[float | N
     best = max(((value - start) * math.copysign(1, wanted) for value in readings), default=0)
     floor = max(abs(start) * 0.1, 1.0)
     return abs(wanted) > PLAUSIBLE_FACTOR * max(best, floor)
+
+
+def _is_below(session: Session, candidate: int, objective_id: int) -> bool:
+    """Whether `candidate` is the objective or serves it, however indirectly (walked up
+    from the candidate; a chain is at most as long as the objectives there are)."""
+    seen: set[int] = set()
+    current: int | None = candidate
+    while current is not None and current not in seen:
+        if current == objective_id:
+            return True
+        seen.add(current)
+        current = session.scalar(select(Objective.parent_id).where(Objective.id == current))
+    return False
 
 
 def _require_channel(session: Session, viewer: Viewer, channel_id: str, missing: str) -> None:

@@ -189,3 +189,24 @@ class OkrReviewPost(Base):
     requested_by: Mapped[str | None] = mapped_column(Ref)
     created_at: Mapped[datetime]
     planned_at: Mapped[datetime | None]
+
+
+class OkrChange(Base):
+    """One field of an objective (`key_result_id` None) or of one of its key results
+    changed by an edit: what it was, what it became, who changed it and when."""
+
+    __tablename__ = "okr_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref)
+    objective_id: Mapped[int] = mapped_column(
+        ForeignKey("objectives.id", ondelete="CASCADE"), index=True
+    )
+    key_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("key_results.id", ondelete="CASCADE")
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(Ref)
+    changed_at: Mapped[datetime]

@@ -280,9 +280,42 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "okr_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("objective_id", sa.Integer(), nullable=False),
+        sa.Column("key_result_id", sa.Integer(), nullable=True),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("old_value", sa.Text(), nullable=True),
+        sa.Column("new_value", sa.Text(), nullable=True),
+        sa.Column("changed_by", sa.String(length=255), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_result_id"],
+            ["key_results.id"],
+            name=op.f("fk_okr_changes_key_result_id_key_results"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["objective_id"],
+            ["objectives.id"],
+            name=op.f("fk_okr_changes_objective_id_objectives"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_okr_changes")),
+    )
+    with op.batch_alter_table("okr_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_okr_changes_objective_id"), ["objective_id"], unique=False
+        )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("okr_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_okr_changes_objective_id"))
+    op.drop_table("okr_changes")
     op.drop_table("okr_reviews")
     with op.batch_alter_table("key_result_request_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_key_result_request_items_key_result_id"))

@@ -16,7 +16,7 @@ from models.core.errors import InvalidInput, NotAllowed, NotFound
 from models.core.privacy import Viewer
 from models.followup.views import Scope, ScopeKind
 from models.lessons.tables import LessonKind
-from models.okrs.service import KeyResultDraft, quarter_of
+from models.okrs.service import KeyResultDraft, KeyResultEdit, quarter_of
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import Flag, ObjectiveView
 from models.services import Services
@@ -399,3 +399,60 @@ def test_an_action_added_with_a_key_result_serves_it_from_the_same_transaction(
     )
     after = channels.okrs.objective(viewer=viewer(BEA, SECRET), objective_id=secret.id)
     assert len(after.key_results[0].actions) == 1
+
+
+def _edits(objective: ObjectiveView) -> list[KeyResultEdit]:
+    return [
+        KeyResultEdit(kr.id, kr.title, kr.owner_id, kr.target_value, kr.confidence)
+        for kr in objective.key_results
+    ]
+
+
+def test_an_edit_checks_the_owner_the_key_results_and_the_parent(channels: Services) -> None:
+    objective = create(channels)  # Bea owns it
+    other = create(channels, ORG)
+    child = create(channels, parent=objective.id)
+    same = {"title": objective.title, "owner_id": BEA, "parent_id": None}
+
+    with pytest.raises(NotAllowed):
+        channels.okrs.edit(viewer=viewer(CAI), objective_id=objective.id, key_results=[], **same)
+    with pytest.raises(InvalidInput) as wrong_kr:  # another objective's key result
+        channels.okrs.edit(
+            viewer=viewer(BEA),
+            objective_id=objective.id,
+            key_results=_edits(other)[:1],
+            **same,
+        )
+    assert wrong_kr.value.field == "kr1.title"
+    with pytest.raises(InvalidInput) as cycle:  # it cannot serve what serves it
+        channels.okrs.edit(
+            viewer=viewer(BEA),
+            objective_id=objective.id,
+            key_results=[],
+            **{**same, "parent_id": child.id},
+        )
+    assert cycle.value.field == "parent"
+    with pytest.raises(NotFound):  # a parent in a private channel Bea is not in
+        secret = create(channels, SECRET, by=viewer(BEA, SECRET))
+        channels.okrs.edit(
+            viewer=viewer(BEA),
+            objective_id=objective.id,
+            key_results=[],
+            **{**same, "parent_id": secret.id},
+        )
+    # Nothing changed: nothing recorded; then one change, one record.
+    channels.okrs.edit(
+        viewer=viewer(BEA), objective_id=objective.id, key_results=_edits(objective), **same
+    )
+    assert channels.okrs.changes(viewer=viewer(CAI), objective_id=objective.id) == []
+    edited = channels.okrs.edit(
+        viewer=viewer(BEA),
+        objective_id=objective.id,
+        key_results=[],
+        **{**same, "owner_id": CAI, "parent_id": other.id},
+    )
+    assert (edited.owner_id, edited.parent_id) == (CAI, other.id)
+    changes = channels.okrs.changes(viewer=viewer(CAI), objective_id=objective.id)
+    assert [(kr, field) for kr, field, _ in changes] == [(None, "owner"), (None, "parent")]
+    with pytest.raises(NotAllowed):  # Bea handed it over: no longer hers to edit
+        channels.okrs.edit_form(viewer=viewer(BEA), objective_id=objective.id)
