@@ -37,6 +37,7 @@ class ActionId(StrEnum):
     OKR_CHECK_IN = "okr.check_in"
     OKR_LINK = "okr.link"
     OKR_EDIT = "okr.edit"
+    OKR_SERVE = "okr.serve"
 
 
 class ViewId(StrEnum):
@@ -49,6 +50,7 @@ class ViewId(StrEnum):
     OKR_CHECK_IN = "okr.check_in_form"
     OKR_LINK = "okr.link_form"
     OKR_EDIT = "okr.edit_form"
+    OKR_SERVE = "okr.serve_form"
 
 
 class Shortcut(StrEnum):
@@ -95,6 +97,7 @@ class OkrField(StrEnum):
     LINK_ACTION = "okr.link_action"
     LINK_LESSON = "okr.link_lesson"
     KR_CONFIDENCE = "confidence"
+    SERVES = "okr.serves"
 
 
 def kr_field(slot: int, field: OkrField) -> str:

@@ -30,7 +30,7 @@ from models.okrs.measures import MEASURES
 from models.okrs.reviews import KeyResultReview, OkrReview
 from models.okrs.tables import Confidence, KeyResultKind, Measure
 from models.okrs.views import Flag, KeyResultView, ObjectiveView, TreeNode
-from templates import Mrkdwn, Templates
+from templates import Mrkdwn, Templates, escape_mrkdwn
 from templates.okr_chart import progress_chart
 
 BAR_WIDTH = 10
@@ -407,6 +407,43 @@ class OkrBlocks:
             "close": _plain("Cancel"),
             "blocks": blocks,
         }
+
+    def serve_modal(
+        self,
+        *,
+        action_id: int,
+        description: str,
+        serves: int | None,
+        choices: Sequence[tuple[ObjectiveView, KeyResultView]],
+    ) -> dict[str, Any]:
+        """Which of its channel's current key results an action serves."""
+        blocks: list[Block] = [_section(truncate(f"*Action:* {escape_mrkdwn(description)}", 3000))]
+        if choices:
+            options = {
+                str(kr.id): truncate(f"{kr.title} ({objective.title})", 75)
+                for objective, kr in choices[:OPTIONS_LIMIT]
+            }
+            initial = str(serves) if str(serves) in options else None
+            blocks.append(
+                _input(
+                    OkrField.SERVES,
+                    "Key result it serves",
+                    _select(OkrField.SERVES, options, initial=initial),
+                )
+            )
+        else:
+            blocks.append(_section("Its channel has no current key results to serve."))
+        modal: dict[str, Any] = {
+            "type": "modal",
+            "callback_id": ViewId.OKR_SERVE,
+            "private_metadata": json.dumps({"a": action_id}),
+            "title": _plain("Serve a key result"),
+            "close": _plain("Cancel"),
+            "blocks": blocks,
+        }
+        if choices:
+            modal["submit"] = _plain("Link")
+        return modal
 
     def check_in_modal(self, kr: KeyResultView) -> dict[str, Any]:
         blocks: list[Block] = [_section(self._text("key_result", kr=kr))]

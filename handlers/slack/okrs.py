@@ -61,6 +61,8 @@ def register(app: App, deps: Deps) -> None:
     app.view(ViewId.OKR_LINK)(handlers.link)
     app.action(ActionId.OKR_EDIT)(acknowledge, on_button(handlers.open_edit))
     app.view(ViewId.OKR_EDIT)(handlers.edit)
+    app.action(ActionId.OKR_SERVE)(acknowledge, on_button(handlers.open_serve))
+    app.view(ViewId.OKR_SERVE)(handlers.serve)
 
 
 class OkrHandlers:
@@ -254,6 +256,43 @@ class OkrHandlers:
             trigger_id=body["trigger_id"],
             view=self._blocks.edit_modal(objective, parents=parents),
         )
+
+    def open_serve(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """From `/actions`: which key result of its channel an action serves."""
+        team_id, user = body["team"]["id"], body["user"]["id"]
+        viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+        action_id = read_id(action.get("value"))
+        description, serves, choices = self._okrs.serve_choices(
+            viewer=viewer, action_id=action_id, today=self._deps.today(team_id)
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=self._blocks.serve_modal(
+                action_id=action_id, description=description, serves=serves, choices=choices
+            ),
+        )
+
+    def serve(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        with replying_privately(body, client):
+            values = view["state"]["values"]
+            team_id, user = body["team"]["id"], body["user"]["id"]
+            try:
+                action_id = read_id(read_object(view.get("private_metadata")).get("a"))
+                chosen = _chosen(values, OkrField.SERVES)
+                if chosen is None:
+                    raise InvalidInput(NOT_A_CHOICE, field=OkrField.SERVES)
+                viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+                # Both the action and the key result are checked against the verified
+                # user in the link's transaction.
+                self._okrs.link_action(
+                    viewer=viewer, action_id=action_id, key_result_id=read_id(chosen)
+                )
+            except UserFacingError as error:
+                ack(response_action="errors", errors={OkrField.SERVES: wording(error)})
+                return
+            ack()
 
     def edit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         with replying_privately(body, client):

@@ -277,6 +277,25 @@ class Okrs:
                 [(le.id, le.text) for le in lessons],
             )
 
+    def serve_choices(
+        self, *, viewer: Viewer, action_id: int, today: date
+    ) -> tuple[str, int | None, list[tuple[ObjectiveView, KeyResultView]]]:
+        """For linking an action from `/actions`: its description, the key result it
+        serves now (or None), and the current key results of its channel. An action the
+        viewer may not read is answered as one that does not exist."""
+        with self._sessions() as session:
+            action = session.scalar(
+                select(Action).where(Action.id == action_id, Action.team_id == viewer.team_id)
+            )
+            if action is None or not may_read_channel(
+                session, viewer, action.team_id, action.channel_id
+            ):
+                raise NotFound("I can't find that action.")
+            serves = session.get(ServingAction, action.id)
+            description, channel_id = action.description, action.channel_id
+        choices = self.key_result_choices(viewer=viewer, channel_id=channel_id, today=today)
+        return description, serves.key_result_id if serves else None, choices
+
     def key_result_choices(
         self, *, viewer: Viewer, channel_id: str, today: date
     ) -> list[tuple[ObjectiveView, KeyResultView]]:

@@ -146,3 +146,63 @@ def test_a_lesson_is_linked_from_the_objective_and_shows_under_its_key_result(
 
     shown = message_text(okr_command(app, objective_id, user=BEA, channel=CHANNEL))
     assert ":bulb: Improve: config changes have no canary stage" in shown
+
+
+def test_an_action_is_linked_to_a_key_result_later_from_actions(app: AppHarness) -> None:
+    review = Review(app, channel=CHANNEL)
+    review.start("Config outage")
+    for step in (1, 2, 3, 4):
+        review.next_step(step)
+    form = new_form(app, user=BEA, channel=CHANNEL)
+    submit_objective(
+        app,
+        form,
+        "Make changes safe",
+        key_result(1, "Canary for config changes", "milestone"),
+        user=BEA,
+    )
+    listing = okr_command(app, "", user=BEA, channel=CHANNEL)
+    objective_id = listing["text"].split("*#", 1)[1].split(" ", 1)[0]
+    before = len(app.fake.calls_to("views.open"))
+    review.press("Step 5", ActionId.ADD_ACTION, user=FACILITATOR)
+    action_form: dict[str, Any] = opened_view(app, before, "action form")
+    answer = app.driver.submit_view(
+        action_form,
+        {
+            Field.DESCRIPTION: {"type": "plain_text_input", "value": "Add a canary <!here>"},
+            Field.OWNER: {"type": "users_select", "selected_user": BEA},
+        },
+        user=FACILITATOR,
+    )
+    assert answer.status == 200 and answer.json() is None
+    assert "Add a canary" not in message_text(
+        okr_command(app, objective_id, user=BEA, channel=CHANNEL)
+    )
+
+    app.driver.command("", user=BEA, channel=CHANNEL, command="/actions")
+    mine = app.fake.wait_for(lambda: responses(app, "Your open actions"))[0]
+    serve = buttons(mine, ActionId.OKR_SERVE)[0]
+    before = len(app.fake.calls_to("views.open"))
+    app.driver.click(
+        ActionId.OKR_SERVE, serve["value"], user=BEA, channel=CHANNEL, message_ts="1.1"
+    )
+    serve_form = opened_view(app, before, "serve form")
+    assert "&lt;!here&gt;" in serve_form["blocks"][0]["text"]["text"]
+    picker = next(b for b in serve_form["blocks"] if b.get("block_id") == OkrField.SERVES)
+    option = picker["element"]["options"][0]
+    assert option["text"]["text"] == "Canary for config changes (Make changes safe)"
+
+    forged = app.driver.submit_view(
+        serve_form,
+        {OkrField.SERVES: {"type": "static_select", "selected_option": {"value": "99999"}}},
+        user=BEA,
+    ).json()
+    assert forged["response_action"] == "errors" and OkrField.SERVES in forged["errors"]
+    answer = app.driver.submit_view(
+        serve_form,
+        {OkrField.SERVES: {"type": "static_select", "selected_option": option}},
+        user=BEA,
+    )
+    assert answer.status == 200 and answer.json() is None
+    served = message_text(okr_command(app, objective_id, user=BEA, channel=CHANNEL))
+    assert "Add a canary &lt;!here&gt;" in served

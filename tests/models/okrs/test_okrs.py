@@ -456,3 +456,26 @@ def test_an_edit_checks_the_owner_the_key_results_and_the_parent(channels: Servi
     assert [(kr, field) for kr, field, _ in changes] == [(None, "owner"), (None, "parent")]
     with pytest.raises(NotAllowed):  # Bea handed it over: no longer hers to edit
         channels.okrs.edit_form(viewer=viewer(BEA), objective_id=objective.id)
+
+
+def test_linking_an_action_later_offers_its_channels_key_results_to_readers_only(
+    channels: Services,
+) -> None:
+    objective = create(channels)
+    create(channels, ORG)  # another channel's key results are not offered
+    action, _ = _action_and_lesson(channels)
+    channels.okrs.link_action(
+        viewer=viewer(BEA), action_id=action, key_result_id=objective.key_results[1].id
+    )
+
+    description, serves, choices = channels.okrs.serve_choices(
+        viewer=viewer(CAI), action_id=action, today=Q4[0]
+    )
+    assert description == "Add a canary stage" and serves == objective.key_results[1].id
+    assert [kr.id for _, kr in choices] == [kr.id for kr in objective.key_results]
+    with pytest.raises(NotFound):
+        channels.okrs.serve_choices(viewer=viewer(CAI), action_id=10_000, today=Q4[0])
+    with pytest.raises(NotFound):
+        channels.okrs.serve_choices(
+            viewer=Viewer("T0OTHER", CAI, frozenset()), action_id=action, today=Q4[0]
+        )
