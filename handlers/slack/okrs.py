@@ -30,7 +30,7 @@ from handlers.slack.okr_blocks import (
     number,
     period_of,
 )
-from models.core.errors import InvalidInput, UserFacingError
+from models.core.errors import InvalidInput, NotFound, UserFacingError
 from models.core.privacy import Viewer
 from models.core.views import DeliveryView
 from models.okrs.checkins import ASK_DELIVERY, FOLLOWUP_DELIVERY
@@ -43,6 +43,10 @@ from templates.exports import to_csv
 NOT_A_NUMBER = "Give a number, like 12 or 4.5."
 NOT_A_PERSON = "Pick someone in this workspace."
 NOT_A_CHOICE = "Pick one from the list."
+NOT_A_MEMBER = (
+    "That person is not a member of this private channel, and their check-in DMs would "
+    "name its key result: pick a member, or add them to the channel first."
+)
 _PERSON = re.compile(r"[UW][A-Z0-9]{2,31}")
 
 
@@ -179,6 +183,14 @@ class OkrHandlers:
                 owner = _person(_value(values, OkrField.OWNER, "selected_user") or user, "owner")
                 starts_on, ends_on = self._period(values, self._deps.today(team_id))
                 parent = _chosen(values, OkrField.PARENT)
+                owners = [(OkrField.OWNER.value, owner)] + [
+                    (kr_field(slot, OkrField.KR_OWNER), _person(chosen, "owner"))
+                    for slot in range(1, KR_SLOTS + 1)
+                    if (
+                        chosen := _value(values, kr_field(slot, OkrField.KR_OWNER), "selected_user")
+                    )
+                ]
+                self._require_members(client, team_id=team_id, channel_id=channel_id, owners=owners)
                 objective = self._okrs.create(
                     viewer=viewer,
                     channel_id=channel_id,
@@ -198,6 +210,24 @@ class OkrHandlers:
             client.chat_postEphemeral(
                 channel=channel_id, user=user, **self._blocks.created(objective)
             )
+
+    def _require_members(
+        self,
+        client: WebClient,
+        *,
+        team_id: str,
+        channel_id: str,
+        owners: list[tuple[str, str]],
+    ) -> None:
+        """Key result owners (each with the form block naming them) must be able to read
+        the channel: a private channel's key result is named in its owner's check-in DMs,
+        so someone outside the channel is refused as its owner when set. The objective's
+        owner (OWNER) defaults key results without one, so it is checked too."""
+        for block, owner in dict.fromkeys(owners):
+            try:
+                self._gate.channel(client, team_id=team_id, user_id=owner, channel_id=channel_id)
+            except NotFound:
+                raise InvalidInput(NOT_A_MEMBER, field=block) from None
 
     def open_check_in(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -308,13 +338,24 @@ class OkrHandlers:
                 viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
                 owner = _person(_value(values, OkrField.OWNER, "selected_user") or user, "owner")
                 parent = _chosen(values, OkrField.PARENT)
+                edits = [_edited(values, slot, i) for slot, i in enumerate(kr_ids, 1)]
+                current = self._okrs.edit_form(viewer=viewer, objective_id=objective_id)
+                self._require_members(
+                    client,
+                    team_id=team_id,
+                    channel_id=current.channel_id,
+                    owners=[
+                        (kr_field(slot, OkrField.KR_OWNER), e.owner_id)
+                        for slot, e in enumerate(edits, 1)
+                    ],
+                )
                 objective = self._okrs.edit(
                     viewer=viewer,
                     objective_id=objective_id,
                     title=_text(_value(values, OkrField.TITLE, "value")),
                     owner_id=owner,
                     parent_id=read_id(parent) if parent else None,
-                    key_results=[_edited(values, slot, i) for slot, i in enumerate(kr_ids, 1)],
+                    key_results=edits,
                 )
             except UserFacingError as error:
                 ack(response_action="errors", errors={_block_of(error): wording(error)})
@@ -379,13 +420,19 @@ class CheckInSender:
         self._deps = deps
         self._check_ins = deps.services.okr_checkins
         self._blocks = OkrBlocks(deps.blocks.templates)
+        self._gate = Gate(deps.services, deps.membership)
 
     def ask(self, delivery: DeliveryView) -> None:
         assert delivery.subject_id is not None
-        dm = self._check_ins.to_send(request_id=delivery.subject_id)
-        if dm is None:
+        owner_id = self._check_ins.owner_of(request_id=delivery.subject_id)
+        if owner_id is None:
             return
         client = self._deps.clients.for_workspace(delivery.team_id)
+        # The private channels the owner is in now: key results of others are left out.
+        owner = self._gate.viewer(client, team_id=delivery.team_id, user_id=owner_id)
+        dm = self._check_ins.to_send(request_id=delivery.subject_id, owner=owner)
+        if dm is None:
+            return
         channel = str(client.conversations_open(users=dm.owner_id)["channel"]["id"])
         posted = client.chat_postMessage(channel=channel, **self._blocks.check_in_dm(dm))
         self._check_ins.record_sent(

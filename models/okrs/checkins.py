@@ -43,6 +43,7 @@ from models.core.base import UtcDateTime
 from models.core.clock import Clock
 from models.core.db import insert_if_absent
 from models.core.outbox import owe_selected
+from models.core.privacy import Viewer, readable_channel
 from models.core.tables import DeliveryStatus, Workspace
 from models.core.workspaces import SLACK, ReviewDefaults, WorkspaceDefaults
 from models.followup.tables import MeetingSchedule
@@ -209,12 +210,25 @@ class OkrCheckIns:
         zone = schedule.timezone if schedule is not None else timezone
         return started.astimezone(ZoneInfo(zone)).date(), started
 
-    def to_send(self, *, request_id: int) -> CheckInDm | None:
-        """The DM a request owes; None once it was sent (a retry after a crash between
-        sending and recording) or when the owner has no current key result any more."""
+    def owner_of(self, *, request_id: int) -> str | None:
+        """Whom a request's DM is for; None once it was sent."""
         with self._sessions() as session:
             request = session.get(CheckInRequest, request_id)
             if request is None or request.sent_at is not None:
+                return None
+            return request.owner_id
+
+    def to_send(self, *, request_id: int, owner: Viewer) -> CheckInDm | None:
+        """The DM a request owes; None once it was sent (a retry after a crash between
+        sending and recording) or when the owner has no current key result any more.
+        Only key results of channels `owner` (the owner, as the platform knows them) may
+        read are listed: a private channel's key result is never named to someone who
+        left it."""
+        with self._sessions() as session:
+            request = session.get(CheckInRequest, request_id)
+            if request is None or request.sent_at is not None:
+                return None
+            if (owner.team_id, owner.user_id) != (request.team_id, request.owner_id):
                 return None
             rows = session.scalars(
                 select(KeyResult)
@@ -224,6 +238,7 @@ class OkrCheckIns:
                     KeyResult.owner_id == request.owner_id,
                     Objective.starts_on <= request.cycle_on + timedelta(days=6),
                     Objective.ends_on >= request.cycle_on,
+                    readable_channel(Objective.team_id, Objective.channel_id, owner.member_of),
                 )
                 .order_by(KeyResult.id)
                 .limit(KEY_RESULTS_PER_DM)
