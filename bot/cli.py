@@ -131,7 +131,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         build_scheduler(
             lessonloop.courier,
             lessonloop.services.clock,
-            plan=lessonloop.services.meetings.plan,
+            plan=lessonloop.services.plan_due,
             inbox=lessonloop.inbox,
             purge=lessonloop.services.lifecycle.purge_expired,
             reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
@@ -188,7 +188,7 @@ def _schedule(settings: Settings) -> int:
     scheduler = build_scheduler(
         lessonloop.courier,
         lessonloop.services.clock,
-        plan=lessonloop.services.meetings.plan,
+        plan=lessonloop.services.plan_due,
         inbox=lessonloop.inbox,
         purge=lessonloop.services.lifecycle.purge_expired,
         reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,

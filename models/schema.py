@@ -9,8 +9,9 @@ from models.core.base import Base
 from models.followup import tables as followup
 from models.jira import tables as jira
 from models.lessons import tables as lessons
+from models.okrs import tables as okrs
 from models.postmortems import tables as postmortems
 from models.reports import tables as reports
 
-FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach, jira)
+FEATURE_TABLES = (core, postmortems, lessons, actions, followup, reports, coach, jira, okrs)
 metadata = Base.metadata

@@ -17,11 +17,15 @@ from models.core.lifecycle import DEFAULT_RETENTION, WorkspaceLifecycle
 from models.core.outbox import Deliveries
 from models.core.people import People
 from models.core.workspaces import WorkspaceDefaults, Workspaces
+from models.followup.cadence import latest_meeting_at
 from models.followup.meetings import ReviewMeetings
 from models.jira.owing import KINDS as JIRA_KINDS
 from models.jira.owing import NO_JIRA, JiraOwed
 from models.jira.service import JiraSync
 from models.lessons.library import LessonLibrary
+from models.okrs.checkins import OkrCheckIns
+from models.okrs.reviews import OkrReviews
+from models.okrs.service import Okrs
 from models.postmortems.service import Postmortems
 from models.reports.service import Reports
 
@@ -46,6 +50,9 @@ class Services:
     # Installed, stopped, deleted: a workspace's data and how long it is kept.
     lifecycle: WorkspaceLifecycle
     jira: JiraSync
+    okrs: Okrs
+    okr_checkins: OkrCheckIns
+    okr_reviews: OkrReviews
 
     @classmethod
     def build(
@@ -79,4 +86,19 @@ class Services:
             workspaces=workspaces,
             lifecycle=WorkspaceLifecycle(sessions, clock, workspaces, retention=retention),
             jira=JiraSync(sessions, clock, jira),
+            okrs=Okrs(sessions, clock),
+            okr_checkins=OkrCheckIns(
+                sessions,
+                clock,
+                latest_meeting=latest_meeting_at,
+                workspace_defaults=workspaces.defaults,
+            ),
+            okr_reviews=OkrReviews(sessions, clock),
         )
+
+    def plan_due(self) -> None:
+        """Owe what is due now: review reminders, agendas and nudges, then OKR check-ins and
+        the reviews of periods that ended."""
+        self.meetings.plan()
+        self.okr_checkins.plan()
+        self.okr_reviews.plan()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from models.actions.tables import ActionStatus
 from models.actions.views import TrendPoint
-from models.reports.service import ActionLine, BoardSummary, OwnerLoad, StatusCount
+from models.reports.service import ActionLine, BoardSummary, OkrLine, OwnerLoad, StatusCount
 
 TODAY = date(2026, 11, 20)
 END = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -74,4 +74,5 @@ def board_summary(text: str = "Add a canary stage", *, releases: bool = True) ->
             )
         ),
         trend_basis="releases" if releases else "months",
+        okrs=(OkrLine(7, f"Safer config changes: {text}", date(2026, 12, 31), 0.42, 3, 2),),
     )

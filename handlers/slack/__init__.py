@@ -11,6 +11,7 @@ from handlers.slack import (
     errors,
     lessons,
     lifecycle,
+    okrs,
     postmortem,
     reviews,
 )
@@ -26,3 +27,4 @@ def register_all(app: App, deps: Deps) -> None:
     reviews.register(app, deps)
     lessons.register(app, deps)
     lifecycle.register(app, deps)
+    okrs.register(app, deps)

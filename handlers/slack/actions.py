@@ -24,6 +24,7 @@ from models.core.views import DeliveryView
 NOT_A_DATE = "Pick a date from the calendar."
 NOT_A_PERSON = "Pick someone in this workspace."
 NOT_A_LESSON = "Pick a lesson from the list."
+NOT_A_KEY_RESULT = "Pick a key result from the list."
 
 
 def register(app: App, deps: Deps) -> None:
@@ -55,10 +56,18 @@ class ActionHandlers:
         lessons = self._deps.services.actions.lessons_of(
             team_id=team_id, postmortem_id=postmortem_id
         )
+        viewer = self._gate.viewer(client, team_id=team_id, user_id=body["user"]["id"])
+        key_results = self._deps.services.okrs.key_result_choices(
+            viewer=viewer, channel_id=postmortem.channel_id, today=self._deps.today(team_id)
+        )
         client.views_open(
             trigger_id=body["trigger_id"],
             view=self._deps.blocks.action_modal(
-                postmortem=postmortem, lessons=lessons, draft=draft, today=self._deps.today(team_id)
+                postmortem=postmortem,
+                lessons=lessons,
+                draft=draft,
+                today=self._deps.today(team_id),
+                key_results=[(objective.title, kr) for objective, kr in key_results],
             ),
         )
 
@@ -83,6 +92,10 @@ class ActionHandlers:
             owner = _value(values, Field.OWNER, "selected_user") or user
             self._require_person(client, team_id, owner)
             lesson = _value(values, Field.LESSON, "selected_option")
+            key_result = _key_result_id(_value(values, Field.KEY_RESULT, "selected_option"))
+            viewer = self._gate.viewer(client, team_id=team_id, user_id=user)
+            # The action and its link to the key result are one transaction; the key
+            # result is checked there against the verified user, so a refusal adds nothing.
             action = self._deps.services.actions.add(
                 team_id=team_id,
                 postmortem_id=postmortem_id,
@@ -93,6 +106,8 @@ class ActionHandlers:
                 created_by=user,
                 today=self._deps.today(team_id),
                 announce=True,
+                serves_key_result=key_result,
+                viewer=viewer,
             )
         except UserFacingError as error:
             field = _FORM_FIELDS.get(getattr(error, "field", ""), Field.DESCRIPTION)
@@ -144,6 +159,7 @@ _FORM_FIELDS = {
     "target_on": Field.TARGET,
     "owner_id": Field.OWNER,
     "lesson_id": Field.LESSON,
+    "key_result_id": Field.KEY_RESULT,
 }
 
 
@@ -175,4 +191,15 @@ def _lesson_id(option: Any) -> int | None:
         raise InvalidInput(NOT_A_LESSON, field="lesson_id")
     if not 0 < int(value) < ID_LIMIT:
         raise InvalidInput(NOT_A_LESSON, field="lesson_id")
+    return int(value)
+
+
+def _key_result_id(option: Any) -> int | None:
+    if not option:
+        return None
+    value = option.get("value") if isinstance(option, dict) else None
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise InvalidInput(NOT_A_KEY_RESULT, field="key_result_id")
+    if not 0 < int(value) < ID_LIMIT:
+        raise InvalidInput(NOT_A_KEY_RESULT, field="key_result_id")
     return int(value)

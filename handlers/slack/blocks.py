@@ -19,6 +19,7 @@ from models.coach.blame import BlameVerdict
 from models.core.errors import StaleRequest
 from models.lessons.tables import LessonKind
 from models.lessons.views import LessonView
+from models.okrs.views import KeyResultView
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.views import PostmortemView, Summary, TimelineView
 from models.reports.service import BoardSummary
@@ -176,7 +177,10 @@ class Blocks:
         lessons: Sequence[LessonView],
         draft: str = "",
         today: date,
+        key_results: Sequence[tuple[str, KeyResultView]] = (),
     ) -> dict[str, Any]:
+        """`key_results`: the channel's current ones an action may serve, each with the
+        title of its objective."""
         description: Block = {
             "type": "plain_text_input",
             "action_id": Field.DESCRIPTION,
@@ -212,6 +216,19 @@ class Blocks:
                     Field.LESSON,
                     "Lesson it addresses",
                     {"type": "static_select", "action_id": Field.LESSON, "options": options},
+                    optional=True,
+                )
+            )
+        if key_results:
+            choices = [
+                {"text": _plain(f"{kr.title} ({objective})"), "value": str(kr.id)}
+                for objective, kr in key_results[:OPTIONS_LIMIT]
+            ]
+            blocks.append(
+                _input(
+                    Field.KEY_RESULT,
+                    "Key result it serves",
+                    {"type": "static_select", "action_id": Field.KEY_RESULT, "options": choices},
                     optional=True,
                 )
             )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from handlers.slack.deps import Deps
 from handlers.slack.lesson_blocks import HomeSection, LessonBlocks, home_view
+from handlers.slack.okr_blocks import OkrBlocks
 from handlers.slack.review_blocks import Intro, ReviewBlocks
+from models.core.privacy import Viewer
 from models.followup.views import Scope, ScopeKind
 
 
@@ -18,6 +20,7 @@ class HomeTab:
         self._deps = deps
         self._lesson_blocks = LessonBlocks(deps.blocks.templates)
         self._review_blocks = ReviewBlocks(deps.blocks)
+        self._okr_blocks = OkrBlocks(deps.blocks.templates)
 
     def publish(self, *, team_id: str, user_id: str) -> None:
         """Publish with the workspace's own client (SlackClients), whichever request or
@@ -33,9 +36,13 @@ class HomeTab:
         }
         schedules = services.meetings.schedules_of(team_id=team_id, channel_ids=my_channels)
         listing = self._review_blocks.action_list(actions, intro=Intro.LISTING, viewer=user_id)
+        okrs = services.okrs.owned_by(
+            viewer=Viewer(team_id, user_id, member_of), today=self._deps.today(team_id)
+        )
         sections = [
             HomeSection("My open actions", "", blocks=tuple(listing["blocks"])),
             self._review_blocks.next_reviews(schedules),
+            self._okr_blocks.home_section(okrs, user_id=user_id),
             *self._lesson_blocks.home_sections(home, user_id=user_id),
         ]
         client.views_publish(user_id=user_id, view=home_view(sections))

@@ -8,6 +8,7 @@ class Command(StrEnum):
     ACTIONS = "/actions"
     LESSON = "/lesson"
     LESSONS = "/lessons"
+    OKR = "/okr"
 
 
 class Event(StrEnum):
@@ -35,6 +36,10 @@ class ActionId(StrEnum):
     LESSON_IMPROVE = "lesson.improve"
     LESSON_UNDO = "lesson.undo"
     LESSONS_PAGE = "lessons.page"
+    OKR_CHECK_IN = "okr.check_in"
+    OKR_LINK = "okr.link"
+    OKR_EDIT = "okr.edit"
+    OKR_SERVE = "okr.serve"
 
 
 class ViewId(StrEnum):
@@ -43,6 +48,11 @@ class ViewId(StrEnum):
     UPDATE_NOTE = "update.note"
     LESSON_SAVE = "lesson.save_form"
     TIMELINE_ADD = "timeline.add_form"
+    OKR_CREATE = "okr.create_form"
+    OKR_CHECK_IN = "okr.check_in_form"
+    OKR_LINK = "okr.link_form"
+    OKR_EDIT = "okr.edit_form"
+    OKR_SERVE = "okr.serve_form"
 
 
 class Shortcut(StrEnum):
@@ -59,8 +69,39 @@ class Field(StrEnum):
     OWNER = "action.owner"
     TARGET = "action.target"
     LESSON = "action.lesson"
+    KEY_RESULT = "action.key_result"
     NOTE = "update.note_text"
     LESSON_TEXT = "lesson.text"
     LESSON_KIND = "lesson.kind"
     LESSON_TAGS = "lesson.tags"
     LESSON_REVIEW = "lesson.review"
+
+
+class OkrField(StrEnum):
+    """block_id and action_id of the OKR forms' inputs; a key result's inputs are
+    numbered per slot (`kr_field`)."""
+
+    TITLE = "okr.title"
+    OWNER = "okr.owner"
+    PERIOD = "okr.period"
+    STARTS = "okr.starts"
+    ENDS = "okr.ends"
+    PARENT = "okr.parent"
+    KR_TITLE = "title"
+    KR_KIND = "kind"
+    KR_START = "start"
+    KR_TARGET = "target"
+    KR_UNIT = "unit"
+    KR_OWNER = "owner"
+    VALUE = "okr.value"
+    CONFIDENCE = "okr.confidence"
+    NOTE = "okr.note"
+    LINK_ACTION = "okr.link_action"
+    LINK_LESSON = "okr.link_lesson"
+    KR_CONFIDENCE = "confidence"
+    SERVES = "okr.serves"
+
+
+def kr_field(slot: int, field: OkrField) -> str:
+    """The block id of key result `slot`'s `field` (slots count from 1)."""
+    return f"okr.kr{slot}.{field}"

@@ -66,7 +66,12 @@ class ReviewBlocks:
         for action in shown:
             blocks.append(_section(self._item(action, listing, show_owner=show_owner)))
             if not action.status.is_closed:
-                blocks.append(update_buttons(action, listing.scope))
+                buttons = update_buttons(action, listing.scope)
+                # Linking it to a key result (handlers/slack/okrs.py) opens a form.
+                buttons["elements"].append(
+                    _button("Serves a key result…", ActionId.OKR_SERVE, str(action.id))
+                )
+                blocks.append(buttons)
         rest = listing.actions[INTERACTIVE_ACTIONS:]
         if rest:
             lines = "\n".join(

@@ -12,15 +12,32 @@ from models.actions.views import ActionView
 from models.core.clock import Clock
 from models.core.errors import InvalidInput, NotFound, StaleRequest
 from models.core.outbox import enqueue
+from models.core.privacy import Viewer, may_read_channel
 from models.core.text import MESSAGE_LIMIT, clean_text
 from models.jira.owing import NO_JIRA, JiraOwed
 from models.lessons.tables import Lesson
 from models.lessons.views import LessonView
+from models.okrs.tables import KeyResult, Objective, ServingAction
 from models.postmortems.tables import Postmortem, PostmortemStatus
 
 DESCRIPTION_MAX = 2000
 # An action added through the form, announced in its review's thread.
 ACTION_ANNOUNCED_DELIVERY = "actions.announced"
+
+
+NO_KEY_RESULT = "I can't find that key result; pick another or none."
+
+
+def _require_readable_key_result(session: Session, viewer: Viewer, key_result_id: int) -> None:
+    """The key result exists in the viewer's workspace and its channel is theirs to read
+    (the OKR tables are read here, in the action's transaction; no OKR use case is run)."""
+    channel_id = session.scalar(
+        select(Objective.channel_id)
+        .join(KeyResult, KeyResult.objective_id == Objective.id)
+        .where(KeyResult.id == key_result_id, KeyResult.team_id == viewer.team_id)
+    )
+    if channel_id is None or not may_read_channel(session, viewer, viewer.team_id, channel_id):
+        raise InvalidInput(NO_KEY_RESULT, field="key_result_id")
 
 
 class ActionItems:
@@ -41,10 +58,16 @@ class ActionItems:
         created_by: str,
         today: date,
         announce: bool = False,
+        serves_key_result: int | None = None,
+        viewer: Viewer | None = None,
     ) -> ActionView:
         """Add an action; with `announce`, its announcement in the review's thread is owed
-        in the same transaction."""
+        in the same transaction. With `serves_key_result`, the action serves that key
+        result from the start, linked in the same transaction: the key result must be of
+        this workspace and readable by `viewer` (the verified user), or nothing is added."""
         description = validate_description(description)
+        if serves_key_result is not None and (viewer is None or viewer.team_id != team_id):
+            raise InvalidInput(NO_KEY_RESULT, field="key_result_id")
         if target_on is not None and target_on < today:
             raise InvalidInput("Pick a target date that is today or later.", field="target_on")
         now = self._clock.now()
@@ -82,10 +105,22 @@ class ActionItems:
                 updated_at=now,
                 history=[],
             )
+            if serves_key_result is not None:
+                assert viewer is not None
+                _require_readable_key_result(session, viewer, serves_key_result)
             session.add(action)
             action.record(what="created", by=created_by, at=now)
             session.flush()
             self._jira.action_created(session, action, now)
+            if serves_key_result is not None:
+                session.add(
+                    ServingAction(
+                        action_id=action.id,
+                        key_result_id=serves_key_result,
+                        linked_by=created_by,
+                        linked_at=now,
+                    )
+                )
             if announce:
                 enqueue(
                     session,

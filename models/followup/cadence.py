@@ -30,7 +30,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from models.core.dates import WEEKDAYS
 from models.core.errors import InvalidInput, Reason
 from models.core.workspaces import ReviewDefaults
-from models.followup.tables import Cadence
+from models.followup.tables import Cadence, MeetingSchedule
 
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 ORDINALS |= {"fourth": 4, "4th": 4, "last": -1}
@@ -308,3 +308,37 @@ def _weekday_name(weekday: int | None) -> str:
 def _nth(day: int) -> str:
     suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return f"{day}{suffix}"
+
+
+def latest_meeting_at(
+    schedule: MeetingSchedule | None,
+    *,
+    timezone: str,
+    defaults: ReviewDefaults,
+    moment: datetime,
+) -> datetime:
+    """The last occurrence at or before `moment` of a channel's review cadence; without a
+    schedule, of the workspace's default cadence in its zone (weekly on the default
+    weekday, Monday when there is none, at the default time). Composed into other features
+    (OKR check-ins) by models/services.py."""
+    if schedule is not None:
+        cadence = Cadenced(
+            cadence=schedule.cadence,
+            local_time=schedule.local_time,
+            timezone=schedule.timezone,
+            weekday=schedule.weekday,
+            week_of_month=schedule.week_of_month,
+            day_of_month=schedule.day_of_month,
+            anchor_on=schedule.anchor_on,
+        )
+    else:
+        default = Cadence(defaults.cadence) if defaults.cadence else Cadence.WEEKLY
+        cadence = Cadenced(
+            cadence=default,
+            local_time=defaults.local_time,
+            timezone=timezone,
+            weekday=defaults.weekday or 0,
+            week_of_month=defaults.week_of_month,
+            day_of_month=defaults.day_of_month,
+        )
+    return cadence.latest_at_or_before(moment)

@@ -26,6 +26,8 @@ from models.core.errors import NotFound, Reason
 from models.core.outbox import enqueue, owe_latest
 from models.core.views import DeliveryView
 from models.lessons.tables import Lesson, LessonKind, is_open_lesson
+from models.okrs.tables import Confidence, KeyResult, Objective
+from models.okrs.views import progress as okr_progress
 from models.postmortems.tables import Postmortem, PostmortemKind
 from models.postmortems.views import PostmortemView
 from models.reports.tables import BoardSummaryPost
@@ -93,10 +95,24 @@ class BoardSummary:
     next_steps: tuple[ActionLine, ...]
     trend: tuple[TrendPoint, ...]
     trend_basis: str  # "releases" or "months"
+    # The channel's current objectives (models/okrs), for a short OKR section.
+    okrs: tuple[OkrLine, ...] = ()
 
     @property
     def lessons_identified(self) -> int:
         return self.keep_lessons + self.improve_lessons
+
+
+@dataclass(frozen=True, slots=True)
+class OkrLine:
+    """An objective as the board sees it: its score and how many key results are on track."""
+
+    id: int
+    title: str
+    ends_on: date
+    score: float
+    key_results: int
+    on_track: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +414,7 @@ class Reports:
                 for label, at in trend_at
             ),
             trend_basis=basis,
+            okrs=_okr_lines(session, team_id, channel_id, today),
         )
 
     def record_board_posted(
@@ -549,4 +566,46 @@ def _open_lessons(
             lesson.kind,
             (_open_at(a, at) for a in lesson_actions.get(lesson.id, ()) if a.created_at <= at),
         )
+    )
+
+
+def _okr_lines(session: Session, team_id: str, channel_id: str, today: date) -> tuple[OkrLine, ...]:
+    """The channel's current objectives with their key results: one query."""
+    rows = session.execute(
+        select(
+            Objective.id,
+            Objective.title,
+            Objective.ends_on,
+            KeyResult.kind,
+            KeyResult.start_value,
+            KeyResult.target_value,
+            KeyResult.current_value,
+            KeyResult.confidence,
+        )
+        .join(KeyResult, KeyResult.objective_id == Objective.id)
+        .where(
+            Objective.team_id == team_id,
+            Objective.channel_id == channel_id,
+            Objective.starts_on <= today,
+            Objective.ends_on >= today,
+        )
+        .order_by(Objective.id, KeyResult.id)
+    ).all()
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.id].append(row)
+    return tuple(
+        OkrLine(
+            id=objective_id,
+            title=krs[0].title,
+            ends_on=krs[0].ends_on,
+            score=sum(
+                okr_progress(kr.kind, kr.start_value, kr.target_value, kr.current_value)
+                for kr in krs
+            )
+            / len(krs),
+            key_results=len(krs),
+            on_track=sum(1 for kr in krs if kr.confidence is Confidence.ON_TRACK),
+        )
+        for objective_id, krs in grouped.items()
     )

@@ -21,10 +21,13 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from handlers.slack.ids import ActionId, Field, Shortcut, ViewId
+from handlers.slack.ids import ActionId, Field, OkrField, Shortcut, ViewId, kr_field
 from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent
+from models.core.privacy import Viewer
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
+from models.okrs.service import KeyResultDraft
+from models.okrs.tables import CheckIn, KeyResult, Objective, ServingAction, ServingLesson
 from models.postmortems.tables import Postmortem, PostmortemStep, TimelineEntry
 from tests.e2e.lessons import settled
 from tests.e2e.review import BEA, CAI, FACILITATOR
@@ -35,7 +38,12 @@ from tests.slackdriver import Response
 PUBLIC, SECRET = "C0PUBLIC01", "G0SECRET01"
 TODAY = date(2026, 11, 20)
 TRAP = "metadata-trap"
-SECRET_WORDS = ("token leaked through", "Token leak review", f"vault token ({BEA})")
+SECRET_WORDS = (
+    "token leaked through",
+    "Token leak review",
+    f"vault token ({BEA})",
+    "vault token quarterly",
+)
 # Calls that only read; anything else the app sends is a write and must be a refusal.
 READS = {
     "auth.test",
@@ -59,6 +67,9 @@ class World:
     bea_action: int
     cai_action: int
     root_ts: str
+    secret_objective: int
+    secret_kr: int
+    bea_public_kr: int
 
     @property
     def trap(self) -> str:
@@ -132,7 +143,31 @@ def world(sqlite_app: AppHarness) -> World:
         bea_action=action(secret_pm, BEA),
         cai_action=action(public_pm, CAI),
         root_ts="1700000000.000017",
+        **okrs(services),
     )
+
+
+def okrs(services: Any) -> dict[str, int]:
+    """An objective in the private channel and one in the public channel, both Bea's."""
+
+    def create(channel: str, title: str) -> Any:
+        return services.okrs.create(
+            viewer=Viewer(TEAM_ID, BEA, frozenset({SECRET})),
+            channel_id=channel,
+            title=title,
+            owner_id=BEA,
+            starts_on=date(2026, 10, 1),
+            ends_on=date(2026, 12, 31),
+            key_results=[KeyResultDraft(f"{title} key result", BEA, 10, start_value=0)],
+        )
+
+    secret = create(SECRET, "Rotate the vault token quarterly")
+    public = create(PUBLIC, "Deploy safely")
+    return {
+        "secret_objective": secret.id,
+        "secret_kr": secret.key_results[0].id,
+        "bea_public_kr": public.key_results[0].id,
+    }
 
 
 # What the database holds, to compare before and after a hostile request.
@@ -153,6 +188,13 @@ def snapshot(app: AppHarness) -> dict[str, Any]:
             "lessons": session.execute(select(Lesson.id, Lesson.postmortem_id)).all(),
             "drafts": session.scalars(select(LessonDraft.id)).all(),
             "timeline": session.scalar(select(func.count()).select_from(TimelineEntry)),
+            "objectives": session.execute(select(Objective.id, Objective.parent_id)).all(),
+            "key_results": session.execute(
+                select(KeyResult.id, KeyResult.current_value, KeyResult.checked_in_at)
+            ).all(),
+            "check_ins": session.scalar(select(func.count()).select_from(CheckIn)),
+            "served_by": session.execute(select(ServingAction.action_id)).all(),
+            "lessons_behind": session.execute(select(ServingLesson.lesson_id)).all(),
         }
 
 
@@ -222,6 +264,40 @@ def lesson_form(review: str = "log") -> dict[str, Any]:
         Field.LESSON_TEXT: {"type": "plain_text_input", "value": "a planted lesson"},
         Field.LESSON_KIND: {"type": "static_select", "selected_option": {"value": "keep"}},
         Field.LESSON_REVIEW: {"type": "static_select", "selected_option": {"value": review}},
+    }
+
+
+def objective_form(parent: int | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        OkrField.TITLE: {"type": "plain_text_input", "value": "A planted objective"},
+        OkrField.PERIOD: {"type": "static_select", "selected_option": {"value": "this"}},
+        kr_field(1, OkrField.KR_TITLE): {"type": "plain_text_input", "value": "planted"},
+        kr_field(1, OkrField.KR_KIND): {
+            "type": "static_select",
+            "selected_option": {"value": "number"},
+        },
+        kr_field(1, OkrField.KR_TARGET): {"type": "plain_text_input", "value": "5"},
+    }
+    if parent is not None:
+        values[OkrField.PARENT] = {
+            "type": "static_select",
+            "selected_option": {"value": str(parent)},
+        }
+    return values
+
+
+def link_form(action: int | None = None, lesson: int | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field, chosen in ((OkrField.LINK_ACTION, action), (OkrField.LINK_LESSON, lesson)):
+        if chosen is not None:
+            values[field] = {"type": "static_select", "selected_option": {"value": str(chosen)}}
+    return values
+
+
+def check_in_form() -> dict[str, Any]:
+    return {
+        OkrField.VALUE: {"type": "plain_text_input", "value": "9"},
+        OkrField.CONFIDENCE: {"type": "static_select", "selected_option": {"value": "at_risk"}},
     }
 
 
@@ -323,6 +399,18 @@ FORGED: dict[str, list[Case]] = {
                 },
             },
         ),
+        lambda w: submit(
+            w,
+            ViewId.ACTION_CREATE,
+            {"pm": w.public_pm},
+            {
+                **action_form(),
+                Field.KEY_RESULT: {
+                    "type": "static_select",
+                    "selected_option": {"value": str(w.secret_kr)},
+                },
+            },
+        ),
         lambda w: submit(w, ViewId.ACTION_CREATE, "[]", action_form()),
         lambda w: submit(w, ViewId.ACTION_CREATE, "not json", action_form()),
         lambda w: submit(w, ViewId.ACTION_CREATE, {"pm": "x"}, action_form()),
@@ -378,6 +466,43 @@ FORGED: dict[str, list[Case]] = {
     ],
     Shortcut.SAVE_LESSON: [lambda w: shortcut(w, Shortcut.SAVE_LESSON, SECRET)],
     Shortcut.ADD_TO_TIMELINE: [lambda w: shortcut(w, Shortcut.ADD_TO_TIMELINE, SECRET)],
+    ActionId.OKR_CHECK_IN: [
+        lambda w: click(w, ActionId.OKR_CHECK_IN, str(w.secret_kr)),  # a private channel's
+        lambda w: click(w, ActionId.OKR_CHECK_IN, str(w.bea_public_kr)),  # someone else's
+        lambda w: click(w, ActionId.OKR_CHECK_IN, "99999999999999999999"),
+        lambda w: click(w, ActionId.OKR_CHECK_IN, "nonsense"),
+    ],
+    ViewId.OKR_CREATE: [
+        lambda w: submit(w, ViewId.OKR_CREATE, {"c": SECRET, "u": w.trap}, objective_form()),
+        lambda w: submit(
+            w, ViewId.OKR_CREATE, {"c": PUBLIC}, objective_form(parent=w.secret_objective)
+        ),
+        lambda w: submit(w, ViewId.OKR_CREATE, {"c": "D0CAI0003"}, objective_form()),
+        lambda w: submit(w, ViewId.OKR_CREATE, "not json", objective_form()),
+    ],
+    ActionId.OKR_LINK: [
+        lambda w: click(w, ActionId.OKR_LINK, str(w.secret_kr)),
+        lambda w: click(w, ActionId.OKR_LINK, "0"),
+        lambda w: click(w, ActionId.OKR_LINK, "nonsense"),
+    ],
+    ViewId.OKR_LINK: [
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.secret_kr}, link_form(w.cai_action)),
+        lambda w: submit(  # a public key result, a private channel's lesson
+            w,
+            ViewId.OKR_LINK,
+            {"kr": w.bea_public_kr},
+            {**link_form(w.cai_action), **link_form(lesson=w.secret_lesson)},
+        ),
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.bea_public_kr}, link_form(w.bea_action)),
+        lambda w: submit(w, ViewId.OKR_LINK, {"kr": w.bea_public_kr}, {}),
+        lambda w: submit(w, ViewId.OKR_LINK, "[]", link_form(w.cai_action)),
+    ],
+    ViewId.OKR_CHECK_IN: [
+        lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": w.secret_kr}, check_in_form()),
+        lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": w.bea_public_kr}, check_in_form()),
+        lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": "x"}, check_in_form()),
+        lambda w: submit(w, ViewId.OKR_CHECK_IN, "[]", check_in_form()),
+    ],
 }
 CASES = [
     pytest.param(surface, index, id=f"{surface}-{index}")

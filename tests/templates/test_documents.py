@@ -128,6 +128,8 @@ def test_every_document_template_is_rendered_here() -> None:
         "postmortem.html.j2",
         "board.md.j2",
         "board.html.j2",
+        "okr_review.md.j2",  # tests/templates/test_okr_documents.py
+        "okr_review.html.j2",
         "style.css.j2",
     }
 

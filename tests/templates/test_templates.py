@@ -34,6 +34,7 @@ from models.postmortems.phases import ORDER, Phase
 from models.postmortems.tables import PostmortemKind, PostmortemStatus
 from models.postmortems.views import AnswerView, PostmortemView, Summary, TimelineView
 from templates import TemplateProblem, Templates, escape_mrkdwn, link, mention
+from tests.okrdata import okr_messages
 from tests.reportdata import board_summary
 
 HOSTILE = "<!channel> <@U0VICTIM> & <https://evil.example|click> *bold* ```code``` ‏שלום :fire:"
@@ -129,6 +130,7 @@ def every_message(blocks: Blocks) -> dict[str, list[str]]:
         "workspace_settings": workspace_settings_messages(blocks),
         **review_messages(blocks),  # follow-through (issue 3)
         **lesson_messages(blocks),
+        "okr": okr_messages(blocks.templates, HOSTILE),
     }
     return {
         name: [
