@@ -120,28 +120,18 @@ def _started() -> None:
 def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     from waitress.server import create_server
 
-    from bot.scheduler import build_scheduler
+    from bot.inbox_process import InboxProcess
     from bot.server import SERVER_OPTIONS, make_wsgi_app
     from models.core.db import make_engine, upgrade_schema
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     lessonloop = _connect_to_slack(settings, engine)
-    scheduler = (
-        build_scheduler(
-            lessonloop.courier,
-            lessonloop.services.clock,
-            plan=lessonloop.services.meetings.plan,
-            inbox=lessonloop.inbox,
-            purge=lessonloop.services.lifecycle.purge_expired,
-        )
-        if with_scheduler
-        else None
-    )
-    # What was stored but not processed before a crash is taken up at once.
-    lessonloop.inbox.start()
-    if scheduler is not None:
-        scheduler.start()
+    # Stored events (and the scheduler's ticks) are processed in a second process, so this
+    # one only verifies, stores and acknowledges: see bot/inbox_process.py.
+    workers = InboxProcess(settings, with_scheduler=with_scheduler)
+    lessonloop.inbox.forward_wakes(workers.wake)
+    workers.start()
     server = create_server(
         make_wsgi_app(lessonloop.bolt, engine, signing_secret=settings.signing_secret),
         host=settings.host,
@@ -165,9 +155,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        lessonloop.inbox.stop()
+        workers.stop()
         server.close()
     return 0
 
