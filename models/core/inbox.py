@@ -77,8 +77,14 @@ class Inbox:
             InboundEvent.due_at <= now,
             or_(InboundEvent.claimed_until.is_(None), InboundEvent.claimed_until < now),
         )
+        due = select(InboundEvent.id).where(*claimable).order_by(InboundEvent.id).limit(limit)
+        # Looked for first without writing: a worker that finds nothing (most wake-ups but
+        # one, when several workers are woken for one event) never takes SQLite's write
+        # lock, which the web process needs to store the next event.
+        with self._sessions() as reading:
+            if reading.scalars(due).first() is None:
+                return []
         with self._sessions.begin() as session:
-            due = select(InboundEvent.id).where(*claimable).order_by(InboundEvent.id).limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             ids = session.scalars(due).all()
