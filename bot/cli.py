@@ -131,7 +131,6 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     # one only verifies, stores and acknowledges: see bot/inbox_process.py.
     workers = InboxProcess(settings, with_scheduler=with_scheduler)
     lessonloop.inbox.forward_wakes(workers.wake)
-    workers.start()
     server = create_server(
         make_wsgi_app(lessonloop.bolt, engine, signing_secret=settings.signing_secret),
         host=settings.host,
@@ -147,6 +146,9 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     _started()
+    # Last, so the worker process's own start-up (imports, the app) does not hold up this
+    # one's on a small machine; events stored meanwhile wait in the table.
+    workers.start()
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
     if settings.multi_workspace:
         log.info("install page at http://%s:%s/slack/install", settings.host, settings.port)
