@@ -20,9 +20,10 @@ The layout is Slack's: this process plays Slack (it sends the requests and serve
 Web API of tests/fakeslack.py); each app runs in a process of its own behind waitress on
 127.0.0.1, as it would in production. Lessonloop runs for real: a migrated SQLite database
 in a temporary directory, the system clock, its listeners going on in background threads
-after the ack. Keeping the client out of the apps' processes matters: in CPython, a client
-thread in the same process competes for the GIL with those background threads, which adds
-latency that Slack would never see.
+after the ack, and stored events processed by the inbox worker process that `lessonloop
+serve` starts beside the web process (bot/inbox_process.py). Keeping the client out of the
+apps' processes matters: in CPython, a client thread in the same process competes for the
+GIL with those background threads, which adds latency that Slack would never see.
 
 The target, for each surface at each concurrency: Lessonloop's p50 within 1.2x of the bare
 app's and its p99 within 2x. The script exits 0 (it is a report) unless `--check` is given
@@ -64,10 +65,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import create_app
 from bot.config import load_settings
+from bot.inbox_process import InboxProcess
 from bot.server import SERVER_OPTIONS, SLACK_PATH, make_wsgi_app
 from handlers.slack.blocks import phase_value
 from handlers.slack.ids import ActionId
-from handlers.slack.inbox import InboxWorkers
 from models.core.db import make_engine, make_sessions, upgrade_schema
 from models.core.tables import Conversation
 from models.lessons.tables import Lesson, LessonKind
@@ -160,7 +161,8 @@ def bare_bolt(api_url: str) -> App:
     return app
 
 
-def build(spec: AppSpec) -> tuple[App, Engine, InboxWorkers | None]:
+def build(spec: AppSpec) -> tuple[App, Engine, InboxProcess | None]:
+    """The app as `lessonloop serve` runs it: for Lessonloop, with its inbox worker process."""
     if spec.name == BARE:
         # The bare app's engine only backs /healthz, which is never called here.
         return bare_bolt(spec.api_url), make_engine("sqlite://"), None
@@ -175,7 +177,9 @@ def build(spec: AppSpec) -> tuple[App, Engine, InboxWorkers | None]:
     )
     engine = make_engine(spec.database_url)
     lessonloop = create_app(settings, engine=engine)
-    return lessonloop.bolt, engine, lessonloop.inbox
+    workers = InboxProcess(settings, with_scheduler=False)
+    lessonloop.inbox.forward_wakes(workers.wake)
+    return lessonloop.bolt, engine, workers
 
 
 def serve_app(spec: AppSpec, conn: Connection) -> None:
@@ -184,7 +188,7 @@ def serve_app(spec: AppSpec, conn: Connection) -> None:
     quiet_logging()
     bolt, engine, inbox = build(spec)
     if inbox is not None:
-        inbox.start()  # thread replies are stored at the ack and processed by these
+        inbox.start()  # thread replies are stored at the ack and processed in this process
     # Any: waitress's stubs describe neither effective_port, nor the trigger taking a
     # callable, nor the socket map used below to stop the server.
     server: Any = create_server(

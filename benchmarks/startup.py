@@ -15,8 +15,9 @@ the figure is the wall time from spawning the process to the first 200 from `/he
 polled every 5 ms, with the CPU time the process had used by then (from /proc/<pid>/stat;
 it moves much less with the machine's load). Target: median under 1 s at rest.
 
-Memory: one more start, then VmRSS of the server process (from /proc/<pid>/status) once
-healthy, and again after --replies (10,000) signed thread replies to an open review.
+Memory: one more start, then VmRSS of the server process and the processes it starts
+(from /proc/<pid>/status) once healthy, and again after --replies (10,000) signed thread
+replies to an open review.
 Replies are Events API deliveries: the app stores them and background workers record
 them, so RSS is read only once the review has that many answers in the database.
 
@@ -125,9 +126,9 @@ class Serve:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(kib) / 1024
+        """VmRSS of the server process and every process it started (the inbox worker
+        process, and multiprocessing's resource tracker)."""
+        return sum(_rss_kib(pid) for pid in _family(self.process.pid)) / 1024
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -303,6 +304,28 @@ def main(argv: list[str] | None = None) -> int:
                     f"load {load_before} before, {_load()} after)"
                 )
     return 0
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc/<pid>/task/<tid>/children."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:  # the task ended meanwhile
+                continue
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # the process ended meanwhile
+        return 0
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,11 @@ INBOX_THREADS = 2
 # Work after an ack is mostly waiting on Slack and the database, so more threads than
 # cores; the backlog bounds what a burst can queue in memory.
 LISTENER_THREADS = 8
-LISTENER_BACKLOG = 256
+# A queued task holds one command, click or form (a few KiB; never over the server's 1 MiB
+# cap): 1024 is a few MiB in practice. At 256, a burst of 330 `/postmortem start` from 8
+# senders (benchmarks/ack_latency.py) filled it and the last acks waited for slots (p99
+# 120-150 ms against 3 ms); past 1024 acks still wait, so memory stays bounded.
+LISTENER_BACKLOG = 1024
 # How long an install link works (its OAuth state).
 INSTALL_STATE_SECONDS = 600
 

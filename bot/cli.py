@@ -120,29 +120,17 @@ def _started() -> None:
 def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     from waitress.server import create_server
 
-    from bot.scheduler import build_scheduler
+    from bot.inbox_process import InboxProcess
     from bot.server import SERVER_OPTIONS, make_wsgi_app
     from models.core.db import make_engine, upgrade_schema
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     lessonloop = _connect_to_slack(settings, engine)
-    scheduler = (
-        build_scheduler(
-            lessonloop.courier,
-            lessonloop.services.clock,
-            plan=lessonloop.services.plan_due,
-            inbox=lessonloop.inbox,
-            purge=lessonloop.services.lifecycle.purge_expired,
-            reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
-        )
-        if with_scheduler
-        else None
-    )
-    # What was stored but not processed before a crash is taken up at once.
-    lessonloop.inbox.start()
-    if scheduler is not None:
-        scheduler.start()
+    # Stored events (and the scheduler's ticks) are processed in a second process, so this
+    # one only verifies, stores and acknowledges: see bot/inbox_process.py.
+    workers = InboxProcess(settings, with_scheduler=with_scheduler)
+    lessonloop.inbox.forward_wakes(workers.wake)
     server = create_server(
         make_wsgi_app(
             lessonloop.bolt,
@@ -163,6 +151,9 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     _started()
+    # Last, so the worker process's own start-up (imports, the app) does not hold up this
+    # one's on a small machine; events stored meanwhile wait in the table.
+    workers.start()
     log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
     if settings.multi_workspace:
         log.info("install page at http://%s:%s/slack/install", settings.host, settings.port)
@@ -171,28 +162,19 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        lessonloop.inbox.stop()
+        workers.stop()
         server.close()
     return 0
 
 
 def _schedule(settings: Settings) -> int:
-    from bot.scheduler import build_scheduler
+    from bot.scheduler import scheduler_for
     from models.core.db import make_engine, upgrade_schema
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     lessonloop = _connect_to_slack(settings, engine)
-    scheduler = build_scheduler(
-        lessonloop.courier,
-        lessonloop.services.clock,
-        plan=lessonloop.services.plan_due,
-        inbox=lessonloop.inbox,
-        purge=lessonloop.services.lifecycle.purge_expired,
-        reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
-    )
+    scheduler = scheduler_for(lessonloop)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
     _started()

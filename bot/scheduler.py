@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -12,6 +13,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.slack.deliveries import Courier
 from handlers.slack.inbox import InboxWorkers
 from models.core.clock import Clock
+
+if TYPE_CHECKING:
+    from bot.app import Lessonloop
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +84,16 @@ def build_scheduler(
             next_run_time=clock.now(),
         )
     return scheduler
+
+
+def scheduler_for(lessonloop: Lessonloop) -> BackgroundScheduler:
+    """Every job the app runs on a schedule, built the one way for `serve`'s worker process
+    and for `lessonloop scheduler`."""
+    return build_scheduler(
+        lessonloop.courier,
+        lessonloop.services.clock,
+        plan=lessonloop.services.plan_due,
+        inbox=lessonloop.inbox,
+        purge=lessonloop.services.lifecycle.purge_expired,
+        reconcile=lessonloop.jira.reconciliation.run if lessonloop.jira else None,
+    )

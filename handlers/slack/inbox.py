@@ -79,9 +79,16 @@ class InboxWorkers:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._forward: list[Callable[[], None]] = []
 
     def wake(self) -> None:
         self._wake.set()
+        for forward in self._forward:
+            forward()
+
+    def forward_wakes(self, to: Callable[[], None]) -> None:
+        """Also wake workers elsewhere (another process's) whenever an event is stored."""
+        self._forward.append(to)
 
     def start(self) -> None:
         for number in range(self._count):

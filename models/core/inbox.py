@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Insert, Table, delete, func, or_, select, update
 
 from models.core.clock import Clock
-from models.core.db import Sessions, insert_if_absent
+from models.core.db import Sessions, insert_ignoring_conflicts
 from models.core.references import Platform
 from models.core.tables import HandledEvent, InboundEvent
 
@@ -44,24 +44,30 @@ class Inbox:
         time before which to forget), purged with them."""
         self._sessions, self._clock, self._lease = sessions, clock, lease
         self._also_forget = tuple(also_forget)
+        self._insert: dict[str, Insert] = {}
 
     def store(
         self, *, platform: Platform, event_id: str, team_id: str, body: dict[str, Any]
     ) -> bool:
         """Keep an event until it is processed; False when it was stored before."""
         now = self._clock.now()
-        with self._sessions.begin(urgent=True) as session:
-            return insert_if_absent(
-                session,
-                InboundEvent,
-                platform=platform,
-                event_id=event_id,
-                team_id=team_id,
-                body=body,
-                received_at=now,
-                due_at=now,
-                attempts=0,
-            )
+        values = {
+            "platform": platform,
+            "event_id": event_id,
+            "team_id": team_id,
+            "body": body,
+            "received_at": now,
+            "due_at": now,
+            "attempts": 0,
+        }
+        with self._sessions.begin_connection(urgent=True) as connection:
+            statement = self._insert.get(connection.dialect.name)
+            if statement is None:
+                table = InboundEvent.__table__
+                assert isinstance(table, Table)
+                statement = insert_ignoring_conflicts(table, connection.dialect.name)
+                self._insert[connection.dialect.name] = statement
+            return connection.execute(statement, values).first() is not None
 
     def claim(self, *, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Up to `limit` due events, oldest first, leased to the caller."""
@@ -71,8 +77,14 @@ class Inbox:
             InboundEvent.due_at <= now,
             or_(InboundEvent.claimed_until.is_(None), InboundEvent.claimed_until < now),
         )
+        due = select(InboundEvent.id).where(*claimable).order_by(InboundEvent.id).limit(limit)
+        # Looked for first without writing: a worker that finds nothing (most wake-ups but
+        # one, when several workers are woken for one event) never takes SQLite's write
+        # lock, which the web process needs to store the next event.
+        with self._sessions() as reading:
+            if reading.scalars(due).first() is None:
+                return []
         with self._sessions.begin() as session:
-            due = select(InboundEvent.id).where(*claimable).order_by(InboundEvent.id).limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             ids = session.scalars(due).all()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
+import models.core.db
 from models.core.clock import SystemClock
-from models.core.db import WriteTurns, make_engine, upgrade_schema
+from models.core.db import BUSY_TIMEOUT_MS, WriteTurns, make_engine, upgrade_schema
 from models.core.references import Platform
 from models.core.tables import HandledEvent
 from models.services import Services
@@ -93,3 +96,62 @@ def test_writers_take_turns_and_one_waited_on_goes_first(tmp_path: Path) -> None
     background.join(timeout=5)
     urgent.join(timeout=5)
     assert order == ["first", "urgent", "background"]
+
+
+def test_an_urgent_write_waits_for_another_connections_write_lock_and_changes_no_setting(
+    tmp_path: Path,
+) -> None:
+    """Another process's writer (here, a second engine on the same file) holds SQLite's
+    write lock: storing an event waits for it, polling, and goes in once it is released;
+    afterwards the pooled connection has its busy timeout and checkpointing back."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine, other = make_engine(url), make_engine(url)
+    upgrade_schema(engine)
+    services = Services.build(engine, SystemClock())
+    stored = threading.Event()
+
+    def store() -> None:
+        services.inbox.store(platform=Platform.SLACK, event_id="EvUrgent", team_id="T1", body={})
+        stored.set()
+
+    try:
+        with other.begin() as holding:  # BEGIN IMMEDIATE: the write lock
+            holding.execute(text("DELETE FROM handled_events"))
+            writer = threading.Thread(target=store)
+            writer.start()
+            assert not stored.wait(timeout=0.3), "went in while another writer held the lock"
+        assert stored.wait(timeout=5)
+        writer.join()
+        assert services.inbox.pending_count() == 1
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            assert driver.execute("PRAGMA busy_timeout").fetchone() == (BUSY_TIMEOUT_MS,)
+            assert driver.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def test_an_urgent_write_gives_up_like_busy_timeout_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine, other = make_engine(url), make_engine(url)
+    upgrade_schema(engine)
+    services = Services.build(engine, SystemClock())
+    monkeypatch.setattr(models.core.db, "BUSY_TIMEOUT_MS", 200)
+    try:
+        with other.begin() as holding:
+            holding.execute(text("DELETE FROM handled_events"))
+            # Raised by the driver from SQLAlchemy's begin, so not wrapped by SQLAlchemy.
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                services.inbox.store(
+                    platform=Platform.SLACK, event_id="EvTooLate", team_id="T1", body={}
+                )
+        assert services.inbox.pending_count() == 0  # and the pooled connection still works
+        services.inbox.store(platform=Platform.SLACK, event_id="EvLater", team_id="T1", body={})
+        assert services.inbox.pending_count() == 1
+    finally:
+        engine.dispose()
+        other.dispose()
