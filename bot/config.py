@@ -25,10 +25,18 @@ class Setting:
 # Every variable load_settings reads, in the order people set them: `lessonloop --help`
 # prints this table, and _Reader refuses a name that is missing from it.
 SETTINGS = (
-    Setting("SLACK_BOT_TOKEN", "required", "Bot User OAuth Token (xoxb-...)."),
+    Setting("SLACK_BOT_TOKEN", "required", "Bot User OAuth Token (xoxb-...); optional with Teams."),
     Setting("SLACK_SIGNING_SECRET", "required", "Signing secret; every request is checked."),
     Setting("SLACK_APP_TOKEN", "unset", "App-level token (xapp-...); when set, Socket Mode."),
     Setting("SLACK_API_URL", "Slack", "Web API base URL (Slack-compatible endpoints, test fakes)."),
+    Setting("TEAMS_APP_ID", "unset", "Microsoft Teams bot: the Entra app (client) id."),
+    Setting("TEAMS_APP_PASSWORD", "unset", "Microsoft Teams bot: the Entra app's client secret."),
+    Setting("TEAMS_TENANT_ID", "unset", "Entra tenant of a single-tenant bot registration."),
+    Setting(
+        "TEAMS_OPENID_METADATA_URL",
+        "Microsoft",
+        "Where the Bot Connector's signing keys are published (sovereign clouds, test fakes).",
+    ),
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy URL (postgresql+psycopg://...)."),
     Setting("HOST", "0.0.0.0", "Address the HTTP server binds."),
     Setting("PORT", "3000", "Port of the HTTP server."),
@@ -78,10 +86,24 @@ class Settings:
     timezone: ZoneInfo
     log_level: str
     template_dir: Path | None
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    teams_metadata_url: str | None = None
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+    @property
+    def slack(self) -> bool:
+        """The Slack front end runs (SLACK_BOT_TOKEN is set)."""
+        return bool(self.bot_token)
+
+    @property
+    def teams(self) -> bool:
+        """The Teams front end runs (TEAMS_APP_ID is set)."""
+        return self.teams_app_id is not None
 
 
 def load_settings(
@@ -97,6 +119,12 @@ def load_settings(
     values.update(os.environ if environ is None else environ)
     read = _Reader(values)
 
+    teams_app_id = read.text("TEAMS_APP_ID") or None
+    teams_app_password = read.text("TEAMS_APP_PASSWORD", required=teams_app_id is not None)
+    teams_tenant_id = read.text("TEAMS_TENANT_ID") or None
+    teams_metadata_url = read.url("TEAMS_OPENID_METADATA_URL", trailing_slash=False)
+    # Either front end, or both: Slack's settings are required only without Teams.
+    require_slack = require_slack and (teams_app_id is None or bool(values.get("SLACK_BOT_TOKEN")))
     bot_token = read.text("SLACK_BOT_TOKEN", required=require_slack, prefix="xoxb-")
     signing_secret = read.text("SLACK_SIGNING_SECRET", required=require_slack)
     app_token = read.text("SLACK_APP_TOKEN", prefix="xapp-") or None
@@ -123,6 +151,10 @@ def load_settings(
         timezone=timezone,
         log_level=log_level,
         template_dir=template_dir,
+        teams_app_id=teams_app_id,
+        teams_app_password=teams_app_password or None,
+        teams_tenant_id=teams_tenant_id,
+        teams_metadata_url=teams_metadata_url,
     )
 
 
@@ -143,7 +175,7 @@ class _Reader:
             self.problems.append(f"{name} should start with `{prefix}`")
         return value
 
-    def url(self, name: str) -> str | None:
+    def url(self, name: str, *, trailing_slash: bool = True) -> str | None:
         value = self.text(name)
         if not value:
             return None
@@ -152,7 +184,7 @@ class _Reader:
             self.problems.append(f"{name} must be an http(s) URL, e.g. http://127.0.0.1:8888/api/")
             return None
         # slack_sdk keeps the base URL's path only with a trailing slash.
-        return value if value.endswith("/") else value + "/"
+        return value if value.endswith("/") or not trailing_slash else value + "/"
 
     def port(self, name: str, *, default: int) -> int:
         value = self.text(name)

@@ -1,4 +1,5 @@
-"""The HTTP side: Slack traffic at POST /slack/events, health at GET /healthz, on waitress."""
+"""The HTTP side: Slack traffic at POST /slack/events, Teams activities at POST
+/api/messages, health at GET /healthz, on waitress."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from handlers.slack.inbound import (
     read_slack_request,
     too_large,
 )
+from handlers.teams.inbound import TeamsEndpoint
 from models.core.db import is_reachable
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SLACK_PATH = "/slack/events"
+TEAMS_PATH = "/api/messages"
 # waitress buffers a whole body before calling the app; this makes it refuse larger ones
 # while reading, so an unsigned multi-megabyte body costs neither memory nor log lines.
 SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
@@ -31,10 +34,16 @@ SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
 log = logging.getLogger(__name__)
 
 
-def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
+def make_wsgi_app(
+    bolt: App | None, engine: Engine, *, signing_secret: str, teams: TeamsEndpoint | None = None
+) -> WsgiApp:
+    """`bolt` None: Slack is not configured; `teams` None: Teams is not."""
+
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
-        if path == SLACK_PATH:
+        if path == TEAMS_PATH and teams is not None:
+            return _teams(teams, environ, method, start_response)
+        if path == SLACK_PATH and bolt is not None:
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST only"})
             outcome = _read(environ, signing_secret)
@@ -56,6 +65,19 @@ def make_wsgi_app(bolt: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
         return _json(start_response, 404, {"error": "not found"})
 
     return application
+
+
+def _teams(
+    teams: TeamsEndpoint, environ: dict[str, Any], method: str, start_response: StartResponse
+) -> Iterable[bytes]:
+    if method != "POST":
+        return _json(start_response, 405, {"error": "POST only"})
+    declared = environ.get("CONTENT_LENGTH")
+    if (rejection := too_large(declared)) is not None:
+        return _json(start_response, rejection.status, {"error": rejection.reason})
+    raw = environ["wsgi.input"].read(int(declared)) if declared else b""
+    answer = teams.receive(_headers(environ), raw)
+    return _json(start_response, answer.status, answer.body)
 
 
 def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rejection:

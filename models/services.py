@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from models.actions.service import ActionItems
 from models.actions.updates import ActionUpdates
+from models.core.addresses import Addresses
 from models.core.channels import Channels
 from models.core.clock import Clock
 from models.core.db import Sessions, make_sessions
@@ -38,6 +39,7 @@ class Services:
     people: People
     lessons: LessonLibrary
     workspaces: Workspaces
+    addresses: Addresses
 
     @classmethod
     def build(
@@ -61,4 +63,5 @@ class Services:
             people=People(sessions, clock),
             lessons=LessonLibrary(sessions, clock),
             workspaces=workspaces,
+            addresses=Addresses(sessions, clock),
         )

@@ -1,0 +1,206 @@
+"""What a stored Teams activity means, run on an inbox worker after the 200.
+
+The activity was verified (JWT, serviceUrl claim) before it was stored, so its tenant,
+conversation and sender are the Bot Connector's word. What a click may do is still
+decided from the database: a card's data name a review and a step, and the review must
+be in the conversation the click came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from handlers.teams import cards
+from handlers.teams.cards import ActionId
+from handlers.teams.connector import Connector, Target
+from handlers.teams.errors import wording
+from handlers.teams.text import read
+from models.core.errors import UserFacingError
+from models.core.references import Platform
+from models.postmortems.phases import Phase
+from models.postmortems.service import Move
+from models.services import Services
+
+log = logging.getLogger(__name__)
+
+THREAD_MARK = ";messageid="
+_MOVES = {
+    ActionId.PHASE_NEXT: Move.NEXT,
+    ActionId.PHASE_BACK: Move.BACK,
+    ActionId.PHASE_SKIP: Move.SKIP,
+}
+USAGE = "Try @Lessonloop postmortem start <title> in a channel."
+
+
+def tenant_of(activity: dict[str, Any]) -> str:
+    data = activity.get("channelData") or {}
+    tenant = (data.get("tenant") or {}).get("id") or (activity.get("conversation") or {}).get(
+        "tenantId"
+    )
+    return str(tenant or "")
+
+
+def split_conversation(conversation_id: str) -> tuple[str, str | None]:
+    """A channel conversation id names the post whose replies it is: (channel, root)."""
+    channel, _, root = conversation_id.partition(THREAD_MARK)
+    return channel, root or None
+
+
+class Activities:
+    def __init__(
+        self,
+        services: Services,
+        connector: Connector,
+        deliver_due: Callable[[int], object],
+        today: Callable[[str], date],
+    ) -> None:
+        self._services, self._connector = services, connector
+        self._deliver_due, self._today = deliver_due, today
+
+    def handle(self, activity: dict[str, Any]) -> None:
+        kind = activity.get("type")
+        if kind == "message":
+            self._remember(activity)
+            try:
+                if isinstance(activity.get("value"), dict):
+                    self._click(activity, activity["value"])
+                else:
+                    self._message(activity)
+            except UserFacingError as error:
+                self._tell(activity, wording(error))
+        elif kind == "messageUpdate":
+            self._edited(activity)
+        elif kind == "messageDelete":
+            self._deleted(activity)
+
+    def _remember(self, activity: dict[str, Any]) -> None:
+        conversation = str((activity.get("conversation") or {}).get("id", ""))
+        sender = str((activity.get("from") or {}).get("id", ""))
+        channel, _ = split_conversation(conversation)
+        self._services.addresses.remember(
+            platform=Platform.TEAMS,
+            team_id=tenant_of(activity),
+            refs=tuple(ref for ref in (channel, sender) if ref),
+            service_url=str(activity["serviceUrl"]),
+            bot_ref=str((activity.get("recipient") or {}).get("id", "")),
+        )
+
+    def _message(self, activity: dict[str, Any]) -> None:
+        conversation = str((activity.get("conversation") or {}).get("id", ""))
+        channel, root = split_conversation(conversation)
+        bot_id = str((activity.get("recipient") or {}).get("id", ""))
+        said = read(activity.get("text"), activity.get("entities"), bot_id=bot_id)
+        team_id, user = tenant_of(activity), str(activity["from"]["id"])
+        if root is not None and root != activity.get("id"):
+            outcome = self._services.postmortems.record_reply(
+                team_id=team_id,
+                channel_id=channel,
+                thread_ref=root,
+                message_ref=str(activity["id"]),
+                said_at=_time(activity.get("timestamp")),
+                author_id=user,
+                said=said,
+                platform=Platform.TEAMS,
+                event_id=str(activity["id"]),
+                today=self._today(team_id),
+            )
+            if outcome is not None:
+                self._deliver_due(outcome.answer.id)
+            return
+        verb, _, rest = said.text.partition(" ")
+        if verb.lower() == "postmortem":
+            sub, _, title = rest.strip().partition(" ")
+            if sub.lower() == "start":
+                self._start(activity, channel, title)
+                return
+        self._tell(activity, USAGE)
+
+    def _start(self, activity: dict[str, Any], channel: str, title: str) -> None:
+        if (activity.get("conversation") or {}).get("conversationType") != "channel":
+            raise UserFacingError("Start a post-mortem in a channel, so the team can join in.")
+        postmortem = self._services.postmortems.start(
+            team_id=tenant_of(activity),
+            channel_id=channel,
+            title=title,
+            facilitator_id=str(activity["from"]["id"]),
+        )
+        self._deliver_due(postmortem.id)
+
+    def _click(self, activity: dict[str, Any], data: dict[str, Any]) -> None:
+        try:
+            action = ActionId(str(data.get("action")))
+            postmortem_id, phase = int(data["postmortem_id"]), Phase(str(data["phase"]))
+        except (KeyError, ValueError):
+            return  # not one of our buttons: nothing to do
+        team_id, user = tenant_of(activity), str(activity["from"]["id"])
+        channel, _ = split_conversation(str(activity["conversation"]["id"]))
+        postmortems = self._services.postmortems
+        postmortem = postmortems.get(team_id=team_id, postmortem_id=postmortem_id)
+        if postmortem.channel_id != channel:
+            log.warning("click on review %s from another conversation refused", postmortem_id)
+            return
+        clicked_at = _time(activity.get("timestamp"))
+        if action is ActionId.CLOSE:
+            postmortems.close(
+                team_id=team_id, postmortem_id=postmortem_id, by_user=user, clicked_at=clicked_at
+            )
+        else:
+            postmortems.move(
+                team_id=team_id,
+                postmortem_id=postmortem_id,
+                from_phase=phase,
+                move=_MOVES[action],
+                by_user=user,
+                clicked_at=clicked_at,
+            )
+        self._deliver_due(postmortem_id)
+
+    def _edited(self, activity: dict[str, Any]) -> None:
+        channel, root = split_conversation(str(activity["conversation"]["id"]))
+        bot_id = str((activity.get("recipient") or {}).get("id", ""))
+        team_id = tenant_of(activity)
+        self._services.postmortems.edit_reply(
+            team_id=team_id,
+            channel_id=channel,
+            message_ref=str(activity["id"]),
+            said=read(activity.get("text"), activity.get("entities"), bot_id=bot_id),
+            platform=Platform.TEAMS,
+            event_id=f"edit:{activity['id']}:{activity.get('timestamp', '')}",
+            today=self._today(team_id),
+            edited_at=_time(activity.get("timestamp")),
+            thread_ref=root,
+        )
+
+    def _deleted(self, activity: dict[str, Any]) -> None:
+        channel, root = split_conversation(str(activity["conversation"]["id"]))
+        self._services.postmortems.delete_reply(
+            team_id=tenant_of(activity),
+            channel_id=channel,
+            message_ref=str(activity["id"]),
+            platform=Platform.TEAMS,
+            event_id=f"delete:{activity['id']}",
+            thread_ref=root,
+            deleted_at=_time(activity.get("timestamp")),
+        )
+
+    def _tell(self, activity: dict[str, Any], text: str) -> None:
+        """Teams has no message only one person sees: the answer goes in the reply chain."""
+        conversation = str(activity["conversation"]["id"])
+        self._connector.reply(
+            Target(service_url=str(activity["serviceUrl"]), conversation_id=conversation),
+            str(activity["id"]),
+            cards.notice(text),
+        )
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

@@ -1,0 +1,47 @@
+"""The Teams front end, assembled: its endpoint, its inbox workers and its courier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.teams.activities import Activities
+from handlers.teams.auth import ActivityVerifier
+from handlers.teams.connector import AccessTokens, Connector
+from handlers.teams.deliveries import TeamsCourier
+from handlers.teams.inbound import TeamsEndpoint
+from handlers.teams.inbox import TeamsInboxWorkers
+from models.services import Services
+
+INBOX_THREADS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsApp:
+    endpoint: TeamsEndpoint
+    courier: TeamsCourier
+    inbox: TeamsInboxWorkers
+
+
+def build_teams(
+    services: Services,
+    *,
+    app_id: str,
+    tenant_id: str | None,
+    metadata_url: str | None,
+    tokens: AccessTokens,
+) -> TeamsApp:
+    connector = Connector(tokens)
+    courier = TeamsCourier(services, connector)
+
+    def today(team_id: str) -> date:
+        zone = services.workspaces.settings(team_id=team_id).zone
+        return services.clock.now().astimezone(zone).date()
+
+    activities = Activities(
+        services, connector, lambda subject: courier.deliver_due(subject_id=subject), today
+    )
+    workers = TeamsInboxWorkers(services.inbox, activities.handle, threads=INBOX_THREADS)
+    verifier = ActivityVerifier(app_id=app_id, tenant_id=tenant_id, metadata_url=metadata_url)
+    endpoint = TeamsEndpoint(verifier, services.inbox, workers.wake)
+    return TeamsApp(endpoint=endpoint, courier=courier, inbox=workers)

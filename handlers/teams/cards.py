@@ -1,0 +1,168 @@
+"""Adaptive Cards for Teams, assembled in one place. Each builder returns an activity body
+(`{"type": "message", "text": fallback, "attachments": [card]}`).
+
+What a person wrote is only placed in TextRun elements of a RichTextBlock: Teams renders
+a TextRun's text as it is, with no Markdown and no mentions, so a typed `**x**`,
+`[link](…)` or `<at>someone</at>` stays text. Buttons are Action.Submit whose data carry
+an action id and record ids only; what a click may do is decided from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from handlers.teams.text import escaped
+from models.actions.views import ActionView
+from models.postmortems.phases import ORDER, Phase
+from models.postmortems.views import PostmortemView, Summary
+
+Activity = dict[str, Any]
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"
+
+
+class ActionId(StrEnum):
+    """`data.action` of a card's buttons."""
+
+    PHASE_NEXT = "postmortem.next"
+    PHASE_BACK = "postmortem.back"
+    PHASE_SKIP = "postmortem.skip"
+    CLOSE = "postmortem.close"
+
+
+_QUESTIONS = {
+    Phase.IMPACT: "What happened, and who or what was affected? Describe the impact in "
+    "terms of customers, services and time. One point per reply works best.",
+    Phase.TIMELINE: "Walk through what happened when: detection, response, mitigation, "
+    "recovery. Start each reply with a time if you have one, e.g. 10:42 alert fired.",
+    Phase.WENT_WELL: "What went well that we should keep doing? Each reply becomes a keep lesson.",
+    Phase.IMPROVE: "What could be improved, and what in our systems, tools or process made "
+    "it possible? Ask what made this easy to get wrong, not who got it wrong. Each reply "
+    "becomes an improve lesson.",
+    Phase.ACTIONS: "What will we do about it? Reply action: <what> @owner by <date>, for "
+    "example action: add a pre-deploy schema check @someone by friday.",
+    Phase.WRAP_UP: "Anything else before we close? When everyone is done, the facilitator "
+    "presses Close review: I post a summary here and send each action owner a note.",
+}
+BLAMELESS = (
+    "We are here to understand how our systems and process made this possible, not who "
+    "to blame. Assume everyone acted in good faith with what they knew at the time. "
+    "Reply to this post; I record every answer against the current step."
+)
+
+
+def plain(text: str, **style: Any) -> dict[str, Any]:
+    """A person's text, shown exactly as typed."""
+    return {
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": text, **style}],
+    }
+
+
+def _wording(text: str, **style: Any) -> dict[str, Any]:
+    """The app's own words (no user text inside)."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def card(
+    fallback: str, body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()
+) -> Activity:
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if actions:
+        content["actions"] = list(actions)
+    return {
+        "type": "message",
+        "text": escaped(fallback),
+        "attachments": [{"contentType": CARD_TYPE, "content": content}],
+    }
+
+
+def _submit(title: str, action: ActionId, postmortem_id: int, phase: Phase) -> dict[str, Any]:
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"action": action.value, "postmortem_id": postmortem_id, "phase": phase.value},
+    }
+
+
+def root(postmortem: PostmortemView, *, closed: bool) -> Activity:
+    body = [
+        _wording("Post-mortem" + (" (closed)" if closed else ""), weight="Bolder", size="Medium"),
+        plain(postmortem.title, weight="Bolder"),
+        _wording(f"Kind: {postmortem.kind.value}"),
+        _wording("This review is closed. The summary is in the replies." if closed else BLAMELESS),
+    ]
+    return card(f"Post-mortem: {postmortem.title}", body)
+
+
+def phase_prompt(postmortem: PostmortemView) -> Activity:
+    phase = postmortem.phase
+    body = [
+        _wording(f"Step {phase.number} of {len(ORDER)}: {phase.heading}", weight="Bolder"),
+        _wording(_QUESTIONS[phase]),
+    ]
+    buttons = []
+    if not phase.is_first:
+        buttons.append(_submit("Back", ActionId.PHASE_BACK, postmortem.id, phase))
+    if phase.is_last:
+        buttons.append(_submit("Close review", ActionId.CLOSE, postmortem.id, phase))
+    else:
+        buttons.append(_submit("Skip", ActionId.PHASE_SKIP, postmortem.id, phase))
+        buttons.append(_submit("Next", ActionId.PHASE_NEXT, postmortem.id, phase))
+    return card(f"Step {phase.number}: {phase.heading}", body, buttons)
+
+
+def phase_done(*, phase: Phase, skipped: bool) -> Activity:
+    how = "skipped" if skipped else "done"
+    return card(
+        f"Step {phase.number}: {how}",
+        [_wording(f"Step {phase.number} of {len(ORDER)}: {phase.heading} ({how})")],
+    )
+
+
+def notice(text: str) -> Activity:
+    return card(text, [_wording(text)])
+
+
+def _action_line(action: ActionView) -> dict[str, Any]:
+    due = f" (by {action.target_on:%d %b %Y})" if action.target_on else ""
+    return plain(f"• {action.description}{due}")
+
+
+def summary(summary: Summary) -> Activity:
+    postmortem = summary.postmortem
+    body: list[dict[str, Any]] = [
+        _wording("Summary", weight="Bolder", size="Medium"),
+        plain(postmortem.title, weight="Bolder"),
+    ]
+    for phase in ORDER:
+        answers = summary.answers.get(phase, ())
+        if phase in postmortem.skipped and not answers:
+            continue
+        body.append(_wording(phase.heading, weight="Bolder"))
+        body.extend(plain(f"• {answer.text}") for answer in answers)
+        if not answers:
+            body.append(_wording("Nothing recorded.", isSubtle=True))
+    if summary.actions:
+        body.append(_wording(f"Actions ({len(summary.actions)})", weight="Bolder"))
+        body.extend(_action_line(action) for action in summary.actions)
+    body.append(
+        _wording(f"{len(summary.participants)} people took part. Thank you all.", isSubtle=True)
+    )
+    return card(f"Summary: {postmortem.title}", body)
+
+
+def owner_actions(postmortem: PostmortemView, actions: Sequence[ActionView]) -> Activity:
+    body = [
+        _wording("You own actions from a post-mortem", weight="Bolder"),
+        plain(postmortem.title),
+        *(_action_line(action) for action in actions),
+    ]
+    return card(f"You own {len(actions)} action(s) from: {postmortem.title}", body)
