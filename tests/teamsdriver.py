@@ -166,6 +166,14 @@ class TeamsHarness:
             body["replyToId"] = reply_to
         return body
 
+    def wait_until_processed(self, *, timeout: float = 10.0) -> None:
+        """Wait until every stored activity has been processed."""
+        assert self.services is not None
+        deadline = time.monotonic() + timeout
+        while self.services.inbox.pending_count():
+            assert time.monotonic() < deadline, "activities still pending"
+            time.sleep(0.01)
+
     def send(self, activity: dict[str, Any]) -> dict[str, Any]:
         status = self.post(activity)
         assert status == 200, status

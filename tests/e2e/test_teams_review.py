@@ -15,7 +15,7 @@ from models.core.clock import FrozenClock
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.tables import Answer, Postmortem, PostmortemStatus
 from tests.fakeconnector import Sent
-from tests.teamsdriver import CHANNEL, Person, TeamsHarness
+from tests.teamsdriver import CHANNEL, Person, TeamsHarness, now_stamp
 
 FACILITATOR = Person("29:1fac" + "0" * 60, "Fay Kim")
 BEA = Person("29:1bea" + "0" * 60, "Bea Ortiz")
@@ -48,6 +48,10 @@ class Review:
     def press(self, title: str, *, by: Person = FACILITATOR, expect: int = 2) -> None:
         """Press a button of the latest prompt; `expect`: calls the app makes in answer."""
         assert self.prompt is not None
+        # The test's clock stands still while Teams' timestamps move on, so a click would
+        # take replies still queued into the next step: press once the replies are in, as
+        # people do.
+        self.teams.wait_until_processed()
         (button,) = [b for b in self.prompt.card["actions"] if b["title"] == title]
         before = len(self.fake.sent())
         self.teams.send(
@@ -85,7 +89,7 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
         {
             **edited,
             "type": "messageUpdate",
-            "timestamp": "2026-11-20T10:00:00.500Z",
+            "timestamp": now_stamp(),
             "text": "<p>Impact: the mobile app failed too</p>",
         }
     )
