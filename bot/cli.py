@@ -11,6 +11,7 @@ import sys
 import threading
 import urllib.error
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -60,10 +61,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scheduler", help="only send due messages (for deployments with several web replicas)"
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    package = commands.add_parser(
+        "teams-package", help="write the Microsoft Teams app package (zip) for TEAMS_APP_ID"
+    )
+    package.add_argument("--website", required=True, help="your https page about this bot")
+    package.add_argument("--privacy", help="privacy statement URL (default: <website>/privacy)")
+    package.add_argument("--terms", help="terms of use URL (default: <website>/terms)")
+    package.add_argument("--version", default="1.0.0", help="the package's version (x.y.z)")
+    package.add_argument("--output", default="lessonloop-teams.zip", type=Path)
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(require_slack=args.command != "migrate")
+        settings = load_settings(require_slack=args.command not in ("migrate", "teams-package"))
     except ConfigError as error:
         problems = "\n".join(f"  - {problem}" for problem in error.problems)
         print(f"lessonloop: configuration problem:\n{problems}\n{CONFIG_HELP}", file=sys.stderr)
@@ -79,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade_schema(make_engine(settings.database_url))
             log.info("database schema is up to date")
             return 0
+        if args.command == "teams-package":
+            return _teams_package(settings, args)
         if args.command == "scheduler":
             return _schedule(settings)
         return _serve(settings, with_scheduler=not args.no_scheduler)
@@ -179,6 +190,25 @@ def _schedule(settings: Settings) -> int:
         pass
     finally:
         scheduler.shutdown(wait=True)
+    return 0
+
+
+def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.teams.package import package
+
+    if settings.teams_app_id is None:
+        raise StartupError(f"TEAMS_APP_ID is not set: the package names the bot.\n{CONFIG_HELP}")
+    website = str(args.website).rstrip("/")
+    args.output.write_bytes(
+        package(
+            app_id=settings.teams_app_id,
+            version=args.version,
+            website=website,
+            privacy=args.privacy or f"{website}/privacy",
+            terms=args.terms or f"{website}/terms",
+        )
+    )
+    log.info("wrote %s; upload it in Teams (Apps > Manage your apps > Upload an app)", args.output)
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from handlers.teams import cards
 from handlers.teams.cards import ActionId
+from handlers.teams.commands import Command
 from handlers.teams.connector import Connector, Target
 from handlers.teams.errors import wording
 from handlers.teams.text import read
@@ -32,6 +33,8 @@ _MOVES = {
     ActionId.PHASE_BACK: Move.BACK,
     ActionId.PHASE_SKIP: Move.SKIP,
 }
+# (the activity, its channel, the text after the command word)
+CommandHandler = Callable[[dict[str, Any], str, str], None]
 USAGE = "Try @Lessonloop postmortem start <title> in a channel."
 
 
@@ -111,12 +114,24 @@ class Activities:
                 self._deliver_due(outcome.answer.id)
             return
         verb, _, rest = said.text.partition(" ")
-        if verb.lower() == "postmortem":
-            sub, _, title = rest.strip().partition(" ")
-            if sub.lower() == "start":
-                self._start(activity, channel, title)
-                return
-        self._tell(activity, USAGE)
+        try:
+            command = self.commands[Command(verb.lower())]
+        except ValueError:
+            self._tell(activity, USAGE)
+            return
+        command(activity, channel, rest.strip())
+
+    @property
+    def commands(self) -> dict[Command, CommandHandler]:
+        """What each bot command in the app's manifest does (see handlers/teams/commands.py)."""
+        return {Command.POSTMORTEM: self._postmortem}
+
+    def _postmortem(self, activity: dict[str, Any], channel: str, rest: str) -> None:
+        sub, _, title = rest.partition(" ")
+        if sub.lower() != "start":
+            self._tell(activity, USAGE)
+            return
+        self._start(activity, channel, title)
 
     def _start(self, activity: dict[str, Any], channel: str, title: str) -> None:
         if (activity.get("conversation") or {}).get("conversationType") != "channel":

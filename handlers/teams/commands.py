@@ -1,0 +1,25 @@
+"""The bot commands Teams shows when people type @Lessonloop: one table, read by the
+router (handlers/teams/activities.py) and by the app package's manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    POSTMORTEM = "postmortem"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHelp:
+    command: Command
+    description: str  # at most 128 characters, as the manifest allows
+
+
+COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp(
+        Command.POSTMORTEM,
+        "start <title>: start a guided, blameless post-mortem in this channel's replies",
+    ),
+)
