@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bot.app import Lessonloop
+    from handlers.teams.app import TeamsApp
+    from models.services import Services
 
 log = logging.getLogger("lessonloop")
 
@@ -53,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, title="commands")
-    serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve = commands.add_parser(
+        "serve", help="run the Slack app (HTTP, or Socket Mode) and/or the Teams bot"
+    )
     serve.add_argument(
         "--no-scheduler", action="store_true", help="do not send due messages from this process"
     )
@@ -123,29 +127,44 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    lessonloop = _connect_to_slack(settings, engine)
-    scheduler = (
-        build_scheduler(
+    # Either front end, or both, on one server, one database and one set of services.
+    lessonloop = _connect_to_slack(settings, engine) if settings.slack else None
+    services = lessonloop.services if lessonloop is not None else _services(settings, engine)
+    teams = _teams(settings, services) if settings.teams else None
+    scheduler = None
+    if with_scheduler and lessonloop is not None:
+        scheduler = build_scheduler(
             lessonloop.courier,
             lessonloop.services.clock,
             plan=lessonloop.services.meetings.plan,
             inbox=lessonloop.inbox,
         )
-        if with_scheduler
-        else None
-    )
+    if with_scheduler and teams is not None:
+        from bot.teams import add_teams_job, teams_scheduler
+
+        if scheduler is None:
+            scheduler = teams_scheduler(teams, services.clock)
+        else:
+            add_teams_job(scheduler, teams, services.clock)
     # What was stored but not processed before a crash is taken up at once.
-    lessonloop.inbox.start()
+    for inbox in (lessonloop.inbox if lessonloop else None, teams.inbox if teams else None):
+        if inbox is not None:
+            inbox.start()
     if scheduler is not None:
         scheduler.start()
     server = create_server(
-        make_wsgi_app(lessonloop.bolt, engine, signing_secret=settings.signing_secret),
+        make_wsgi_app(
+            lessonloop.bolt if lessonloop is not None else None,
+            engine,
+            signing_secret=settings.signing_secret,
+            teams=teams.endpoint if teams is not None else None,
+        ),
         host=settings.host,
         port=settings.port,
         threads=8,
         **SERVER_OPTIONS,
     )
-    if settings.socket_mode:
+    if settings.socket_mode and lessonloop is not None:
         _start_socket_mode(lessonloop.bolt, settings)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -153,7 +172,8 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     _started()
-    log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    paths = ["/slack/events"] * settings.slack + ["/api/messages"] * settings.teams
+    log.info("listening on http://%s:%s%s", settings.host, settings.port, " and ".join(paths))
     try:
         server.run()
     except KeyboardInterrupt:
@@ -161,9 +181,26 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        lessonloop.inbox.stop()
+        if lessonloop is not None:
+            lessonloop.inbox.stop()
+        if teams is not None:
+            teams.inbox.stop()
         server.close()
     return 0
+
+
+def _services(settings: Settings, engine: Engine) -> Services:
+    from models.core.clock import SystemClock
+    from models.core.workspaces import WorkspaceDefaults
+    from models.services import Services
+
+    return Services.build(engine, SystemClock(), WorkspaceDefaults(timezone=settings.timezone.key))
+
+
+def _teams(settings: Settings, services: Services) -> TeamsApp:
+    from bot.teams import create_teams
+
+    return create_teams(settings, services)
 
 
 def _schedule(settings: Settings) -> int:
@@ -172,13 +209,23 @@ def _schedule(settings: Settings) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    lessonloop = _connect_to_slack(settings, engine)
-    scheduler = build_scheduler(
-        lessonloop.courier,
-        lessonloop.services.clock,
-        plan=lessonloop.services.meetings.plan,
-        inbox=lessonloop.inbox,
-    )
+    lessonloop = _connect_to_slack(settings, engine) if settings.slack else None
+    services = lessonloop.services if lessonloop is not None else _services(settings, engine)
+    teams = _teams(settings, services) if settings.teams else None
+    if lessonloop is not None:
+        scheduler = build_scheduler(
+            lessonloop.courier,
+            lessonloop.services.clock,
+            plan=lessonloop.services.meetings.plan,
+            inbox=lessonloop.inbox,
+        )
+    if teams is not None:
+        from bot.teams import add_teams_job, teams_scheduler
+
+        if lessonloop is None:
+            scheduler = teams_scheduler(teams, services.clock)
+        else:
+            add_teams_job(scheduler, teams, services.clock)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
     _started()

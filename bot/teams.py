@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.config import Settings
+from bot.scheduler import DELIVERY_INTERVAL_SECONDS
 from handlers.teams.app import TeamsApp, build_teams
 from handlers.teams.connector import AccessTokens, MsalTokens
+from models.core.clock import Clock
 from models.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def create_teams(
@@ -26,3 +36,34 @@ def create_teams(
             tenant_id=settings.teams_tenant_id,
         ),
     )
+
+
+def tick(teams: TeamsApp) -> None:
+    """One tick for Teams: activities left by a crash, then what is owed to Teams."""
+    try:
+        teams.inbox.drain()
+        teams.inbox.purge()
+    except Exception:  # a stuck activity must not stop deliveries
+        log.exception("processing stored Teams activities failed")
+    teams.courier.deliver_due()
+
+
+def add_teams_job(scheduler: BackgroundScheduler, teams: TeamsApp, clock: Clock) -> None:
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
+        args=(teams,),
+        id="teams-deliver-due",
+        replace_existing=True,
+        next_run_time=clock.now(),
+    )
+
+
+def teams_scheduler(teams: TeamsApp, clock: Clock) -> BackgroundScheduler:
+    """The ticker of a process that runs only the Teams front end."""
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
+    add_teams_job(scheduler, teams, clock)
+    return scheduler

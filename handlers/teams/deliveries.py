@@ -61,7 +61,9 @@ class TeamsCourier:
     ) -> int:
         sent = 0
         deliveries = self._services.deliveries
-        while batch := deliveries.claim_due(subject_id=subject_id, ids=ids):
+        while batch := deliveries.claim_due(
+            subject_id=subject_id, ids=ids, platform=Platform.TEAMS
+        ):
             for delivery in batch:
                 if self._send(delivery):
                     sent += 1

@@ -51,6 +51,10 @@ class TeamsInboxWorkers:
                 self._process(inbound_id, activity)
         return taken
 
+    def purge(self) -> None:
+        """Forget activities processed long ago (and the ids kept to drop their repeats)."""
+        self._inbox.purge()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:

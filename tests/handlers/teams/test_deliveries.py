@@ -107,3 +107,16 @@ def test_addresses_are_kept_per_tenant(services: Services, courier: TeamsCourier
     other_tenant = "0f4e2d1c-3b5a-4978-8695-a4b3c2d1e0f9"
     found = services.addresses.find(platform=Platform.TEAMS, team_id=other_tenant, ref=CHANNEL)
     assert found is None
+
+
+def test_each_front_ends_courier_claims_only_its_own_workspaces(
+    services: Services, courier: TeamsCourier
+) -> None:
+    teams_review = _start(services)
+    slack_review = services.postmortems.start(
+        team_id="T0SLACK", channel_id="C0INCIDENT", title="Slack outage", facilitator_id="U0BEA"
+    ).id
+    slack = services.deliveries.claim_due(platform=Platform.SLACK)
+    assert {d.subject_id for d in slack} == {slack_review}
+    teams = services.deliveries.claim_due(platform=Platform.TEAMS)
+    assert {d.subject_id for d in teams} == {teams_review}
