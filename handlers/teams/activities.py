@@ -19,8 +19,11 @@ from handlers.teams.commands import Command
 from handlers.teams.connector import Connector, Target
 from handlers.teams.errors import wording
 from handlers.teams.text import read
-from models.core.errors import UserFacingError
+from models.actions.updates import Change, Update
+from models.core.errors import Reason, UserFacingError
 from models.core.references import Platform
+from models.followup.views import Scope, ScopeKind
+from models.lessons.library import parse_query, split_kind
 from models.postmortems.phases import Phase
 from models.postmortems.service import Move
 from models.services import Services
@@ -35,7 +38,12 @@ _MOVES = {
 }
 # (the activity, its channel, the text after the command word)
 CommandHandler = Callable[[dict[str, Any], str, str], None]
-USAGE = "Try @Lessonloop postmortem start <title> in a channel."
+_UPDATES = {ActionId.ACTION_DONE: Change.DONE, ActionId.ACTION_IN_PROGRESS: Change.IN_PROGRESS}
+LESSON_USAGE = "Say what kind of lesson: @Lessonloop lesson keep: … or lesson improve: …"
+USAGE = (
+    "Try @Lessonloop postmortem start <title> in a channel, lesson keep: …, "
+    "lessons <words> or actions."
+)
 
 
 def tenant_of(activity: dict[str, Any]) -> str:
@@ -124,7 +132,45 @@ class Activities:
     @property
     def commands(self) -> dict[Command, CommandHandler]:
         """What each bot command in the app's manifest does (see handlers/teams/commands.py)."""
-        return {Command.POSTMORTEM: self._postmortem}
+        return {
+            Command.POSTMORTEM: self._postmortem,
+            Command.LESSON: self._lesson,
+            Command.LESSONS: self._lessons,
+            Command.ACTIONS: self._actions,
+        }
+
+    def _lesson(self, activity: dict[str, Any], channel: str, rest: str) -> None:
+        if (activity.get("conversation") or {}).get("conversationType") != "channel":
+            raise UserFacingError("Save a lesson in the channel it belongs to.")
+        kind, text = split_kind(rest)
+        if kind is None:
+            self._tell(activity, LESSON_USAGE)
+            return
+        capture = self._services.lessons.capture(
+            team_id=tenant_of(activity),
+            channel_id=channel,
+            author_id=str(activity["from"]["id"]),
+            text=text,
+            kind=kind,
+        )
+        self._answer(activity, cards.lesson_saved(capture))
+
+    def _lessons(self, activity: dict[str, Any], channel: str, rest: str) -> None:
+        team_id = tenant_of(activity)
+        query = parse_query(rest, today=self._today(team_id))
+        if query.is_empty:
+            raise UserFacingError(reason=Reason.SEARCH_EMPTY)
+        # The person wrote from this conversation, so they are in it; lessons of other
+        # conversations are shown when they are known to be public (models.core.privacy).
+        page = self._services.lessons.search(team_id=team_id, member_of={channel}, query=query)
+        self._answer(activity, cards.lesson_results(page))
+
+    def _actions(self, activity: dict[str, Any], channel: str, rest: str) -> None:
+        team_id, user = tenant_of(activity), str(activity["from"]["id"])
+        listing = self._services.updates.listing(
+            team_id=team_id, scope=Scope(ScopeKind.OWNER, user), today=self._today(team_id)
+        )
+        self._answer(activity, cards.action_list(listing))
 
     def _postmortem(self, activity: dict[str, Any], channel: str, rest: str) -> None:
         sub, _, title = rest.partition(" ")
@@ -147,8 +193,11 @@ class Activities:
     def _click(self, activity: dict[str, Any], data: dict[str, Any]) -> None:
         try:
             action = ActionId(str(data.get("action")))
+            if action in _UPDATES:
+                self._update(activity, action, int(data["id"]))
+                return
             postmortem_id, phase = int(data["postmortem_id"]), Phase(str(data["phase"]))
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError):
             return  # not one of our buttons: nothing to do
         team_id, user = tenant_of(activity), str(activity["from"]["id"])
         channel, _ = split_conversation(str(activity["conversation"]["id"]))
@@ -172,6 +221,38 @@ class Activities:
                 clicked_at=clicked_at,
             )
         self._deliver_due(postmortem_id)
+
+    def _update(self, activity: dict[str, Any], action: ActionId, action_id: int) -> None:
+        """An owner's update from their listing: who may update is decided from the
+        database (the action's owner), and the listing card is replaced with a fresh one."""
+        team_id, user = tenant_of(activity), str(activity["from"]["id"])
+        scope = Scope(ScopeKind.OWNER, user)
+        updated = self._services.updates.update(
+            team_id=team_id,
+            action_id=action_id,
+            by_user=user,
+            update=Update(_UPDATES[action]),
+            scope=scope,
+            today=self._today(team_id),
+        )
+        listing = updated.listing or self._services.updates.listing(
+            team_id=team_id, scope=scope, today=self._today(team_id)
+        )
+        card = activity.get("replyToId")
+        target = Target(str(activity["serviceUrl"]), str(activity["conversation"]["id"]))
+        if isinstance(card, str) and card:
+            self._connector.update(target, card, cards.action_list(listing))
+        else:
+            self._answer(activity, cards.action_list(listing))
+
+    def _answer(self, activity: dict[str, Any], message: dict[str, Any]) -> None:
+        """Answer in the conversation the request came from (in its reply chain)."""
+        conversation = str(activity["conversation"]["id"])
+        self._connector.reply(
+            Target(service_url=str(activity["serviceUrl"]), conversation_id=conversation),
+            str(activity["id"]),
+            message,
+        )
 
     def _edited(self, activity: dict[str, Any]) -> None:
         channel, root = split_conversation(str(activity["conversation"]["id"]))
@@ -203,12 +284,7 @@ class Activities:
 
     def _tell(self, activity: dict[str, Any], text: str) -> None:
         """Teams has no message only one person sees: the answer goes in the reply chain."""
-        conversation = str(activity["conversation"]["id"])
-        self._connector.reply(
-            Target(service_url=str(activity["serviceUrl"]), conversation_id=conversation),
-            str(activity["id"]),
-            cards.notice(text),
-        )
+        self._answer(activity, cards.notice(text))
 
 
 def _time(value: Any) -> datetime | None:

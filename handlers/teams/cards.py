@@ -15,6 +15,8 @@ from typing import Any
 
 from handlers.teams.text import escaped
 from models.actions.views import ActionView
+from models.followup.views import ListingView
+from models.lessons.library import Capture, SearchPage
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.views import PostmortemView, Summary
 
@@ -30,6 +32,8 @@ class ActionId(StrEnum):
     PHASE_BACK = "postmortem.back"
     PHASE_SKIP = "postmortem.skip"
     CLOSE = "postmortem.close"
+    ACTION_DONE = "action.done"
+    ACTION_IN_PROGRESS = "action.in_progress"
 
 
 _QUESTIONS = {
@@ -166,3 +170,56 @@ def owner_actions(postmortem: PostmortemView, actions: Sequence[ActionView]) -> 
         *(_action_line(action) for action in actions),
     ]
     return card(f"You own {len(actions)} action(s) from: {postmortem.title}", body)
+
+
+def lesson_saved(capture: Capture) -> Activity:
+    kind = capture.lesson.kind.value
+    where = (
+        "the post-mortem in progress here"
+        if capture.postmortem is not None
+        else "this channel's running log"
+    )
+    return card(
+        f"Saved a {kind} lesson",
+        [_wording(f"Saved a {kind} lesson to {where}:"), plain(capture.lesson.text)],
+    )
+
+
+def lesson_results(page: SearchPage) -> Activity:
+    body: list[dict[str, Any]] = [_wording(f"Lessons found: {page.total_label}", weight="Bolder")]
+    for hit in page.hits:
+        origin = f" ({hit.postmortem_title})" if hit.postmortem_title else ""
+        body.append(plain(f"• {hit.lesson.kind.value}: {hit.lesson.text}{origin}"))
+    if not page.hits:
+        body.append(_wording("Nothing matches in the channels you are in."))
+    return card(f"Lessons found: {page.total_label}", body)
+
+
+def action_list(listing: ListingView) -> Activity:
+    """A person's open actions, each with the buttons its owner updates it with."""
+    body: list[dict[str, Any]] = [_wording(f"Your open actions: {listing.total}", weight="Bolder")]
+    if not listing.actions:
+        body.append(_wording("Nothing open. Well done."))
+    for action in listing.actions:
+        late = " (overdue)" if action.is_overdue(listing.today) else ""
+        status = action.status.label
+        body.append(_action_line(action))
+        body.append(_wording(f"Status: {status}{late}", isSubtle=True, spacing="None"))
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    _update_button("Done", ActionId.ACTION_DONE, action.id),
+                    _update_button("In progress", ActionId.ACTION_IN_PROGRESS, action.id),
+                ],
+            }
+        )
+    return card(f"Your open actions: {listing.total}", body)
+
+
+def _update_button(title: str, action: ActionId, action_id: int) -> dict[str, Any]:
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"action": action.value, "id": action_id},
+    }

@@ -9,6 +9,9 @@ from enum import StrEnum
 
 class Command(StrEnum):
     POSTMORTEM = "postmortem"
+    LESSON = "lesson"
+    LESSONS = "lessons"
+    ACTIONS = "actions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,4 +25,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         Command.POSTMORTEM,
         "start <title>: start a guided, blameless post-mortem in this channel's replies",
     ),
+    CommandHelp(Command.LESSON, "keep: <lesson> or improve: <lesson>: save a lesson here"),
+    CommandHelp(Command.LESSONS, "<words>: search the lessons of channels you are in"),
+    CommandHelp(Command.ACTIONS, "your open actions, with buttons to update them"),
 )

@@ -1,0 +1,108 @@
+"""`lesson`, `lessons` and `actions` as Teams bot commands, and an owner updating an action
+from the listing card's buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from models.actions.tables import Action, ActionStatus
+from models.core.clock import FrozenClock
+from models.lessons.tables import Lesson, LessonKind
+from tests.e2e.teamsreview import BEA, FACILITATOR, Review
+from tests.fakeconnector import TENANT_ID
+from tests.teamsdriver import CHANNEL, TeamsHarness
+
+
+@pytest.fixture
+def teams(database_url: str, clock: FrozenClock) -> Iterator[TeamsHarness]:
+    with TeamsHarness(database_url, clock) as harness:
+        yield harness
+
+
+def _answer_to(teams: TeamsHarness, activity: dict[str, object]) -> str:
+    before = len(teams.fake.sent())
+    teams.send(activity)
+    (answer,) = teams.fake.wait_for(before + 1)[before:]
+    assert answer.activity_id == activity["id"]
+    return answer.card_text()
+
+
+def test_a_lesson_is_saved_from_a_channel_and_found_by_searching(teams: TeamsHarness) -> None:
+    text = _answer_to(
+        teams, teams.message("lesson improve: **feature flags** need an <at>owner</at>", by=BEA)
+    )
+    assert "Saved a improve lesson" in text
+    assert teams.services is not None
+    with teams.services.sessions() as session:
+        (lesson,) = session.scalars(select(Lesson))
+    assert lesson.kind is LessonKind.IMPROVE
+    assert lesson.text == "**feature flags** need an @owner"
+    assert lesson.channel_id == CHANNEL and lesson.team_id == TENANT_ID
+
+    found = _answer_to(teams, teams.message("lessons feature flags", by=FACILITATOR))
+    assert "Lessons found: 1" in found and "**feature flags** need an @owner" in found
+    nothing = _answer_to(teams, teams.message("lessons canary", by=FACILITATOR))
+    assert "Lessons found: 0" in nothing
+
+
+def test_a_lesson_without_a_kind_asks_for_one(teams: TeamsHarness) -> None:
+    text = _answer_to(teams, teams.message("lesson flags need owners", by=BEA))
+    assert "keep:" in text and "improve:" in text
+
+
+def test_owners_list_their_actions_and_update_them_from_the_card(teams: TeamsHarness) -> None:
+    review = Review(teams)
+    review.start("Checkout outage")
+    for _ in range(4):
+        review.press("Next")
+    review.reply(
+        f"action: add a canary stage {BEA.mention()[0]} by 2026-12-04",
+        by=FACILITATOR,
+        mentions=(BEA,),
+    )
+    teams.wait_until_processed()
+
+    listing_request = teams.message("actions", by=BEA)
+    before = len(teams.fake.sent())
+    teams.send(listing_request)
+    (listing,) = teams.fake.wait_for(before + 1)[before:]
+    assert "Your open actions: 1" in listing.card_text()
+    assert "add a canary stage" in listing.card_text()
+    (done,) = [
+        a
+        for block in listing.card["body"]
+        if block["type"] == "ActionSet"
+        for a in block["actions"]
+        if a["title"] == "Done"
+    ]
+
+    # Someone else pressing Done on Bea's card changes nothing.
+    before = len(teams.fake.sent())
+    teams.send(
+        teams.message(
+            "", by=FACILITATOR, root=listing_request["id"], value=done["data"], reply_to=listing.id
+        )
+    )
+    refused = teams.fake.wait_for(before + 1)[before:]
+    assert refused[0].kind == "reply"
+    assert teams.services is not None
+    with teams.services.sessions() as session:
+        assert session.scalars(select(Action.status)).one() is ActionStatus.OPEN
+
+    before = len(teams.fake.sent())
+    teams.send(
+        teams.message(
+            "", by=BEA, root=listing_request["id"], value=done["data"], reply_to=listing.id
+        )
+    )
+    (update,) = teams.fake.wait_for(before + 1)[before:]
+    assert update.kind == "update" and update.activity_id == listing.id
+    assert "Your open actions: 0" in update.card_text()
+    with teams.services.sessions() as session:
+        action = session.scalars(select(Action)).one()
+    assert action.status is ActionStatus.DONE
+    assert action.target_on == date(2026, 12, 4)
