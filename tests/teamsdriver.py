@@ -23,6 +23,7 @@ from models.core.clock import Clock
 from models.core.db import make_engine
 from models.services import Services
 from tests.fakeconnector import APP_ID, BOT_ID, TENANT_ID, FakeConnector
+from tests.harness import _drop_connections
 
 CHANNEL = "19:4a1f3c9e0d2b4c7a9e5f1b3d7c9a2e4f@thread.tacv2"
 TEAM = "19:0b6e8d2f4a1c3e5b7d9f1a3c5e7b9d1f@thread.tacv2"
@@ -94,7 +95,14 @@ class TeamsHarness:
 
     def __exit__(self, *exc: object) -> None:
         assert self.teams is not None and self.services is not None
-        self._server.close()
+        # As tests/harness.py stops waitress: its own loop drops the connections and ends.
+        server, thread = self._server, self._thread
+        assert thread is not None
+        server.trigger.pull_trigger(lambda: _drop_connections(server))
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "waitress's loop did not end"
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=60)
+        server.trigger.close()
         self.teams.inbox.stop()
         self.services.engine.dispose()
         self.fake.__exit__()
