@@ -143,7 +143,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
         from bot.teams import add_teams_job, teams_scheduler
 
         if scheduler is None:
-            scheduler = teams_scheduler(teams, services.clock)
+            scheduler = teams_scheduler(teams, services.clock, services.meetings.plan)
         else:
             add_teams_job(scheduler, teams, services.clock)
     # What was stored but not processed before a crash is taken up at once.
@@ -223,7 +223,7 @@ def _schedule(settings: Settings) -> int:
         from bot.teams import add_teams_job, teams_scheduler
 
         if lessonloop is None:
-            scheduler = teams_scheduler(teams, services.clock)
+            scheduler = teams_scheduler(teams, services.clock, services.meetings.plan)
         else:
             add_teams_job(scheduler, teams, services.clock)
     stopped = threading.Event()

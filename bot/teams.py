@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -38,32 +39,45 @@ def create_teams(
     )
 
 
-def tick(teams: TeamsApp) -> None:
-    """One tick for Teams: activities left by a crash, then what is owed to Teams."""
+def tick(teams: TeamsApp, plan: Callable[[], object] | None = None) -> None:
+    """One tick for Teams: activities left by a crash, what is due now (`plan`: when no
+    Slack front end's tick plans it), then what is owed to Teams."""
     try:
         teams.inbox.drain()
         teams.inbox.purge()
     except Exception:  # a stuck activity must not stop deliveries
         log.exception("processing stored Teams activities failed")
+    if plan is not None:
+        try:
+            plan()
+        except Exception:  # a planning failure must not stop sending what is owed already
+            log.exception("planning due reminders failed; sending what is already owed")
     teams.courier.deliver_due()
 
 
-def add_teams_job(scheduler: BackgroundScheduler, teams: TeamsApp, clock: Clock) -> None:
+def add_teams_job(
+    scheduler: BackgroundScheduler,
+    teams: TeamsApp,
+    clock: Clock,
+    plan: Callable[[], object] | None = None,
+) -> None:
     scheduler.add_job(
         tick,
         IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
-        args=(teams,),
+        args=(teams, plan),
         id="teams-deliver-due",
         replace_existing=True,
         next_run_time=clock.now(),
     )
 
 
-def teams_scheduler(teams: TeamsApp, clock: Clock) -> BackgroundScheduler:
-    """The ticker of a process that runs only the Teams front end."""
+def teams_scheduler(
+    teams: TeamsApp, clock: Clock, plan: Callable[[], object] | None
+) -> BackgroundScheduler:
+    """The ticker of a process that runs only the Teams front end (it plans, too)."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
-    add_teams_job(scheduler, teams, clock)
+    add_teams_job(scheduler, teams, clock, plan)
     return scheduler

@@ -98,6 +98,12 @@ class Activities:
             service_url=str(activity["serviceUrl"]),
             bot_ref=str((activity.get("recipient") or {}).get("id", "")),
         )
+        zone = activity.get("localTimezone")
+        if sender and isinstance(zone, str) and zone:
+            # Where the person is, as their Teams client says: nudges come in their hours.
+            people, team_id = self._services.people, tenant_of(activity)
+            if people.known_zone(team_id=team_id, user_id=sender) != (True, zone):
+                people.remember_zone(team_id=team_id, user_id=sender, tz=zone[:64])
 
     def _message(self, activity: dict[str, Any]) -> None:
         conversation = str((activity.get("conversation") or {}).get("id", ""))

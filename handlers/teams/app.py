@@ -11,6 +11,7 @@ from handlers.teams.connector import AccessTokens, Connector
 from handlers.teams.deliveries import TeamsCourier
 from handlers.teams.inbound import TeamsEndpoint
 from handlers.teams.inbox import TeamsInboxWorkers
+from handlers.teams.reminders import TeamsReminders
 from models.services import Services
 
 INBOX_THREADS = 2
@@ -33,6 +34,7 @@ def build_teams(
 ) -> TeamsApp:
     connector = Connector(tokens)
     courier = TeamsCourier(services, connector)
+    TeamsReminders(services, courier).register()
 
     def today(team_id: str) -> date:
         zone = services.workspaces.settings(team_id=team_id).zone

@@ -195,9 +195,15 @@ def lesson_results(page: SearchPage) -> Activity:
     return card(f"Lessons found: {page.total_label}", body)
 
 
-def action_list(listing: ListingView) -> Activity:
+LISTING = "Your open actions"
+REMINDER = "A review is coming up: please update your actions"
+FOLLOWUP = "After the review: these actions still need an update"
+OVERDUE = "These actions are past their target date"
+
+
+def action_list(listing: ListingView, *, intro: str = LISTING) -> Activity:
     """A person's open actions, each with the buttons its owner updates it with."""
-    body: list[dict[str, Any]] = [_wording(f"Your open actions: {listing.total}", weight="Bolder")]
+    body: list[dict[str, Any]] = [_wording(f"{intro}: {listing.total}", weight="Bolder")]
     if not listing.actions:
         body.append(_wording("Nothing open. Well done."))
     for action in listing.actions:
@@ -214,7 +220,7 @@ def action_list(listing: ListingView) -> Activity:
                 ],
             }
         )
-    return card(f"Your open actions: {listing.total}", body)
+    return card(f"{intro}: {listing.total}", body)
 
 
 def _update_button(title: str, action: ActionId, action_id: int) -> dict[str, Any]:

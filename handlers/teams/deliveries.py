@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from handlers.teams import cards
 from handlers.teams.connector import Connector, ConnectorError, Target
@@ -37,6 +37,14 @@ DEFAULT_RETRY_AFTER = timedelta(seconds=5)
 Sender = Callable[[DeliveryView], None]
 
 
+class Deferred(Exception):
+    """Raised by a sender when now is the wrong time (night where the recipient is)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
 class NoAddress(Exception):
     """Nobody in this conversation or tenant has written to the app yet."""
 
@@ -44,6 +52,7 @@ class NoAddress(Exception):
 class TeamsCourier:
     def __init__(self, services: Services, connector: Connector) -> None:
         self._services, self._connector = services, connector
+        self.connector = connector
         self._senders: dict[str, Sender] = {
             ROOT_DELIVERY: self._post_root,
             PROMPT_DELIVERY: self._post_prompt,
@@ -83,6 +92,9 @@ class TeamsCourier:
             return False
         try:
             sender(delivery)
+        except Deferred as later:
+            deliveries.defer(delivery_id=delivery.id, until=later.until)
+            return False
         except ConnectorError as error:
             if error.status == 429:
                 wait = (
