@@ -60,6 +60,8 @@ def _texts(node: Any) -> Iterator[str]:
 @dataclass
 class _State:
     sent: list[Sent] = field(default_factory=list)
+    # Who is in the team: an Entra object id or a Teams id -> the Teams id.
+    members: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     unauthorised: int = 0
 
@@ -118,6 +120,10 @@ class FakeConnector:
         """The bot's own access token (what MSAL gets from Entra in production)."""
         return BOT_TOKEN
 
+    def add_member(self, teams_id: str, object_id: str) -> None:
+        with self._changed:
+            self._state.members[teams_id] = self._state.members[object_id] = teams_id
+
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         with self._changed:
             self._state.failures.append((status, headers or {}))
@@ -156,6 +162,13 @@ class FakeConnector:
             if self._state.failures:
                 status, headers = self._state.failures.pop(0)
                 return status, {"error": {"code": "Throttled"}}, headers
+        member = re.fullmatch(r"/teams/v3/conversations/[^/]+/members/([^/]+)", path)
+        if method == "GET" and member is not None:
+            with self._changed:
+                found = self._state.members.get(_unquote(member[1]))
+            if found is None:
+                return 404, {"error": {"code": "MemberNotFoundInConversation"}}, {}
+            return 200, {"id": found}, {}
         match = re.fullmatch(r"/teams/v3/conversations(?:/([^/]+)/activities(?:/([^/]+))?)?", path)
         if match is None:
             return 404, {"error": "not found"}, {}

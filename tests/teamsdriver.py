@@ -9,6 +9,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,11 @@ def now_stamp() -> str:
 class Person:
     id: str
     name: str
+
+    @property
+    def object_id(self) -> str:
+        """Their Entra object id, a GUID (derived from their Teams id, in these tests)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_OID, self.id))
 
     def mention(self) -> tuple[str, dict[str, Any]]:
         text = f"<at>{self.name}</at>"
@@ -149,7 +155,7 @@ class TeamsHarness:
             "timestamp": now_stamp(),
             "serviceUrl": self.fake.service_url,
             "channelId": "msteams",
-            "from": {"id": by.id, "name": by.name, "aadObjectId": by.id[-36:]},
+            "from": {"id": by.id, "name": by.name, "aadObjectId": by.object_id},
             "conversation": {
                 "isGroup": True,
                 "conversationType": "channel",

@@ -14,14 +14,15 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers.teams import cards
-from handlers.teams.cards import ActionId
+from handlers.teams.cards import ActionId, Field
 from handlers.teams.commands import Command
 from handlers.teams.connector import Connector, Target
 from handlers.teams.errors import wording
 from handlers.teams.text import read
 from models.actions.updates import Change, Update
-from models.core.errors import Reason, UserFacingError
-from models.core.references import Platform
+from models.core.errors import InvalidInput, Reason, UserFacingError
+from models.core.references import REF_LENGTH, Platform
+from models.core.text import MESSAGE_LIMIT, clean_text
 from models.followup.views import Scope, ScopeKind
 from models.lessons.library import parse_query, split_kind
 from models.postmortems.phases import Phase
@@ -213,6 +214,9 @@ class Activities:
             log.warning("click on review %s from another conversation refused", postmortem_id)
             return
         clicked_at = _time(activity.get("timestamp"))
+        if action is ActionId.ADD_ACTION:
+            self._add_action(activity, postmortem_id, data)
+            return
         if action is ActionId.CLOSE:
             postmortems.close(
                 team_id=team_id, postmortem_id=postmortem_id, by_user=user, clicked_at=clicked_at
@@ -227,6 +231,41 @@ class Activities:
                 clicked_at=clicked_at,
             )
         self._deliver_due(postmortem_id)
+
+    def _add_action(
+        self, activity: dict[str, Any], postmortem_id: int, data: dict[str, Any]
+    ) -> None:
+        """The Add action form: the owner picked must be a member of the review's channel
+        (asked of Teams, which also turns a picked Entra object id into a Teams id)."""
+        team_id, user = tenant_of(activity), str(activity["from"]["id"])
+        channel, _ = split_conversation(str(activity["conversation"]["id"]))
+        picked = str(data.get(Field.OWNER) or "").strip()
+        owner = (
+            self._connector.member(
+                Target(str(activity["serviceUrl"]), channel), picked[:REF_LENGTH]
+            )
+            if picked
+            else None
+        )
+        if owner is None:
+            raise InvalidInput("Pick an owner who is in this team.", field=Field.OWNER)
+        typed_date = str(data.get(Field.TARGET) or "").strip()
+        try:
+            target_on = date.fromisoformat(typed_date) if typed_date else None
+        except ValueError:
+            raise InvalidInput("Pick a target date.", field=Field.TARGET) from None
+        added = self._services.actions.add(
+            team_id=team_id,
+            postmortem_id=postmortem_id,
+            description=clean_text(str(data.get(Field.DESCRIPTION) or ""), limit=MESSAGE_LIMIT),
+            owner_id=owner,
+            target_on=target_on,
+            lesson_id=None,
+            created_by=user,
+            today=self._today(team_id),
+            announce=True,
+        )
+        self._deliver_due(added.id)
 
     def _update(self, activity: dict[str, Any], action: ActionId, action_id: int) -> None:
         """An owner's update from their listing: who may update is decided from the

@@ -32,6 +32,7 @@ class ActionId(StrEnum):
     PHASE_BACK = "postmortem.back"
     PHASE_SKIP = "postmortem.skip"
     CLOSE = "postmortem.close"
+    ADD_ACTION = "postmortem.add_action"
     ACTION_DONE = "action.done"
     ACTION_IN_PROGRESS = "action.in_progress"
 
@@ -45,8 +46,8 @@ _QUESTIONS = {
     Phase.IMPROVE: "What could be improved, and what in our systems, tools or process made "
     "it possible? Ask what made this easy to get wrong, not who got it wrong. Each reply "
     "becomes an improve lesson.",
-    Phase.ACTIONS: "What will we do about it? Reply action: <what> @owner by <date>, for "
-    "example action: add a pre-deploy schema check @someone by friday.",
+    Phase.ACTIONS: "What will we do about it? Press Add action, or reply action: <what> "
+    "@owner by <date>, for example action: add a pre-deploy schema check @someone by friday.",
     Phase.WRAP_UP: "Anything else before we close? When everyone is done, the facilitator "
     "presses Close review: I post a summary here and send each action owner a note.",
 }
@@ -96,6 +97,52 @@ def _submit(title: str, action: ActionId, postmortem_id: int, phase: Phase) -> d
     }
 
 
+class Field(StrEnum):
+    """Input ids of the Add action form."""
+
+    DESCRIPTION = "description"
+    OWNER = "owner"
+    TARGET = "target_on"
+
+
+def _action_form(postmortem_id: int, phase: Phase) -> dict[str, Any]:
+    """Add action: a form shown in the card, with a people picker (the tenant's directory)
+    and a date input; submitted like the other buttons."""
+    return {
+        "type": "Action.ShowCard",
+        "title": "Add action",
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [
+                {
+                    "type": "Input.Text",
+                    "id": Field.DESCRIPTION.value,
+                    "label": "What will be done",
+                    "isRequired": True,
+                    "maxLength": 500,
+                },
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": Field.OWNER.value,
+                    "label": "Owner",
+                    "isRequired": True,
+                    "choices": [],
+                    "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
+                },
+                {"type": "Input.Date", "id": Field.TARGET.value, "label": "Target date"},
+            ],
+            "actions": [_submit("Add", ActionId.ADD_ACTION, postmortem_id, phase)],
+        },
+    }
+
+
+def action_added(action: ActionView) -> Activity:
+    return card(
+        "Action added",
+        [_wording("Action added", weight="Bolder"), _action_line(action)],
+    )
+
+
 def root(postmortem: PostmortemView, *, closed: bool) -> Activity:
     body = [
         _wording("Post-mortem" + (" (closed)" if closed else ""), weight="Bolder", size="Medium"),
@@ -115,6 +162,8 @@ def phase_prompt(postmortem: PostmortemView) -> Activity:
     buttons = []
     if not phase.is_first:
         buttons.append(_submit("Back", ActionId.PHASE_BACK, postmortem.id, phase))
+    if phase is Phase.ACTIONS:
+        buttons.append(_action_form(postmortem.id, phase))
     if phase.is_last:
         buttons.append(_submit("Close review", ActionId.CLOSE, postmortem.id, phase))
     else:

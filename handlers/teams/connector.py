@@ -81,6 +81,22 @@ class Connector:
             ),
         )
 
+    def member(self, target: Target, member_id: str) -> str | None:
+        """The Teams id ("29:…") of `member_id` (a Teams id or an Entra object id, as a card's
+        people picker gives) when they are a member of the conversation, else None."""
+        try:
+            account = self._call(
+                target.service_url,
+                lambda client: client.conversations.get_conversation_member(
+                    target.conversation_id, member_id
+                ),
+            )
+        except ConnectorError as error:
+            if error.status in (400, 403, 404):
+                return None
+            raise
+        return account.id or None
+
     def open_personal(self, *, service_url: str, tenant_id: str, bot_id: str, user_id: str) -> str:
         """The 1:1 conversation between the app and `user_id`; returns its id."""
         parameters = ConversationParameters(

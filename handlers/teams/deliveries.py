@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from handlers.teams import cards
 from handlers.teams.connector import Connector, ConnectorError, Target
+from models.actions.service import ACTION_ANNOUNCED_DELIVERY
 from models.core.addresses import Address
 from models.core.references import Platform
 from models.core.views import DeliveryView
@@ -60,6 +61,7 @@ class TeamsCourier:
             SUMMARY_DELIVERY: self._post_summary,
             ROOT_CLOSED_DELIVERY: self._mark_root_closed,
             OWNER_DELIVERY: self._send_owner_actions,
+            ACTION_ANNOUNCED_DELIVERY: self._announce_action,
         }
 
     def add_sender(self, kind: str, sender: Sender) -> None:
@@ -228,6 +230,23 @@ class TeamsCourier:
             return
         target = self.personal(delivery.team_id, delivery.recipient_id, via=postmortem.channel_id)
         self._connector.send(target, cards.owner_actions(postmortem, actions))
+
+    def _announce_action(self, delivery: DeliveryView) -> None:
+        """The action, as it is now, in its review's replies."""
+        assert delivery.subject_id is not None
+        services = self._services
+        action = services.actions.get(team_id=delivery.team_id, action_id=delivery.subject_id)
+        if action is None or action.postmortem_id is None:
+            return
+        postmortem = services.postmortems.get(
+            team_id=delivery.team_id, postmortem_id=action.postmortem_id
+        )
+        assert postmortem.thread_ref is not None
+        self._connector.reply(
+            self._thread(delivery.team_id, postmortem.channel_id, postmortem.thread_ref),
+            postmortem.thread_ref,
+            cards.action_added(action),
+        )
 
     def personal(self, team_id: str, user_id: str, *, via: str | None = None) -> Target:
         """The 1:1 conversation with `user_id`, opened (and remembered) when there is none:

@@ -48,6 +48,26 @@ class Review:
         sent = self.fake.wait_for(before + expect)
         self.prompt = next((s for s in reversed(sent) if _is_prompt(s)), None)
 
+    def add_action(
+        self, description: str, *, owner: Person, target_on: str, by: Person, expect: int = 1
+    ) -> None:
+        """Fill in the Add action form of the latest prompt: the people picker gives the
+        owner's Entra object id."""
+        assert self.prompt is not None
+        self.teams.wait_until_processed()
+        (form,) = [b for b in self.prompt.card["actions"] if b["type"] == "Action.ShowCard"]
+        data = {
+            **form["card"]["actions"][0]["data"],
+            "description": description,
+            "owner": owner.object_id,
+            "target_on": target_on,
+        }
+        before = len(self.fake.sent())
+        self.teams.send(
+            self.teams.message("", by=by, root=self.root, value=data, reply_to=self.prompt.id)
+        )
+        self.fake.wait_for(before + expect)
+
     def records(self, entity: Any) -> list[Any]:
         assert self.teams.services is not None
         with self.teams.services.sessions() as session:

@@ -91,6 +91,9 @@ def run_in_teams(teams: TeamsHarness) -> None:
         mentions: tuple[Person, ...] = (TEAMS[whom],) if whom else ()
         mention = TEAMS[whom].mention()[0] if whom else ""
         review.reply(text.format(who=mention), by=TEAMS[who], mentions=mentions)
+        # One reply at a time, as the Slack run waits for each answer: lessons and actions
+        # are listed in the order they were made.
+        teams.wait_until_processed()
     teams.wait_until_processed()
     review.press("Close review", expect=3 + 2 * 2)
 
@@ -118,16 +121,17 @@ def records(services: Services, ids: dict[str, list[str]] | dict[str, str]) -> d
                 _as_people(postmortem.facilitator_id, ids),
                 list(postmortem.skipped_phases),
             ),
-            "answers": [
+            # Replies are processed in parallel, so rows are compared whatever their ids.
+            "answers": sorted(
                 (a.phase, _as_people(a.author_id, ids), _as_people(a.text, ids)) for a in answers
-            ],
-            "lessons": [
+            ),
+            "lessons": sorted(
                 (x.kind, _as_people(x.text, ids), _as_people(x.author_id, ids)) for x in lessons
-            ],
-            "actions": [
+            ),
+            "actions": sorted(
                 (_as_people(x.description, ids), _as_people(x.owner_id, ids), x.target_on, x.status)
                 for x in actions
-            ],
+            ),
         }
 
 

@@ -13,7 +13,7 @@ from models.core.clock import FrozenClock
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.tables import Answer, Postmortem, PostmortemStatus
 from tests.e2e.teamsreview import BEA, CAI, FACILITATOR, PEOPLE, Review
-from tests.teamsdriver import TeamsHarness, now_stamp
+from tests.teamsdriver import Person, TeamsHarness, now_stamp
 
 
 @pytest.fixture
@@ -61,6 +61,16 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
         by=BEA,
         mentions=(CAI,),
     )
+    for person in PEOPLE:
+        teams.fake.add_member(person.id, person.object_id)
+    stranger = Person("29:1xyz" + "0" * 60, "Not In Team")
+    review.add_action("Rotate the on-call pager", owner=stranger, target_on="2026-12-18", by=CAI)
+    assert "Pick an owner who is in this team" in teams.fake.sent()[-1].card_text()
+    review.add_action(
+        "Write the <b>config-change</b> runbook", owner=FACILITATOR, target_on="2026-12-18", by=CAI
+    )
+    assert "Action added" in teams.fake.sent()[-1].card_text()
+    assert "Write the <b>config-change</b> runbook" in teams.fake.sent()[-1].card_text()
     review.press("Next")
     assert "Step 6 of 6" in review.prompt.card_text()  # type: ignore[union-attr]
     review.reply("Thanks all", by=CAI)
@@ -70,7 +80,7 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
     assert "Only the facilitator" in teams.fake.sent()[-1].card_text()
     before = len(teams.fake.sent())
     # Closed prompt, summary, root marked closed, and per owner: a 1:1 opened and a message.
-    review.press("Close review", expect=3 + 2 * 2)
+    review.press("Close review", expect=3 + 3 * 2)
     sent = teams.fake.sent()[before:]
 
     summary = next(s for s in sent if s.kind == "reply" and "Summary" in s.card_text())
@@ -82,10 +92,10 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
     root_update = next(s for s in sent if s.kind == "update" and s.activity_id == review.root)
     assert "(closed)" in root_update.card_text()
     opened = [s for s in sent if s.kind == "create"]
-    assert sorted(s.body["members"][0]["id"] for s in opened) == sorted([BEA.id, CAI.id])
+    assert sorted(s.body["members"][0]["id"] for s in opened) == sorted(p.id for p in PEOPLE)
     assert all(s.body["tenantId"] for s in opened)
     notes = [s for s in sent if s.kind == "send" and s.conversation_id.startswith("a:")]
-    assert len(notes) == 2
+    assert len(notes) == 3
     assert {n.conversation_id for n in notes} == {s.id for s in opened}
 
     (postmortem,) = review.records(Postmortem)
@@ -99,5 +109,6 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
     assert sorted((a.owner_id, str(a.target_on)) for a in actions) == [
         (BEA.id, "2026-12-04"),
         (CAI.id, "2026-12-11"),
+        (FACILITATOR.id, "2026-12-18"),
     ]
     assert teams.fake.unauthorised == 0
