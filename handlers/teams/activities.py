@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers.teams import cards
 from handlers.teams.cards import ActionId, Field
-from handlers.teams.commands import Command
+from handlers.teams.commands import COMMANDS, Command
 from handlers.teams.connector import Connector, Target
 from handlers.teams.errors import wording
 from handlers.teams.text import read
@@ -83,6 +83,12 @@ class Activities:
                     self._message(activity)
             except UserFacingError as error:
                 self._tell(activity, wording(error))
+        elif kind == "conversationUpdate":
+            self._remember(activity)
+            bot_id = (activity.get("recipient") or {}).get("id")
+            added = activity.get("membersAdded") or []
+            if any(isinstance(m, dict) and m.get("id") == bot_id for m in added):
+                self._welcome(activity)
         elif kind == "messageUpdate":
             self._edited(activity)
         elif kind == "messageDelete":
@@ -289,6 +295,11 @@ class Activities:
             self._connector.update(target, card, cards.action_list(listing))
         else:
             self._answer(activity, cards.action_list(listing))
+
+    def _welcome(self, activity: dict[str, Any]) -> None:
+        target = Target(str(activity["serviceUrl"]), str(activity["conversation"]["id"]))
+        help_lines = [(c.command.value, c.description) for c in COMMANDS]
+        self._connector.send(target, cards.welcome(help_lines))
 
     def _answer(self, activity: dict[str, Any], message: dict[str, Any]) -> None:
         """Answer in the conversation the request came from (in its reply chain)."""

@@ -278,3 +278,17 @@ def _update_button(title: str, action: ActionId, action_id: int) -> dict[str, An
         "title": title,
         "data": {"action": action.value, "id": action_id},
     }
+
+
+def welcome(commands: Sequence[tuple[str, str]]) -> Activity:
+    """When the app is added to a team, a chat or someone's personal scope (Teams' place for
+    what Slack's App Home says)."""
+    body = [
+        _wording("Lessonloop is here", weight="Bolder", size="Medium"),
+        _wording(
+            "I run blameless post-mortems in a post's replies, keep the lessons, and follow "
+            "up on the actions agreed. Mention me with a command:"
+        ),
+        *(_wording(f"• {name} {what}") for name, what in commands),
+    ]
+    return card("Lessonloop is here: mention me with postmortem start <title>", body)

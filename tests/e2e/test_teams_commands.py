@@ -106,3 +106,23 @@ def test_owners_list_their_actions_and_update_them_from_the_card(teams: TeamsHar
         action = session.scalars(select(Action)).one()
     assert action.status is ActionStatus.DONE
     assert action.target_on == date(2026, 12, 4)
+
+
+def test_the_app_added_to_a_team_says_what_it_does(teams: TeamsHarness) -> None:
+    installed = teams.message("", by=FACILITATOR)
+    installed |= {
+        "type": "conversationUpdate",
+        "conversation": {"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT_ID},
+        "membersAdded": [{"id": installed["recipient"]["id"]}],
+    }
+    installed.pop("text")
+    teams.send(installed)
+    (welcome,) = teams.fake.wait_for(1)
+    assert welcome.kind == "send" and welcome.conversation_id == CHANNEL
+    assert "postmortem" in welcome.card_text() and "actions" in welcome.card_text()
+
+    # Someone else joining the team is not welcomed by the app.
+    joined = {**installed, "id": "f:2", "membersAdded": [{"id": BEA.id}]}
+    teams.send(joined)
+    teams.wait_until_processed()
+    assert len(teams.fake.sent()) == 1
