@@ -23,6 +23,7 @@ from models.actions.updates import Change, Update
 from models.core.errors import InvalidInput, Reason, UserFacingError
 from models.core.references import REF_LENGTH, Platform
 from models.core.text import MESSAGE_LIMIT, clean_text
+from models.followup.cadence import parse_cadence
 from models.followup.views import Scope, ScopeKind
 from models.lessons.library import parse_query, split_kind
 from models.postmortems.phases import Phase
@@ -187,10 +188,32 @@ class Activities:
 
     def _postmortem(self, activity: dict[str, Any], channel: str, rest: str) -> None:
         sub, _, title = rest.partition(" ")
-        if sub.lower() != "start":
+        if sub.lower() == "start":
+            self._start(activity, channel, title)
+        elif sub.lower() == "review" and title.lower().startswith("set"):
+            self._set_review(activity, channel, title[3:].strip())
+        else:
             self._tell(activity, USAGE)
-            return
-        self._start(activity, channel, title)
+
+    def _set_review(self, activity: dict[str, Any], channel: str, text: str) -> None:
+        """`postmortem review set <cadence>`: when this channel reviews its actions."""
+        if (activity.get("conversation") or {}).get("conversationType") != "channel":
+            raise UserFacingError("Set a review schedule in the channel whose actions it reviews.")
+        team_id = tenant_of(activity)
+        workspace = self._services.workspaces.settings(team_id=team_id)
+        cadence = parse_cadence(
+            text,
+            default_timezone=workspace.timezone,
+            today=self._today(team_id),
+            defaults=workspace.review,
+        )
+        view = self._services.meetings.set_schedule(
+            team_id=team_id,
+            channel_id=channel,
+            cadence=cadence,
+            by_user=str(activity["from"]["id"]),
+        )
+        self._answer(activity, cards.schedule(view))
 
     def _start(self, activity: dict[str, Any], channel: str, title: str) -> None:
         if (activity.get("conversation") or {}).get("conversationType") != "channel":

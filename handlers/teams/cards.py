@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers.teams.text import escaped
 from models.actions.views import ActionView
-from models.followup.views import ListingView
+from models.followup.views import ListingView, ScheduleView
 from models.lessons.library import Capture, SearchPage
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.views import PostmortemView, Summary
@@ -292,3 +292,17 @@ def welcome(commands: Sequence[tuple[str, str]]) -> Activity:
         *(_wording(f"• {name} {what}") for name, what in commands),
     ]
     return card("Lessonloop is here: mention me with postmortem start <title>", body)
+
+
+def schedule(view: ScheduleView) -> Activity:
+    upcoming = ", ".join(f"{view.local(at):%a %d %b %Y %H:%M}" for at in view.next_reviews[:3])
+    body = [
+        _wording("Review schedule", weight="Bolder"),
+        _wording(f"Reviews here: {view.cadence.describe()}."),
+        _wording(f"Next: {upcoming}." if upcoming else "No review is planned yet."),
+        _wording(
+            "Before each review, owners of open actions get a reminder to update them.",
+            isSubtle=True,
+        ),
+    ]
+    return card(f"Reviews here: {view.cadence.describe()}", body)

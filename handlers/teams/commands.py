@@ -23,7 +23,7 @@ class CommandHelp:
 COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         Command.POSTMORTEM,
-        "start <title>: start a guided, blameless post-mortem in this channel's replies",
+        "start <title>: a guided, blameless post-mortem in the replies; review set <cadence>",
     ),
     CommandHelp(Command.LESSON, "keep: <lesson> or improve: <lesson>: save a lesson here"),
     CommandHelp(Command.LESSONS, "<words>: search the lessons of channels you are in"),

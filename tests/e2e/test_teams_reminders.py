@@ -4,7 +4,7 @@ Teams, and the owner updates the action from it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,10 +12,9 @@ from sqlalchemy import select
 from bot.teams import tick
 from models.actions.tables import Action, ActionStatus
 from models.core.clock import FrozenClock
-from models.followup.cadence import parse_cadence
 from tests.e2e.teamsreview import BEA, FACILITATOR, Review
 from tests.fakeconnector import TENANT_ID
-from tests.teamsdriver import CHANNEL, TeamsHarness
+from tests.teamsdriver import TeamsHarness
 
 
 @pytest.fixture
@@ -41,13 +40,11 @@ def test_a_reminder_reaches_the_owner_in_a_1to1_and_they_update_from_it(
     teams.wait_until_processed()
     services, app = teams.services, teams.teams
     assert services is not None and app is not None
-    services.meetings.set_schedule(
-        team_id=TENANT_ID,
-        channel_id=CHANNEL,
-        cadence=parse_cadence(
-            "weekly friday 10:00", default_timezone="UTC", today=date(2026, 11, 20)
-        ),
-        by_user=FACILITATOR.id,
+    before = len(teams.fake.sent())
+    teams.send(teams.message("postmortem review set weekly friday 10:00 UTC", by=FACILITATOR))
+    (schedule,) = teams.fake.wait_for(before + 1)[before:]
+    assert (
+        "Reviews here: " in schedule.card_text() and "Fri 27 Nov 2026 10:00" in schedule.card_text()
     )
 
     before = len(teams.fake.sent())
