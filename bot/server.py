@@ -118,6 +118,7 @@ def _dispatch(
 def _json(start_response: StartResponse, status: int, body: dict[str, str]) -> list[bytes]:
     payload = json.dumps(body).encode()
     reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+    reasons |= {403: "Forbidden"}
     reasons |= {405: "Method Not Allowed", 413: "Content Too Large", 503: "Service Unavailable"}
     start_response(
         f"{status} {reasons[status]}",

@@ -45,5 +45,5 @@ def build_teams(
     )
     workers = TeamsInboxWorkers(services.inbox, activities.handle, threads=INBOX_THREADS)
     verifier = ActivityVerifier(app_id=app_id, tenant_id=tenant_id, metadata_url=metadata_url)
-    endpoint = TeamsEndpoint(verifier, services.inbox, workers.wake)
+    endpoint = TeamsEndpoint(verifier, services.inbox, workers.wake, tenant_id=tenant_id)
     return TeamsApp(endpoint=endpoint, courier=courier, inbox=workers)

@@ -31,8 +31,17 @@ class Answer:
 
 
 class TeamsEndpoint:
-    def __init__(self, verifier: ActivityVerifier, inbox: Inbox, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        verifier: ActivityVerifier,
+        inbox: Inbox,
+        wake: Callable[[], None],
+        *,
+        tenant_id: str | None = None,
+    ) -> None:
+        """`tenant_id`: a single-tenant app's tenant; activities from any other are refused."""
         self._verifier, self._inbox, self._wake = verifier, inbox, wake
+        self._tenant = tenant_id.lower() if tenant_id else None
 
     def receive(self, headers: Mapping[str, str], raw: bytes) -> Answer:
         try:
@@ -46,6 +55,9 @@ class TeamsEndpoint:
         except NotVerified as refused:
             log.warning("refused an activity: %s", refused)
             return Answer(401, {"error": "unauthorized"})
+        if self._tenant is not None and tenant_of(activity).lower() != self._tenant:
+            log.warning("refused an activity from another tenant")
+            return Answer(403, {"error": "forbidden"})
         kind, activity_id = activity.get("type"), activity.get("id")
         if kind in KEPT and isinstance(activity_id, str) and activity_id:
             self._inbox.store(

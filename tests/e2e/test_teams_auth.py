@@ -72,3 +72,12 @@ def test_a_redelivered_activity_is_stored_once_and_answered_once(teams: TeamsHar
     assert _stored(teams) == 1
     assert [a.kind for a in answers] == ["reply"]
     assert "postmortem start" in answers[0].card_text()
+
+
+def test_a_single_tenant_app_refuses_activities_from_another_tenant(teams: TeamsHarness) -> None:
+    activity = teams.message("postmortem start Checkout outage", by=ANN)
+    other = "0f4e2d1c-3b5a-4978-8695-a4b3c2d1e0f9"
+    activity["channelData"]["tenant"]["id"] = other
+    activity["conversation"]["tenantId"] = other
+    assert teams.post(activity) == 403
+    assert _stored(teams) == 0
