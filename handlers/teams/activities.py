@@ -62,6 +62,27 @@ def split_conversation(conversation_id: str) -> tuple[str, str | None]:
     return channel, root or None
 
 
+def is_reply(activity: dict[str, Any]) -> bool:
+    """A message in the reply chain of another post."""
+    _, root = split_conversation(str((activity.get("conversation") or {}).get("id", "")))
+    return root is not None and root != activity.get("id")
+
+
+def is_addressed(activity: dict[str, Any]) -> bool:
+    """Meant for the app: in a 1:1 chat with it, a card's button, or mentioning it."""
+    if (activity.get("conversation") or {}).get("conversationType") == "personal":
+        return True
+    if isinstance(activity.get("value"), dict):
+        return True
+    bot_id = (activity.get("recipient") or {}).get("id")
+    return any(
+        isinstance(entity, dict)
+        and entity.get("type") == "mention"
+        and (entity.get("mentioned") or {}).get("id") == bot_id
+        for entity in activity.get("entities") or []
+    )
+
+
 class Activities:
     def __init__(
         self,
@@ -119,7 +140,7 @@ class Activities:
         bot_id = str((activity.get("recipient") or {}).get("id", ""))
         said = read(activity.get("text"), activity.get("entities"), bot_id=bot_id)
         team_id, user = tenant_of(activity), str(activity["from"]["id"])
-        if root is not None and root != activity.get("id"):
+        if root is not None and is_reply(activity):
             outcome = self._services.postmortems.record_reply(
                 team_id=team_id,
                 channel_id=channel,
@@ -135,6 +156,8 @@ class Activities:
             if outcome is not None:
                 self._deliver_due(outcome.answer.id)
             return
+        if not is_addressed(activity):
+            return  # a channel post for people, not for the app (with RSC, Teams sends all)
         verb, _, rest = said.text.partition(" ")
         try:
             command = self.commands[Command(verb.lower())]

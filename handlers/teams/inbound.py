@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.teams.activities import tenant_of
+from handlers.teams.activities import is_addressed, is_reply, tenant_of
 from handlers.teams.auth import ActivityVerifier, NotVerified
 from models.core.inbox import Inbox
 from models.core.references import REF_LENGTH, Platform
@@ -59,7 +59,12 @@ class TeamsEndpoint:
             log.warning("refused an activity from another tenant")
             return Answer(403, {"error": "forbidden"})
         kind, activity_id = activity.get("type"), activity.get("id")
-        if kind in KEPT and isinstance(activity_id, str) and activity_id:
+        if (
+            kind in KEPT
+            and isinstance(activity_id, str)
+            and activity_id
+            and worth_keeping(activity)
+        ):
             self._inbox.store(
                 platform=Platform.TEAMS,
                 event_id=event_key(activity)[:REF_LENGTH],
@@ -68,6 +73,16 @@ class TeamsEndpoint:
             )
             self._wake()
         return Answer(200, {})
+
+
+def worth_keeping(activity: dict[str, Any]) -> bool:
+    """Only what a listener can use: replies (a review's answers), edits and deletions,
+    what is addressed to the app, and membership changes. A busy channel's other posts
+    (Teams sends them all to an app with the ChannelMessage.Read.Group permission) are
+    answered and dropped without touching the database."""
+    if activity.get("type") != "message":
+        return True
+    return is_reply(activity) or is_addressed(activity)
 
 
 def event_key(activity: dict[str, Any]) -> str:

@@ -61,6 +61,14 @@ def manifest(
         ],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
+        # Replies in a review's chain reach the app without mentioning it: resource-specific
+        # consent, granted by whoever adds the app to a team.
+        "webApplicationInfo": {"id": app_id, "resource": f"api://botid-{app_id}"},
+        "authorization": {
+            "permissions": {
+                "resourceSpecific": [{"name": "ChannelMessage.Read.Group", "type": "Application"}]
+            }
+        },
     }
 
 

@@ -81,3 +81,14 @@ def test_a_single_tenant_app_refuses_activities_from_another_tenant(teams: Teams
     activity["conversation"]["tenantId"] = other
     assert teams.post(activity) == 403
     assert _stored(teams) == 0
+
+
+def test_channel_posts_not_for_the_app_are_answered_and_dropped(teams: TeamsHarness) -> None:
+    post = teams.message("lunch anyone?", by=ANN)
+    post["entities"], post["text"] = [], "<p>lunch anyone?</p>"  # no mention of the app
+    teams.send(post)
+    assert _stored(teams) == 0
+    # Addressed to the app, the same words get an answer.
+    teams.send(teams.message("lunch anyone?", by=ANN))
+    (answer,) = teams.fake.wait_for(1)
+    assert "postmortem start" in answer.card_text()

@@ -59,6 +59,10 @@ def test_the_manifest_names_the_bot_and_its_icons() -> None:
     assert set(manifest["bots"][0]["scopes"]) == {"team", "groupChat", "personal"}
     assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
+    # Replies in a review's chain reach the app without a mention.
+    assert manifest["webApplicationInfo"]["id"] == APP_ID
+    (permission,) = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert permission == {"name": "ChannelMessage.Read.Group", "type": "Application"}
 
 
 def test_the_icons_have_the_sizes_teams_requires_and_the_outline_is_white_on_transparent() -> None:
