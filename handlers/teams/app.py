@@ -12,6 +12,7 @@ from handlers.teams.deliveries import TeamsCourier
 from handlers.teams.inbound import TeamsEndpoint
 from handlers.teams.inbox import TeamsInboxWorkers
 from handlers.teams.reminders import TeamsReminders
+from handlers.teams.replies import TeamsReplySenders
 from models.services import Services
 
 INBOX_THREADS = 2
@@ -35,6 +36,7 @@ def build_teams(
     connector = Connector(tokens)
     courier = TeamsCourier(services, connector)
     TeamsReminders(services, courier).register()
+    TeamsReplySenders(services, courier).register()
 
     def today(team_id: str) -> date:
         zone = services.workspaces.settings(team_id=team_id).zone

@@ -15,6 +15,7 @@ from typing import Any
 
 from handlers.teams.text import escaped
 from models.actions.views import ActionView
+from models.coach.blame import BlameVerdict
 from models.followup.views import ListingView, ScheduleView
 from models.lessons.library import Capture, SearchPage
 from models.postmortems.phases import ORDER, Phase
@@ -306,3 +307,23 @@ def schedule(view: ScheduleView) -> Activity:
         ),
     ]
     return card(f"Reviews here: {view.cadence.describe()}", body)
+
+
+def coach_nudge(verdict: BlameVerdict, title: str) -> Activity:
+    """Sent to the reply's author alone (a 1:1): Teams has no message only one person sees."""
+    body = [
+        _wording("A thought from the blameless coach", weight="Bolder"),
+        plain(f"About your reply in the review “{title}”."),
+        _wording(
+            "This reply seems to put the cause on a person. Retros stay open when we look at "
+            "what in our systems and process made the mistake easy to make. Why it reads so:"
+        ),
+        *(plain(f"• {reason}") for reason in verdict.reasons),
+        _wording("You could ask:"),
+        *(plain(f"• {question}", italic=True) for question in verdict.reframes),
+    ]
+    return card("A thought from the blameless coach", body)
+
+
+def reply_problem(problem: str, title: str) -> Activity:
+    return card(problem, [plain(f"About your reply in the review “{title}”:"), _wording(problem)])

@@ -27,6 +27,7 @@ from models.postmortems.service import (
     STEP_DONE_DELIVERY,
     SUMMARY_DELIVERY,
 )
+from models.postmortems.views import PostmortemView
 from models.services import Services
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,15 @@ class TeamsCourier:
             return
         target = self.personal(delivery.team_id, delivery.recipient_id, via=postmortem.channel_id)
         self._connector.send(target, cards.owner_actions(postmortem, actions))
+
+    def reply_in_review(self, postmortem: PostmortemView, message: cards.Activity) -> None:
+        """Post `message` in the review's reply chain."""
+        assert postmortem.thread_ref is not None
+        self._connector.reply(
+            self._thread(postmortem.team_id, postmortem.channel_id, postmortem.thread_ref),
+            postmortem.thread_ref,
+            message,
+        )
 
     def _announce_action(self, delivery: DeliveryView) -> None:
         """The action, as it is now, in its review's replies."""

@@ -112,3 +112,29 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
         (FACILITATOR.id, "2026-12-18"),
     ]
     assert teams.fake.unauthorised == 0
+
+
+def test_the_coach_nudges_a_blaming_reply_in_a_1to1_and_an_action_reply_is_announced(
+    teams: TeamsHarness,
+) -> None:
+    review = Review(teams)
+    review.start("Checkout outage")
+    for _ in range(3):
+        review.press("Next")
+    before = len(teams.fake.sent())
+    review.reply("Improve: Dan forgot to check the config again, he was careless", by=BEA)
+    teams.wait_until_processed()
+    opened, nudge = teams.fake.sent()[before:]
+    assert opened.kind == "create" and opened.body["members"] == [{"id": BEA.id}]
+    assert nudge.kind == "send" and nudge.conversation_id == opened.id
+    assert "blameless coach" in nudge.card_text()
+
+    review.press("Next")
+    before = len(teams.fake.sent())
+    review.reply(
+        f"action: add a config check {CAI.mention()[0]} by 2026-12-04", by=BEA, mentions=(CAI,)
+    )
+    teams.wait_until_processed()
+    (announced,) = teams.fake.sent()[before:]
+    assert announced.kind == "reply" and announced.activity_id == review.root
+    assert "Action added" in announced.card_text() and "add a config check" in announced.card_text()
