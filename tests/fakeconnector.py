@@ -62,6 +62,9 @@ class _State:
     sent: list[Sent] = field(default_factory=list)
     # Who is in the team: an Entra object id or a Teams id -> the Teams id.
     members: dict[str, str] = field(default_factory=dict)
+    # Conversation -> the Teams ids of its members (for the roster call).
+    rosters: dict[str, set[str]] = field(default_factory=dict)
+    roster_calls: int = 0
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     unauthorised: int = 0
 
@@ -120,9 +123,16 @@ class FakeConnector:
         """The bot's own access token (what MSAL gets from Entra in production)."""
         return BOT_TOKEN
 
-    def add_member(self, teams_id: str, object_id: str) -> None:
+    def add_member(self, teams_id: str, object_id: str, *, of: tuple[str, ...] = ()) -> None:
+        """`teams_id` is in the team, and in the rosters of conversations `of`."""
         with self._changed:
             self._state.members[teams_id] = self._state.members[object_id] = teams_id
+            for conversation in of:
+                self._state.rosters.setdefault(conversation, set()).add(teams_id)
+
+    @property
+    def roster_calls(self) -> int:
+        return self._state.roster_calls
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         with self._changed:
@@ -162,6 +172,12 @@ class FakeConnector:
             if self._state.failures:
                 status, headers = self._state.failures.pop(0)
                 return status, {"error": {"code": "Throttled"}}, headers
+        roster = re.fullmatch(r"/teams/v3/conversations/([^/]+)/members", path)
+        if method == "GET" and roster is not None:
+            with self._changed:
+                self._state.roster_calls += 1
+                ids = sorted(self._state.rosters.get(_unquote(roster[1]), set()))
+            return 200, [{"id": member} for member in ids], {}
         member = re.fullmatch(r"/teams/v3/conversations/[^/]+/members/([^/]+)", path)
         if method == "GET" and member is not None:
             with self._changed:

@@ -141,6 +141,7 @@ class TeamsHarness:
         mentions: tuple[Person, ...] = (),
         value: dict[str, Any] | None = None,
         reply_to: str | None = None,
+        channel: str = CHANNEL,
     ) -> dict[str, Any]:
         """A channel message as Teams sends it: a new post (addressed to the app with its
         mention) when `root` is None, else a reply in `root`'s chain."""
@@ -160,16 +161,16 @@ class TeamsHarness:
                 "isGroup": True,
                 "conversationType": "channel",
                 "tenantId": TENANT_ID,
-                "id": f"{CHANNEL};messageid={root or activity_id}",
+                "id": f"{channel};messageid={root or activity_id}",
             },
             "recipient": {"id": BOT_ID, "name": BOT.name},
             "textFormat": "plain",
             "text": f"<p>{text}</p>" if text else "",
             "entities": entities,
             "channelData": {
-                "teamsChannelId": CHANNEL,
+                "teamsChannelId": channel,
                 "teamsTeamId": TEAM,
-                "channel": {"id": CHANNEL},
+                "channel": {"id": channel},
                 "team": {"id": TEAM},
                 "tenant": {"id": TENANT_ID},
             },

@@ -18,6 +18,7 @@ from handlers.teams.cards import ActionId, Field
 from handlers.teams.commands import COMMANDS, Command
 from handlers.teams.connector import Connector, Target
 from handlers.teams.errors import wording
+from handlers.teams.membership import TeamsMembership
 from handlers.teams.text import read
 from models.actions.updates import Change, Update
 from models.core.errors import InvalidInput, Reason, UserFacingError
@@ -90,8 +91,9 @@ class Activities:
         connector: Connector,
         deliver_due: Callable[[int], object],
         today: Callable[[str], date],
+        membership: TeamsMembership,
     ) -> None:
-        self._services, self._connector = services, connector
+        self._services, self._connector, self._membership = services, connector, membership
         self._deliver_due, self._today = deliver_due, today
 
     def handle(self, activity: dict[str, Any]) -> None:
@@ -197,9 +199,11 @@ class Activities:
         query = parse_query(rest, today=self._today(team_id))
         if query.is_empty:
             raise UserFacingError(reason=Reason.SEARCH_EMPTY)
-        # The person wrote from this conversation, so they are in it; lessons of other
-        # conversations are shown when they are known to be public (models.core.privacy).
-        page = self._services.lessons.search(team_id=team_id, member_of={channel}, query=query)
+        # The person wrote from this conversation, so they are in it; of the others, those
+        # Teams lists them in (models.core.privacy shows public ones to everybody).
+        user = str(activity["from"]["id"])
+        member_of = {channel} | self._membership.conversations_of(team_id=team_id, user_id=user)
+        page = self._services.lessons.search(team_id=team_id, member_of=member_of, query=query)
         self._answer(activity, cards.lesson_results(page))
 
     def _actions(self, activity: dict[str, Any], channel: str, rest: str) -> None:

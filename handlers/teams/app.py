@@ -11,6 +11,7 @@ from handlers.teams.connector import AccessTokens, Connector
 from handlers.teams.deliveries import TeamsCourier
 from handlers.teams.inbound import TeamsEndpoint
 from handlers.teams.inbox import TeamsInboxWorkers
+from handlers.teams.membership import TeamsMembership
 from handlers.teams.reminders import TeamsReminders
 from handlers.teams.replies import TeamsReplySenders
 from models.services import Services
@@ -43,7 +44,11 @@ def build_teams(
         return services.clock.now().astimezone(zone).date()
 
     activities = Activities(
-        services, connector, lambda subject: courier.deliver_due(subject_id=subject), today
+        services,
+        connector,
+        lambda subject: courier.deliver_due(subject_id=subject),
+        today,
+        TeamsMembership(services, connector, services.clock),
     )
     workers = TeamsInboxWorkers(services.inbox, activities.handle, threads=INBOX_THREADS)
     verifier = ActivityVerifier(app_id=app_id, tenant_id=tenant_id, metadata_url=metadata_url)

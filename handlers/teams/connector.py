@@ -97,6 +97,14 @@ class Connector:
             raise
         return account.id or None
 
+    def members(self, target: Target) -> frozenset[str]:
+        """The Teams ids of a conversation's members (a standard channel's: its team's)."""
+        accounts = self._call(
+            target.service_url,
+            lambda client: client.conversations.get_conversation_members(target.conversation_id),
+        )
+        return frozenset(account.id for account in accounts if account.id)
+
     def open_personal(self, *, service_url: str, tenant_id: str, bot_id: str, user_id: str) -> str:
         """The 1:1 conversation between the app and `user_id`; returns its id."""
         parameters = ConversationParameters(

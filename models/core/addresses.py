@@ -75,6 +75,25 @@ class Addresses:
                 .values(conversation_ref=conversation_ref, updated_at=self._clock.now())
             )
 
+    def conversations(
+        self, *, platform: Platform, team_id: str, prefix: str, limit: int
+    ) -> list[Address]:
+        """Addresses in a workspace whose reference starts with `prefix` (the platform's
+        mark of a conversation, as opposed to a person), most recently heard from first,
+        at most `limit`."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ChatAddress)
+                .where(
+                    ChatAddress.platform == platform,
+                    ChatAddress.team_id == team_id,
+                    ChatAddress.ref.startswith(prefix, autoescape=True),
+                )
+                .order_by(ChatAddress.updated_at.desc(), ChatAddress.ref)
+                .limit(limit)
+            )
+            return [Address.of(row) for row in rows]
+
     def find(self, *, platform: Platform, team_id: str, ref: str) -> Address | None:
         with self._sessions() as session:
             row = session.scalar(select(ChatAddress).where(*_key(platform, team_id, ref)))

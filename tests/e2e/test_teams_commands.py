@@ -4,7 +4,7 @@ from the listing card's buttons."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models.actions.tables import Action, ActionStatus
 from models.core.clock import FrozenClock
 from models.lessons.tables import Lesson, LessonKind
-from tests.e2e.teamsreview import BEA, FACILITATOR, Review
+from tests.e2e.teamsreview import BEA, CAI, FACILITATOR, Review
 from tests.fakeconnector import TENANT_ID
 from tests.teamsdriver import CHANNEL, TeamsHarness
 
@@ -126,3 +126,23 @@ def test_the_app_added_to_a_team_says_what_it_does(teams: TeamsHarness) -> None:
     teams.send(joined)
     teams.wait_until_processed()
     assert len(teams.fake.sent()) == 1
+
+
+def test_lessons_of_another_channel_are_found_only_by_its_members(
+    teams: TeamsHarness, clock: FrozenClock
+) -> None:
+    other = "19:9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a@thread.tacv2"
+    teams.fake.add_member(BEA.id, BEA.object_id, of=(CHANNEL, other))
+    teams.fake.add_member(FACILITATOR.id, FACILITATOR.object_id, of=(CHANNEL, other))
+    teams.fake.add_member(CAI.id, CAI.object_id, of=(CHANNEL,))
+    _answer_to(teams, teams.message("lesson keep: pin the canary config", by=BEA, channel=other))
+
+    assert "Lessons found: 1" in _answer_to(teams, teams.message("lessons canary", by=FACILITATOR))
+    assert "Lessons found: 0" in _answer_to(teams, teams.message("lessons canary", by=CAI))
+    calls = teams.fake.roster_calls
+    assert calls == 2  # each channel's roster asked once, then cached
+    _answer_to(teams, teams.message("lessons canary", by=FACILITATOR))
+    assert teams.fake.roster_calls == calls
+    clock.advance(timedelta(minutes=6))
+    _answer_to(teams, teams.message("lessons canary", by=FACILITATOR))
+    assert teams.fake.roster_calls == calls + 2

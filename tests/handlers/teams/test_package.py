@@ -17,6 +17,7 @@ from bot.cli import main
 from handlers.teams.activities import Activities
 from handlers.teams.commands import COMMANDS
 from handlers.teams.connector import Connector
+from handlers.teams.membership import TeamsMembership
 from handlers.teams.package import package
 from models.services import Services
 from tests.fakeconnector import FakeConnector
@@ -43,8 +44,10 @@ def test_the_manifests_commands_are_the_ones_the_router_answers(services: Servic
     (bot,) = manifest["bots"]
     listed = {c["title"] for lst in bot["commandLists"] for c in lst["commands"]}
     tokens = FakeConnector()  # only its token: nothing is sent here
+    connector = Connector(tokens)
+    membership = TeamsMembership(services, connector, services.clock)
     routed = Activities(
-        services, Connector(tokens), lambda _: None, lambda _: date(2026, 11, 20)
+        services, connector, lambda _: None, lambda _: date(2026, 11, 20), membership
     ).commands
     assert listed == {c.command.value for c in COMMANDS} == {c.value for c in routed}
     assert all(len(c["description"]) <= 128 for lst in bot["commandLists"] for c in lst["commands"])
