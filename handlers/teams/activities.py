@@ -128,6 +128,7 @@ class Activities:
             refs=tuple(ref for ref in (channel, sender) if ref),
             service_url=str(activity["serviceUrl"]),
             bot_ref=str((activity.get("recipient") or {}).get("id", "")),
+            names=_name_of(sender, (activity.get("from") or {}).get("name")),
         )
         zone = activity.get("localTimezone")
         if sender and isinstance(zone, str) and zone:
@@ -391,6 +392,14 @@ class Activities:
     def _tell(self, activity: dict[str, Any], text: str) -> None:
         """Teams has no message only one person sees: the answer goes in the reply chain."""
         self._answer(activity, cards.notice(text))
+
+
+def _name_of(ref: str, name: Any) -> dict[str, str]:
+    """A display name to mention someone by: Teams' own, without markup characters."""
+    if not ref or not isinstance(name, str):
+        return {}
+    cleaned = clean_text(name.replace("<", "").replace(">", ""), limit=200).strip()
+    return {ref: cleaned} if cleaned else {}
 
 
 def _time(value: Any) -> datetime | None:

@@ -16,7 +16,7 @@ from typing import Any
 from handlers.teams.text import escaped
 from models.actions.views import ActionView
 from models.coach.blame import BlameVerdict
-from models.followup.views import ListingView, ScheduleView
+from models.followup.views import AgendaView, ListingView, ScheduleView
 from models.lessons.library import Capture, SearchPage
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.views import PostmortemView, Summary
@@ -327,3 +327,47 @@ def coach_nudge(verdict: BlameVerdict, title: str) -> Activity:
 
 def reply_problem(problem: str, title: str) -> Activity:
     return card(problem, [plain(f"About your reply in the review “{title}”:"), _wording(problem)])
+
+
+AGENDA_PER_OWNER = 10
+
+
+def agenda(view: AgendaView, names: dict[str, str]) -> Activity:
+    """The review meeting's agenda in its channel: what was done, and each owner's open
+    actions, the owner mentioned by the name Teams gave them (`names`, by reference)."""
+    entities: list[dict[str, Any]] = []
+
+    def who(ref: str) -> str:
+        name = names.get(ref)
+        if name is None:
+            return "an owner who has not written to Lessonloop yet"
+        text = f"<at>{name}</at>"
+        if not any(e["mentioned"]["id"] == ref for e in entities):
+            entities.append(
+                {"type": "mention", "text": text, "mentioned": {"id": ref, "name": name}}
+            )
+        return text
+
+    local = view.review.local_at
+    body: list[dict[str, Any]] = [
+        _wording(f"Review agenda, {local:%a %d %b %Y %H:%M}", weight="Bolder", size="Medium"),
+        _wording(f"Open now: {view.now.open_actions} actions, {view.now.open_lessons} lessons."),
+        _wording(f"Done since {view.since:%d %b %Y} ({len(view.done_since)})", weight="Bolder"),
+    ]
+    body.extend(_action_line(action) for action in view.done_since)
+    body.append(_wording("Open actions by owner", weight="Bolder"))
+    for owner, actions in view.by_owner:
+        body.append(_wording(f"{who(owner)} ({len(actions)})"))
+        for action in actions[:AGENDA_PER_OWNER]:
+            late = " (overdue)" if action.is_overdue(view.today) else ""
+            body.append(plain(f"• {action.description}{late}, {action.status.label}"))
+    if not view.by_owner:
+        body.append(_wording("No open actions."))
+    if view.not_responded:
+        people = ", ".join(who(ref) for ref in view.not_responded)
+        body.append(_wording(f"No update since the reminder: {people}"))
+    message = card(f"Review agenda, {local:%d %b %Y %H:%M}", body)
+    content = message["attachments"][0]["content"]
+    if entities:
+        content["msteams"] = {"entities": entities}
+    return message

@@ -232,6 +232,10 @@ class TeamsCourier:
         target = self.personal(delivery.team_id, delivery.recipient_id, via=postmortem.channel_id)
         self._connector.send(target, cards.owner_actions(postmortem, actions))
 
+    def post_in_channel(self, team_id: str, channel_id: str, message: cards.Activity) -> str:
+        """A new post in a channel; returns its id."""
+        return self._connector.send(self._channel(team_id, channel_id), message)
+
     def reply_in_review(self, postmortem: PostmortemView, message: cards.Activity) -> None:
         """Post `message` in the review's reply chain."""
         assert postmortem.thread_ref is not None

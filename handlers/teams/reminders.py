@@ -7,8 +7,14 @@ from __future__ import annotations
 from handlers.teams import cards
 from handlers.teams.deliveries import Deferred, TeamsCourier
 from models.core.people import nudge_time, zone_or_utc
+from models.core.references import Platform
 from models.core.views import DeliveryView
-from models.followup.meetings import FOLLOWUP_DELIVERY, OVERDUE_DELIVERY, REMIND_DELIVERY
+from models.followup.meetings import (
+    AGENDA_DELIVERY,
+    FOLLOWUP_DELIVERY,
+    OVERDUE_DELIVERY,
+    REMIND_DELIVERY,
+)
 from models.services import Services
 
 
@@ -20,6 +26,20 @@ class TeamsReminders:
         self._courier.add_sender(REMIND_DELIVERY, self.remind)
         self._courier.add_sender(FOLLOWUP_DELIVERY, self.follow_up)
         self._courier.add_sender(OVERDUE_DELIVERY, self.nudge_overdue)
+        self._courier.add_sender(AGENDA_DELIVERY, self.post_agenda)
+
+    def post_agenda(self, delivery: DeliveryView) -> None:
+        assert delivery.subject_id is not None
+        agenda = self._services.meetings.agenda(
+            team_id=delivery.team_id, review_id=delivery.subject_id
+        )
+        people = {owner for owner, _ in agenda.by_owner} | set(agenda.not_responded)
+        names = self._services.addresses.names(
+            platform=Platform.TEAMS, team_id=delivery.team_id, refs=people
+        )
+        self._courier.post_in_channel(
+            delivery.team_id, agenda.review.channel_id, cards.agenda(agenda, names)
+        )
 
     def remind(self, delivery: DeliveryView) -> None:
         assert delivery.subject_id is not None

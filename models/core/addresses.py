@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select, update
@@ -19,6 +20,7 @@ class Address:
     service_url: str
     bot_ref: str
     conversation_ref: str | None
+    name: str | None = None
 
     @classmethod
     def of(cls, row: ChatAddress) -> Address:
@@ -28,6 +30,7 @@ class Address:
             service_url=row.service_url,
             bot_ref=row.bot_ref,
             conversation_ref=row.conversation_ref,
+            name=row.name,
         )
 
 
@@ -43,8 +46,11 @@ class Addresses:
         refs: tuple[str, ...],
         service_url: str,
         bot_ref: str,
+        names: dict[str, str] | None = None,
     ) -> None:
-        """Where `refs` (a conversation, the person who wrote in it) were last heard from."""
+        """Where `refs` (a conversation, the person who wrote in it) were last heard from,
+        and what the platform calls them (`names`, by reference)."""
+        names = names or {}
         now = self._clock.now()
         with self._sessions.begin() as session:
             for ref in dict.fromkeys(refs):
@@ -57,13 +63,15 @@ class Addresses:
                     service_url=service_url,
                     bot_ref=bot_ref,
                     conversation_ref=None,
+                    name=names.get(ref),
                     updated_at=now,
                 )
                 if not fresh:
+                    named = {"name": names[ref]} if ref in names else {}
                     session.execute(
                         update(ChatAddress)
                         .where(*_key(platform, team_id, ref))
-                        .values(service_url=service_url, bot_ref=bot_ref, updated_at=now)
+                        .values(service_url=service_url, bot_ref=bot_ref, updated_at=now, **named)
                     )
 
     def opened(self, *, platform: Platform, team_id: str, ref: str, conversation_ref: str) -> None:
@@ -93,6 +101,21 @@ class Addresses:
                 .limit(limit)
             )
             return [Address.of(row) for row in rows]
+
+    def names(self, *, platform: Platform, team_id: str, refs: Collection[str]) -> dict[str, str]:
+        """The names known for `refs`, by reference (one query)."""
+        if not refs:
+            return {}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(ChatAddress.ref, ChatAddress.name).where(
+                    ChatAddress.platform == platform,
+                    ChatAddress.team_id == team_id,
+                    ChatAddress.ref.in_(refs),
+                    ChatAddress.name.is_not(None),
+                )
+            )
+            return {ref: name for ref, name in rows if name}
 
     def find(self, *, platform: Platform, team_id: str, ref: str) -> Address | None:
         with self._sessions() as session:

@@ -159,4 +159,6 @@ class ChatAddress(Base):
     bot_ref: Mapped[str] = mapped_column(Ref)
     # A person's 1:1 conversation with the app, once opened.
     conversation_ref: Mapped[str | None] = mapped_column(Ref)
+    # The name the platform last gave (a person's display name), to mention them by.
+    name: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime]

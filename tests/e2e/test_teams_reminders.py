@@ -14,7 +14,7 @@ from models.actions.tables import Action, ActionStatus
 from models.core.clock import FrozenClock
 from tests.e2e.teamsreview import BEA, FACILITATOR, Review
 from tests.fakeconnector import TENANT_ID
-from tests.teamsdriver import TeamsHarness
+from tests.teamsdriver import CHANNEL, TeamsHarness
 
 
 @pytest.fixture
@@ -35,6 +35,11 @@ def test_a_reminder_reaches_the_owner_in_a_1to1_and_they_update_from_it(
         by=FACILITATOR,
         mentions=(BEA,),
     )
+    review.reply(
+        f"action: update the runbook {FACILITATOR.mention()[0]} by 2026-12-31",
+        by=BEA,
+        mentions=(FACILITATOR,),
+    )
     # Bea has written where the app is, so it knows where to reach her.
     review.reply("I'll take it", by=BEA)
     teams.wait_until_processed()
@@ -53,9 +58,10 @@ def test_a_reminder_reaches_the_owner_in_a_1to1_and_they_update_from_it(
         if any(s.kind == "create" for s in teams.fake.sent()[before:]):
             break
         clock.advance(timedelta(hours=12))
-    opened, reminder = [s for s in teams.fake.sent()[before:] if s.kind in ("create", "send")][:2]
-    assert opened.kind == "create" and opened.body["members"] == [{"id": BEA.id}]
-    assert reminder.kind == "send" and reminder.conversation_id == opened.id
+    sent = teams.fake.sent()[before:]
+    (opened,) = [s for s in sent if s.kind == "create" and s.body["members"] == [{"id": BEA.id}]]
+    (reminder,) = [s for s in sent if s.kind == "send" and s.conversation_id == opened.id]
+    assert "update the runbook" not in reminder.card_text()  # Bea's own actions only
     assert "A review is coming up" in reminder.card_text()
     assert "add a canary stage" in reminder.card_text()
 
@@ -74,4 +80,32 @@ def test_a_reminder_reaches_the_owner_in_a_1to1_and_they_update_from_it(
     assert update.kind == "update" and update.activity_id == reminder.id
     assert update.conversation_id == opened.id
     with services.sessions() as session:
-        assert session.scalars(select(Action.status)).one() is ActionStatus.DONE
+        statuses = {
+            owner: status
+            for owner, status in session.execute(select(Action.owner_id, Action.status))
+        }
+    assert statuses == {BEA.id: ActionStatus.DONE, FACILITATOR.id: ActionStatus.OPEN}
+
+    # At the meeting, the agenda is posted in the channel, owners mentioned by name.
+    before = len(teams.fake.sent())
+    for _ in range(14):
+        tick(app, services.meetings.plan)
+        posts = [
+            s
+            for s in teams.fake.sent()[before:]
+            if s.kind == "send" and s.conversation_id == CHANNEL
+        ]
+        if posts:
+            break
+        clock.advance(timedelta(hours=12))
+    (agenda,) = posts
+    text = agenda.card_text()
+    assert "Review agenda" in text and "add a canary stage" in text  # done since
+    assert "<at>Fay Kim</at> (1)" in text and "update the runbook" in text
+    assert agenda.card["msteams"]["entities"] == [
+        {
+            "type": "mention",
+            "text": "<at>Fay Kim</at>",
+            "mentioned": {"id": FACILITATOR.id, "name": "Fay Kim"},
+        }
+    ]

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("service_url", sa.String(length=500), nullable=False),
         sa.Column("bot_ref", sa.String(length=255), nullable=False),
         sa.Column("conversation_ref", sa.String(length=255), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("platform", "team_id", "ref", name=op.f("pk_chat_addresses")),
     )
