@@ -158,7 +158,8 @@ class Activities:
             )
             if outcome is not None:
                 self._deliver_due(outcome.answer.id)
-            return
+                return
+            # Not a review's reply chain: a command there is answered like anywhere else.
         if not is_addressed(activity):
             return  # a channel post for people, not for the app (with RSC, Teams sends all)
         verb, _, rest = said.text.partition(" ")

@@ -230,8 +230,8 @@ def lesson_saved(capture: Capture) -> Activity:
         else "this channel's running log"
     )
     return card(
-        f"Saved a {kind} lesson",
-        [_wording(f"Saved a {kind} lesson to {where}:"), plain(capture.lesson.text)],
+        f"Saved a lesson ({kind})",
+        [_wording(f"Saved a lesson ({kind}) to {where}:"), plain(capture.lesson.text)],
     )
 
 

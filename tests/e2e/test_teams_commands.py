@@ -14,7 +14,7 @@ from models.core.clock import FrozenClock
 from models.lessons.tables import Lesson, LessonKind
 from tests.e2e.teamsreview import BEA, CAI, FACILITATOR, Review
 from tests.fakeconnector import TENANT_ID
-from tests.teamsdriver import CHANNEL, TeamsHarness
+from tests.teamsdriver import BOT, CHANNEL, TeamsHarness
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_lesson_is_saved_from_a_channel_and_found_by_searching(teams: TeamsHar
     text = _answer_to(
         teams, teams.message("lesson improve: **feature flags** need an <at>owner</at>", by=BEA)
     )
-    assert "Saved a improve lesson" in text
+    assert "Saved a lesson (improve)" in text
     assert teams.services is not None
     with teams.services.sessions() as session:
         (lesson,) = session.scalars(select(Lesson))
@@ -146,3 +146,17 @@ def test_lessons_of_another_channel_are_found_only_by_its_members(
     clock.advance(timedelta(minutes=6))
     _answer_to(teams, teams.message("lessons canary", by=FACILITATOR))
     assert teams.fake.roster_calls == calls + 2
+
+
+def test_a_command_in_a_reply_chain_that_is_no_review_is_answered(teams: TeamsHarness) -> None:
+    post = teams.message("", by=BEA)
+    post["entities"], post["text"] = [], "<p>anyone seen the canary fail?</p>"
+    teams.send(post)
+    addressed = teams.message(
+        f"{BOT.mention()[0]} lesson keep: canaries catch it",
+        by=BEA,
+        root=post["id"],
+        mentions=(BOT,),
+    )
+    text = _answer_to(teams, addressed)
+    assert "Saved a lesson (keep)" in text
