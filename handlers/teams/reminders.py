@@ -15,6 +15,7 @@ from models.followup.meetings import (
     OVERDUE_DELIVERY,
     REMIND_DELIVERY,
 )
+from models.followup.views import ListingView
 from models.services import Services
 
 
@@ -49,7 +50,7 @@ class TeamsReminders:
         )
         if listing is None or not listing.actions:
             return
-        target = self._courier.personal(delivery.team_id, owner)
+        target = self._courier.personal(delivery.team_id, owner, via=_channel_of(listing))
         posted = self._courier.connector.send(
             target, cards.action_list(listing, intro=cards.REMINDER)
         )
@@ -71,7 +72,7 @@ class TeamsReminders:
         if listing is None:  # updated everything since the follow-up was planned
             return
         self._courier.connector.send(
-            self._courier.personal(delivery.team_id, owner),
+            self._courier.personal(delivery.team_id, owner, via=_channel_of(listing)),
             cards.action_list(listing, intro=cards.FOLLOWUP),
         )
 
@@ -92,7 +93,15 @@ class TeamsReminders:
         if not listing.actions:
             return
         self._courier.connector.send(
-            self._courier.personal(team_id, owner),
+            self._courier.personal(team_id, owner, via=_channel_of(listing)),
             cards.action_list(listing, intro=cards.OVERDUE),
         )
         updates.record_nudges(team_id=team_id, action_ids=[a.id for a in listing.actions])
+
+
+def _channel_of(listing: ListingView) -> str | None:
+    """Where to reach an owner who has never written to the app: the Teams service of the
+    channel whose review, or action, this is about."""
+    if listing.review is not None:
+        return listing.review.channel_id
+    return listing.actions[0].channel_id if listing.actions else None

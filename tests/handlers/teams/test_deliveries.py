@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.teams.connector import Connector
-from handlers.teams.deliveries import TeamsCourier
+from handlers.teams.deliveries import NoAddress, TeamsCourier
 from models.core.clock import FrozenClock
 from models.core.references import Platform
 from models.core.tables import Delivery, DeliveryStatus
@@ -120,3 +120,23 @@ def test_each_front_ends_courier_claims_only_its_own_workspaces(
     assert {d.subject_id for d in slack} == {slack_review}
     teams = services.deliveries.claim_due(platform=Platform.TEAMS)
     assert {d.subject_id for d in teams} == {teams_review}
+
+
+def test_someone_who_never_wrote_is_reached_through_the_channel_and_the_chat_is_kept(
+    services: Services, courier: TeamsCourier, fake: FakeConnector
+) -> None:
+    newcomer = "29:1new" + "0" * 60
+    first = courier.personal(TENANT_ID, newcomer, via=CHANNEL)
+    again = courier.personal(TENANT_ID, newcomer, via=CHANNEL)
+    assert first == again
+    (created,) = fake.sent()
+    assert created.kind == "create" and created.body["members"] == [{"id": newcomer}]
+    assert created.body["bot"]["id"] == BOT_ID and created.body["tenantId"] == TENANT_ID
+    assert first.conversation_id == created.id
+
+
+def test_without_any_address_a_personal_message_waits(
+    services: Services, courier: TeamsCourier
+) -> None:
+    with pytest.raises(NoAddress):
+        courier.personal(TENANT_ID, "29:1new" + "0" * 60)
