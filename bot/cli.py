@@ -11,6 +11,7 @@ import sys
 import threading
 import urllib.error
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bot.app import Lessonloop
+    from handlers.teams.app import TeamsApp
+    from models.services import Services
 
 log = logging.getLogger("lessonloop")
 
@@ -52,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, title="commands")
-    serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve = commands.add_parser(
+        "serve", help="run the Slack app (HTTP, or Socket Mode) and/or the Teams bot"
+    )
     serve.add_argument(
         "--no-scheduler", action="store_true", help="do not send due messages from this process"
     )
@@ -72,10 +77,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export", help="print every row of the workspace as JSON (no tokens)"
     )
     export.add_argument("team_id", help="the workspace's id, e.g. T0123ABCD")
+    package = commands.add_parser(
+        "teams-package", help="write the Microsoft Teams app package (zip) for TEAMS_APP_ID"
+    )
+    package.add_argument("--website", required=True, help="your https page about this bot")
+    package.add_argument("--privacy", help="privacy statement URL (default: <website>/privacy)")
+    package.add_argument("--terms", help="terms of use URL (default: <website>/terms)")
+    package.add_argument("--version", default="1.0.0", help="the package's version (x.y.z)")
+    package.add_argument("--output", default="lessonloop-teams.zip", type=Path)
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(require_slack=args.command not in ("migrate", "workspace"))
+        settings = load_settings(
+            require_slack=args.command not in ("migrate", "workspace", "teams-package")
+        )
     except ConfigError as error:
         problems = "\n".join(f"  - {problem}" for problem in error.problems)
         print(f"lessonloop: configuration problem:\n{problems}\n{CONFIG_HELP}", file=sys.stderr)
@@ -93,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "workspace":
             return _workspace(settings, args.workspace_command, args.team_id)
+        if args.command == "teams-package":
+            return _teams_package(settings, args)
         if args.command == "scheduler":
             return _schedule(settings)
         return _serve(settings, with_scheduler=not args.no_scheduler)
@@ -126,24 +143,37 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    lessonloop = _connect_to_slack(settings, engine)
-    # Stored events (and the scheduler's ticks) are processed in a second process, so this
-    # one only verifies, stores and acknowledges: see bot/inbox_process.py.
-    workers = InboxProcess(settings, with_scheduler=with_scheduler)
-    lessonloop.inbox.forward_wakes(workers.wake)
+    # Either front end, or both, on one server, one database and one set of services.
+    lessonloop = _connect_to_slack(settings, engine) if settings.slack else None
+    services = lessonloop.services if lessonloop is not None else _services(settings, engine)
+    teams = _teams(settings, services) if settings.teams else None
+    # Slack's stored events (and the scheduler's ticks) are processed in a second process,
+    # so this one only verifies, stores and acknowledges: see bot/inbox_process.py.
+    workers = InboxProcess(settings, with_scheduler=with_scheduler) if lessonloop else None
+    if lessonloop is not None and workers is not None:
+        lessonloop.inbox.forward_wakes(workers.wake)
+    # Teams' stored activities are processed here, and its outbox is sent from here; it
+    # plans what is due only when no Slack worker process does.
+    teams_ticker = None
+    if teams is not None and with_scheduler:
+        from bot.teams import teams_scheduler
+
+        plan = services.plan_due if lessonloop is None else None
+        teams_ticker = teams_scheduler(teams, services.clock, plan)
     server = create_server(
         make_wsgi_app(
-            lessonloop.bolt,
+            lessonloop.bolt if lessonloop is not None else None,
             engine,
             signing_secret=settings.signing_secret,
-            jira=lessonloop.jira.webhook if lessonloop.jira else None,
+            jira=lessonloop.jira.webhook if lessonloop is not None and lessonloop.jira else None,
+            teams=teams.endpoint if teams is not None else None,
         ),
         host=settings.host,
         port=settings.port,
         threads=8,
         **SERVER_OPTIONS,
     )
-    if settings.socket_mode:
+    if settings.socket_mode and lessonloop is not None:
         _start_socket_mode(lessonloop.bolt, settings)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -151,10 +181,17 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     _started()
+    if teams is not None:
+        # What was stored but not processed before a crash is taken up at once.
+        teams.inbox.start()
+    if teams_ticker is not None:
+        teams_ticker.start()
     # Last, so the worker process's own start-up (imports, the app) does not hold up this
     # one's on a small machine; events stored meanwhile wait in the table.
-    workers.start()
-    log.info("listening on http://%s:%s/slack/events", settings.host, settings.port)
+    if workers is not None:
+        workers.start()
+    paths = ["/slack/events"] * settings.slack + ["/api/messages"] * settings.teams
+    log.info("listening on http://%s:%s%s", settings.host, settings.port, " and ".join(paths))
     if settings.multi_workspace:
         log.info("install page at http://%s:%s/slack/install", settings.host, settings.port)
     try:
@@ -162,9 +199,35 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        workers.stop()
+        if teams_ticker is not None:
+            teams_ticker.shutdown(wait=False)
+        if teams is not None:
+            teams.inbox.stop()
+        if workers is not None:
+            workers.stop()
         server.close()
     return 0
+
+
+def _services(settings: Settings, engine: Engine) -> Services:
+    from datetime import timedelta
+
+    from models.core.clock import SystemClock
+    from models.core.workspaces import WorkspaceDefaults
+    from models.services import Services
+
+    return Services.build(
+        engine,
+        SystemClock(),
+        WorkspaceDefaults(timezone=settings.timezone.key),
+        retention=timedelta(days=settings.retention_days),
+    )
+
+
+def _teams(settings: Settings, services: Services) -> TeamsApp:
+    from bot.teams import create_teams
+
+    return create_teams(settings, services)
 
 
 def _schedule(settings: Settings) -> int:
@@ -173,8 +236,18 @@ def _schedule(settings: Settings) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
-    lessonloop = _connect_to_slack(settings, engine)
-    scheduler = scheduler_for(lessonloop)
+    lessonloop = _connect_to_slack(settings, engine) if settings.slack else None
+    services = lessonloop.services if lessonloop is not None else _services(settings, engine)
+    teams = _teams(settings, services) if settings.teams else None
+    if lessonloop is not None:
+        scheduler = scheduler_for(lessonloop)
+    if teams is not None:
+        from bot.teams import add_teams_job, teams_scheduler
+
+        if lessonloop is None:
+            scheduler = teams_scheduler(teams, services.clock, services.plan_due)
+        else:
+            add_teams_job(scheduler, teams, services.clock)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.set())
     _started()
@@ -214,6 +287,25 @@ def _workspace(settings: Settings, command: str, team_id: str) -> int:
     deleted = lifecycle.delete(team_id=team_id)
     rows = ", ".join(f"{table} {count}" for table, count in sorted(deleted.rows.items()))
     print(f"deleted {deleted.total} rows of workspace {team_id}: {rows}", file=sys.stderr)
+    return 0
+
+
+def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.teams.package import package
+
+    if settings.teams_app_id is None:
+        raise StartupError(f"TEAMS_APP_ID is not set: the package names the bot.\n{CONFIG_HELP}")
+    website = str(args.website).rstrip("/")
+    args.output.write_bytes(
+        package(
+            app_id=settings.teams_app_id,
+            version=args.version,
+            website=website,
+            privacy=args.privacy or f"{website}/privacy",
+            terms=args.terms or f"{website}/terms",
+        )
+    )
+    log.info("wrote %s; upload it in Teams (Apps > Manage your apps > Upload an app)", args.output)
     return 0
 
 

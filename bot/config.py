@@ -25,10 +25,18 @@ class Setting:
 # Every variable load_settings reads, in the order people set them: `lessonloop --help`
 # prints this table, and _Reader refuses a name that is missing from it.
 SETTINGS = (
-    Setting("SLACK_BOT_TOKEN", "required", "Bot User OAuth Token (xoxb-...)."),
+    Setting("SLACK_BOT_TOKEN", "required", "Bot User OAuth Token (xoxb-...); optional with Teams."),
     Setting("SLACK_SIGNING_SECRET", "required", "Signing secret; every request is checked."),
     Setting("SLACK_APP_TOKEN", "unset", "App-level token (xapp-...); when set, Socket Mode."),
     Setting("SLACK_API_URL", "Slack", "Web API base URL (Slack-compatible endpoints, test fakes)."),
+    Setting("TEAMS_APP_ID", "unset", "Microsoft Teams bot: the Entra app (client) id."),
+    Setting("TEAMS_APP_PASSWORD", "unset", "Microsoft Teams bot: the Entra app's client secret."),
+    Setting("TEAMS_TENANT_ID", "unset", "Entra tenant of a single-tenant bot registration."),
+    Setting(
+        "TEAMS_OPENID_METADATA_URL",
+        "Microsoft",
+        "Where the Bot Connector's signing keys are published (sovereign clouds, test fakes).",
+    ),
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy URL (postgresql+psycopg://...)."),
     Setting("HOST", "0.0.0.0", "Address the HTTP server binds."),
     Setting("PORT", "3000", "Port of the HTTP server."),
@@ -115,6 +123,10 @@ class Settings:
     redirect_uri: str | None = None
     retention_days: int = 30
     jira: JiraSettings | None = None  # None: JIRA_URL unset, no Jira sync
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    teams_metadata_url: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -124,6 +136,16 @@ class Settings:
     def multi_workspace(self) -> bool:
         """Installed through OAuth in any number of workspaces, each with its own token."""
         return self.client_id is not None
+
+    @property
+    def slack(self) -> bool:
+        """The Slack front end runs (SLACK_BOT_TOKEN, or the OAuth install, is set)."""
+        return bool(self.bot_token) or self.multi_workspace
+
+    @property
+    def teams(self) -> bool:
+        """The Teams front end runs (TEAMS_APP_ID is set)."""
+        return self.teams_app_id is not None
 
 
 def load_settings(
@@ -145,6 +167,14 @@ def load_settings(
         read.problems.append(
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set together or not at all"
         )
+    teams_app_id = read.text("TEAMS_APP_ID") or None
+    teams_app_password = read.text("TEAMS_APP_PASSWORD", required=teams_app_id is not None)
+    teams_tenant_id = read.text("TEAMS_TENANT_ID") or None
+    teams_metadata_url = read.url("TEAMS_OPENID_METADATA_URL", keep_path=True)
+    # Either front end, or both: Slack's settings are required only without Teams.
+    require_slack = require_slack and (
+        teams_app_id is None or bool(values.get("SLACK_BOT_TOKEN")) or client_id is not None
+    )
     # One workspace has its token here; many keep theirs in the database, one per install.
     bot_token = read.text(
         "SLACK_BOT_TOKEN", required=require_slack and client_id is None, prefix="xoxb-"
@@ -182,6 +212,10 @@ def load_settings(
         redirect_uri=redirect_uri,
         retention_days=retention_days,
         jira=jira,
+        teams_app_id=teams_app_id,
+        teams_app_password=teams_app_password or None,
+        teams_tenant_id=teams_tenant_id,
+        teams_metadata_url=teams_metadata_url,
     )
 
 

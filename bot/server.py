@@ -1,8 +1,8 @@
-"""The HTTP side: Slack traffic at POST /slack/events, Jira's webhook at POST /jira/webhook,
-health at GET /healthz, on waitress. Installed through OAuth, also the install page
-(GET /slack/install) and Slack's redirect back (GET /slack/oauth_redirect): those carry no
-signature, the OAuth state (one use, minutes, tied to the browser by a cookie) is what
-protects them."""
+"""The HTTP side: Slack traffic at POST /slack/events, Teams activities at POST
+/api/messages, Jira's webhook at POST /jira/webhook, health at GET /healthz, on waitress.
+Installed through OAuth, also the install page (GET /slack/install) and Slack's redirect
+back (GET /slack/oauth_redirect): those carry no signature, the OAuth state (one use,
+minutes, tied to the browser by a cookie) is what protects them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from handlers.slack.inbound import (
     read_slack_request,
     too_large,
 )
+from handlers.teams.inbound import TeamsEndpoint
 from models.core.db import is_reachable
 
 StartResponse = Callable[..., Any]
@@ -30,6 +31,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 SLACK_PATH = "/slack/events"
 JIRA_PATH = "/jira/webhook"
+TEAMS_PATH = "/api/messages"
 # waitress buffers a whole body before calling the app; this makes it refuse larger ones
 # while reading, so an unsigned multi-megabyte body costs neither memory nor log lines.
 SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
@@ -38,13 +40,23 @@ log = logging.getLogger(__name__)
 
 
 def make_wsgi_app(
-    bolt: App, engine: Engine, *, signing_secret: str, jira: JiraWebhook | None = None
+    bolt: App | None,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    jira: JiraWebhook | None = None,
+    teams: TeamsEndpoint | None = None,
 ) -> WsgiApp:
+    """`bolt` None: Slack is not configured; `teams` None: Teams is not; `jira` None: no
+    Jira sync."""
+
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == JIRA_PATH and jira is not None:
             return _jira(jira, environ, start_response)
-        if path == SLACK_PATH:
+        if path == TEAMS_PATH and teams is not None:
+            return _teams(teams, environ, start_response)
+        if path == SLACK_PATH and bolt is not None:
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST only"})
             outcome = _read(environ, signing_secret)
@@ -59,7 +71,7 @@ def make_wsgi_app(
                 )
                 return _json(start_response, outcome.status, {"error": outcome.reason})
             return _dispatch(bolt, outcome, environ, start_response)
-        oauth = bolt.oauth_flow
+        oauth = bolt.oauth_flow if bolt is not None else None
         if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):
             if method != "GET":
                 return _json(start_response, 405, {"error": "GET only"})
@@ -81,12 +93,9 @@ def _jira(
     jira: JiraWebhook, environ: dict[str, Any], start_response: StartResponse
 ) -> Iterable[bytes]:
     """Verified (HMAC of the raw body) before anything in it is read."""
-    if environ.get("REQUEST_METHOD") != "POST":
-        return _json(start_response, 405, {"error": "POST only"})
-    declared = environ.get("CONTENT_LENGTH")
-    if (rejection := too_large(declared)) is not None:
-        return _json(start_response, rejection.status, {"error": rejection.reason})
-    raw = environ["wsgi.input"].read(int(declared)) if declared else b""
+    raw = _posted_body(environ)
+    if isinstance(raw, Rejection):
+        return _json(start_response, raw.status, {"error": raw.reason})
     outcome = jira.receive(_headers(environ), raw)
     if outcome.status != 200:
         log.warning("refused POST %s (%s bytes): %s", JIRA_PATH, len(raw), outcome.reason)
@@ -94,11 +103,31 @@ def _jira(
     return _json(start_response, 200, {"status": outcome.reason})
 
 
-def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rejection:
+def _teams(
+    teams: TeamsEndpoint, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """The token is checked by the endpoint before anything in the body is read."""
+    raw = _posted_body(environ)
+    if isinstance(raw, Rejection):
+        return _json(start_response, raw.status, {"error": raw.reason})
+    answer = teams.receive(_headers(environ), raw)
+    return _json(start_response, answer.status, answer.body)
+
+
+def _posted_body(environ: dict[str, Any]) -> bytes | Rejection:
+    """The raw body of a POST within the size limit, read only after both are checked."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return Rejection(405, "POST only")
     declared = environ.get("CONTENT_LENGTH")
     if (rejection := too_large(declared)) is not None:
         return rejection
-    raw = environ["wsgi.input"].read(int(declared)) if declared else b""
+    return bytes(environ["wsgi.input"].read(int(declared))) if declared else b""
+
+
+def _read(environ: dict[str, Any], signing_secret: str) -> VerifiedRequest | Rejection:
+    raw = _posted_body(environ)
+    if isinstance(raw, Rejection):
+        return raw
     return read_slack_request(_headers(environ), raw, signing_secret=signing_secret)
 
 
@@ -136,6 +165,7 @@ def _respond(response: BoltResponse, start_response: StartResponse) -> Iterable[
 def _json(start_response: StartResponse, status: int, body: dict[str, str]) -> list[bytes]:
     payload = json.dumps(body).encode()
     reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+    reasons |= {403: "Forbidden"}
     reasons |= {405: "Method Not Allowed", 413: "Content Too Large", 503: "Service Unavailable"}
     start_response(
         f"{status} {reasons[status]}",

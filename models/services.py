@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from models.actions.service import ActionItems
 from models.actions.updates import ActionUpdates
+from models.core.addresses import Addresses
 from models.core.channels import Channels
 from models.core.clock import Clock
 from models.core.db import Sessions, make_sessions
@@ -53,6 +54,7 @@ class Services:
     okrs: Okrs
     okr_checkins: OkrCheckIns
     okr_reviews: OkrReviews
+    addresses: Addresses
 
     @classmethod
     def build(
@@ -94,6 +96,7 @@ class Services:
                 workspace_defaults=workspaces.defaults,
             ),
             okr_reviews=OkrReviews(sessions, clock),
+            addresses=Addresses(sessions, clock),
         )
 
     def plan_due(self) -> None:

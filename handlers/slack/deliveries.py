@@ -15,6 +15,7 @@ from handlers.slack.messages import time_of
 from handlers.slack.reports import BoardSender, Documents, upload_postmortem_documents
 from handlers.slack.stopping import stop_sending
 from models.core.outbox import SendFailed
+from models.core.references import Platform
 from models.core.views import DeliveryView
 from models.postmortems.phases import Phase
 from models.postmortems.service import (
@@ -91,7 +92,9 @@ class Courier:
             return 0
         sent = 0
         deliveries = self._services.deliveries
-        while batch := deliveries.claim_due(subject_id=subject_id, ids=ids):
+        while batch := deliveries.claim_due(
+            subject_id=subject_id, ids=ids, platform=Platform.SLACK
+        ):
             for delivery in batch:
                 if self._send(delivery):
                     sent += 1

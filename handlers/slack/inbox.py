@@ -106,7 +106,9 @@ class InboxWorkers:
     def drain(self) -> int:
         """Process every event due now; returns how many were taken."""
         taken = 0
-        while not self._stopping.is_set() and (batch := self._inbox.claim(limit=BATCH)):
+        while not self._stopping.is_set() and (
+            batch := self._inbox.claim(limit=BATCH, platform=Platform.SLACK)
+        ):
             taken += len(batch)
             for inbound_id, body in batch:
                 self._process(inbound_id, body)

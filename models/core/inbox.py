@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Table, delete, func, or_, select, update
+from sqlalchemy import Insert, Table, delete, func, or_, select, true, update
 
 from models.core.clock import Clock
 from models.core.db import Sessions, insert_ignoring_conflicts
@@ -69,10 +69,14 @@ class Inbox:
                 self._insert[connection.dialect.name] = statement
             return connection.execute(statement, values).first() is not None
 
-    def claim(self, *, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """Up to `limit` due events, oldest first, leased to the caller."""
+    def claim(
+        self, *, limit: int, platform: Platform | None = None
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Up to `limit` due events (of `platform`, when given), oldest first, leased to
+        the caller."""
         now = self._clock.now()
         claimable = (
+            InboundEvent.platform == platform if platform is not None else true(),
             InboundEvent.processed_at.is_(None),
             InboundEvent.due_at <= now,
             or_(InboundEvent.claimed_until.is_(None), InboundEvent.claimed_until < now),

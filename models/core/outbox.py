@@ -33,7 +33,8 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.core.base import UtcDateTime
 from models.core.clock import Clock
-from models.core.tables import Delivery, DeliveryStatus
+from models.core.references import Platform
+from models.core.tables import ChatAddress, Delivery, DeliveryStatus
 from models.core.views import DeliveryView
 
 LEASE = timedelta(minutes=5)
@@ -217,9 +218,12 @@ class Deliveries:
         lease: timedelta = LEASE,
         subject_id: int | None = None,
         ids: Collection[int] | None = None,
+        platform: Platform | None = None,
     ) -> list[DeliveryView]:
         """Claim due deliveries: all of them, those about `subject_id`, or those of `ids`
-        (what one use case owed, to be sent at once)."""
+        (what one use case owed, to be sent at once); with `platform`, only those of its
+        workspaces (a workspace is Teams' when a Teams activity came from it, see
+        models.core.addresses), so each front end's courier sends its own."""
         now = self._clock.now()
         claimable = (
             Delivery.status == DeliveryStatus.PENDING,
@@ -232,6 +236,13 @@ class Deliveries:
                 due = due.where(Delivery.subject_id == subject_id)
             if ids is not None:
                 due = due.where(Delivery.id.in_(ids))
+            if platform is not None:
+                teams = select(ChatAddress.team_id).where(ChatAddress.platform == Platform.TEAMS)
+                due = due.where(
+                    Delivery.team_id.in_(teams)
+                    if platform is Platform.TEAMS
+                    else Delivery.team_id.not_in(teams)
+                )
             due = due.limit(limit)
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)

@@ -145,3 +145,25 @@ class Workspace(Base):
     # (LESSONLOOP_RETENTION_DAYS) after it has passed. A reinstall clears both.
     uninstalled_at: Mapped[datetime | None]
     uninstall_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class ChatAddress(Base):
+    """How to reach a conversation or a person later, without being asked (a proactive
+    message): the platform's service endpoint for them and, for a person, the 1:1
+    conversation once there is one. Learned from each verified activity, per workspace
+    (a Teams tenant), so one tenant's addresses never serve another."""
+
+    __tablename__ = "chat_addresses"
+
+    platform: Mapped[Platform] = mapped_column(string_enum(Platform), primary_key=True)
+    team_id: Mapped[str] = mapped_column(Ref, primary_key=True)
+    # A conversation's id, or a person's.
+    ref: Mapped[str] = mapped_column(Ref, primary_key=True)
+    service_url: Mapped[str] = mapped_column(String(500))
+    # Who the app is in that workspace (Teams' bot id, "28:…").
+    bot_ref: Mapped[str] = mapped_column(Ref)
+    # A person's 1:1 conversation with the app, once opened.
+    conversation_ref: Mapped[str | None] = mapped_column(Ref)
+    # The name the platform last gave (a person's display name), to mention them by.
+    name: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
