@@ -344,7 +344,8 @@ class OkrHandlers:
                     client,
                     team_id=team_id,
                     channel_id=current.channel_id,
-                    owners=[
+                    owners=[(OkrField.OWNER.value, owner)]
+                    + [
                         (kr_field(slot, OkrField.KR_OWNER), e.owner_id)
                         for slot, e in enumerate(edits, 1)
                     ],

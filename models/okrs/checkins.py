@@ -155,15 +155,6 @@ class OkrCheckIns:
             )
         return PlanReport(requests, asks, followups)
 
-    def cycle_of(self, *, team_id: str, channel_id: str) -> tuple[date, datetime]:
-        """A channel's current check-in cycle: the date naming it (in its cadence's zone)
-        and when it started."""
-        now = self._clock.now()
-        with self._sessions() as session:
-            schedule = session.get(MeetingSchedule, (team_id, channel_id))
-            workspace = session.get(Workspace, (SLACK, team_id))
-            return self._cycle(schedule, workspace, now)
-
     def _current_cycles(
         self, session: Session, now: datetime
     ) -> dict[tuple[date, datetime], list[tuple[str, str]]]:

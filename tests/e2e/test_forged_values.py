@@ -27,7 +27,14 @@ from models.actions.tables import Action, ActionEvent
 from models.core.privacy import Viewer
 from models.lessons.tables import Lesson, LessonDraft, LessonKind
 from models.okrs.service import KeyResultDraft
-from models.okrs.tables import CheckIn, KeyResult, Objective, ServingAction, ServingLesson
+from models.okrs.tables import (
+    CheckIn,
+    KeyResult,
+    Objective,
+    OkrChange,
+    ServingAction,
+    ServingLesson,
+)
 from models.postmortems.tables import Postmortem, PostmortemStep, TimelineEntry
 from tests.e2e.lessons import settled
 from tests.e2e.review import BEA, CAI, FACILITATOR
@@ -70,6 +77,7 @@ class World:
     secret_objective: int
     secret_kr: int
     bea_public_kr: int
+    public_objective: int
 
     @property
     def trap(self) -> str:
@@ -167,6 +175,7 @@ def okrs(services: Any) -> dict[str, int]:
         "secret_objective": secret.id,
         "secret_kr": secret.key_results[0].id,
         "bea_public_kr": public.key_results[0].id,
+        "public_objective": public.id,
     }
 
 
@@ -189,6 +198,13 @@ def snapshot(app: AppHarness) -> dict[str, Any]:
             "drafts": session.scalars(select(LessonDraft.id)).all(),
             "timeline": session.scalar(select(func.count()).select_from(TimelineEntry)),
             "objectives": session.execute(select(Objective.id, Objective.parent_id)).all(),
+            "objective_fields": session.execute(
+                select(Objective.id, Objective.title, Objective.owner_id)
+            ).all(),
+            "key_result_fields": session.execute(
+                select(KeyResult.id, KeyResult.title, KeyResult.owner_id, KeyResult.target_value)
+            ).all(),
+            "okr_changes": session.scalar(select(func.count()).select_from(OkrChange)),
             "key_results": session.execute(
                 select(KeyResult.id, KeyResult.current_value, KeyResult.checked_in_at)
             ).all(),
@@ -292,6 +308,26 @@ def link_form(action: int | None = None, lesson: int | None = None) -> dict[str,
         if chosen is not None:
             values[field] = {"type": "static_select", "selected_option": {"value": str(chosen)}}
     return values
+
+
+def edit_form(owner: str = CAI) -> dict[str, Any]:
+    return {
+        OkrField.TITLE: {"type": "plain_text_input", "value": "Taken over"},
+        OkrField.OWNER: {"type": "users_select", "selected_user": owner},
+        kr_field(1, OkrField.KR_TITLE): {"type": "plain_text_input", "value": "planted"},
+        kr_field(1, OkrField.KR_OWNER): {"type": "users_select", "selected_user": owner},
+        kr_field(1, OkrField.KR_TARGET): {"type": "plain_text_input", "value": "1"},
+        kr_field(1, OkrField.KR_CONFIDENCE): {
+            "type": "static_select",
+            "selected_option": {"value": "off_track"},
+        },
+    }
+
+
+def serve_form(key_result: int) -> dict[str, Any]:
+    return {
+        OkrField.SERVES: {"type": "static_select", "selected_option": {"value": str(key_result)}}
+    }
 
 
 def check_in_form() -> dict[str, Any]:
@@ -502,6 +538,34 @@ FORGED: dict[str, list[Case]] = {
         lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": w.bea_public_kr}, check_in_form()),
         lambda w: submit(w, ViewId.OKR_CHECK_IN, {"kr": "x"}, check_in_form()),
         lambda w: submit(w, ViewId.OKR_CHECK_IN, "[]", check_in_form()),
+    ],
+    ActionId.OKR_EDIT: [
+        lambda w: click(w, ActionId.OKR_EDIT, str(w.secret_objective)),  # a private channel's
+        lambda w: click(w, ActionId.OKR_EDIT, str(w.public_objective)),  # Bea's, not Cai's
+        lambda w: click(w, ActionId.OKR_EDIT, "nonsense"),
+    ],
+    ViewId.OKR_EDIT: [
+        lambda w: submit(
+            w, ViewId.OKR_EDIT, {"o": w.secret_objective, "krs": [w.secret_kr]}, edit_form()
+        ),
+        lambda w: submit(
+            w, ViewId.OKR_EDIT, {"o": w.public_objective, "krs": [w.bea_public_kr]}, edit_form()
+        ),
+        lambda w: submit(  # another objective's key result, and not Cai's to edit anyway
+            w, ViewId.OKR_EDIT, {"o": w.public_objective, "krs": [w.secret_kr]}, edit_form()
+        ),
+        lambda w: submit(w, ViewId.OKR_EDIT, "not json", edit_form()),
+    ],
+    ActionId.OKR_SERVE: [
+        lambda w: click(w, ActionId.OKR_SERVE, str(w.bea_action)),  # a private review's
+        lambda w: click(w, ActionId.OKR_SERVE, "0"),
+        lambda w: click(w, ActionId.OKR_SERVE, "nonsense"),
+    ],
+    ViewId.OKR_SERVE: [
+        lambda w: submit(w, ViewId.OKR_SERVE, {"a": w.cai_action}, serve_form(w.secret_kr)),
+        lambda w: submit(w, ViewId.OKR_SERVE, {"a": w.bea_action}, serve_form(w.bea_public_kr)),
+        lambda w: submit(w, ViewId.OKR_SERVE, {"a": w.cai_action}, {}),
+        lambda w: submit(w, ViewId.OKR_SERVE, "[]", serve_form(w.bea_public_kr)),
     ],
 }
 CASES = [
