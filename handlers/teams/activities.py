@@ -229,7 +229,7 @@ class Activities:
         if (activity.get("conversation") or {}).get("conversationType") != "channel":
             raise UserFacingError("Set a review schedule in the channel whose actions it reviews.")
         team_id = tenant_of(activity)
-        workspace = self._services.workspaces.settings(team_id=team_id)
+        workspace = self._services.workspaces.for_platform(Platform.TEAMS).settings(team_id=team_id)
         cadence = parse_cadence(
             text,
             default_timezone=workspace.timezone,

@@ -14,6 +14,7 @@ from handlers.teams.inbox import TeamsInboxWorkers
 from handlers.teams.membership import TeamsMembership
 from handlers.teams.reminders import TeamsReminders
 from handlers.teams.replies import TeamsReplySenders
+from models.core.references import Platform
 from models.services import Services
 
 INBOX_THREADS = 2
@@ -40,7 +41,7 @@ def build_teams(
     TeamsReplySenders(services, courier).register()
 
     def today(team_id: str) -> date:
-        zone = services.workspaces.settings(team_id=team_id).zone
+        zone = services.workspaces.for_platform(Platform.TEAMS).settings(team_id=team_id).zone
         return services.clock.now().astimezone(zone).date()
 
     activities = Activities(
