@@ -158,6 +158,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             engine,
             signing_secret=settings.signing_secret,
             teams=teams.endpoint if teams is not None else None,
+            teams_documents=teams.documents if teams is not None else None,
         ),
         host=settings.host,
         port=settings.port,

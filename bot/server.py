@@ -19,6 +19,8 @@ from handlers.slack.inbound import (
     read_slack_request,
     too_large,
 )
+from handlers.teams.documents import PATH_PREFIX as TEAMS_DOCUMENTS
+from handlers.teams.documents import DocumentLinks
 from handlers.teams.inbound import TeamsEndpoint
 from models.core.db import is_reachable
 
@@ -32,10 +34,16 @@ TEAMS_PATH = "/api/messages"
 SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
 
 log = logging.getLogger(__name__)
+_REASONS = {200: "OK", 404: "Not Found", 410: "Gone"}  # a Teams document's answers
 
 
 def make_wsgi_app(
-    bolt: App | None, engine: Engine, *, signing_secret: str, teams: TeamsEndpoint | None = None
+    bolt: App | None,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    teams: TeamsEndpoint | None = None,
+    teams_documents: DocumentLinks | None = None,
 ) -> WsgiApp:
     """`bolt` None: Slack is not configured; `teams` None: Teams is not."""
 
@@ -43,6 +51,12 @@ def make_wsgi_app(
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == TEAMS_PATH and teams is not None:
             return _teams(teams, environ, method, start_response)
+        if path.startswith(TEAMS_DOCUMENTS) and teams_documents is not None:
+            if method not in ("GET", "HEAD"):
+                return _json(start_response, 405, {"error": "GET only"})
+            served = teams_documents.serve(path[len(TEAMS_DOCUMENTS) :])
+            start_response(f"{served.status} {_REASONS.get(served.status, '')}", served.headers)
+            return [b""] if method == "HEAD" else [served.body]
         if path == SLACK_PATH and bolt is not None:
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST only"})
