@@ -167,6 +167,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             signing_secret=settings.signing_secret,
             jira=lessonloop.jira.webhook if lessonloop is not None and lessonloop.jira else None,
             teams=teams.endpoint if teams is not None else None,
+            teams_documents=teams.documents if teams is not None else None,
         ),
         host=settings.host,
         port=settings.port,

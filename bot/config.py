@@ -37,6 +37,11 @@ SETTINGS = (
         "Microsoft",
         "Where the Bot Connector's signing keys are published (sovereign clouds, test fakes).",
     ),
+    Setting(
+        "LESSONLOOP_PUBLIC_URL",
+        "unset",
+        "This server's public https base URL: Teams summary cards link the documents there.",
+    ),
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy URL (postgresql+psycopg://...)."),
     Setting("HOST", "0.0.0.0", "Address the HTTP server binds."),
     Setting("PORT", "3000", "Port of the HTTP server."),
@@ -127,6 +132,7 @@ class Settings:
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None
     teams_metadata_url: str | None = None
+    public_url: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -171,6 +177,7 @@ def load_settings(
     teams_app_password = read.text("TEAMS_APP_PASSWORD", required=teams_app_id is not None)
     teams_tenant_id = read.text("TEAMS_TENANT_ID") or None
     teams_metadata_url = read.url("TEAMS_OPENID_METADATA_URL", keep_path=True)
+    public_url = read.url("LESSONLOOP_PUBLIC_URL", keep_path=True)
     # Either front end, or both: Slack's settings are required only without Teams.
     require_slack = require_slack and (
         teams_app_id is None or bool(values.get("SLACK_BOT_TOKEN")) or client_id is not None
@@ -216,6 +223,7 @@ def load_settings(
         teams_app_password=teams_app_password or None,
         teams_tenant_id=teams_tenant_id,
         teams_metadata_url=teams_metadata_url,
+        public_url=public_url,
     )
 
 

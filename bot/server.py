@@ -23,6 +23,8 @@ from handlers.slack.inbound import (
     read_slack_request,
     too_large,
 )
+from handlers.teams.documents import PATH_PREFIX as TEAMS_DOCUMENTS
+from handlers.teams.documents import DocumentLinks
 from handlers.teams.inbound import TeamsEndpoint
 from models.core.db import is_reachable
 
@@ -37,6 +39,7 @@ TEAMS_PATH = "/api/messages"
 SERVER_OPTIONS: dict[str, Any] = {"max_request_body_size": MAX_BODY_BYTES}
 
 log = logging.getLogger(__name__)
+_REASONS = {200: "OK", 404: "Not Found", 410: "Gone"}  # a Teams document's answers
 
 
 def make_wsgi_app(
@@ -46,6 +49,7 @@ def make_wsgi_app(
     signing_secret: str,
     jira: JiraWebhook | None = None,
     teams: TeamsEndpoint | None = None,
+    teams_documents: DocumentLinks | None = None,
 ) -> WsgiApp:
     """`bolt` None: Slack is not configured; `teams` None: Teams is not; `jira` None: no
     Jira sync."""
@@ -56,6 +60,12 @@ def make_wsgi_app(
             return _jira(jira, environ, start_response)
         if path == TEAMS_PATH and teams is not None:
             return _teams(teams, environ, start_response)
+        if path.startswith(TEAMS_DOCUMENTS) and teams_documents is not None:
+            if method not in ("GET", "HEAD"):
+                return _json(start_response, 405, {"error": "GET only"})
+            served = teams_documents.serve(path[len(TEAMS_DOCUMENTS) :])
+            start_response(f"{served.status} {_REASONS.get(served.status, '')}", served.headers)
+            return [b""] if method == "HEAD" else [served.body]
         if path == SLACK_PATH and bolt is not None:
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST only"})

@@ -13,8 +13,10 @@ from bot.config import Settings
 from bot.scheduler import DELIVERY_INTERVAL_SECONDS
 from handlers.teams.app import TeamsApp, build_teams
 from handlers.teams.connector import AccessTokens, MsalTokens
+from handlers.teams.documents import DocumentLinks, signing_key
 from models.core.clock import Clock
 from models.services import Services
+from templates import Templates
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,13 @@ def create_teams(
         app_id=settings.teams_app_id,
         tenant_id=settings.teams_tenant_id,
         metadata_url=settings.teams_metadata_url,
+        documents=DocumentLinks(
+            services,
+            Templates(settings.template_dir),
+            key=signing_key(settings.teams_app_password or settings.teams_app_id),
+            public_url=settings.public_url,
+            clock=services.clock,
+        ),
         tokens=tokens
         or MsalTokens(
             app_id=settings.teams_app_id,

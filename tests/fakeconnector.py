@@ -149,6 +149,21 @@ class FakeConnector:
                 raise AssertionError(f"expected {count} calls, got {self._state.sent}")
             return list(self._state.sent)
 
+    def wait_for_reply(self, activity_id: str, *, after: int = 0, timeout: float = 10.0) -> Sent:
+        """The first call from the `after`-th on that answers activity `activity_id`: what
+        the app owed about earlier activities may arrive in between."""
+
+        def reply() -> Sent | None:
+            answers = (s for s in self._state.sent[after:] if s.activity_id == activity_id)
+            return next(answers, None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: reply() is not None, timeout):
+                raise AssertionError(f"no reply to {activity_id}: {self._state.sent[after:]}")
+            answer = reply()
+            assert answer is not None
+            return answer
+
     @property
     def unauthorised(self) -> int:
         return self._state.unauthorised

@@ -68,12 +68,21 @@ class TeamsHarness:
         self.database_url, self.clock = database_url, clock
         self.fake = FakeConnector()
         self._server: Any = None
+        self._app: Any = None
         self._thread: threading.Thread | None = None
         self.teams: TeamsApp | None = None
         self.services: Services | None = None
 
     def __enter__(self) -> TeamsHarness:
         self.fake.__enter__()
+        # Bound first, so the documents' links can name the port it got.
+        self._server = create_server(
+            lambda environ, start_response: self._app(environ, start_response),
+            host="127.0.0.1",
+            port=0,
+            threads=4,
+            **SERVER_OPTIONS,
+        )
         settings = load_settings(
             {
                 "TEAMS_APP_ID": APP_ID,
@@ -81,18 +90,19 @@ class TeamsHarness:
                 "TEAMS_TENANT_ID": TENANT_ID,
                 "TEAMS_OPENID_METADATA_URL": self.fake.metadata_url,
                 "DATABASE_URL": self.database_url,
+                "LESSONLOOP_PUBLIC_URL": self.base_url,
             },
             env_file=None,
         )
         engine = make_engine(self.database_url)
         self.services = Services.build(engine, self.clock)
         self.teams = create_teams(settings, self.services, tokens=self.fake)
-        self._server = create_server(
-            make_wsgi_app(None, engine, signing_secret="", teams=self.teams.endpoint),
-            host="127.0.0.1",
-            port=0,
-            threads=4,
-            **SERVER_OPTIONS,
+        self._app = make_wsgi_app(
+            None,
+            engine,
+            signing_secret="",
+            teams=self.teams.endpoint,
+            teams_documents=self.teams.documents,
         )
         self.teams.inbox.start()
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -115,7 +125,11 @@ class TeamsHarness:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.effective_port}/api/messages"
+        return f"{self.base_url}/api/messages"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.effective_port}"
 
     def post(self, activity: dict[str, Any], *, token: str | None = None) -> int:
         """POST an activity; returns the HTTP status."""

@@ -21,13 +21,12 @@ from handlers.slack.slacktext import truncate
 from models.core.dates import FutureDate, UnreadableDate, parse_past_date
 from models.core.errors import NotFound, UserFacingError
 from models.core.views import DeliveryView
-from models.lessons.tables import LessonKind
 from models.postmortems.access import NO_POSTMORTEM
-from models.postmortems.phases import Phase
-from models.postmortems.views import AnswerView, Summary
+from models.postmortems.documents import postmortem_context, slug
+from models.postmortems.views import Summary
 from models.reports.service import BOARD_DELIVERY, BoardSummary, ExportedAction, ExportedLesson
 from models.services import Services
-from templates import MarkdownText, Templates
+from templates import Templates
 from templates.charts import trend_chart
 from templates.exports import to_csv
 
@@ -47,18 +46,6 @@ NOT_THERE = frozenset({"not_in_channel", "channel_not_found"})
 DOCUMENT_LIST_LIMIT = 100  # rows per list in a board document; the CSV export has them all
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 
-# The steps whose answers the document shows as prose; lessons and actions have sections
-# of their own.
-DOCUMENT_PHASES = (Phase.IMPACT, Phase.TIMELINE, Phase.WENT_WELL, Phase.IMPROVE, Phase.WRAP_UP)
-# Our own words, safe as Markdown as they are.
-DOCUMENT_HEADINGS = {
-    Phase.IMPACT: MarkdownText("Summary and impact"),
-    Phase.TIMELINE: MarkdownText("Timeline"),
-    Phase.WENT_WELL: MarkdownText("What went well"),
-    Phase.IMPROVE: MarkdownText("What to improve, and the contributing factors"),
-    Phase.WRAP_UP: MarkdownText("Wrap-up"),
-}
-
 
 class FileUpload(TypedDict):
     """One entry of files_upload_v2(file_uploads=[...])."""
@@ -66,13 +53,6 @@ class FileUpload(TypedDict):
     filename: str
     title: str
     content: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    heading: MarkdownText
-    answers: tuple[AnswerView, ...]
-    skipped: bool
 
 
 class Documents:
@@ -83,21 +63,7 @@ class Documents:
 
     def postmortem(self, summary: Summary) -> list[FileUpload]:
         pm = summary.postmortem
-        context = {
-            "pm": pm,
-            "sections": [
-                Section(
-                    DOCUMENT_HEADINGS[phase],
-                    summary.answers.get(phase, ()),
-                    phase in pm.skipped,
-                )
-                for phase in DOCUMENT_PHASES
-            ],
-            "lessons": sorted(summary.lessons, key=lambda lesson: lesson.kind != LessonKind.KEEP),
-            "actions": summary.actions,
-            "participants": summary.participants,
-            "nudges": summary.nudges,
-        }
+        context = postmortem_context(summary)
         stem = f"postmortem-{pm.id}-{slug(pm.title)}"
         return [
             _file(f"{stem}.md", f"Post-mortem: {pm.title} (Markdown)", self._t, context, "md"),
@@ -442,11 +408,6 @@ def share_postmortem_documents(
         initial_comment=":page_facing_up: The post-mortem document, as Markdown and as a "
         "printable web page.",
     )
-
-
-def slug(title: str) -> str:
-    """A file-name-safe slug: ASCII letters and digits, at most 40 characters."""
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "untitled"
 
 
 def _file(

@@ -229,7 +229,7 @@ class Activities:
         if (activity.get("conversation") or {}).get("conversationType") != "channel":
             raise UserFacingError("Set a review schedule in the channel whose actions it reviews.")
         team_id = tenant_of(activity)
-        workspace = self._services.workspaces.settings(team_id=team_id)
+        workspace = self._services.workspaces.for_platform(Platform.TEAMS).settings(team_id=team_id)
         cadence = parse_cadence(
             text,
             default_timezone=workspace.timezone,
@@ -352,6 +352,14 @@ class Activities:
         target = Target(str(activity["serviceUrl"]), str(activity["conversation"]["id"]))
         help_lines = [(c.command.value, c.description) for c in COMMANDS]
         self._connector.send(target, cards.welcome(help_lines))
+        if (activity.get("conversation") or {}).get("conversationType") == "personal":
+            # In place of Slack's App Home: the person's own open actions, with the buttons
+            # they update them with (the listing the `actions` command gives).
+            team_id, user = tenant_of(activity), str(activity["from"]["id"])
+            listing = self._services.updates.listing(
+                team_id=team_id, scope=Scope(ScopeKind.OWNER, user), today=self._today(team_id)
+            )
+            self._connector.send(target, cards.action_list(listing))
 
     def _answer(self, activity: dict[str, Any], message: dict[str, Any]) -> None:
         """Answer in the conversation the request came from (in its reply chain)."""

@@ -9,7 +9,7 @@ an action id and record ids only; what a click may do is decided from the databa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +18,7 @@ from models.actions.views import ActionView
 from models.coach.blame import BlameVerdict
 from models.followup.views import AgendaView, ListingView, ScheduleView
 from models.lessons.library import Capture, SearchPage
+from models.postmortems.documents import Format
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.views import PostmortemView, Summary
 
@@ -190,7 +191,9 @@ def _action_line(action: ActionView) -> dict[str, Any]:
     return plain(f"• {action.description}{due}")
 
 
-def summary(summary: Summary) -> Activity:
+def summary(summary: Summary, documents: Mapping[Format, str] | None = None) -> Activity:
+    """`documents`: the post-mortem document's links by format ("md", "html"); None when
+    the server's public URL is not configured, which the card says."""
     postmortem = summary.postmortem
     body: list[dict[str, Any]] = [
         _wording("Summary", weight="Bolder", size="Medium"),
@@ -210,7 +213,19 @@ def summary(summary: Summary) -> Activity:
     body.append(
         _wording(f"{len(summary.participants)} people took part. Thank you all.", isSubtle=True)
     )
-    return card(f"Summary: {postmortem.title}", body)
+    if documents is None:
+        body.append(
+            _wording(
+                "The post-mortem document has no link here: LESSONLOOP_PUBLIC_URL is not set.",
+                isSubtle=True,
+            )
+        )
+        return card(f"Summary: {postmortem.title}", body)
+    links = [
+        {"type": "Action.OpenUrl", "title": "Document (Markdown)", "url": documents["md"]},
+        {"type": "Action.OpenUrl", "title": "Document (web page)", "url": documents["html"]},
+    ]
+    return card(f"Summary: {postmortem.title}", body, links)
 
 
 def owner_actions(postmortem: PostmortemView, actions: Sequence[ActionView]) -> Activity:

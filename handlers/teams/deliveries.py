@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from handlers.teams import cards
 from handlers.teams.connector import Connector, ConnectorError, Target
+from handlers.teams.documents import DocumentLinks
 from models.actions.service import ACTION_ANNOUNCED_DELIVERY
 from models.core.addresses import Address
 from models.core.references import Platform
@@ -52,8 +53,11 @@ class NoAddress(Exception):
 
 
 class TeamsCourier:
-    def __init__(self, services: Services, connector: Connector) -> None:
+    def __init__(
+        self, services: Services, connector: Connector, documents: DocumentLinks | None = None
+    ) -> None:
         self._services, self._connector = services, connector
+        self._documents = documents
         self.connector = connector
         self._senders: dict[str, Sender] = {
             ROOT_DELIVERY: self._post_root,
@@ -202,7 +206,12 @@ class TeamsCourier:
         self._connector.reply(
             self._thread(delivery.team_id, postmortem.channel_id, postmortem.thread_ref),
             postmortem.thread_ref,
-            cards.summary(summary),
+            cards.summary(
+                summary,
+                self._documents.urls(delivery.team_id, postmortem.id)
+                if self._documents is not None
+                else None,
+            ),
         )
 
     def _mark_root_closed(self, delivery: DeliveryView) -> None:

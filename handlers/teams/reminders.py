@@ -81,7 +81,12 @@ class TeamsReminders:
         _, tz = self._services.people.known_zone(team_id=team_id, user_id=owner)
         # The zone Teams last reported for the person (an activity's localTimezone), else
         # their workspace's: nudged in working hours.
-        zone = zone_or_utc(tz or self._services.workspaces.settings(team_id=team_id).timezone)
+        zone = zone_or_utc(
+            tz
+            or self._services.workspaces.for_platform(Platform.TEAMS)
+            .settings(team_id=team_id)
+            .timezone
+        )
         now = self._services.clock.now()
         later = nudge_time(now, zone)
         if later is not None:

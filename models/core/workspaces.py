@@ -25,7 +25,7 @@ from models.core.errors import InvalidInput, Reason
 from models.core.references import Platform
 from models.core.tables import Workspace
 
-SLACK = Platform.SLACK.value  # the only platform with workspaces today
+SLACK = Platform.SLACK.value  # the default platform: Slack callers pass none
 CACHE_SECONDS = 30
 CACHE_SIZE = 4096
 DEFAULT_REVIEW_TIME = "10:00"
@@ -85,6 +85,8 @@ class Workspaces:
     ) -> None:
         self._sessions, self._clock, self._platform = sessions, clock, platform
         self._defaults = defaults or WorkspaceDefaults()
+        self._cache_seconds = cache_seconds
+        self._siblings: dict[str, Workspaces] = {platform: self}
         self._cache: TTLCache[str, WorkspaceSettings] = TTLCache(CACHE_SIZE, cache_seconds)
         self._lock = threading.Lock()
         # Bumped by every change: a read that started before a change must not put what
@@ -94,6 +96,28 @@ class Workspaces:
     @property
     def defaults(self) -> WorkspaceDefaults:
         return self._defaults
+
+    @property
+    def platform(self) -> str:
+        return self._platform
+
+    def for_platform(self, platform: str) -> Workspaces:
+        """The same settings service for another platform's workspaces (a Teams tenant
+        and a Slack workspace may share an id): same defaults, its own rows and cache.
+        Built once per platform, so its cache is shared by whoever asks."""
+        with self._lock:
+            sibling = self._siblings.get(platform)
+            if sibling is None:
+                sibling = Workspaces(
+                    self._sessions,
+                    self._clock,
+                    self._defaults,
+                    platform=platform,
+                    cache_seconds=self._cache_seconds,
+                )
+                sibling._siblings = self._siblings
+                self._siblings[platform] = sibling
+            return sibling
 
     def settings(self, *, team_id: str) -> WorkspaceSettings:
         """The workspace's settings, its row created from the defaults on first use."""

@@ -25,7 +25,6 @@ from models.core.outbox import enqueue
 from models.core.references import Platform
 from models.core.tables import ChannelSettings, HandledEvent, Workspace
 from models.core.text import MESSAGE_LIMIT, Said, clean_text, tags_in
-from models.core.workspaces import SLACK
 from models.jira.owing import NO_JIRA, JiraOwed
 from models.lessons.tables import Lesson, LessonKind
 from models.lessons.views import LessonView
@@ -322,7 +321,12 @@ class Postmortems:
         with self._sessions.begin() as session:
             found = session.execute(
                 _REPLY_THREAD,
-                {"team_id": team_id, "channel_id": channel_id, "thread_ref": thread_ref},
+                {
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "thread_ref": thread_ref,
+                    "platform": platform.value,
+                },
             ).first()
             if found is None:
                 return None
@@ -667,7 +671,8 @@ _REPLY_THREAD = (
     )
     .outerjoin(
         Workspace,
-        (Workspace.platform == SLACK) & (Workspace.workspace_ref == Postmortem.team_id),
+        (Workspace.platform == bindparam("platform"))
+        & (Workspace.workspace_ref == Postmortem.team_id),
     )
     .where(
         Postmortem.team_id == bindparam("team_id"),

@@ -13,8 +13,8 @@ from models.actions.tables import Action, ActionStatus
 from models.core.clock import FrozenClock
 from models.lessons.tables import Lesson, LessonKind
 from tests.e2e.teamsreview import BEA, CAI, FACILITATOR, Review
-from tests.fakeconnector import TENANT_ID
-from tests.teamsdriver import BOT, CHANNEL, TeamsHarness
+from tests.fakeconnector import TENANT_ID, Sent
+from tests.teamsdriver import BOT, CHANNEL, Person, TeamsHarness
 
 
 @pytest.fixture
@@ -26,9 +26,7 @@ def teams(database_url: str, clock: FrozenClock) -> Iterator[TeamsHarness]:
 def _answer_to(teams: TeamsHarness, activity: dict[str, object]) -> str:
     before = len(teams.fake.sent())
     teams.send(activity)
-    (answer,) = teams.fake.wait_for(before + 1)[before:]
-    assert answer.activity_id == activity["id"]
-    return answer.card_text()
+    return teams.fake.wait_for_reply(str(activity["id"]), after=before).card_text()
 
 
 def test_a_lesson_is_saved_from_a_channel_and_found_by_searching(teams: TeamsHarness) -> None:
@@ -126,6 +124,47 @@ def test_the_app_added_to_a_team_says_what_it_does(teams: TeamsHarness) -> None:
     teams.send(joined)
     teams.wait_until_processed()
     assert len(teams.fake.sent()) == 1
+
+
+def test_the_app_added_in_personal_scope_lists_the_persons_open_actions(
+    teams: TeamsHarness,
+) -> None:
+    review = Review(teams)
+    review.start("Checkout outage")
+    for _ in range(4):
+        review.press("Next")
+    review.reply(
+        f"action: add a canary stage {BEA.mention()[0]} by 2026-12-04",
+        by=FACILITATOR,
+        mentions=(BEA,),
+    )
+    teams.wait_until_processed()
+    chat = "a:1bea-personal-chat"
+
+    def installed_by(person: Person, activity_id: str) -> list[Sent]:
+        added = teams.message("", by=person)
+        added |= {
+            "id": activity_id,
+            "type": "conversationUpdate",
+            "conversation": {"id": chat, "conversationType": "personal", "tenantId": TENANT_ID},
+            "membersAdded": [{"id": added["recipient"]["id"]}],
+        }
+        added.pop("text")
+        before = len(teams.fake.sent())
+        teams.send(added)
+        return teams.fake.wait_for(before + 2)[before:]
+
+    welcome, listing = installed_by(BEA, "f:bea")
+    assert (welcome.kind, listing.kind) == ("send", "send")
+    assert welcome.conversation_id == listing.conversation_id == chat
+    assert "postmortem" in welcome.card_text()
+    assert "Your open actions: 1" in listing.card_text()
+    assert "add a canary stage" in listing.card_text()
+    assert any(block["type"] == "ActionSet" for block in listing.card["body"])
+
+    _, nothing = installed_by(CAI, "f:cai")
+    assert "Your open actions: 0" in nothing.card_text()
+    assert "add a canary stage" not in nothing.card_text()
 
 
 def test_lessons_of_another_channel_are_found_only_by_its_members(

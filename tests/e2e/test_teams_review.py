@@ -4,16 +4,24 @@ with a mention, steps moved with the prompt cards' buttons, replies recorded per
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import Message
+from typing import Any
 
 import pytest
 
+from handlers.slack.reports import Documents
 from models.actions.tables import Action
 from models.core.clock import FrozenClock
 from models.postmortems.phases import ORDER, Phase
 from models.postmortems.tables import Answer, Postmortem, PostmortemStatus
+from templates import Templates
 from tests.e2e.teamsreview import BEA, CAI, FACILITATOR, PEOPLE, Review
-from tests.teamsdriver import Person, TeamsHarness, now_stamp
+from tests.teamsdriver import TENANT_ID, Person, TeamsHarness, now_stamp
 
 
 @pytest.fixture
@@ -112,6 +120,64 @@ def test_whole_review_in_a_channel_ends_with_summary_owner_messages_and_records(
         (FACILITATOR.id, "2026-12-18"),
     ]
     assert teams.fake.unauthorised == 0
+    the_documents_are_linked(teams, summary.card, postmortem.id)
+
+
+def the_documents_are_linked(teams: TeamsHarness, card: dict[str, Any], postmortem_id: int) -> None:
+    """The summary card's two links serve the same document Slack uploads, while the
+    token holds; an altered or expired token gets a status and nothing else."""
+    assert teams.services is not None
+    links = {a["title"]: a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"}
+    assert sorted(links) == ["Document (Markdown)", "Document (web page)"]
+    assert all(url.startswith(f"{teams.base_url}/teams/documents/") for url in links.values())
+    summary = teams.services.postmortems.summary(team_id=TENANT_ID, postmortem_id=postmortem_id)
+    files = {
+        f["filename"].rsplit(".", 1)[1]: f["content"]
+        for f in Documents(Templates()).postmortem(summary)
+    }
+
+    markdown = get(links["Document (Markdown)"])
+    html = get(links["Document (web page)"])
+    assert (markdown.status, markdown.body) == (200, files["md"])
+    assert markdown.headers["Content-Type"] == "text/markdown; charset=utf-8"
+    assert (html.status, html.body) == (200, files["html"])
+    assert html.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in html.headers["Content-Security-Policy"]
+    assert b"Checkout outage on 19 Nov" in html.body
+
+    url = links["Document (Markdown)"]
+    claims, signature = url.rsplit("/", 1)[1].split(".")
+    forged_claims = claims[:-2] + ("AA" if claims[-2:] != "AA" else "BB")
+    for forged in (
+        f"{url.rsplit('/', 1)[0]}/{forged_claims}.{signature}",
+        f"{url.rsplit('/', 1)[0]}/{claims}.{signature[:-2]}xy",
+        f"{url.rsplit('/', 1)[0]}/{claims}",
+        f"{url.rsplit('/', 1)[0]}/not-a-token",
+    ):
+        refused = get(forged)
+        assert (refused.status, refused.body) == (404, b"")
+    assert get(url, method="POST").status == 405
+
+    assert isinstance(teams.clock, FrozenClock)
+    teams.clock.advance(timedelta(days=30))
+    expired = get(url)
+    assert (expired.status, expired.body) == (410, b"")
+
+
+@dataclass(frozen=True)
+class Got:
+    status: int
+    headers: Message
+    body: bytes
+
+
+def get(url: str, method: str = "GET") -> Got:
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return Got(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as refused:
+        return Got(refused.code, refused.headers, refused.read())
 
 
 def test_the_coach_nudges_a_blaming_reply_in_a_1to1_and_an_action_reply_is_announced(

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from models.core.clock import FrozenClock
 from models.core.db import make_sessions
 from models.core.errors import InvalidInput, Reason
+from models.core.references import Platform
 from models.core.workspaces import (
     ReviewDefaults,
     WorkspaceDefaults,
@@ -127,3 +128,31 @@ def test_a_change_in_another_process_is_seen_when_the_cache_expires(
     assert reader.settings(team_id=TEAM).timezone == "UTC"  # cached: briefly stale
     time.sleep(0.3)
     assert reader.settings(team_id=TEAM).timezone == "Asia/Tokyo"
+
+
+def test_a_teams_tenant_and_a_slack_workspace_with_the_same_id_keep_separate_settings(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    slack = workspaces(engine, clock, "Europe/Paris")
+    teams = slack.for_platform(Platform.TEAMS)
+    slack.settings(team_id=TEAM)  # both rows exist and are cached before the changes
+    teams.settings(team_id=TEAM)
+
+    teams.change(team_id=TEAM, by_user="29:admin", timezone="Asia/Tokyo", coach_enabled=False)
+    slack.change(team_id=TEAM, by_user="U0ADMIN", timezone="America/New_York")
+
+    assert slack.platform == "slack"
+    assert (slack.settings(team_id=TEAM).platform, teams.settings(team_id=TEAM).platform) == (
+        "slack",
+        "teams",
+    )
+    assert slack.settings(team_id=TEAM).timezone == "America/New_York"
+    assert slack.settings(team_id=TEAM).coach_enabled is True
+    assert teams.settings(team_id=TEAM).timezone == "Asia/Tokyo"
+    assert teams.settings(team_id=TEAM).coach_enabled is False
+    assert slack.for_platform(Platform.TEAMS) is teams
+    assert teams.for_platform(Platform.SLACK) is slack
+    # Another process reads what each platform's row holds, not the other's.
+    fresh = workspaces(engine, clock)
+    assert fresh.settings(team_id=TEAM).timezone == "America/New_York"
+    assert fresh.for_platform(Platform.TEAMS).settings(team_id=TEAM).timezone == "Asia/Tokyo"

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from handlers.slack.messages import time_of
 from models.actions.tables import Action, ActionEvent, ActionStatus
@@ -194,6 +194,30 @@ def test_reply_blaming_a_mentioned_person_gets_a_nudge(services: Services) -> No
     assert outcome is not None
     assert outcome.nudge is not None
     assert count(services, Delivery) == 1
+
+
+def test_the_coach_follows_the_settings_of_the_platform_the_reply_came_from(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    # Unshaped: the Teams-shaped run reads both platforms as Teams.
+    services = Services.build(engine, clock)
+    start(services)
+    slack = services.workspaces.for_platform(Platform.SLACK)
+    teams = services.workspaces.for_platform(Platform.TEAMS)
+    teams.change(team_id=TEAM, by_user=FACILITATOR, coach_enabled=False)
+    blaming = "@U0FACIL forgot to renew the cert"  # the coach nudges once per person
+
+    from_teams = reply(services, blaming, by=BEA, platform=Platform.TEAMS)
+    from_slack = reply(services, blaming, by=CAI)
+    slack.change(team_id=TEAM, by_user=FACILITATOR, coach_enabled=False)
+    teams.change(team_id=TEAM, by_user=FACILITATOR, coach_enabled=True)
+    slack_off = reply(services, blaming, by=DAN)
+    teams_on = reply(services, blaming, by=DAN, platform=Platform.TEAMS)
+
+    assert from_teams is not None and from_teams.nudge is None
+    assert from_slack is not None and from_slack.nudge is not None
+    assert slack_off is not None and slack_off.nudge is None
+    assert teams_on is not None and teams_on.nudge is not None
 
 
 def test_quick_action_creates_an_action_with_owner_date_and_history(services: Services) -> None:
@@ -507,6 +531,7 @@ def reply(
     event_id: str | None = None,
     team_id: str = TEAM,
     thread_ts: str = THREAD,
+    platform: Platform = Platform.SLACK,
 ) -> ReplyOutcome | None:
     n = next(_timestamps)
     return services.postmortems.record_reply(
@@ -517,7 +542,7 @@ def reply(
         said_at=time_of(ts or f"1795176000.{n:06d}"),
         author_id=by,
         said=said(text),
-        platform=Platform.SLACK,
+        platform=platform,
         event_id=event_id or f"Ev{n:08d}",
         today=TODAY,
     )
