@@ -122,6 +122,7 @@ IMPROVE = (
 STOP = "stop"
 
 Samples = dict[str, list[float]]
+Keep = Callable[[dict[str, Any]], None]
 
 
 # --- The apps, each in a process of its own ------------------------------------------------
@@ -161,11 +162,11 @@ def bare_bolt(api_url: str) -> App:
     return app
 
 
-def build(spec: AppSpec) -> tuple[App, Engine, InboxProcess | None]:
+def build(spec: AppSpec) -> tuple[App, Engine, InboxProcess | None, Keep | None]:
     """The app as `lessonloop serve` runs it: for Lessonloop, with its inbox worker process."""
     if spec.name == BARE:
         # The bare app's engine only backs /healthz, which is never called here.
-        return bare_bolt(spec.api_url), make_engine("sqlite://"), None
+        return bare_bolt(spec.api_url), make_engine("sqlite://"), None, None
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -179,20 +180,20 @@ def build(spec: AppSpec) -> tuple[App, Engine, InboxProcess | None]:
     lessonloop = create_app(settings, engine=engine)
     workers = InboxProcess(settings, with_scheduler=False)
     lessonloop.inbox.forward_wakes(workers.wake)
-    return lessonloop.bolt, engine, workers
+    return lessonloop.bolt, engine, workers, lessonloop.intake.keep
 
 
 def serve_app(spec: AppSpec, conn: Connection) -> None:
     """An app process: serve on a loopback port, send the port, stop when told to, letting
     the listeners still running finish."""
     quiet_logging()
-    bolt, engine, inbox = build(spec)
+    bolt, engine, inbox, keep_event = build(spec)
     if inbox is not None:
         inbox.start()  # thread replies are stored at the ack and processed in this process
     # Any: waitress's stubs describe neither effective_port, nor the trigger taking a
     # callable, nor the socket map used below to stop the server.
     server: Any = create_server(
-        make_wsgi_app(bolt, engine, signing_secret=SIGNING_SECRET),
+        make_wsgi_app(bolt, engine, signing_secret=SIGNING_SECRET, keep_event=keep_event),
         host=HOST,
         port=0,
         threads=WAITRESS_THREADS,

@@ -30,7 +30,7 @@ from handlers.slack.clients import SlackClients
 from handlers.slack.conversation import register_senders
 from handlers.slack.deliveries import Courier
 from handlers.slack.deps import Deps
-from handlers.slack.inbox import InboxWorkers, note_failure, store_events
+from handlers.slack.inbox import EventIntake, InboxWorkers, note_failure
 from handlers.slack.install import BOT_SCOPES, LessonloopOAuthFlow, StoredBotAuthorize
 from handlers.slack.membership import Membership
 from handlers.slack.tracker import register_senders as register_tracker_senders
@@ -64,6 +64,8 @@ class Lessonloop:
     courier: Courier
     # Stored Events API deliveries are processed here, not on the request thread.
     inbox: InboxWorkers
+    # Stores them before their 200 (the server calls it; Socket Mode through Bolt).
+    intake: EventIntake
     jira: JiraSide | None = None  # JIRA_URL set
 
 
@@ -178,14 +180,17 @@ def create_app(
         membership=Membership(services.clock),
     )
     workers = InboxWorkers(services.inbox, events, threads=INBOX_THREADS)
-    bolt.use(store_events(services.inbox, workers.wake))
+    intake = EventIntake(services.inbox, workers.wake)
+    bolt.use(intake.middleware)
     register_all(bolt, deps)
     register_all(events, deps)
     register_senders(deps)
     register_tracker_senders(deps)
     events.error(note_failure)
     jira = jira_side(settings.jira, services, courier) if settings.jira is not None else None
-    return Lessonloop(bolt=bolt, services=services, courier=courier, inbox=workers, jira=jira)
+    return Lessonloop(
+        bolt=bolt, services=services, courier=courier, inbox=workers, intake=intake, jira=jira
+    )
 
 
 def _oauth_flow(

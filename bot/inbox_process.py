@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # A worker process that dies is started again after this long, not in a tight loop.
 RESTART_SECONDS = 1.0
 STOP_SECONDS = 10.0
-# Lower CPU priority than the web process (0): background work yields to acknowledgements.
+# Where Linux's SCHED_IDLE is missing, a lower CPU priority than the web process (0).
 WORKER_NICENESS = 10
 
 
@@ -127,13 +127,28 @@ class InboxProcess:
             self._launch()
 
 
+def background_priority() -> None:
+    """Run this process only on a core nothing else wants. A niced process still keeps its
+    core for a few milliseconds after the web process wakes with a request (the scheduler
+    waits for its time slice to end); under SCHED_IDLE the waking request preempts it at
+    once. Threads started afterwards inherit the policy. Lowering one's own priority needs
+    no privilege; a work queue that only waits is the cost, and it waits in the table."""
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except OSError:  # a container that forbids it: fall back to niceness
+            log.debug("SCHED_IDLE refused; lowering priority with nice instead")
+    os.nice(WORKER_NICENESS)
+
+
 def run_worker_process(settings: Settings, wakes: socket.socket, with_scheduler: bool) -> None:
     """The worker process: inbox workers (and the scheduler) until `wakes` closes."""
     # Ctrl-C reaches the whole process group: the web process decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Slack waits on the web process's acknowledgements and on nothing here: when both want
     # a core, the web process goes first (what WriteTurns' `urgent` did for one process).
-    os.nice(WORKER_NICENESS)
+    background_priority()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

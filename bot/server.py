@@ -50,9 +50,12 @@ def make_wsgi_app(
     jira: JiraWebhook | None = None,
     teams: TeamsEndpoint | None = None,
     teams_documents: DocumentLinks | None = None,
+    keep_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> WsgiApp:
     """`bolt` None: Slack is not configured; `teams` None: Teams is not; `jira` None: no
-    Jira sync."""
+    Jira sync. `keep_event`: stores a verified Events API delivery (EventIntake.keep), which
+    is then acknowledged here without going through Bolt; without it Bolt's middleware
+    stores it."""
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -80,6 +83,10 @@ def make_wsgi_app(
                     outcome.reason,
                 )
                 return _json(start_response, outcome.status, {"error": outcome.reason})
+            if keep_event is not None and outcome.body.get("type") == "event_callback":
+                keep_event(outcome.body)
+                start_response("200 OK", [("Content-Length", "0")])
+                return [b""]
             return _dispatch(bolt, outcome, environ, start_response)
         oauth = bolt.oauth_flow if bolt is not None else None
         if oauth is not None and path in (oauth.install_path, oauth.redirect_uri_path):

@@ -13,7 +13,7 @@ from models.core.addresses import Addresses
 from models.core.channels import Channels
 from models.core.clock import Clock
 from models.core.db import Sessions, make_sessions
-from models.core.inbox import Inbox
+from models.core.inbox import Inbox, inbox_sessions
 from models.core.lifecycle import DEFAULT_RETENTION, WorkspaceLifecycle
 from models.core.outbox import Deliveries
 from models.core.people import People
@@ -78,7 +78,12 @@ class Services:
             postmortems=(postmortems := Postmortems(sessions, clock, jira)),
             actions=ActionItems(sessions, clock, jira),
             deliveries=Deliveries(sessions, clock, short_lease_kinds=JIRA_KINDS),
-            inbox=Inbox(sessions, clock, also_forget=(postmortems.forget_changes,)),
+            inbox=Inbox(
+                sessions,
+                clock,
+                events=inbox_sessions(engine),
+                also_forget=(postmortems.forget_changes,),
+            ),
             channels=Channels(sessions, clock, workspaces),
             reports=Reports(sessions, clock),
             meetings=(meetings := ReviewMeetings(sessions, clock)),

@@ -29,34 +29,54 @@ BATCH = 20
 POLL_SECONDS = 2.0
 
 
-def store_events(inbox: Inbox, wake: Callable[[], None]) -> Callable[..., BoltResponse | None]:
-    """A global middleware for the front app: keep an event, then acknowledge it."""
+class EventIntake:
+    """Keeps the Events API deliveries a listener can use, before their 200.
 
-    def middleware(body: dict[str, Any], next_: Callable[[], BoltResponse]) -> BoltResponse | None:
-        if body.get("type") != "event_callback":
-            return next_()
+    Over HTTP the server calls `keep` as soon as a request's signature is verified and
+    answers 200 itself: an event's acknowledgement owes Slack nothing but the status, so
+    it skips the front app's dispatch (context, authorisation, middleware), which would
+    double the acknowledgement's work. Socket Mode requests reach the front app, whose
+    global `middleware` does the same. Authorisation, and dropping the app's own messages,
+    happen when the stored event is processed (the events app runs Bolt's middleware)."""
+
+    def __init__(self, inbox: Inbox, wake: Callable[[], None]) -> None:
+        self._inbox, self._wake = inbox, wake
+
+    def keep(self, body: dict[str, Any]) -> None:
+        """Store an `event_callback` worth keeping (a repeat is dropped by its id)."""
         event_id, event = body.get("event_id"), body.get("event")
         if isinstance(event_id, str) and isinstance(event, dict) and worth_keeping(event):
-            inbox.store(
+            self._inbox.store(
                 platform=Platform.SLACK,
                 event_id=event_id[:REF_LENGTH],
                 team_id=str(body.get("team_id", ""))[:REF_LENGTH],
                 body=body,
             )
-            wake()
-        return BoltResponse(status=200, body="")
+            self._wake()
 
-    return middleware
+    def middleware(
+        self, body: dict[str, Any], next_: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """A global middleware for the front app: keep an event, then acknowledge it."""
+        if body.get("type") != "event_callback":
+            return next_()
+        self.keep(body)
+        return BoltResponse(status=200, body="")
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
-    """Only what a listener can use: thread replies, edits and deletions of thread
-    replies, Home tab openings, and the app's removal from a workspace. A busy channel's
-    other chatter is acknowledged and dropped without touching the database."""
+    """Only what a listener can use: people's thread replies, edits and deletions of them,
+    Home tab openings, and the app's removal from a workspace. A busy channel's other
+    chatter, and every bot's messages (the app's own prompts among them: no listener reads
+    a bot's words), are acknowledged and dropped without touching the database."""
     kind = event.get("type")
     if kind in (Event.APP_HOME_OPENED, Event.APP_UNINSTALLED, Event.TOKENS_REVOKED):
         return True
     if kind != Event.MESSAGE:
+        return False
+    # The message the event is about: itself, or the edited or deleted one.
+    written = event.get("message") or event.get("previous_message") or event
+    if not isinstance(written, dict) or written.get("bot_id") or event.get("bot_id"):
         return False
     threads = (event, event.get("message"), event.get("previous_message"))
     return any(isinstance(part, dict) and part.get("thread_ts") for part in threads)
@@ -110,8 +130,10 @@ class InboxWorkers:
             batch := self._inbox.claim(limit=BATCH, platform=Platform.SLACK)
         ):
             taken += len(batch)
-            for inbound_id, body in batch:
-                self._process(inbound_id, body)
+            # Marked done together: a crash before the mark only repeats work, never its
+            # effect (the use cases drop an event id they have applied).
+            done = [inbound_id for inbound_id, body in batch if self._process(inbound_id, body)]
+            self._inbox.mark_processed(*done)
         return taken
 
     def purge(self) -> None:
@@ -129,11 +151,12 @@ class InboxWorkers:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
 
-    def _process(self, inbound_id: int, body: dict[str, Any]) -> None:
+    def _process(self, inbound_id: int, body: dict[str, Any]) -> bool:
+        """True when done; a failure is marked to be tried again later."""
         # Socket Mode requests carry no signature: this one was verified when it was stored.
         response = self._events.dispatch(BoltRequest(body=body, mode="socket_mode"))
         if response.status < 500:  # 404 only means no listener wanted it
-            self._inbox.mark_processed(inbound_id=inbound_id)
-            return
+            return True
         if self._inbox.mark_failed(inbound_id=inbound_id, error=response.body or "listener failed"):
             log.error("gave up on event %s after repeated failures", body.get("event_id"))
+        return False

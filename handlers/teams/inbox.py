@@ -47,8 +47,9 @@ class TeamsInboxWorkers:
             batch := self._inbox.claim(limit=BATCH, platform=Platform.TEAMS)
         ):
             taken += len(batch)
-            for inbound_id, activity in batch:
-                self._process(inbound_id, activity)
+            # Marked done together: a repeat after a crash is dropped where it takes effect.
+            done = [i for i, activity in batch if self._process(i, activity)]
+            self._inbox.mark_processed(*done)
         return taken
 
     def purge(self) -> None:
@@ -66,12 +67,13 @@ class TeamsInboxWorkers:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
 
-    def _process(self, inbound_id: int, activity: dict[str, Any]) -> None:
+    def _process(self, inbound_id: int, activity: dict[str, Any]) -> bool:
+        """True when done; a failure is marked to be tried again later."""
         try:
             self._handle(activity)
         except Exception as error:  # stored: tried again later, given up on after a few
             log.warning("activity %s failed and will be retried", activity.get("id"), exc_info=True)
             if self._inbox.mark_failed(inbound_id=inbound_id, error=repr(error)):
                 log.error("gave up on activity %s after repeated failures", activity.get("id"))
-            return
-        self._inbox.mark_processed(inbound_id=inbound_id)
+            return False
+        return True

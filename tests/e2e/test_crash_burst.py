@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.core.db import make_engine
+from models.core.inbox import inbox_engine
 from models.core.tables import InboundEvent
 from models.postmortems.tables import Answer
 from tests.e2e.review import BEA, CHANNEL, FACILITATOR
@@ -109,6 +110,7 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
         assert response.status == 200
 
     engine = make_engine(database_url)
+    inbox = inbox_engine(engine)  # where events are kept: beside a SQLite file
     try:
 
         def recorded() -> list[str]:
@@ -121,7 +123,7 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
         assert sorted(answers) == sorted(ts for ts, _ in replies)  # none lost, none twice
 
         def waiting() -> int:
-            with engine.connect() as connection:
+            with inbox.connect() as connection:
                 unprocessed = InboundEvent.processed_at.is_(None)
                 return connection.scalar(select(func.count()).where(unprocessed)) or 0
 
@@ -132,4 +134,5 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
         assert unanswered, "the kills should have left some replies without a 200"
         print(f"{len(unanswered)} of {REPLIES} replies got no 200 and were delivered again")
     finally:
+        inbox.dispose()
         engine.dispose()

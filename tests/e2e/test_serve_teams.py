@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.core.db import make_engine
+from models.core.inbox import inbox_engine
 from models.core.tables import InboundEvent
 from tests.e2e.test_serve import _free_port, lessonloop
 from tests.fakeconnector import APP_ID, TENANT_ID, FakeConnector
@@ -90,7 +91,9 @@ def test_serve_runs_the_teams_front_end_alone_or_beside_slack(
             process.terminate()
             process.communicate(timeout=10)
     engine = make_engine(f"sqlite:///{tmp_path / 'lessonloop.db'}")
-    with engine.connect() as connection:
+    inbox = inbox_engine(engine)  # events live beside the database (models/core/inbox.py)
+    with inbox.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(InboundEvent)) == 1
+    inbox.dispose()
     engine.dispose()
     assert connector.sent() == []

@@ -26,12 +26,7 @@ def teams(tmp_path: Path, migrated_sqlite: Path, clock: FrozenClock) -> Iterator
 
 def _stored(teams: TeamsHarness) -> int:
     assert teams.services is not None
-    from sqlalchemy import func, select
-
-    from models.core.tables import InboundEvent
-
-    with teams.services.sessions() as session:
-        return session.scalar(select(func.count()).select_from(InboundEvent)) or 0
+    return teams.services.inbox.stored_count()
 
 
 def forged(teams: TeamsHarness) -> str:

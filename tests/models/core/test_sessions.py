@@ -12,7 +12,14 @@ from sqlalchemy import func, select, text
 
 import models.core.db
 from models.core.clock import SystemClock
-from models.core.db import BUSY_TIMEOUT_MS, WriteTurns, make_engine, upgrade_schema
+from models.core.db import (
+    BUSY_TIMEOUT_MS,
+    WriteTurns,
+    make_engine,
+    make_sessions,
+    upgrade_schema,
+)
+from models.core.inbox import inbox_engine
 from models.core.references import Platform
 from models.core.tables import HandledEvent
 from models.services import Services
@@ -98,16 +105,16 @@ def test_writers_take_turns_and_one_waited_on_goes_first(tmp_path: Path) -> None
     assert order == ["first", "urgent", "background"]
 
 
-def test_an_urgent_write_waits_for_another_connections_write_lock_and_changes_no_setting(
-    tmp_path: Path,
-) -> None:
-    """Another process's writer (here, a second engine on the same file) holds SQLite's
-    write lock: storing an event waits for it, polling, and goes in once it is released;
-    afterwards the pooled connection has its busy timeout and checkpointing back."""
+def test_storing_an_event_waits_for_another_connections_write_lock(tmp_path: Path) -> None:
+    """Another process's writer (here, a second engine on the inbox file, where a SQLite
+    database keeps its events) holds that file's write lock: storing an event waits for it,
+    polling, and goes in once it is released."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    engine, other = make_engine(url), make_engine(url)
+    engine = make_engine(url)
     upgrade_schema(engine)
     services = Services.build(engine, SystemClock())
+    other = inbox_engine(make_engine(url))
+    assert other.url.database == str(tmp_path / "x-inbox.db")
     stored = threading.Event()
 
     def store() -> None:
@@ -116,13 +123,42 @@ def test_an_urgent_write_waits_for_another_connections_write_lock_and_changes_no
 
     try:
         with other.begin() as holding:  # BEGIN IMMEDIATE: the write lock
-            holding.execute(text("DELETE FROM handled_events"))
+            holding.execute(text("DELETE FROM inbound_events"))
             writer = threading.Thread(target=store)
             writer.start()
             assert not stored.wait(timeout=0.3), "went in while another writer held the lock"
         assert stored.wait(timeout=5)
         writer.join()
         assert services.inbox.pending_count() == 1
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def test_an_urgent_pooled_write_waits_for_the_lock_and_changes_no_setting(
+    tmp_path: Path,
+) -> None:
+    """The same through a pooled connection (PostgreSQL's path, and SQLite in memory):
+    afterwards the connection has its busy timeout and checkpointing back."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine, other = make_engine(url), make_engine(url)
+    upgrade_schema(engine)
+    sessions = make_sessions(engine)
+    written = threading.Event()
+
+    def write() -> None:
+        with sessions.begin_connection(urgent=True) as connection:
+            connection.execute(text("DELETE FROM handled_events"))
+        written.set()
+
+    try:
+        with other.begin() as holding:
+            holding.execute(text("DELETE FROM handled_events"))
+            writer = threading.Thread(target=write)
+            writer.start()
+            assert not written.wait(timeout=0.3), "went in while another writer held the lock"
+        assert written.wait(timeout=5)
+        writer.join()
         with engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
@@ -137,14 +173,15 @@ def test_an_urgent_write_gives_up_like_busy_timeout_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    engine, other = make_engine(url), make_engine(url)
+    engine = make_engine(url)
     upgrade_schema(engine)
     services = Services.build(engine, SystemClock())
+    other = inbox_engine(make_engine(url))
     monkeypatch.setattr(models.core.db, "BUSY_TIMEOUT_MS", 200)
     try:
         with other.begin() as holding:
-            holding.execute(text("DELETE FROM handled_events"))
-            # Raised by the driver from SQLAlchemy's begin, so not wrapped by SQLAlchemy.
+            holding.execute(text("DELETE FROM inbound_events"))
+            # Raised by the driver, so not wrapped by SQLAlchemy.
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 services.inbox.store(
                     platform=Platform.SLACK, event_id="EvTooLate", team_id="T1", body={}
