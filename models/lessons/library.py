@@ -773,8 +773,8 @@ def _prefer_indexes(session: Session) -> None:
 # rule (a public channel, or the lesson's own channel). Ranking every lesson that shares a
 # word would grow with the library (a common word like "deploy" matches a tenth of them).
 # So each of the new lesson's words (with its synonyms) brings at most
-# SIMILAR_PER_WORD of the latest lessons that use it, read from the full-text index in id
-# order and stopped there, and the candidates are the lessons brought by the most words.
+# SIMILAR_PER_WORD of the latest lessons that use it, read from an index kept in id order
+# and stopped there, and the candidates are the lessons brought by the most words.
 # A rare, telling word brings all of its few lessons; a common one only the recent ones.
 # So the work per check is bounded by words x SIMILAR_PER_WORD, whatever the library's size.
 SIMILAR_WORDS = 12
@@ -805,15 +805,21 @@ def _readable_in_note(postgres: bool) -> str:
 
 @lru_cache(maxsize=2 * SIMILAR_WORDS)
 def _similar_statement(words: int, *, postgres: bool) -> TextClause:
-    """The candidate statement for `words` search words (:w0, :w1, ...). Each word's
-    subquery is ordered by id and limited, so the database stops after SIMILAR_PER_WORD
-    matches (FTS5 walks its index backwards from :lesson_id; PostgreSQL walks the primary
-    key or, for a rare word, reads its few GIN matches)."""
+    """The candidate statement for `words` search words (:w0, :w1, ...), each with its
+    synonyms. Every word's subquery reads an index in id order and stops after
+    SIMILAR_PER_WORD matches. SQLite: FTS5 walks its doclists backwards from :lesson_id.
+    PostgreSQL: the word's forms become lexemes the way `search_vector` makes them, and
+    each lexeme reads its latest SIMILAR_PER_WORD from lesson_terms' B-tree (migration
+    0014); the word keeps the latest SIMILAR_PER_WORD of those. (A GIN index returns its
+    matches unordered: reading them all, or walking the primary key and testing `@@` on
+    each row, grew with the library.)"""
     if postgres:
         part = (
-            "(SELECT id FROM lessons WHERE search_vector @@ websearch_to_tsquery("
-            "'english'::regconfig, :w{i}) AND id < :lesson_id AND team_id = :team_id"
-            " AND kind = :kind ORDER BY id DESC LIMIT :per_word)"
+            "(SELECT id FROM (SELECT DISTINCT t.lesson_id AS id FROM unnest(tsvector_to_array("
+            "to_tsvector('english'::regconfig, :w{i}))) AS f(term) CROSS JOIN LATERAL"
+            " (SELECT lesson_id FROM lesson_terms WHERE team_id = :team_id AND kind = :kind"
+            " AND term = f.term AND lesson_id < :lesson_id ORDER BY lesson_id DESC"
+            " LIMIT :per_word) AS t) AS d ORDER BY id DESC LIMIT :per_word)"
         )
     else:
         part = (
@@ -867,7 +873,7 @@ def similar_candidate_statements(
     for i, word in enumerate(words):
         forms = search_forms([word])
         params[f"w{i}"] = (
-            " or ".join(forms) if postgres else " OR ".join(f'"{form}"' for form in forms)
+            " ".join(forms) if postgres else " OR ".join(f'"{form}"' for form in forms)
         )
     return [(_similar_statement(len(words), postgres=postgres), params)]
 

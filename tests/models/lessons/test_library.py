@@ -504,3 +504,25 @@ def test_an_old_lesson_sharing_a_rare_word_is_found_behind_many_newer_common_one
 
     monkeypatch.setattr("models.lessons.library.SIMILAR_PER_WORD", 0)
     assert capture(services, "Pgbouncer pool exhausted once more").similar.hits == ()
+
+
+def test_similar_lessons_follow_edits_and_deletions_of_earlier_lessons(
+    services: Services,
+) -> None:
+    # The candidates come from an index kept by triggers (FTS5 on SQLite, lesson_terms on
+    # PostgreSQL): an edited lesson is found by its new words only, a deleted one not at all.
+    channels(services)
+    edited = capture(services, "The pager rota had gaps over the holidays")
+    kept = capture(services, "DNS changes skipped review and broke email")
+    with services.engine.begin() as connection:
+        connection.execute(
+            sql("UPDATE lessons SET text = :text WHERE id = :id"),
+            {"text": "Backups were never restored in a drill", "id": edited.lesson.id},
+        )
+
+    assert capture(services, "Gaps in the pager rota over the holidays").similar.seen == 0
+    restore = capture(services, "We never restored backups in a drill")
+    assert [h.lesson.id for h in restore.similar.hits] == [edited.lesson.id]
+
+    services.lessons.undo(team_id=TEAM, lesson_id=kept.lesson.id, by_user=ANA)
+    assert capture(services, "DNS changes skipped review, email broke").similar.seen == 0
