@@ -75,6 +75,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # up front makes busy_timeout apply instead. A read-only session (see Sessions)
         # begins deferred: in WAL mode it then neither waits for nor blocks a writer.
         options = connection.get_execution_options()
+        if options.get(SINGLE_STATEMENT):
+            return  # the driver's autocommit: each statement is a transaction of its own
         if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         elif options.get(URGENT):
@@ -115,6 +117,7 @@ def insert_if_absent(session: Session, entity: type[Any], **values: Any) -> bool
 
 READ_ONLY = "lessonloop_read_only"
 URGENT = "lessonloop_urgent"
+SINGLE_STATEMENT = "lessonloop_single_statement"
 
 
 class WriteTurns:
@@ -187,6 +190,25 @@ class Sessions(sessionmaker[Session]):
             connection.begin(),
         ):
             yield connection
+
+    @contextmanager
+    def single_statements(self) -> Iterator[Connection]:
+        """On SQLite, a connection on which each statement is a transaction of its own, so
+        a write holds the lock only while SQLite runs it, not across the Python around it
+        (compiling, fetching, committing): for a short write to a file that someone else
+        is waiting to write to (the inbox's claims and marks, done at idle CPU priority,
+        where a preempted transaction would keep the web process waiting). Elsewhere an
+        ordinary transaction."""
+        if self._turns is None:
+            with self._engine.begin() as connection:
+                yield connection
+            return
+        with (
+            self._turn(False),
+            self._engine.connect().execution_options(**{SINGLE_STATEMENT: True}) as connection,
+        ):
+            yield connection
+            connection.commit()  # nothing is open: ends SQLAlchemy's own bookkeeping
 
     def urgent_insert(self, table: Table) -> UrgentInsert | None:
         """On SQLite, a prepared INSERT … ON CONFLICT DO NOTHING for `table` on each

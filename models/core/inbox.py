@@ -186,6 +186,19 @@ class Inbox:
         with self._events() as reading:
             if reading.scalars(due).first() is None:
                 return []
+        claim = (
+            update(InboundEvent)
+            .values(claimed_until=now + self._lease, attempts=InboundEvent.attempts + 1)
+            .returning(InboundEvent.id, InboundEvent.body)
+        )
+        if self._urgent_insert is not None:
+            # A SQLite file: one statement, which picks and leases at once under the
+            # write lock, held only while SQLite runs it (Sessions.single_statements).
+            with self._events.single_statements() as connection:
+                rows = connection.execute(
+                    claim.where(InboundEvent.id.in_(due.scalar_subquery()))
+                ).all()
+            return sorted((row.id, row.body) for row in rows)
         with self._events.begin() as session:
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
@@ -193,10 +206,7 @@ class Inbox:
             if not ids:
                 return []
             rows = session.execute(
-                update(InboundEvent)
-                .where(InboundEvent.id.in_(ids), *claimable)
-                .values(claimed_until=now + self._lease, attempts=InboundEvent.attempts + 1)
-                .returning(InboundEvent.id, InboundEvent.body),
+                claim.where(InboundEvent.id.in_(ids), *claimable),
                 execution_options={"synchronize_session": False},
             ).all()
             return sorted((row.id, row.body) for row in rows)
@@ -206,8 +216,8 @@ class Inbox:
         at once, so the inbox's write lock is taken as seldom as possible)."""
         if not inbound_ids:
             return
-        with self._events.begin() as session:
-            session.execute(
+        with self._events.single_statements() as connection:
+            connection.execute(
                 update(InboundEvent)
                 .where(InboundEvent.id.in_(inbound_ids))
                 .values(processed_at=self._clock.now(), claimed_until=None)

@@ -192,3 +192,34 @@ def test_an_urgent_write_gives_up_like_busy_timeout_would(
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_a_single_statement_write_holds_the_lock_only_while_it_runs(tmp_path: Path) -> None:
+    """The inbox's claims and marks: once the statement has run, another process can
+    write at once, before the connection is given back."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine, other = make_engine(url), make_engine(url)
+    upgrade_schema(engine)
+    sessions = make_sessions(engine)
+    try:
+        with sessions.single_statements() as connection:
+            connection.execute(text("DELETE FROM handled_events"))
+            with other.connect() as elsewhere:
+                driver = elsewhere.connection.driver_connection
+                assert driver is not None
+                driver.execute("PRAGMA busy_timeout = 0")
+                driver.execute("BEGIN IMMEDIATE")  # raises "database is locked" if held
+                driver.execute("ROLLBACK")
+                driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with sessions.begin_connection() as connection:  # an ordinary one still holds it
+            connection.execute(text("DELETE FROM handled_events"))
+            with other.connect() as elsewhere:
+                driver = elsewhere.connection.driver_connection
+                assert driver is not None
+                driver.execute("PRAGMA busy_timeout = 0")
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    driver.execute("BEGIN IMMEDIATE")
+                driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    finally:
+        engine.dispose()
+        other.dispose()
