@@ -56,6 +56,7 @@ SETS = {
     "tune": DATA / "blame_tune.tsv",
     "untouched": DATA / "blame_untouched.tsv",
     "dev": DATA / "blame_dev.tsv",
+    "dev2": DATA / "blame_dev2.tsv",
 }
 PASSES = 20
 

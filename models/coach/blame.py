@@ -99,6 +99,8 @@ _NAMES: Final = _word_file("names.txt")
 # the qualities whose absence does ("not competent", "not careful enough").
 _JUDGEMENT_WORDS: Final = _word_file("judgements.txt")
 _QUALITY_WORDS: Final = _word_file("qualities.txt")
+# Nouns that judge a person when they are called one ("a menace", "a cowboy", "a hazard").
+_JUDGEMENT_NOUNS: Final = _word_file("judgement_nouns.txt")
 
 _AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
 _NOT_PEOPLE: Final = _word_file("not_people.txt")
@@ -169,7 +171,8 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
     r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ (?:who|that)\b)|"
     r"it (?:is|was) (?:\w+ )?(?:obvious|clear|evident|plain)(?: that)?|let us be honest|"
-    r"to be fair|not gonna lie|nobody (?:should|would) be surprised|no surprise|"
+    r"to be fair|not gonna lie|the (?:problem|issue|thing|truth|reality|fact) (?:is|was)(?: that)?|"
+    r"nobody (?:should|would) be surprised|no surprise|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
     r"(?: that)?)\s+)+"
 )
@@ -278,8 +281,9 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\b(?:careless\w*|sloppy|sloppiness|lazy|laziness|negligen\w+|reckless\w*|incompeten\w+|"
-        r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
-        r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
+        r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|"
+        r"asleep (?:at|on) the (?:wheel|job)|a liability|not thinking|"
+        r"amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
         r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b|\basleep at the switch\b"
         r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b|\bnot cut out for\b"
@@ -289,6 +293,10 @@ _FAULT_TERMS: Final = (
         r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
+        # "Thiago is a menace with root access": a person called a judgement noun.
+        r"|\b(?:is|was|are|were|been|be|being) (?:a|an|such an?|the|our) (?:\w+ )?(?:"
+        + "|".join(sorted(w.replace("-", "[- ]") for w in _JUDGEMENT_NOUNS))
+        + r")s?\b"
         r"|\b(?:should|must) (?:not|never) be allowed (?:near|anywhere near|to \w+)\b",
         _STRONG,
         "judgement",
@@ -296,7 +304,19 @@ _FAULT_TERMS: Final = (
     _term(
         r"\b(?:(?:mess|screw)(?:ed|es|s|ing)? (?:(?:this|that|it|the|one|whole|thing|\w+) )"
         r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us)|drop(?:ped|s)? the ball|blew it|"
-        r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up)\b",
+        r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up|yolo\w*|"
+        r"cowboy\w*)\b",
+        _STRONG,
+        "error",
+    ),
+    # An act done to the wrong target: "ran the migration on the wrong server", "deleted the
+    # wrong bucket". The person still has to be the clause's subject.
+    _term(
+        r"\b(?:ran|run|runs|running|deployed|deploy|pushed|push|applied|apply|deleted|delete|"
+        r"dropped|drop|restarted|restart|rebooted|reboot|merged|merge|edited|changed|killed|kill|"
+        r"shipped|wiped|wipe|pointed|flipped|flip|migrated|patched|updated|upgraded|rolled back|"
+        r"revoked|rotated|terminated|scaled down|shut down)(?: [\w@'-]+){0,4}? (?:the |a |an )?"
+        r"wrong\b",
         _STRONG,
         "error",
     ),
@@ -335,9 +355,10 @@ _FAULT_TERMS: Final = (
     # stale branch"), so the object must be something of value.
     _term(
         r"\b(?:wiped|deleted|dropped|nuked|purged|corrupted|destroyed|trashed|overwrote|"
-        r"truncated) (?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
+        r"truncated|blew away|blown away|clobbered|hosed|torched|erased) (?:out )?"
+        r"(?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
         r"production|database|db|table|tables|backups?|bucket|customer data|data|cluster|"
-        r"index|volume|disk)\b",
+        r"index|volume|disk|config|configuration|secrets)\b",
         _STRONG,
         "error",
     ),
@@ -387,7 +408,8 @@ _FAULT_TERMS: Final = (
     ),
 )
 
-_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever)"  # person as subject
+# Person as subject; "whoever" with its clause ("whoever approved that pr should ...").
+_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever(?: [\w@']+){0,5}?)"
 _PO = r"(?:@p\d+(?! 's)|him|her|them|you|someone|somebody|whoever)"  # person as object
 
 # Sentence-level statements that put fault on a person whatever the clause structure.
@@ -442,9 +464,9 @@ _DIRECT_RULES: Final = (
     ),
     (
         re.compile(
-            r"\b(?:fault|blame|responsibility)(?: for (?:\w+ ){1,3}?)? (?:lies|is|rests|sits|was) "
-            r"(?:squarely |entirely |"
-            r"solely )?with " + _PO + r"\b"
+            r"\b(?:fault|blame|responsibility)(?: for(?: \w+){1,3}?)? (?:lies|is|rests|sits|was|"
+            r"lands|landed|falls|fell|goes|went) (?:squarely |entirely |solely |fully |"
+            r"directly )?(?:with|on) " + _PO + r"\b"
         ),
         "fault",
     ),
@@ -516,8 +538,9 @@ _CAUSE_RULES: Final = (
     ),
     re.compile(
         r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
-        r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
-        r" " + _PO + r"\b"
+        r"leads|led) (?:right |straight |all the way )?back to|(?:traces?|traced|points|"
+        r"pointed) to|lies with|rests with)"
+        r" (?:(?:one|a single) (?:person|engineer|dev|developer)\s*:?\s*)?" + _PO + r"\b"
     ),
     re.compile(
         _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
@@ -554,6 +577,16 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"happened|broke|failed|went down|is down|was down|lost \w+)(?: \w+){0,3}? "
         r"(?:all |just |entirely |only )?(?:because of|thanks to|due to) @p\d+\b"
     ),
+    # "the data loss happened because Svetlana ran the wrong script", "Chidi is why we lost
+    # six hours of orders" (but "Priya is why we recovered" credits her).
+    re.compile(
+        r"\b(?:mess|outage|incident|downtime|breakage|failure|problem|disaster|data loss|loss|"
+        r"happened|broke|failed|went down|is down|was down|were down|lost \w+)(?: \w+){0,3}? "
+        r"(?:all |just |entirely |only )?because (?:@p\d+(?! 's)|he|she|they|you|someone|"
+        r"somebody) (?!(?:noticed|spotted|saw|caught|found|raised|reported|paged|flagged|was not|"
+        r"were not|had no|did not have|could not|was on|were on|was off|was out|was away)\b)\w+"
+    ),
+    re.compile(r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:the reason )?why\b"),
     re.compile(
         r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
         r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
@@ -573,7 +606,8 @@ _PUNISH_RULES: Final = (
         + _P
         + r" (?:should|must|needs? to|has to|have to|ought to|better|will)(?: not)? "
         r"(?:\w+ ){0,2}?(?:be " + _PUNISH + r"|answer for|pay for|take the (?:fall|blame|heat)|"
-        r"lose (?:\w+ ){0,2}?(?:access|job|rights|privileges|role)|face consequences)"
+        r"lose (?:\w+ ){0,2}?(?:access|job|rights|privileges|role)|"
+        r"face (?:\w+ ){0,2}?consequences)"
     ),
     re.compile(
         r"(?<!\w)" + _PO + r" (?:(?:does|do|did) not )?(?:gets?|got|be|is|being|getting) "
@@ -627,7 +661,8 @@ _HARMFUL_PARTICIPLES: Final = _words(
     """
     leaked deleted misconfigured mangled purged wiped broken dropped corrupted nuked destroyed
     skipped ignored botched bungled messed screwed caused triggered disabled overwritten killed
-    taken brought missed rushed forced bypassed silenced forgotten
+    taken brought missed rushed forced bypassed silenced forgotten truncated exposed clobbered
+    hosed trashed overwrote mishandled neglected fumbled
     """
 )
 # Every rule of _cause_hits needs one of these words.
@@ -637,7 +672,8 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
-    r"put|place|take|kick|pull|remove|explain|word|talk|never|"
+    r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|"
+    r"pointed|"
     r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
@@ -687,7 +723,8 @@ _PRAISE_RE: Final = re.compile(
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
     r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
-    r"thanks for the)\b"
+    r"thanks for the|(?:really |just |absolutely )?lov(?:ed|e|ing) (?:getting|being|waking|"
+    r"spending|debugging|cleaning))\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -697,7 +734,9 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
-    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am)\b"
+    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am|"
+    r"(?:turn|switch)\w* off|disabl\w*|silenc\w*|yolo\w*|cowboy\w*|untested|"
+    r"without (?:a |any )?(?:review|testing|telling|asking))\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -836,7 +875,8 @@ _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
     r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet|after|when|once)\b|"
-    r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
+    r"(?<!have )(?<!had )\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|"
+    r"confirmed|"
     r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
     # "the dev who wrote this cron job" is a relative clause, "Olga wrote that" is reporting.
     r"\b(?:wrote|thinks|thought|claims|claimed|agreed) that\b)\s*"
@@ -912,7 +952,11 @@ def _mark_people(text: str, people: list[str]) -> str:
         if low in _NAMES or word in _TEAM_WORDS:
             return _placeholder(word, people)
         if low not in _AMBIGUOUS_NAMES:
-            if _is_name(word) or _is_name_in_subject_place(word, text, m.start(), m.end()):
+            if (
+                _is_name(word)
+                or _is_name_in_subject_place(word, text, m.start(), m.end())
+                or _is_syllable_name(word, text, m.start())
+            ):
                 return _placeholder(word, people)
             return word
         if not (word[0].isupper() and word[1:].islower()):
@@ -941,6 +985,21 @@ def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> boo
     following = after.group(1).lower().strip(",.;:!?")
     return following in _SUBJECT_FOLLOWERS or (
         following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
+    )
+
+
+def _is_syllable_name(word: str, text: str, start: int) -> bool:
+    """ "Sung-min", "Soo-ah", "Ji-hoon" inside a sentence: two short syllables, the first
+    capitalised. At a sentence's start "Back-up" or "Roll-out" is a compound word."""
+    parts = word.split("-")
+    return (
+        len(parts) == 2
+        and all(2 <= len(part) <= 4 and part[1:].islower() for part in parts)
+        and parts[0][:1].isupper()
+        and parts[1][:1].islower()
+        and word.lower() not in _NOT_PEOPLE
+        and not _starts_sentence(text, start)
+        and not _after_capitalised(text, start)
     )
 
 
@@ -1278,6 +1337,10 @@ def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> 
                 subject, who = last, last_who
             else:
                 subject, who = _classify(tokens, last)
+                # "Typical Rashid, pushing untested code": a clause that opens with a verb
+                # form is about the previous clause's subject.
+                if subject == "thing" and last == "person" and _is_verb_opener(tokens[0]):
+                    subject, who = last, last_who
             if subject != "person":
                 continue
             if term.kind == "should":
@@ -1292,6 +1355,22 @@ def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> 
                 )
             )
     return hits
+
+
+def _is_verb_opener(word: str) -> bool:
+    return _VERB_OPENER_RE.fullmatch(word) is not None and word not in _ING_NOUNS
+
+
+_VERB_OPENER_RE: Final = re.compile(r"[a-z]{2,}(?:ing|ed)")
+# Words ending like verb forms that name things in incident chat: "logging failed to ...".
+_ING_NOUNS: Final = _words(
+    """
+    logging monitoring alerting paging testing caching routing billing scheduling building
+    morning evening thing things setting settings mapping mappings tooling networking hosting
+    staging pricing onboarding offboarding warning warnings ticketing tracing polling
+    pooling batching sharding indexing sampling throttling feed seed speed need shed bed red
+    """
+)
 
 
 def _judgemental_should(phrase: str) -> bool:
