@@ -101,6 +101,8 @@ _JUDGEMENT_WORDS: Final = _word_file("judgements.txt")
 _QUALITY_WORDS: Final = _word_file("qualities.txt")
 # Nouns that judge a person when they are called one ("a menace", "a cowboy", "a hazard").
 _JUDGEMENT_NOUNS: Final = _word_file("judgement_nouns.txt")
+# Words that call a person's work or conduct poor ("atrocious", "shoddy").
+_POOR_QUALITIES: Final = _word_file("poor_qualities.txt")
 
 _AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
 _NOT_PEOPLE: Final = _word_file("not_people.txt")
@@ -303,7 +305,8 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\b(?:(?:mess|screw)(?:ed|es|s|ing)? (?:(?:this|that|it|the|one|whole|thing|\w+) )"
-        r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us)|drop(?:ped|s)? the ball|blew it|"
+        r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us|over|the \w+)|"
+        r"drop(?:ped|s)? the ball|blew it|"
         r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up|yolo\w*|"
         r"cowboy\w*)\b",
         _STRONG,
@@ -363,6 +366,17 @@ _FAULT_TERMS: Final = (
         "error",
     ),
     _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    # Letting a change through unexamined: "waved it through", "nodded the PR through".
+    _term(
+        r"\b(?:wav(?:ed|es|e|ing)|nodd(?:ed|ing)|nods?) (?:\w+ ){1,3}?through\b", _STRONG, "missed"
+    ),
+    # A quality the person lacks: "has zero discipline", "showed no care".
+    _term(
+        r"\b(?:has|have|had|shows?|showed|showing) (?:zero|no|little|absolutely no) (?:discipline|"
+        r"judgement|judgment|care|sense|attention to detail|respect for|regard for|ownership)\b",
+        _STRONG,
+        "judgement",
+    ),
     # Skipping a safeguard (not a meeting or a step of no consequence) is conduct.
     _term(
         r"\bskip(?:ped|s|ping)? (?:the |a |all (?:the )?|our |every )?(?:\w+ )?(?:checklist|"
@@ -402,7 +416,7 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
-        r"waiting|approval|thinking|looking|reading)\b",
+        r"waiting|approval|thinking|looking|reading|running|tests)\b",
         _WEAK,
         "missed",
     ),
@@ -425,7 +439,9 @@ _DIRECT_RULES: Final = (
     (
         re.compile(
             r"\b(?:it|this|that|this one|that one|this whole thing|the whole thing|all this|"
-            r"this incident|the outage|this outage) (?:is|was|are) (?:all |entirely |squarely |"
+            r"this incident|the outage|this outage|(?:this|that|the) (?:\w+ )?(?:mess|outage|"
+            r"incident|failure|breakage|screw-?up|disaster|downtime|data loss|problem|one|thing))"
+            r" (?:is|was|are) (?:all |entirely |squarely |"
             r"totally |completely |100% |really |just )?on " + _PO + r"\b"
         ),
         "fault",
@@ -449,9 +465,14 @@ _DIRECT_RULES: Final = (
     ),
     (
         re.compile(
-            r"@p\d+ 's (?:code|work|changes?|prs?|reviews?|commits?|migrations?|configs?|scripts?) "
-            r"(?:is|are|was|were) (?:always |usually |often |constantly |consistently )?(?:a mess|"
-            r"garbage|trash|rubbish|sloppy|careless|terrible|awful|a disaster|a liability)\b"
+            r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour) (?:code|work|changes?|prs?|reviews?|commits?|"
+            r"migrations?|configs?|scripts?|"
+            + "|".join(sorted(_CONDUCT))
+            + r")(?: [\w@']+){0,3}? (?:is|are|was|were) (?:always |usually |often |constantly |"
+            r"consistently |just |frankly |honestly |pretty |really |so |utterly |completely )?"
+            r"(?:a mess|a disaster|a liability|"
+            + "|".join(sorted(w.replace("-", "[- ]") for w in _POOR_QUALITIES))
+            + r")\b"
         ),
         "judgement",
     ),
@@ -482,6 +503,16 @@ _DIRECT_RULES: Final = (
         "judgement",
     ),
     (re.compile(r"(?<!\w)" + _P + r" had one job\b"), "judgement"),
+    # A rhetorical question that charges: "why would you deploy on a friday without telling".
+    (
+        re.compile(
+            r"\bwhy (?:on earth |the hell |in the world )?(?:would|did|do|does) "
+            + _P
+            + r" (?:\w+ ){1,6}?without (?:telling|asking|checking|testing|a review|review|"
+            r"approval|tests|waiting)\b"
+        ),
+        "judgement",
+    ),
     (
         re.compile(
             _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
@@ -508,7 +539,8 @@ _DIRECT_RULES: Final = (
 
 _HARM = (
     r"(?:broke|caused|triggered|took (?:\w+ ){0,2}?down|killed|started|wiped|corrupted|"
-    r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off)"
+    r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off|"
+    r"knocked (?:\w+ ){0,2}?(?:over|out|down)|took out|crashed|tanked|sank|blew up)"
 )
 _OWNS = r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour)"  # a person's work: "Thabo's script"
 _CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability)"
@@ -566,8 +598,11 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
     # "all of this started when Joaquin force-pushed": the trouble began with a person's act.
     re.compile(
         r"\b(?:all (?:of )?(?:this|that)|this (?:whole )?(?:mess|outage|incident)|it all|"
-        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off) "
-        r"(?:when|after|because|the moment) " + _P + r" (?!(?:noticed|spotted|saw|caught|found|"
+        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off|"
+        r"went (?:sideways|wrong|south|bad|downhill|pear-shaped)|fell apart|broke) "
+        r"(?:when|after|because|the moment|as soon as|right after|once) "
+        + _P
+        + r" (?!(?:noticed|spotted|saw|caught|found|"
         r"raised|reported|paged|flagged)\b)\w+"
     ),
     # "this whole mess is because of Rustam", "the outage happened thanks to Fernanda's
@@ -644,6 +679,8 @@ _PUNISH_RULES: Final = (
         r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
         r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
         r" (?:the |our )?(?:\w+ )?(?:rotation|rota|on-?call|team|project|release|prod)"
+        r"|\b(?:take|took) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|privileges|keys)"
+        r" away\b"
         r"|\b(?:revoke|pull|remove|take away) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|"
         r"privileges|keys)\b"
     ),
@@ -672,7 +709,7 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
-    r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|"
+    r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|went|fell|"
     r"pointed|"
     r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
@@ -718,7 +755,9 @@ _PRAISE_RE: Final = re.compile(
     r"\b(?:(?:great|nice|good|excellent|amazing|awesome|brilliant|fantastic|stellar|lovely|"
     r"superb|outstanding|wonderful|top) (?:job|work|one|going|call|stuff|move|effort|idea)|"
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
-    r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
+    r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it|@p\d+)|"
+    r"(?:flawless|perfect|smooth|stellar|spotless|textbook) (?:deploy|release|rollout|"
+    r"migration|change|work|execution|handover)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
@@ -736,7 +775,7 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
     r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am|"
     r"(?:turn|switch)\w* off|disabl\w*|silenc\w*|yolo\w*|cowboy\w*|untested|"
-    r"without (?:a |any )?(?:review|testing|telling|asking))\b"
+    r"without (?:a |any )?(?:review|testing|tests|checks|approval|telling|asking))\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -1105,7 +1144,8 @@ _ASKED_IF_RE: Final = re.compile(
 )
 _DISCOURAGED_RE: Final = re.compile(
     r"(?:^|(?<=[.!?\n])) ?(?:saying|to say|claiming|calling it|blaming)\b[^.;!?\n]{0,200}?"
-    r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
+    r"(?:\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)|\b(?:ignores|misses|"
+    r"overlooks|hides|obscures|is unfair|skips over)\b)"
 )
 
 # Blame that someone else voiced, reported in order to push back on it: "in the retro someone
