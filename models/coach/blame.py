@@ -128,7 +128,10 @@ _THING_HEADS: Final = _words(
 )
 
 _ROLE_RE: Final = re.compile(
-    r"\b(?P<det>the|our|that|this|a|an|their|your|some)\s+"
+    # "the vendor's engineer": a possessive is a determiner too ("it's", "that's" are not).
+    r"\b(?P<det>(?:(?:the|a|our|their)\s+)?"
+    r"(?!(?:it|that|there|what|here|who|he|she|let|where)'s)[a-z]+'s|"
+    r"the|our|that|this|a|an|their|your|some)\s+"
     r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
     r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
     r"it|web|api|network|networking)\s+){0,2})"
@@ -136,7 +139,7 @@ _ROLE_RE: Final = re.compile(
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
     r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
     r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
-    r"manager|team|folks|guys)\b"
+    r"manager|team|squad|crew|folks|guys)\b"
     r"|\b(?P<bare>team lead|tech lead)\b"
     # A named team needs no article: "Platform team broke it again".
     r"|\b(?P<named>(?:platform|qa|ops|sre|infra|backend|frontend|mobile|data|payments?|billing|"
@@ -295,6 +298,8 @@ _FAULT_TERMS: Final = (
         r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
+        r"|\b(?:not|never) (?:\w+ ){0,5}?to save (?:his|her|their|your) (?:life|lives)\b"
+        r"|\bwing(?:ing|ed) it\b"
         # "Thiago is a menace with root access": a person called a judgement noun.
         r"|\b(?:is|was|are|were|been|be|being) (?:a|an|such an?|the|our) (?:\w+ )?(?:"
         + "|".join(sorted(w.replace("-", "[- ]") for w in _JUDGEMENT_NOUNS))
@@ -366,6 +371,13 @@ _FAULT_TERMS: Final = (
         "error",
     ),
     _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    # Publishing what must stay secret: "pushed secrets to a public gist".
+    _term(
+        r"\b(?:pushed|committed|posted|pasted|leaked|shared|exposed|checked in|hard-?coded) "
+        r"(?:\w+ ){0,2}?(?:secrets?|credentials|passwords?|api keys?|private keys?|tokens?)\b",
+        _STRONG,
+        "error",
+    ),
     # Letting a change through unexamined: "waved it through", "nodded the PR through".
     _term(
         r"\b(?:wav(?:ed|es|e|ing)|nodd(?:ed|ing)|nods?) (?:\w+ ){1,3}?through\b", _STRONG, "missed"
@@ -423,7 +435,9 @@ _FAULT_TERMS: Final = (
 )
 
 # Person as subject; "whoever" with its clause ("whoever approved that pr should ...").
-_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever(?: [\w@']+){0,5}?)"
+_FAULT_GATE_RE: Final = re.compile("|".join(f"(?:{t.pattern.pattern})" for t in _FAULT_TERMS))
+
+_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever(?: [\w@']+){0,7}?)"
 _PO = r"(?:@p\d+(?! 's)|him|her|them|you|someone|somebody|whoever)"  # person as object
 
 # Sentence-level statements that put fault on a person whatever the clause structure.
@@ -449,7 +463,8 @@ _DIRECT_RULES: Final = (
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
     (
         re.compile(
-            r"\b(?:outage|incident|mess|breakage|downtime|this|that) (?:is|was) (?:(?:100%|all|"
+            r"\b(?:outage|incident|mess|breakage|downtime|this|that)(?: one| whole thing)? "
+            r"(?:is|was) (?:(?:100%|all|"
             r"entirely|totally|squarely|completely) )+@p\d+\b(?! 's)"
             r"|\bit (?:is|was) @p\d+ 's (?:\w+ ){1,2}?(?:that|which) (?:took|broke|caused|wiped|"
             r"killed|brought|deleted|corrupted|started|triggered)\b"
@@ -719,6 +734,7 @@ _NEUTRAL_PARTICIPLES: Final = _words(
     """
     made pushed merged written done shipped approved deployed run changed applied added
     configured edited updated released set introduced started executed kicked rolled committed
+    migrated
     """
 )
 _HARM_RE: Final = re.compile(
@@ -762,6 +778,7 @@ _PRAISE_RE: Final = re.compile(
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
     r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
+    r"(?:big |huge |many )?thanks to @p\d+ for|"
     r"thanks for the|(?:really |just |absolutely )?lov(?:ed|e|ing) (?:getting|being|waking|"
     r"spending|debugging|cleaning))\b"
 )
@@ -812,6 +829,8 @@ _INTENSIFIER_RE: Final = re.compile(
     r"went down|broke|died|crashed|blew up|lost)\b|, we lost\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
+    r"|(?:^|[.!?\n] ?)(?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice|"
+    r"classic|genius|amazing|cool)[.!]*$"
 )
 _SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark)\b")
 # Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
@@ -979,7 +998,7 @@ def _mark_people(text: str, people: list[str]) -> str:
             return m.group(0)
         head = (m.group("head") or "").lower()
         # "the team" / "our team" without a qualifier is us; "the QA team" is someone else.
-        if head in {"team", "folks", "guys"} and not m.group("mods"):
+        if head in {"team", "squad", "crew", "folks", "guys"} and not m.group("mods"):
             return m.group(0)
         return _placeholder(m.group(0), people)
 
@@ -995,6 +1014,7 @@ def _mark_people(text: str, people: list[str]) -> str:
                 _is_name(word)
                 or _is_name_in_subject_place(word, text, m.start(), m.end())
                 or _is_syllable_name(word, text, m.start())
+                or _is_lowercase_name(word, text, m.start(), m.end())
             ):
                 return _placeholder(word, people)
             return word
@@ -1025,6 +1045,17 @@ def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> boo
     return following in _SUBJECT_FOLLOWERS or (
         following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
     )
+
+
+def _is_lowercase_name(word: str, text: str, start: int, end: int) -> bool:
+    """A name typed in lower case ("marcelo is just careless"): a word that is no English
+    word, tool or bot, opening a sentence and followed by what follows a subject."""
+    if not word.islower() or len(word) < 3 or "-" in word or word.endswith("bot"):
+        return False
+    if word in _NOT_PEOPLE or _is_english(word) or not _starts_sentence(text, start):
+        return False
+    after = _NEXT_SHORT_WORD_RE.match(text, end)
+    return after is not None and after.group(1).lower().strip(",.;:!?") in _SUBJECT_FOLLOWERS
 
 
 def _is_syllable_name(word: str, text: str, start: int) -> bool:
@@ -1233,6 +1264,9 @@ def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
         if len(tokens) > 1 and tokens[1] == "'s":
             return "thing", first
         return "person", first
+    # "the tenant got migrated by Lorenzo, who didn't double check": "who" is that person.
+    if first == "who":
+        return ("person", "") if inherited == "person" else ("thing", first)
     # A relative clause about a person: "..., which he never tested".
     if first in _RELATIVES and len(tokens) > 1 and tokens[1:3] != [tokens[1], "'s"]:
         second = tokens[1]
@@ -1360,6 +1394,10 @@ class _Prefixes:
 
 def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> list[_Hit]:
     hits: list[_Hit] = []
+    # One scan to see whether any fault term occurs: most clauses have none, and a reply cut
+    # into 2,000 one-word clauses (":a" * 20,000) would otherwise cost a scan per term each.
+    if _FAULT_GATE_RE.search(clause) is None:
+        return hits
     prefixes = _Prefixes(clause)
     for term in _FAULT_TERMS:
         for m in term.pattern.finditer(clause):
@@ -1398,8 +1436,16 @@ def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> 
 
 
 def _is_verb_opener(word: str) -> bool:
+    if word in _ADVERB_OPENERS:
+        return True
     return _VERB_OPENER_RE.fullmatch(word) is not None and word not in _ING_NOUNS
 
+
+# Adverbs that open a clause whose subject is the previous one: "... and still ignored it".
+_ADVERB_OPENERS: Final = _words(
+    "still later even eventually promptly immediately quietly happily somehow repeatedly "
+    "proceeded casually conveniently"
+)
 
 _VERB_OPENER_RE: Final = re.compile(r"[a-z]{2,}(?:ing|ed)")
 # Words ending like verb forms that name things in incident chat: "logging failed to ...".
@@ -1478,7 +1524,22 @@ def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[
             # "it was Zofia's change" answers a question unless something tips it over.
             weight, kind = (_WEAK, "fault") if kind == "weak fault" else (_STRONG, kind)
             hits.append(_Hit(weight, kind, f'puts the fault on a person ("{shown}")'))
+    # "whoever set the TTL to a week is an idiot": a person called a name of scorn (the role
+    # pattern made "an idiot" a placeholder of its own).
+    for m in _CALLED_RE.finditer(sentence):
+        index = int(m.group("called"))
+        if index < len(people) and _SCORN_RE.search(people[index].lower()):
+            if prefixes.negated(m.start()):
+                continue
+            shown = _show(m.group(0), people)
+            hits.append(_Hit(_STRONG, "judgement", f'calls a person names ("{shown}")'))
     return hits
+
+
+_CALLED_RE: Final = re.compile(
+    r"(?<!\w)" + _P + r" (?:is|was|are|were|being) (?:(?:such|a|an|total|complete|real|"
+    r"absolute) )*@p(?P<called>\d{1,5})\b"
+)
 
 
 def _cause_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_Hit]:
