@@ -11,7 +11,9 @@ How a reply is read:
    team") into person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
    A name is a word of models/coach/words/names.txt, or any capitalised word that is neither an
    English word (the GCIDE list of the english-words package) nor a tool or bot
-   (not_people.txt; "PagerDuty", "Dependabot"), so "Katarzyna" and "Seo-yeon" are people.
+   (not_people.txt; "PagerDuty", "Dependabot"), so "Katarzyna" and "Seo-yeon" are people;
+   inside a sentence also two short syllables ("Sung-min"), and at a sentence's start a
+   lower-case word that is no English word and is followed by a verb ("marcelo never ...").
 2. Look for direct fault statements at sentence level ("Maria's mistake", "it's on Sven",
    "human error by Kevin"), counterfactual judgements ("if Alice had just checked") and sarcasm
    (praise for a person next to a bad outcome: "nice one Dave, prod is down"), a person named
