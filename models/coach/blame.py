@@ -136,7 +136,7 @@ _ROLE_RE: Final = re.compile(
     r"the|our|that|this|a|an|their|your|some)\s+"
     r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
     r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
-    r"it|web|api|network|networking)\s+){0,2})"
+    r"it|web|api|network|networking|shift|duty|primary|secondary|day|evening)\s+){0,2})"
     r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
     r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
@@ -366,7 +366,10 @@ _FAULT_TERMS: Final = (
     _term(
         r"\b(?:wiped|deleted|dropped|nuked|purged|corrupted|destroyed|trashed|overwrote|"
         r"truncated|blew away|blown away|clobbered|hosed|torched|erased) (?:out )?"
-        r"(?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
+        r"(?:the |a |an |our |all (?:the |of the )?|every )?"
+        # Tidying is no harm: "dropped the temporary table".
+        r"(?!(?:temporary|temp|tmp|stale|old|unused|test|scratch|empty|duplicate|orphaned|"
+        r"obsolete|legacy|dummy|leftover) )(?:\w+ )?(?:prod|"
         r"production|database|db|table|tables|backups?|bucket|customer data|data|cluster|"
         r"index|volume|disk|config|configuration|secrets)\b",
         _STRONG,
@@ -566,7 +569,7 @@ _CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability)"
 # "you're the reason customers lost data", "his change is what broke things".
 _CAUSE_RULES: Final = (
     re.compile(
-        r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
+        r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?(?:, [\w ]{1,30}?,)?\s*(?:is|was|:)\s*"
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
     re.compile(r"\breason (?:\w+ ){0,4}?(?:is|was) (?:that |because )?" + _P + r" \w+"),
@@ -592,7 +595,18 @@ _CAUSE_RULES: Final = (
         r" (?:(?:one|a single) (?:person|engineer|dev|developer)\s*:?\s*)?" + _PO + r"\b"
     ),
     re.compile(
-        _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
+        _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r"|"
+        r"(?:squarely |directly )?behind (?:the|this|that|all|it)\b)"
+    ),
+    # "the one who broke checkout is Ahanu"
+    re.compile(
+        r"\bthe (?:one|person|guy|dev|engineer) (?:who|that) " + _HARM + r"(?: \w+){0,4}? "
+        r"(?:is|was) " + _PO + r"\b"
+    ),
+    # "a direct result of Wilhelmina ignoring the runbook"
+    re.compile(
+        r"\b(?:direct |the |a )?(?:result|consequence|fault) of " + _PO + r" (?!(?:noticing|"
+        r"spotting|catching|finding|raising|reporting|flagging)\b)\w+ing\b"
     ),
     re.compile(_OWNS + r" (?:\w+ ){1,2}?" + _HARM + r"\b"),
     re.compile(
@@ -608,6 +622,12 @@ _CAUSE_RULES: Final = (
 # The same shapes give credit as often as blame ("Rangi is the reason we recovered so fast",
 # "we caught it because of Priya"): they count only when no recovery follows.
 _CAUSE_UNLESS_CREDIT_RULES: Final = (
+    # "thanks to you, we lost a whole day of data" (but "thanks to you we recovered").
+    re.compile(
+        r"\b(?:thanks to|because of) (?:@p\d+(?! 's)|you|him|her|them) ?,? (?:we|customers|"
+        r"everyone|prod|production|everything|the \w+) (?:\w+ )?(?:lost|went down|broke|were down|"
+        r"was down|spent|got paged|missed|had to)\b"
+    ),
     re.compile(
         r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
         r"because of " + _PO + r"\b"
@@ -684,9 +704,11 @@ _PUNISH_RULES: Final = (
         r"\b(?:needs? to|has to|must|should|will have to) explain "
         r"(?:himself|herself|themselves|themself|yourself)\b"
         r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
-        r"|\bowes (?:\w+ ){0,2}?an? (?:apology|explanation)\b"
+        r"|\bowes (?:\w+ ){0,3}?an? (?:apology|explanation)\b"
         r"|\b(?:own|apologi[sz]e for) (?:this|that|it|the \w+)(?: \w+)? (?:publicly|in public|in "
         r"front of)"
+        r"|(?<!\w)" + _P + r" never (?:gets?|has|have) (?:\w+ ){0,2}?(?:access|rights|permissions|"
+        r"keys) (?:\w+ )?again\b"
         r"|(?<!\w)" + _P + r" never (?:touches|touch|goes near|gets near|deploys to) (?:\w+ ){0,3}?"
         r"again\b"
         r"|\b(?:escalat\w+|report\w*|complain\w*) (?:this |it |that )?to @p\d+ 's "
@@ -716,7 +738,7 @@ _HARMFUL_PARTICIPLES: Final = _words(
     leaked deleted misconfigured mangled purged wiped broken dropped corrupted nuked destroyed
     skipped ignored botched bungled messed screwed caused triggered disabled overwritten killed
     taken brought missed rushed forced bypassed silenced forgotten truncated exposed clobbered
-    hosed trashed overwrote mishandled neglected fumbled
+    hosed trashed overwrote mishandled neglected fumbled muted suppressed snoozed
     """
 )
 # Every rule of _cause_hits needs one of these words.
@@ -727,6 +749,7 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
     r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|went|fell|"
+    r"result|consequence|is|was|"
     r"pointed|"
     r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
@@ -771,14 +794,15 @@ _CF_JUST_RE: Final = re.compile(
 # Sarcasm: praise for a person next to a bad outcome, with no sign of a real rescue.
 _PRAISE_RE: Final = re.compile(
     r"\b(?:(?:great|nice|good|excellent|amazing|awesome|brilliant|fantastic|stellar|lovely|"
-    r"superb|outstanding|wonderful|top) (?:job|work|one|going|call|stuff|move|effort|idea)|"
+    r"superb|outstanding|wonderful|top|flawless|perfect|terrific|splendid) (?:[\w-]+ )?(?:job|"
+    r"work|one|going|call|stuff|move|effort|idea|shift|plan|decision|performance|thinking)|"
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
     r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it|@p\d+)|"
     r"(?:flawless|perfect|smooth|stellar|spotless|textbook) (?:deploy|release|rollout|"
     r"migration|change|work|execution|handover)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
-    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
+    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific|good|cool)|"
     r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
     r"(?:big |huge |many )?thanks to @p\d+ for|"
     r"thanks for the|(?:really |just |absolutely )?lov(?:ed|e|ing) (?:getting|being|waking|"
@@ -794,7 +818,9 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
     r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am|"
     r"(?:turn|switch)\w* off|disabl\w*|silenc\w*|yolo\w*|cowboy\w*|untested|"
-    r"without (?:a |any )?(?:review|testing|tests|checks|approval|telling|asking))\b"
+    r"without (?:a |any )?(?:review|testing|tests|checks|approval|telling|asking)|"
+    r"slept through|(?:during|at) (?:the )?peak|peak (?:hours|traffic|time)|"
+    r"test(?:ed|ing)? (?:\w+ )?in prod(?:uction)?)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -1186,7 +1212,7 @@ _DISCOURAGED_RE: Final = re.compile(
 # its sentence) goes when the reply also disapproves of it. Two linear passes.
 _REPORTED_RE: Final = re.compile(
     r"(?<![\w@])(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others)\s+"
-    r"(?:said|says|"
+    r"(?:(?:in|on|at) (?:the )?\w+ )?(?:said|says|called|blamed|accused|"
     r"suggested|suggests|wrote|claimed|claims|insisted|kept saying|were saying|was saying|"
     r"posted|commented)\b[^.;!?\n]*+"
 )
@@ -1194,6 +1220,7 @@ _DISAPPROVAL_RE: Final = re.compile(
     r"\bnot how we\b|\b(?:does|do|did|will|would|is) not help\b|\bnot (?:helpful|fair|ok|okay|"
     r"useful|blameless|the point)\b|\b(?:let us|please) (?:not|avoid|stop)\b|\bstop (?:saying|"
     r"writing|blaming)\b|\bwe do not (?:blame|do|point)\b|\bdisagree\w*\b|\bpushed back\b"
+    r"|\bkeep (?:it|this|things) (?:about|on|focused on) (?:the )?(?:system|process|facts)\b"
 )
 
 
