@@ -218,7 +218,8 @@ _DUTY = (
     r"(?:check|test|read|follow|updat|escalat|review|look|verif|notic|ask|tell|told|answer|"
     r"respond|monitor|communicat|document|writ|wrote|catch|caught|open|remov|merg|announc|rotat|"
     r"drain|renew|bump|wait|listen|report|warn|mention|validat|confirm|run|ran|double[- ]check|"
-    r"pay attention|do (?:his|her|their|your) job|do the one thing)\w*"
+    r"pay attention|do (?:his|her|their|your) job|do the one thing|notif|inform|loop|flag|"
+    r"revert|roll (?:it |this |that )?back|hand (?:it |this )?over|coordinat|share|sync)\w*"
 )
 
 # After "should have" / "if X had", these words mean possession or a need, not a judgement:
@@ -315,7 +316,11 @@ _FAULT_TERMS: Final = (
         r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us|over|the \w+)|"
         r"drop(?:ped|s)? the ball|blew it|"
         r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up|yolo\w*|"
-        r"cowboy\w*)\b",
+        r"cowboy\w*|bork(?:ed|s|ing)|brick(?:ed|s|ing)|fat[- ]?finger\w*|half[- ]ass\w*|"
+        r"sabotag\w*|overlook(?:ed|s|ing)|neglect(?:ed|s|ing)|disregard(?:ed|s|ing)|"
+        r"(?:brush(?:ed|es)?|blew|blows?) off (?:the |every |all |our )?(?:\w+ )?(?:alerts?|"
+        r"warnings?|pages?|reviews?|concerns?|checks?|tickets?)|"
+        r"gloss(?:ed|es|ing)? over|steamroll\w*|bulldoz\w*)\b",
         _STRONG,
         "error",
     ),
