@@ -136,7 +136,8 @@ _ROLE_RE: Final = re.compile(
     r"the|our|that|this|a|an|their|your|some)\s+"
     r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
     r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
-    r"it|web|api|network|networking|shift|duty|primary|secondary|day|evening)\s+){0,2})"
+    r"it|web|api|network|networking|shift|duty|primary|secondary|day|evening|so-called|"
+    r"offshore|outsourced|vendor|external|agency)\s+){0,2})"
     r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
     r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
@@ -146,8 +147,8 @@ _ROLE_RE: Final = re.compile(
     # A named team needs no article: "Platform team broke it again".
     r"|\b(?P<named>(?:platform|qa|ops|sre|infra|backend|frontend|mobile|data|payments?|billing|"
     r"release|support|security|devops|network(?:ing)?|product|engineering|dba|database|db|web|"
-    r"api|design|marketing|sales|checkout|search|identity|growth|mobile)\s+"
-    r"(?:team|squad|crew|folks|guys|people))\b",
+    r"api|design|marketing|sales|checkout|search|identity|growth|mobile|offshore|outsourced|"
+    r"vendor|external|agency)\s+(?:team|squad|crew|folks|guys|people))\b",
     re.IGNORECASE,
 )
 
@@ -302,7 +303,11 @@ _FAULT_TERMS: Final = (
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
         r"|\b(?:not|never) (?:\w+ ){0,5}?to save (?:his|her|their|your) (?:life|lives)\b"
-        r"|\bwing(?:ing|ed) it\b"
+        r"|\bwing(?:ing|ed) it\b|\bcoast(?:ing|ed)\b"
+        r"|\bslack(?:ing|ed) off\b|\bphon(?:ing|ed) it in\b"
+        r"|\btreats? (?:prod|production|the \w+) (?:like|as) (?:his|her|their|your|a) (?:own |"
+        r"personal )?(?:sandbox|playground|toy)\b"
+        r"|\bleast (?:" + "|".join(sorted(_QUALITY_WORDS)) + r")\b"
         # "Thiago is a menace with root access": a person called a judgement noun.
         r"|\b(?:is|was|are|were|been|be|being) (?:a|an|such an?|the|our) (?:\w+ )?(?:"
         + "|".join(sorted(w.replace("-", "[- ]") for w in _JUDGEMENT_NOUNS))
@@ -408,6 +413,7 @@ _FAULT_TERMS: Final = (
         "missed",
     ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
+    _term(r"\bas (?:a |some )?(?:penalty|punishment)\b", _STRONG, "punish"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
         _STRONG,
@@ -438,7 +444,8 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
-        r"waiting|approval|thinking|looking|reading|running|tests)\b",
+        r"waiting|approval|thinking|looking|reading|running|tests|(?:a single|one) test|"
+        r"a (?:rollback|backout|back-out) plan)\b",
         _WEAK,
         "missed",
     ),
@@ -495,7 +502,8 @@ _DIRECT_RULES: Final = (
             + "|".join(sorted(_CONDUCT))
             + r")(?: [\w@']+){0,3}? (?:is|are|was|were) (?:always |usually |often |constantly |"
             r"consistently |just |frankly |honestly |pretty |really |so |utterly |completely )?"
-            r"(?:a mess|a disaster|a liability|"
+            r"(?:a mess|a disaster|a liability|a joke|a farce|a formality|a rubber stamp|laughable|"
+            r"nonexistent|non-existent|"
             + "|".join(sorted(w.replace("-", "[- ]") for w in _POOR_QUALITIES))
             + r")\b"
         ),
@@ -503,7 +511,8 @@ _DIRECT_RULES: Final = (
     ),
     (
         re.compile(
-            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% )?@p\d+ 's "
+            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% |squarely |purely |"
+            r"wholly )?@p\d+ 's "
             r"(?:doing|fault|screw-?up)\b"
         ),
         "fault",
@@ -528,6 +537,16 @@ _DIRECT_RULES: Final = (
         "judgement",
     ),
     (re.compile(r"(?<!\w)" + _P + r" had one job\b"), "judgement"),
+    # Questions that charge: "did you even test this", "would it have killed Tobiah to ask",
+    # "you were on call, where were you?".
+    (
+        re.compile(
+            r"\b(?:did|do|does) " + _P + r" (?:even|ever) (?:bother|care|think|" + _DUTY + r")"
+            r"|\bwould it have killed " + _PO + r" to\b"
+            r"|\bwhere (?:the hell |on earth )?were you\b"
+        ),
+        "judgement",
+    ),
     # A rhetorical question that charges: "why would you deploy on a friday without telling".
     (
         re.compile(
@@ -563,12 +582,12 @@ _DIRECT_RULES: Final = (
 )
 
 _HARM = (
-    r"(?:broke|caused|triggered|took (?:\w+ ){0,2}?down|killed|started|wiped|corrupted|"
+    r"(?:broke|caused|triggered|took (?:\w+ ){0,4}?(?:down|offline)|killed|started|wiped|corrupted|"
     r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off|"
     r"knocked (?:\w+ ){0,2}?(?:over|out|down)|took out|crashed|tanked|sank|blew up)"
 )
 _OWNS = r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour)"  # a person's work: "Thabo's script"
-_CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability)"
+_CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability|root)"
 
 # A person named as the cause: "the outage is down to Marco", "root cause: Ellie",
 # "you're the reason customers lost data", "his change is what broke things".
@@ -619,8 +638,9 @@ _CAUSE_RULES: Final = (
         r"(?:this|that|it|the \w+)"
     ),
     re.compile(
-        r"(?<!\w)" + _P + r" (?:was|is) the one who (?:\w+ ){0,2}?(?:disabled|skipped|"
-        r"ignored|deleted|silenced|pushed|merged|removed|" + _HARM[3:-1] + r")\b"
+        r"(?<!\w)" + _P + r" (?:was|is|are|were) the (?:one|person) (?:who|that) (?:\w+ ){0,2}?(?:"
+        r"disabled|skipped|ignored|deleted|silenced|pushed|merged|removed|turned off|switched off|"
+        r"muted|dropped|" + _HARM[3:-1] + r")\b"
     ),
 )
 
@@ -661,7 +681,8 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"happened|broke|failed|went down|is down|was down|were down|lost \w+)(?: \w+){0,3}? "
         r"(?:all |just |entirely |only )?because (?:@p\d+(?! 's)|he|she|they|you|someone|"
         r"somebody) (?!(?:noticed|spotted|saw|caught|found|raised|reported|paged|flagged|was not|"
-        r"were not|had no|did not have|could not|was on|were on|was off|was out|was away)\b)\w+"
+        r"were not|had no|did not have|could not(?! (?:wait|be bothered))|was on|were on|was off|"
+        r"was out|was away)\b)\w+"
     ),
     re.compile(r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:the reason )?why\b"),
     re.compile(
@@ -706,6 +727,11 @@ _PUNISH_RULES: Final = (
     ),
     re.compile(r"\bconsequences for " + _PO + r"\b"),
     re.compile(
+        r"\bmake an example (?:out )?of " + _PO + r"\b"
+        r"|(?<!\w)" + _P + r" (?:needs?|deserves?|should get|is getting) (?:a |some )?(?:serious |"
+        r"stern |real )?(?:talking[- ]to|dressing[- ]down|telling[- ]off|stern word)"
+    ),
+    re.compile(
         r"\b(?:needs? to|has to|must|should|will have to) explain "
         r"(?:himself|herself|themselves|themself|yourself)\b"
         r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
@@ -735,7 +761,8 @@ _PUNISH_RULES: Final = (
 # blames on its own; a neutral one ("made by", "approved by") when the sentence says harm.
 _PASSIVE_RE: Final = re.compile(
     r"\b(?:was|were|got|been|get|gets) (?:(?:just|accidentally|completely|all|then|also) )?"
-    r"(?P<verb>\w+)(?: up)?(?: \w+){0,4}? by (?P<who>@p\d+|him|her|them|you|someone|whoever)"
+    r"(?P<verb>\w+)(?: up)?(?: (?!(?:was|were|got|been|get|gets)\b)\w+){0,4}? by "
+    r"(?P<who>@p\d+|him|her|them|you|someone|whoever)"
     r"\b(?P<owns> 's)?"
 )
 _HARMFUL_PARTICIPLES: Final = _words(
@@ -743,7 +770,8 @@ _HARMFUL_PARTICIPLES: Final = _words(
     leaked deleted misconfigured mangled purged wiped broken dropped corrupted nuked destroyed
     skipped ignored botched bungled messed screwed caused triggered disabled overwritten killed
     taken brought missed rushed forced bypassed silenced forgotten truncated exposed clobbered
-    hosed trashed overwrote mishandled neglected fumbled muted suppressed snoozed
+    hosed trashed overwrote mishandled neglected fumbled muted suppressed snoozed dismissed
+    flooded overloaded ruined sabotaged
     """
 )
 # Every rule of _cause_hits needs one of these words.
@@ -809,7 +837,8 @@ _PRAISE_RE: Final = re.compile(
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
     r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific|good|cool)|"
     r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
-    r"(?:big |huge |many )?thanks to @p\d+ for|"
+    r"(?:big |huge |many )?thanks to @p\d+ for|10/10|cheers,? @p\d+|"
+    r"^(?:wonderful|great|perfect|brilliant|fantastic|lovely|awesome|nice|splendid)(?=,)|"
     r"thanks for the|(?:really |just |absolutely )?lov(?:ed|e|ing) (?:getting|being|waking|"
     r"spending|debugging|cleaning))\b"
 )
@@ -825,7 +854,8 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"(?:turn|switch)\w* off|disabl\w*|silenc\w*|yolo\w*|cowboy\w*|untested|"
     r"without (?:a |any )?(?:review|testing|tests|checks|approval|telling|asking)|"
     r"slept through|(?:during|at) (?:the )?peak|peak (?:hours|traffic|time)|"
-    r"test(?:ed|ing)? (?:\w+ )?in prod(?:uction)?)\b"
+    r"test(?:ed|ing)? (?:\w+ )?in prod(?:uction)?|(?:during|mid) (?:the |an )?(?:incident|outage)|"
+    r"nothing like a|none at all)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -843,7 +873,8 @@ _ANY_PERSON_RE: Final = re.compile(r"@p\d+|\b(?:you|your|he|she|him|her)\b")
 
 # Emphasis that tips a weak cue over the line, but never blames anyone by itself.
 _INTENSIFIER_RE: Final = re.compile(
-    r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
+    r"\b(?:again|typical|classic|as usual|per usual|seriously|obviously|clearly|who trusts|"
+    r"unbelievably|incredibly|predictably|naturally|of course|once again|"
     r"who gave (?:him|her|them)|who let)\b"
     # A cleft ("it was Greg who ...") or "that's what triggered it" points at one person.
     r"|\bit (?:is|was) @p\d+ (?:who|that)\b"
@@ -865,7 +896,7 @@ _INTENSIFIER_RE: Final = re.compile(
     r"|(?:^|[.!?\n] ?)(?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice|"
     r"classic|genius|amazing|cool)[.!]*$"
 )
-_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark)\b")
+_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark|so-called)\b")
 # Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
 # rolling eyes, unamused, expressionless, pouting, angry, steam from nose, disappointed.
 _EXASPERATED_EMOJI: Final = frozenset(
@@ -1075,6 +1106,10 @@ def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> boo
     if after is None:
         return False
     following = after.group(1).lower().strip(",.;:!?")
+    if following == "'s":
+        # "the outage is squarely Florin's doing": a person's fault, named as theirs.
+        owned = _NEXT_SHORT_WORD_RE.match(text, after.end())
+        return owned is not None and owned.group(1).lower().strip(",.;:!?") in _FAULT_NOUNS
     return following in _SUBJECT_FOLLOWERS or (
         following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
     )
@@ -1133,6 +1168,11 @@ _SUBJECT_FOLLOWERS: Final = _words(
     needs deserves could couldn't would wouldn't can't cannot will won't who that
     """
 )
+# What a person's fault is called: "Florin's doing", "Frank's mistake".
+_FAULT_NOUNS: Final = _words(
+    "doing fault mistake screw-up screwup typo carelessness negligence blunder error "
+    "sloppiness laziness incompetence"
+)
 # Words ending in "ed" that are no verb after a name ("Frank red ..." never; "Will bed").
 _ENGLISH_ADJ_ED: Final = _words("red bed need seed feed speed shed")
 _NEXT_SHORT_WORD_RE: Final = re.compile(r"[^\S\n]*+(\S{1,12}+)")
@@ -1181,6 +1221,11 @@ _INFLECTIONS: Final = (
     ("ed", "e"),
     ("ing", ""),
     ("ing", "e"),
+    # Adverbs: "Unbelievably, ..." opens a sentence as a word, not a name.
+    ("ly", ""),
+    ("ily", "y"),
+    ("ably", "able"),
+    ("ibly", "ible"),
 )
 
 
