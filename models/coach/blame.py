@@ -303,7 +303,7 @@ _FAULT_TERMS: Final = (
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
         r"|\b(?:not|never) (?:\w+ ){0,5}?to save (?:his|her|their|your) (?:life|lives)\b"
-        r"|\bwing(?:ing|ed) it\b|\bcoast(?:ing|ed)\b"
+        r"|\bwing(?:ing|ed) it\b|\bcoast(?:ing|ed)\b|\battention span of an?\b"
         r"|\bslack(?:ing|ed) off\b|\bphon(?:ing|ed) it in\b"
         r"|\btreats? (?:prod|production|the \w+) (?:like|as) (?:his|her|their|your|a) (?:own |"
         r"personal )?(?:sandbox|playground|toy)\b"
@@ -386,6 +386,13 @@ _FAULT_TERMS: Final = (
         "error",
     ),
     _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    _term(
+        r"\b(?:approv|sign(?:ed|s|ing)? off|merg)(?:ed|es|e|ing)? (?:\w+ ){0,3}?without (?:even )?"
+        r"(?:reading|looking|checking|testing|opening|running)\b"
+        r"|\block(?:ed|s|ing) (?:everyone|everybody|us|customers|users|the whole team) out\b",
+        _STRONG,
+        "error",
+    ),
     # Publishing what must stay secret: "pushed secrets to a public gist".
     _term(
         r"\b(?:pushed|committed|posted|pasted|leaked|shared|exposed|checked in|hard-?coded) "
@@ -622,6 +629,7 @@ _CAUSE_RULES: Final = (
         _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r"|"
         r"(?:squarely |directly )?behind (?:the|this|that|all|it)\b)"
     ),
+    re.compile(r"@p\d+ 's fingerprints (?:are )?all over\b"),
     # "the one who broke checkout is Ahanu"
     re.compile(
         r"\bthe (?:one|person|guy|dev|engineer) (?:who|that) " + _HARM + r"(?: \w+){0,4}? "
@@ -712,7 +720,11 @@ _PUNISH_RULES: Final = (
         r"(?:\w+ )?" + _PUNISH
     ),
     re.compile(
-        r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out|off (?:the |our |@p\d+))"
+        r"\b(?:want|need|get|expect|would like|want to see) "
+        + _PO
+        + r" (?:to be |to get )?(?:"
+        + _PUNISH
+        + r"|gone|out|off (?:the |our |@p\d+))"
     ),
     re.compile(
         r"(?<!\w)" + _P + r" (?:deserves?|deserved|has earned|earned) (?:a |an |to be |to get "
@@ -782,7 +794,7 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
     r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|went|fell|"
-    r"result|consequence|is|was|"
+    r"result|consequence|is|was|fingerprints|expect|like|"
     r"pointed|"
     r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )

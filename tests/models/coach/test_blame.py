@@ -361,9 +361,10 @@ def _score_family_set(lines: list[str]) -> tuple[float, float, str]:
     return tp / (tp + fp), tp / (tp + fn), f"tp={tp}, fp={fp}, fn={fn}"
 
 
-# tests/data/blame_dev2.tsv: 448 sentences written in issue 15's third round in five
+# tests/data/blame_dev2.tsv: 505 sentences written in issue 15's third round in six
 # batches, each scored before the rule changes it led to (first-look precision / recall
-# 1.000 / 0.775, 0.963 / 0.684, 1.000 / 0.641, 0.943 / 0.717, 1.000 / 0.455), then tuned on.
+# 1.000 / 0.775, 0.963 / 0.684, 1.000 / 0.641, 0.943 / 0.717, 1.000 / 0.455, 1.000 / 0.833),
+# then tuned on.
 DEV2_SET = Path(__file__).parents[2] / "data" / "blame_dev2.tsv"
 DEV2_MIN_PRECISION = 1.0
 DEV2_MIN_RECALL = 0.98
@@ -372,8 +373,8 @@ DEV2_MIN_RECALL = 0.98
 def test_precision_and_recall_on_the_third_rounds_development_set() -> None:
     lines = DEV2_SET.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "label\tfamily\ttext"
-    assert len(lines) == 449
-    assert len({line.split("\t", 2)[2] for line in lines[1:]}) == 448, "duplicate sentences"
+    assert len(lines) == 506
+    assert len({line.split("\t", 2)[2] for line in lines[1:]}) == 505, "duplicate sentences"
     precision, recall, counts = _score_family_set(lines)
     assert precision >= DEV2_MIN_PRECISION, f"precision {precision:.3f} ({counts})"
     assert recall >= DEV2_MIN_RECALL, f"recall {recall:.3f} ({counts})"
