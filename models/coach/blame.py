@@ -11,7 +11,9 @@ How a reply is read:
    team") into person placeholders; lowercase; expand contractions ("didnt", "shouldn't've").
    A name is a word of models/coach/words/names.txt, or any capitalised word that is neither an
    English word (the GCIDE list of the english-words package) nor a tool or bot
-   (not_people.txt; "PagerDuty", "Dependabot"), so "Katarzyna" and "Seo-yeon" are people.
+   (not_people.txt; "PagerDuty", "Dependabot"), so "Katarzyna" and "Seo-yeon" are people;
+   inside a sentence also two short syllables ("Sung-min"), and at a sentence's start a
+   lower-case word that is no English word and is followed by a verb ("marcelo never ...").
 2. Look for direct fault statements at sentence level ("Maria's mistake", "it's on Sven",
    "human error by Kevin"), counterfactual judgements ("if Alice had just checked") and sarcasm
    (praise for a person next to a bad outcome: "nice one Dave, prod is down"), a person named
@@ -99,6 +101,10 @@ _NAMES: Final = _word_file("names.txt")
 # the qualities whose absence does ("not competent", "not careful enough").
 _JUDGEMENT_WORDS: Final = _word_file("judgements.txt")
 _QUALITY_WORDS: Final = _word_file("qualities.txt")
+# Nouns that judge a person when they are called one ("a menace", "a cowboy", "a hazard").
+_JUDGEMENT_NOUNS: Final = _word_file("judgement_nouns.txt")
+# Words that call a person's work or conduct poor ("atrocious", "shoddy").
+_POOR_QUALITIES: Final = _word_file("poor_qualities.txt")
 
 _AMBIGUOUS_NAMES: Final = _word_file("ambiguous_names.txt")
 _NOT_PEOPLE: Final = _word_file("not_people.txt")
@@ -124,21 +130,25 @@ _THING_HEADS: Final = _words(
 )
 
 _ROLE_RE: Final = re.compile(
-    r"\b(?P<det>the|our|that|this|a|an|their|your|some)\s+"
+    # "the vendor's engineer": a possessive is a determiner too ("it's", "that's" are not).
+    r"\b(?P<det>(?:(?:the|a|our|their)\s+)?"
+    r"(?!(?:it|that|there|what|here|who|he|she|let|where)'s)[a-z]+'s|"
+    r"the|our|that|this|a|an|their|your|some)\s+"
     r"(?P<mods>(?:(?:new|junior|senior|other|same|night|weekend|on-?call|qa|ops|db|sre|infra|"
     r"platform|backend|frontend|mobile|data|payments?|billing|release|support|security|devops|"
-    r"it|web|api|network|networking)\s+){0,2})"
+    r"it|web|api|network|networking|shift|duty|primary|secondary|day|evening|so-called|"
+    r"offshore|outsourced|vendor|external|agency)\s+){0,2})"
     r"(?P<head>guy|gal|dude|person|interns?|new hires?|hires?|devs?|developers?|engineers?|"
     r"contractors?|dbas?|sres?|sysadmins?|on-?call|oncall|qa|testers?|reviewers?|approvers?|"
     r"author|consultants?|newbies?|genius|idiot|clown|bright spark|"
     r"team lead|tech lead|ops lead|(?:release|incident|engineering|delivery|project|product) "
-    r"manager|team|folks|guys)\b"
+    r"manager|team|squad|crew|folks|guys)\b"
     r"|\b(?P<bare>team lead|tech lead)\b"
     # A named team needs no article: "Platform team broke it again".
     r"|\b(?P<named>(?:platform|qa|ops|sre|infra|backend|frontend|mobile|data|payments?|billing|"
     r"release|support|security|devops|network(?:ing)?|product|engineering|dba|database|db|web|"
-    r"api|design|marketing|sales|checkout|search|identity|growth|mobile)\s+"
-    r"(?:team|squad|crew|folks|guys|people))\b",
+    r"api|design|marketing|sales|checkout|search|identity|growth|mobile|offshore|outsourced|"
+    r"vendor|external|agency)\s+(?:team|squad|crew|folks|guys|people))\b",
     re.IGNORECASE,
 )
 
@@ -169,7 +179,8 @@ _LEADING_FILLER_RE: Final = re.compile(
     r"what|pretty|very|too|totally|completely|utterly|super|extremely|quite|kinda|kind of|"
     r"a bit|simple as that|no question|it (?:is|was)(?= @p\d+ (?:who|that)\b)|"
     r"it (?:is|was) (?:\w+ )?(?:obvious|clear|evident|plain)(?: that)?|let us be honest|"
-    r"to be fair|not gonna lie|nobody (?:should|would) be surprised|no surprise|"
+    r"to be fair|not gonna lie|the (?:problem|issue|thing|truth|reality|fact) (?:is|was)(?: that)?|"
+    r"nobody (?:should|would) be surprised|no surprise|"
     r"i (?:think|feel like|feel|guess|bet|saw|noticed|heard|see|suspect|believe|reckon)"
     r"(?: that)?)\s+)+"
 )
@@ -208,7 +219,8 @@ _DUTY = (
     r"(?:check|test|read|follow|updat|escalat|review|look|verif|notic|ask|tell|told|answer|"
     r"respond|monitor|communicat|document|writ|wrote|catch|caught|open|remov|merg|announc|rotat|"
     r"drain|renew|bump|wait|listen|report|warn|mention|validat|confirm|run|ran|double[- ]check|"
-    r"pay attention|do (?:his|her|their|your) job|do the one thing)\w*"
+    r"pay attention|do (?:his|her|their|your) job|do the one thing|notif|inform|loop|flag|"
+    r"revert|roll (?:it |this |that )?back|hand (?:it |this )?over|coordinat|share|sync)\w*"
 )
 
 # After "should have" / "if X had", these words mean possession or a need, not a judgement:
@@ -278,8 +290,9 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\b(?:careless\w*|sloppy|sloppiness|lazy|laziness|negligen\w+|reckless\w*|incompeten\w+|"
-        r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|asleep at the wheel|"
-        r"a liability|not thinking|amateur\w*|idiot\w*|stupid\w*|dumb)\b"
+        r"clueless|irresponsible|unprofessional|unacceptable|not acceptable|"
+        r"asleep (?:at|on) the (?:wheel|job)|a liability|not thinking|"
+        r"amateur\w*|idiot\w*|stupid\w*|dumb)\b"
         r"|\b(?:has|have) no (?:clue|idea)\b|\bhad no clue\b"
         r"|\bout of (?:his|her|their|your|my) (?:depth|league)\b|\basleep at the switch\b"
         r"|\b(?:can|could) not be trusted\b|\bcut(?:s|ting)? corners\b|\bnot cut out for\b"
@@ -289,14 +302,41 @@ _FAULT_TERMS: Final = (
         r"hopeless|dreadful|poor|bad|sloppy|careless) (?:\w+ )?(?:reviewer|engineer|developer|dev|"
         r"lead|manager|operator|on-?call|sre|dba|coder|programmer|teammate)s?\b"
         r"|\bnot to be trusted\b|\bhas no business\b|\b(?:useless|hopeless|worthless)\b"
+        r"|\b(?:not|never) (?:\w+ ){0,5}?to save (?:his|her|their|your) (?:life|lives)\b"
+        r"|\bwing(?:ing|ed) it\b|\bcoast(?:ing|ed)\b|\battention span of an?\b"
+        r"|\bslack(?:ing|ed) off\b|\bphon(?:ing|ed) it in\b"
+        r"|\btreats? (?:prod|production|the \w+) (?:like|as) (?:his|her|their|your|a) (?:own |"
+        r"personal )?(?:sandbox|playground|toy)\b"
+        r"|\bleast (?:" + "|".join(sorted(_QUALITY_WORDS)) + r")\b"
+        # "Thiago is a menace with root access": a person called a judgement noun.
+        r"|\b(?:is|was|are|were|been|be|being) (?:a|an|such an?|the|our) (?:\w+ )?(?:"
+        + "|".join(sorted(w.replace("-", "[- ]") for w in _JUDGEMENT_NOUNS))
+        + r")s?\b"
         r"|\b(?:should|must) (?:not|never) be allowed (?:near|anywhere near|to \w+)\b",
         _STRONG,
         "judgement",
     ),
     _term(
         r"\b(?:(?:mess|screw)(?:ed|es|s|ing)? (?:(?:this|that|it|the|one|whole|thing|\w+) )"
-        r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us)|drop(?:ped|s)? the ball|blew it|"
-        r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up)\b",
+        r"{0,3}?up|made a mess|screw(?:ed|s|ing)? (?:the pooch|us|over|the \w+)|"
+        r"drop(?:ped|s)? the ball|blew it|"
+        r"botch\w*|bungl\w*|fumbl\w*|mistakes?|f\*+ed up|effed up|stuffed up|yolo\w*|"
+        r"cowboy\w*|bork(?:ed|s|ing)|brick(?:ed|s|ing)|fat[- ]?finger\w*|half[- ]ass\w*|"
+        r"sabotag\w*|overlook(?:ed|s|ing)|neglect(?:ed|s|ing)|disregard(?:ed|s|ing)|"
+        r"(?:brush(?:ed|es)?|blew|blows?) off (?:the |every |all |our )?(?:\w+ )?(?:alerts?|"
+        r"warnings?|pages?|reviews?|concerns?|checks?|tickets?)|"
+        r"gloss(?:ed|es|ing)? over|steamroll\w*|bulldoz\w*)\b",
+        _STRONG,
+        "error",
+    ),
+    # An act done to the wrong target: "ran the migration on the wrong server", "deleted the
+    # wrong bucket". The person still has to be the clause's subject.
+    _term(
+        r"\b(?:ran|run|runs|running|deployed|deploy|pushed|push|applied|apply|deleted|delete|"
+        r"dropped|drop|restarted|restart|rebooted|reboot|merged|merge|edited|changed|killed|kill|"
+        r"shipped|wiped|wipe|pointed|flipped|flip|migrated|patched|updated|upgraded|rolled back|"
+        r"revoked|rotated|terminated|scaled down|shut down)(?: [\w@'-]+){0,4}? (?:the |a |an )?"
+        r"wrong\b",
         _STRONG,
         "error",
     ),
@@ -335,13 +375,42 @@ _FAULT_TERMS: Final = (
     # stale branch"), so the object must be something of value.
     _term(
         r"\b(?:wiped|deleted|dropped|nuked|purged|corrupted|destroyed|trashed|overwrote|"
-        r"truncated) (?:the |a |an |our |all (?:the |of the )?|every )?(?:\w+ )?(?:prod|"
+        r"truncated|blew away|blown away|clobbered|hosed|torched|erased) (?:out )?"
+        r"(?:the |a |an |our |all (?:the |of the )?|every )?"
+        # Tidying is no harm: "dropped the temporary table".
+        r"(?!(?:temporary|temp|tmp|stale|old|unused|test|scratch|empty|duplicate|orphaned|"
+        r"obsolete|legacy|dummy|leftover) )(?:\w+ )?(?:prod|"
         r"production|database|db|table|tables|backups?|bucket|customer data|data|cluster|"
-        r"index|volume|disk)\b",
+        r"index|volume|disk|config|configuration|secrets)\b",
         _STRONG,
         "error",
     ),
     _term(r"\brubber-?stamp\w*", _STRONG, "error"),
+    _term(
+        r"\b(?:approv|sign(?:ed|s|ing)? off|merg)(?:ed|es|e|ing)? (?:\w+ ){0,3}?without (?:even )?"
+        r"(?:reading|looking|checking|testing|opening|running)\b"
+        r"|\block(?:ed|s|ing) (?:everyone|everybody|us|customers|users|the whole team) out\b",
+        _STRONG,
+        "error",
+    ),
+    # Publishing what must stay secret: "pushed secrets to a public gist".
+    _term(
+        r"\b(?:pushed|committed|posted|pasted|leaked|shared|exposed|checked in|hard-?coded) "
+        r"(?:\w+ ){0,2}?(?:secrets?|credentials|passwords?|api keys?|private keys?|tokens?)\b",
+        _STRONG,
+        "error",
+    ),
+    # Letting a change through unexamined: "waved it through", "nodded the PR through".
+    _term(
+        r"\b(?:wav(?:ed|es|e|ing)|nodd(?:ed|ing)|nods?) (?:\w+ ){1,3}?through\b", _STRONG, "missed"
+    ),
+    # A quality the person lacks: "has zero discipline", "showed no care".
+    _term(
+        r"\b(?:has|have|had|shows?|showed|showing) (?:zero|no|little|absolutely no) (?:discipline|"
+        r"judgement|judgment|care|sense|attention to detail|respect for|regard for|ownership)\b",
+        _STRONG,
+        "judgement",
+    ),
     # Skipping a safeguard (not a meeting or a step of no consequence) is conduct.
     _term(
         r"\bskip(?:ped|s|ping)? (?:the |a |all (?:the )?|our |every )?(?:\w+ )?(?:checklist|"
@@ -351,6 +420,7 @@ _FAULT_TERMS: Final = (
         "missed",
     ),
     _term(r"\bhuman error\b", _STRONG, "human_error"),
+    _term(r"\bas (?:a |some )?(?:penalty|punishment)\b", _STRONG, "punish"),
     _term(
         r"\blet (?:\w+ ){0,3}?(?:lapse|expire|slip|slide|through|rot|fail|die|happen|run out)\b",
         _STRONG,
@@ -381,13 +451,17 @@ _FAULT_TERMS: Final = (
     ),
     _term(
         r"\bwithout (?:even |any )?(?:telling|asking|checking|testing|a review|review|reviewing|"
-        r"waiting|approval|thinking|looking|reading)\b",
+        r"waiting|approval|thinking|looking|reading|running|tests|(?:a single|one) test|"
+        r"a (?:rollback|backout|back-out) plan)\b",
         _WEAK,
         "missed",
     ),
 )
 
-_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever)"  # person as subject
+# Person as subject; "whoever" with its clause ("whoever approved that pr should ...").
+_FAULT_GATE_RE: Final = re.compile("|".join(f"(?:{t.pattern.pattern})" for t in _FAULT_TERMS))
+
+_P = r"(?:@p\d+(?! 's)|he|she|they|you|someone|somebody|whoever(?: [\w@']+){0,7}?)"
 _PO = r"(?:@p\d+(?! 's)|him|her|them|you|someone|somebody|whoever)"  # person as object
 
 # Sentence-level statements that put fault on a person whatever the clause structure.
@@ -403,7 +477,9 @@ _DIRECT_RULES: Final = (
     (
         re.compile(
             r"\b(?:it|this|that|this one|that one|this whole thing|the whole thing|all this|"
-            r"this incident|the outage|this outage) (?:is|was|are) (?:all |entirely |squarely |"
+            r"this incident|the outage|this outage|(?:this|that|the) (?:\w+ )?(?:mess|outage|"
+            r"incident|failure|breakage|screw-?up|disaster|downtime|data loss|problem|one|thing))"
+            r" (?:is|was|are) (?:all |entirely |squarely |"
             r"totally |completely |100% |really |just )?on " + _PO + r"\b"
         ),
         "fault",
@@ -411,7 +487,8 @@ _DIRECT_RULES: Final = (
     (re.compile(r"\bblame " + _PO + r"\b"), "fault"),
     (
         re.compile(
-            r"\b(?:outage|incident|mess|breakage|downtime|this|that) (?:is|was) (?:(?:100%|all|"
+            r"\b(?:outage|incident|mess|breakage|downtime|this|that)(?: one| whole thing)? "
+            r"(?:is|was) (?:(?:100%|all|"
             r"entirely|totally|squarely|completely) )+@p\d+\b(?! 's)"
             r"|\bit (?:is|was) @p\d+ 's (?:\w+ ){1,2}?(?:that|which) (?:took|broke|caused|wiped|"
             r"killed|brought|deleted|corrupted|started|triggered)\b"
@@ -427,24 +504,31 @@ _DIRECT_RULES: Final = (
     ),
     (
         re.compile(
-            r"@p\d+ 's (?:code|work|changes?|prs?|reviews?|commits?|migrations?|configs?|scripts?) "
-            r"(?:is|are|was|were) (?:always |usually |often |constantly |consistently )?(?:a mess|"
-            r"garbage|trash|rubbish|sloppy|careless|terrible|awful|a disaster|a liability)\b"
+            r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour) (?:code|work|changes?|prs?|reviews?|commits?|"
+            r"migrations?|configs?|scripts?|"
+            + "|".join(sorted(_CONDUCT))
+            + r")(?: [\w@']+){0,3}? (?:is|are|was|were) (?:always |usually |often |constantly |"
+            r"consistently |just |frankly |honestly |pretty |really |so |utterly |completely )?"
+            r"(?:a mess|a disaster|a liability|a joke|a farce|a formality|a rubber stamp|laughable|"
+            r"nonexistent|non-existent|"
+            + "|".join(sorted(w.replace("-", "[- ]") for w in _POOR_QUALITIES))
+            + r")\b"
         ),
         "judgement",
     ),
     (
         re.compile(
-            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% )?@p\d+ 's "
+            r"\b(?:is|was) (?:all |entirely |completely |totally |solely |100% |squarely |purely |"
+            r"wholly )?@p\d+ 's "
             r"(?:doing|fault|screw-?up)\b"
         ),
         "fault",
     ),
     (
         re.compile(
-            r"\b(?:fault|blame|responsibility)(?: for (?:\w+ ){1,3}?)? (?:lies|is|rests|sits|was) "
-            r"(?:squarely |entirely |"
-            r"solely )?with " + _PO + r"\b"
+            r"\b(?:fault|blame|responsibility)(?: for(?: \w+){1,3}?)? (?:lies|is|rests|sits|was|"
+            r"lands|landed|falls|fell|goes|went) (?:squarely |entirely |solely |fully |"
+            r"directly )?(?:with|on) " + _PO + r"\b"
         ),
         "fault",
     ),
@@ -460,6 +544,26 @@ _DIRECT_RULES: Final = (
         "judgement",
     ),
     (re.compile(r"(?<!\w)" + _P + r" had one job\b"), "judgement"),
+    # Questions that charge: "did you even test this", "would it have killed Tobiah to ask",
+    # "you were on call, where were you?".
+    (
+        re.compile(
+            r"\b(?:did|do|does) " + _P + r" (?:even|ever) (?:bother|care|think|" + _DUTY + r")"
+            r"|\bwould it have killed " + _PO + r" to\b"
+            r"|\bwhere (?:the hell |on earth )?were you\b"
+        ),
+        "judgement",
+    ),
+    # A rhetorical question that charges: "why would you deploy on a friday without telling".
+    (
+        re.compile(
+            r"\bwhy (?:on earth |the hell |in the world )?(?:would|did|do|does) "
+            + _P
+            + r" (?:\w+ ){1,6}?without (?:telling|asking|checking|testing|a review|review|"
+            r"approval|tests|waiting)\b"
+        ),
+        "judgement",
+    ),
     (
         re.compile(
             _P + r" (?:was|were|is|are) (?:supposed|told|asked|reminded)(?: \w+)? to "
@@ -485,17 +589,18 @@ _DIRECT_RULES: Final = (
 )
 
 _HARM = (
-    r"(?:broke|caused|triggered|took (?:\w+ ){0,2}?down|killed|started|wiped|corrupted|"
-    r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off)"
+    r"(?:broke|caused|triggered|took (?:\w+ ){0,4}?(?:down|offline)|killed|started|wiped|corrupted|"
+    r"brought (?:\w+ ){0,2}?down|deleted|nuked|destroyed|leaked|set off|kicked off|"
+    r"knocked (?:\w+ ){0,2}?(?:over|out|down)|took out|crashed|tanked|sank|blew up)"
 )
 _OWNS = r"(?:@p\d+ 's|\bhis|\bher|\btheir|\byour)"  # a person's work: "Thabo's script"
-_CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability)"
+_CAUSE = r"(?:cause|culprit|reason|problem|weak link|liability|root)"
 
 # A person named as the cause: "the outage is down to Marco", "root cause: Ellie",
 # "you're the reason customers lost data", "his change is what broke things".
 _CAUSE_RULES: Final = (
     re.compile(
-        r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?\s*(?:is|was|:)\s*"
+        r"\b" + _CAUSE + r"(?: here| of (?:this|it|the \w+))?(?:, [\w ]{1,30}?,)?\s*(?:is|was|:)\s*"
         r"(?:(?:just|simply|clearly|really|obviously) )?" + _PO + r"\b"
     ),
     re.compile(r"\breason (?:\w+ ){0,4}?(?:is|was) (?:that |because )?" + _P + r" \w+"),
@@ -516,11 +621,24 @@ _CAUSE_RULES: Final = (
     ),
     re.compile(
         r"\b(?:down to|caused by|courtesy of|blame on|(?:traces?|traced|goes|went|comes|came|"
-        r"leads|led) (?:right |straight |all the way )?back to|traced to|lies with|rests with)"
-        r" " + _PO + r"\b"
+        r"leads|led) (?:right |straight |all the way )?back to|(?:traces?|traced|points|"
+        r"pointed) to|lies with|rests with)"
+        r" (?:(?:one|a single) (?:person|engineer|dev|developer)\s*:?\s*)?" + _PO + r"\b"
     ),
     re.compile(
-        _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r")"
+        _OWNS + r" (?:\w+ ){1,2}?(?:is|was) (?:what " + _HARM + r"|the (?:\w+ )?" + _CAUSE + r"|"
+        r"(?:squarely |directly )?behind (?:the|this|that|all|it)\b)"
+    ),
+    re.compile(r"@p\d+ 's fingerprints (?:are )?all over\b"),
+    # "the one who broke checkout is Ahanu"
+    re.compile(
+        r"\bthe (?:one|person|guy|dev|engineer) (?:who|that) " + _HARM + r"(?: \w+){0,4}? "
+        r"(?:is|was) " + _PO + r"\b"
+    ),
+    # "a direct result of Wilhelmina ignoring the runbook"
+    re.compile(
+        r"\b(?:direct |the |a )?(?:result|consequence|fault) of " + _PO + r" (?!(?:noticing|"
+        r"spotting|catching|finding|raising|reporting|flagging)\b)\w+ing\b"
     ),
     re.compile(_OWNS + r" (?:\w+ ){1,2}?" + _HARM + r"\b"),
     re.compile(
@@ -528,14 +646,21 @@ _CAUSE_RULES: Final = (
         r"(?:this|that|it|the \w+)"
     ),
     re.compile(
-        r"(?<!\w)" + _P + r" (?:was|is) the one who (?:\w+ ){0,2}?(?:disabled|skipped|"
-        r"ignored|deleted|silenced|pushed|merged|removed|" + _HARM[3:-1] + r")\b"
+        r"(?<!\w)" + _P + r" (?:was|is|are|were) the (?:one|person) (?:who|that) (?:\w+ ){0,2}?(?:"
+        r"disabled|skipped|ignored|deleted|silenced|pushed|merged|removed|turned off|switched off|"
+        r"muted|dropped|" + _HARM[3:-1] + r")\b"
     ),
 )
 
 # The same shapes give credit as often as blame ("Rangi is the reason we recovered so fast",
 # "we caught it because of Priya"): they count only when no recovery follows.
 _CAUSE_UNLESS_CREDIT_RULES: Final = (
+    # "thanks to you, we lost a whole day of data" (but "thanks to you we recovered").
+    re.compile(
+        r"\b(?:thanks to|because of) (?:@p\d+(?! 's)|you|him|her|them) ?,? (?:we|customers|"
+        r"everyone|prod|production|everything|the \w+) (?:\w+ )?(?:lost|went down|broke|were down|"
+        r"was down|spent|got paged|missed|had to)\b"
+    ),
     re.compile(
         r"\b(?:happened|broke|failed|went down|is down|was down|lost \w+) (?:all |just )?"
         r"because of " + _PO + r"\b"
@@ -543,8 +668,11 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
     # "all of this started when Joaquin force-pushed": the trouble began with a person's act.
     re.compile(
         r"\b(?:all (?:of )?(?:this|that)|this (?:whole )?(?:mess|outage|incident)|it all|"
-        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off) "
-        r"(?:when|after|because|the moment) " + _P + r" (?!(?:noticed|spotted|saw|caught|found|"
+        r"everything|the (?:outage|incident|mess|trouble)) (?:started|began|kicked off|"
+        r"went (?:sideways|wrong|south|bad|downhill|pear-shaped)|fell apart|broke) "
+        r"(?:when|after|because|the moment|as soon as|right after|once) "
+        + _P
+        + r" (?!(?:noticed|spotted|saw|caught|found|"
         r"raised|reported|paged|flagged)\b)\w+"
     ),
     # "this whole mess is because of Rustam", "the outage happened thanks to Fernanda's
@@ -554,6 +682,17 @@ _CAUSE_UNLESS_CREDIT_RULES: Final = (
         r"happened|broke|failed|went down|is down|was down|lost \w+)(?: \w+){0,3}? "
         r"(?:all |just |entirely |only )?(?:because of|thanks to|due to) @p\d+\b"
     ),
+    # "the data loss happened because Svetlana ran the wrong script", "Chidi is why we lost
+    # six hours of orders" (but "Priya is why we recovered" credits her).
+    re.compile(
+        r"\b(?:mess|outage|incident|downtime|breakage|failure|problem|disaster|data loss|loss|"
+        r"happened|broke|failed|went down|is down|was down|were down|lost \w+)(?: \w+){0,3}? "
+        r"(?:all |just |entirely |only )?because (?:@p\d+(?! 's)|he|she|they|you|someone|"
+        r"somebody) (?!(?:noticed|spotted|saw|caught|found|raised|reported|paged|flagged|was not|"
+        r"were not|had no|did not have|could not(?! (?:wait|be bothered))|was on|were on|was off|"
+        r"was out|was away)\b)\w+"
+    ),
+    re.compile(r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:the reason )?why\b"),
     re.compile(
         r"(?<!\w)" + _P + r" (?:is|was|are|were) (?:\w+ )?(?:the|a) (?:real |root |main |actual |"
         r"whole |only |sole |single |biggest )?" + _CAUSE + r"\b"
@@ -573,14 +712,19 @@ _PUNISH_RULES: Final = (
         + _P
         + r" (?:should|must|needs? to|has to|have to|ought to|better|will)(?: not)? "
         r"(?:\w+ ){0,2}?(?:be " + _PUNISH + r"|answer for|pay for|take the (?:fall|blame|heat)|"
-        r"lose (?:\w+ ){0,2}?(?:access|job|rights|privileges|role)|face consequences)"
+        r"lose (?:\w+ ){0,2}?(?:access|job|rights|privileges|role)|"
+        r"face (?:\w+ ){0,2}?consequences)"
     ),
     re.compile(
         r"(?<!\w)" + _PO + r" (?:(?:does|do|did) not )?(?:gets?|got|be|is|being|getting) "
         r"(?:\w+ )?" + _PUNISH
     ),
     re.compile(
-        r"\b(?:want|need|get) " + _PO + r" (?:" + _PUNISH + r"|gone|out|off (?:the |our |@p\d+))"
+        r"\b(?:want|need|get|expect|would like|want to see) "
+        + _PO
+        + r" (?:to be |to get )?(?:"
+        + _PUNISH
+        + r"|gone|out|off (?:the |our |@p\d+))"
     ),
     re.compile(
         r"(?<!\w)" + _P + r" (?:deserves?|deserved|has earned|earned) (?:a |an |to be |to get "
@@ -595,12 +739,19 @@ _PUNISH_RULES: Final = (
     ),
     re.compile(r"\bconsequences for " + _PO + r"\b"),
     re.compile(
+        r"\bmake an example (?:out )?of " + _PO + r"\b"
+        r"|(?<!\w)" + _P + r" (?:needs?|deserves?|should get|is getting) (?:a |some )?(?:serious |"
+        r"stern |real )?(?:talking[- ]to|dressing[- ]down|telling[- ]off|stern word)"
+    ),
+    re.compile(
         r"\b(?:needs? to|has to|must|should|will have to) explain "
         r"(?:himself|herself|themselves|themself|yourself)\b"
         r"|\bhave a (?:serious )?(?:word|talk|chat) with " + _PO + r" about (?:this|that|it)\b"
-        r"|\bowes (?:\w+ ){0,2}?an? (?:apology|explanation)\b"
+        r"|\bowes (?:\w+ ){0,3}?an? (?:apology|explanation)\b"
         r"|\b(?:own|apologi[sz]e for) (?:this|that|it|the \w+)(?: \w+)? (?:publicly|in public|in "
         r"front of)"
+        r"|(?<!\w)" + _P + r" never (?:gets?|has|have) (?:\w+ ){0,2}?(?:access|rights|permissions|"
+        r"keys) (?:\w+ )?again\b"
         r"|(?<!\w)" + _P + r" never (?:touches|touch|goes near|gets near|deploys to) (?:\w+ ){0,3}?"
         r"again\b"
         r"|\b(?:escalat\w+|report\w*|complain\w*) (?:this |it |that )?to @p\d+ 's "
@@ -610,6 +761,8 @@ _PUNISH_RULES: Final = (
         r"\b(?:put|place) " + _PO + r" on (?:a )?(?:pip|performance (?:improvement )?plan|"
         r"probation|notice)\b|\b(?:take|kick|pull|remove) " + _PO + r" (?:off|out of|from)"
         r" (?:the |our )?(?:\w+ )?(?:rotation|rota|on-?call|team|project|release|prod)"
+        r"|\b(?:take|took) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|privileges|keys)"
+        r" away\b"
         r"|\b(?:revoke|pull|remove|take away) @p\d+ 's (?:\w+ )?(?:access|rights|permissions|"
         r"privileges|keys)\b"
     ),
@@ -620,14 +773,17 @@ _PUNISH_RULES: Final = (
 # blames on its own; a neutral one ("made by", "approved by") when the sentence says harm.
 _PASSIVE_RE: Final = re.compile(
     r"\b(?:was|were|got|been|get|gets) (?:(?:just|accidentally|completely|all|then|also) )?"
-    r"(?P<verb>\w+)(?: up)?(?: \w+){0,4}? by (?P<who>@p\d+|him|her|them|you|someone|whoever)"
+    r"(?P<verb>\w+)(?: up)?(?: (?!(?:was|were|got|been|get|gets)\b)\w+){0,4}? by "
+    r"(?P<who>@p\d+|him|her|them|you|someone|whoever)"
     r"\b(?P<owns> 's)?"
 )
 _HARMFUL_PARTICIPLES: Final = _words(
     """
     leaked deleted misconfigured mangled purged wiped broken dropped corrupted nuked destroyed
     skipped ignored botched bungled messed screwed caused triggered disabled overwritten killed
-    taken brought missed rushed forced bypassed silenced forgotten
+    taken brought missed rushed forced bypassed silenced forgotten truncated exposed clobbered
+    hosed trashed overwrote mishandled neglected fumbled muted suppressed snoozed dismissed
+    flooded overloaded ruined sabotaged
     """
 )
 # Every rule of _cause_hits needs one of these words.
@@ -637,7 +793,9 @@ _CAUSE_GATE_RE: Final = re.compile(
     r"have to|ought|better|will|want|get|gets|got|fire|sack|punish|discipline|demote|write up|"
     r"suspend|hold|consequences|and|but|by|back to|started|began|kicked off|deserves?|off|"
     r"traced to|lies with|rests with|responsibility|thanks to|due to|because of|what|from|"
-    r"put|place|take|kick|pull|remove|explain|word|talk|never|"
+    r"put|place|take|kick|pull|remove|explain|word|talk|never|why|traces?|traced|points?|went|fell|"
+    r"result|consequence|is|was|fingerprints|expect|like|"
+    r"pointed|"
     r"escalat\w+|report\w*|complain\w*|owes|own|apologi[sz]e|revoke|root)\b|'s\b"
 )
 # Doing something, neither harm nor rescue: "the DNS change that killed us was made by ...".
@@ -646,6 +804,7 @@ _NEUTRAL_PARTICIPLES: Final = _words(
     """
     made pushed merged written done shipped approved deployed run changed applied added
     configured edited updated released set introduced started executed kicked rolled committed
+    migrated
     """
 )
 _HARM_RE: Final = re.compile(
@@ -680,14 +839,20 @@ _CF_JUST_RE: Final = re.compile(
 # Sarcasm: praise for a person next to a bad outcome, with no sign of a real rescue.
 _PRAISE_RE: Final = re.compile(
     r"\b(?:(?:great|nice|good|excellent|amazing|awesome|brilliant|fantastic|stellar|lovely|"
-    r"superb|outstanding|wonderful|top) (?:job|work|one|going|call|stuff|move|effort|idea)|"
+    r"superb|outstanding|wonderful|top|flawless|perfect|terrific|splendid) (?:[\w-]+ )?(?:job|"
+    r"work|one|going|call|stuff|move|effort|idea|shift|plan|decision|performance|thinking)|"
     r"well done|bravo|way to go|kudos|thanks a (?:lot|bunch|ton)|thanks so much|"
-    r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it)|"
+    r"thank you so much|thanks for nothing|(?:really |truly )?appreciate (?:you|it|@p\d+)|"
+    r"(?:flawless|perfect|smooth|stellar|spotless|textbook) (?:deploy|release|rollout|"
+    r"migration|change|work|execution|handover)|"
     r"shout-?out to|props to|hats off|congrat\w*|nailed it|just great|good going|smooth move|"
     r"real smooth|(?:truly |really )?inspiring|genius|thank(?:s| you) @p\d+ for|oh (?:great|"
-    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific)|"
+    r"fantastic|wonderful|brilliant|perfect|lovely|nice|super|terrific|good|cool)|"
     r"what could (?:possibly )?go wrong|love (?:how|that) @p\d+|masterpiece|thank @p\d+ for|"
-    r"thanks for the)\b"
+    r"(?:big |huge |many )?thanks to @p\d+ for|10/10|cheers,? @p\d+|"
+    r"^(?:wonderful|great|perfect|brilliant|fantastic|lovely|awesome|nice|splendid)(?=,)|"
+    r"thanks for the|(?:really |just |absolutely )?lov(?:ed|e|ing) (?:getting|being|waking|"
+    r"spending|debugging|cleaning))\b"
 )
 _BAD_OUTCOME_RE: Final = re.compile(
     r"\b(?:delet\w*|wip(?:ed|ing)|nuk(?:ed|ing)|broke|break\w*|broken|"
@@ -697,7 +862,12 @@ _BAD_OUTCOME_RE: Final = re.compile(
     r"paged (?:the whole|the entire|everyone|everybody)|in the middle of the night|"
     # Shipping late in the week is the classic target of ops sarcasm.
     r"(?:ship|deploy|push|releas|merg)\w* on (?:a )?friday|friday (?:deploy|release|push|merge)\w*|"
-    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am)\b"
+    r"not like|skip\w*|ignor\w*|what not to do|surprise|at [4-9] ?pm|[1-5] ?am|"
+    r"(?:turn|switch)\w* off|disabl\w*|silenc\w*|yolo\w*|cowboy\w*|untested|"
+    r"without (?:a |any )?(?:review|testing|tests|checks|approval|telling|asking)|"
+    r"slept through|(?:during|at) (?:the )?peak|peak (?:hours|traffic|time)|"
+    r"test(?:ed|ing)? (?:\w+ )?in prod(?:uction)?|(?:during|mid) (?:the |an )?(?:incident|outage)|"
+    r"nothing like a|none at all)\b"
 )
 _RECOVERY_RE: Final = re.compile(
     r"\b(?:recover\w*|restor\w*|fix\w*|roll(?:ed)? ?back|rollback|mitigat\w*|sav(?:ed|ing)|"
@@ -715,7 +885,8 @@ _ANY_PERSON_RE: Final = re.compile(r"@p\d+|\b(?:you|your|he|she|him|her)\b")
 
 # Emphasis that tips a weak cue over the line, but never blames anyone by itself.
 _INTENSIFIER_RE: Final = re.compile(
-    r"\b(?:again|typical|classic|as usual|seriously|obviously|clearly|who trusts|"
+    r"\b(?:again|typical|classic|as usual|per usual|seriously|obviously|clearly|who trusts|"
+    r"unbelievably|incredibly|predictably|naturally|of course|once again|"
     r"who gave (?:him|her|them)|who let)\b"
     # A cleft ("it was Greg who ...") or "that's what triggered it" points at one person.
     r"|\bit (?:is|was) @p\d+ (?:who|that)\b"
@@ -734,8 +905,10 @@ _INTENSIFIER_RE: Final = re.compile(
     r"went down|broke|died|crashed|blew up|lost)\b|, we lost\b"
     # A deadpan one-word verdict after the fact: "dropped the prod index, great".
     r"|, (?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice)(?:$|[.!\n])"
+    r"|(?:^|[.!?\n] ?)(?:great|perfect|wonderful|brilliant|lovely|awesome|fantastic|nice|"
+    r"classic|genius|amazing|cool)[.!]*$"
 )
-_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark)\b")
+_SCORN_RE: Final = re.compile(r"\b(?:genius|idiot|clown|bright spark|so-called)\b")
 # Face palm (any person: the gendered ones are sequences starting with it), upside-down face,
 # rolling eyes, unamused, expressionless, pouting, angry, steam from nose, disappointed.
 _EXASPERATED_EMOJI: Final = frozenset(
@@ -836,7 +1009,8 @@ _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<![.!?])[.!?]++(?:\s+|$)|\n+")
 _CLAUSE_SPLIT_RE: Final = re.compile(
     r"(?<!\s)\s*+(?:[,;:()\[\]]|(?<=\s)[-\u2013\u2014]+\s|\u2014|\b(?:and|but|so|because|since|while|although|"
     r"though|whereas|which|then|until|unless|or|cause|cuz|bc|plus|yet|after|when|once)\b|"
-    r"\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|confirmed|"
+    r"(?<!have )(?<!had )\b(?:says|said|asked|asks|mentioned|noted|notes|pointed out|reported|"
+    r"confirmed|"
     r"told (?:us|me|them)|explained|suggested)(?: that)?\b|"
     # "the dev who wrote this cron job" is a relative clause, "Olga wrote that" is reporting.
     r"\b(?:wrote|thinks|thought|claims|claimed|agreed) that\b)\s*"
@@ -900,7 +1074,7 @@ def _mark_people(text: str, people: list[str]) -> str:
             return m.group(0)
         head = (m.group("head") or "").lower()
         # "the team" / "our team" without a qualifier is us; "the QA team" is someone else.
-        if head in {"team", "folks", "guys"} and not m.group("mods"):
+        if head in {"team", "squad", "crew", "folks", "guys"} and not m.group("mods"):
             return m.group(0)
         return _placeholder(m.group(0), people)
 
@@ -912,7 +1086,12 @@ def _mark_people(text: str, people: list[str]) -> str:
         if low in _NAMES or word in _TEAM_WORDS:
             return _placeholder(word, people)
         if low not in _AMBIGUOUS_NAMES:
-            if _is_name(word) or _is_name_in_subject_place(word, text, m.start(), m.end()):
+            if (
+                _is_name(word)
+                or _is_name_in_subject_place(word, text, m.start(), m.end())
+                or _is_syllable_name(word, text, m.start())
+                or _is_lowercase_name(word, text, m.start(), m.end())
+            ):
                 return _placeholder(word, people)
             return word
         if not (word[0].isupper() and word[1:].islower()):
@@ -939,8 +1118,38 @@ def _is_name_in_subject_place(word: str, text: str, start: int, end: int) -> boo
     if after is None:
         return False
     following = after.group(1).lower().strip(",.;:!?")
+    if following == "'s":
+        # "the outage is squarely Florin's doing": a person's fault, named as theirs.
+        owned = _NEXT_SHORT_WORD_RE.match(text, after.end())
+        return owned is not None and owned.group(1).lower().strip(",.;:!?") in _FAULT_NOUNS
     return following in _SUBJECT_FOLLOWERS or (
         following.endswith("ed") and len(following) > 4 and following not in _ENGLISH_ADJ_ED
+    )
+
+
+def _is_lowercase_name(word: str, text: str, start: int, end: int) -> bool:
+    """A name typed in lower case ("marcelo is just careless"): a word that is no English
+    word, tool or bot, opening a sentence and followed by what follows a subject."""
+    if not word.islower() or len(word) < 3 or "-" in word or word.endswith("bot"):
+        return False
+    if word in _NOT_PEOPLE or _is_english(word) or not _starts_sentence(text, start):
+        return False
+    after = _NEXT_SHORT_WORD_RE.match(text, end)
+    return after is not None and after.group(1).lower().strip(",.;:!?") in _SUBJECT_FOLLOWERS
+
+
+def _is_syllable_name(word: str, text: str, start: int) -> bool:
+    """ "Sung-min", "Soo-ah", "Ji-hoon" inside a sentence: two short syllables, the first
+    capitalised. At a sentence's start "Back-up" or "Roll-out" is a compound word."""
+    parts = word.split("-")
+    return (
+        len(parts) == 2
+        and all(2 <= len(part) <= 4 and part[1:].islower() for part in parts)
+        and parts[0][:1].isupper()
+        and parts[1][:1].islower()
+        and word.lower() not in _NOT_PEOPLE
+        and not _starts_sentence(text, start)
+        and not _after_capitalised(text, start)
     )
 
 
@@ -970,6 +1179,11 @@ _SUBJECT_FOLLOWERS: Final = _words(
     just really clearly obviously again always forgot broke caused ignored skipped made must
     needs deserves could couldn't would wouldn't can't cannot will won't who that
     """
+)
+# What a person's fault is called: "Florin's doing", "Frank's mistake".
+_FAULT_NOUNS: Final = _words(
+    "doing fault mistake screw-up screwup typo carelessness negligence blunder error "
+    "sloppiness laziness incompetence"
 )
 # Words ending in "ed" that are no verb after a name ("Frank red ..." never; "Will bed").
 _ENGLISH_ADJ_ED: Final = _words("red bed need seed feed speed shed")
@@ -1019,6 +1233,11 @@ _INFLECTIONS: Final = (
     ("ed", "e"),
     ("ing", ""),
     ("ing", "e"),
+    # Adverbs: "Unbelievably, ..." opens a sentence as a word, not a name.
+    ("ly", ""),
+    ("ily", "y"),
+    ("ably", "able"),
+    ("ibly", "ible"),
 )
 
 
@@ -1046,7 +1265,8 @@ _ASKED_IF_RE: Final = re.compile(
 )
 _DISCOURAGED_RE: Final = re.compile(
     r"(?:^|(?<=[.!?\n])) ?(?:saying|to say|claiming|calling it|blaming)\b[^.;!?\n]{0,200}?"
-    r"\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)\b"
+    r"(?:\b(?:does|do|will|would|is) not (?:help|fair|useful|the point)|\b(?:ignores|misses|"
+    r"overlooks|hides|obscures|is unfair|skips over)\b)"
 )
 
 # Blame that someone else voiced, reported in order to push back on it: "in the retro someone
@@ -1054,7 +1274,7 @@ _DISCOURAGED_RE: Final = re.compile(
 # its sentence) goes when the reply also disapproves of it. Two linear passes.
 _REPORTED_RE: Final = re.compile(
     r"(?<![\w@])(?:someone|somebody|people|a few people|folks|they|@p\d+|he|she|others)\s+"
-    r"(?:said|says|"
+    r"(?:(?:in|on|at) (?:the )?\w+ )?(?:said|says|called|blamed|accused|"
     r"suggested|suggests|wrote|claimed|claims|insisted|kept saying|were saying|was saying|"
     r"posted|commented)\b[^.;!?\n]*+"
 )
@@ -1062,6 +1282,7 @@ _DISAPPROVAL_RE: Final = re.compile(
     r"\bnot how we\b|\b(?:does|do|did|will|would|is) not help\b|\bnot (?:helpful|fair|ok|okay|"
     r"useful|blameless|the point)\b|\b(?:let us|please) (?:not|avoid|stop)\b|\bstop (?:saying|"
     r"writing|blaming)\b|\bwe do not (?:blame|do|point)\b|\bdisagree\w*\b|\bpushed back\b"
+    r"|\bkeep (?:it|this|things) (?:about|on|focused on) (?:the )?(?:system|process|facts)\b"
 )
 
 
@@ -1134,6 +1355,9 @@ def _classify(tokens: list[str], inherited: Subject) -> tuple[Subject, str]:
         if len(tokens) > 1 and tokens[1] == "'s":
             return "thing", first
         return "person", first
+    # "the tenant got migrated by Lorenzo, who didn't double check": "who" is that person.
+    if first == "who":
+        return ("person", "") if inherited == "person" else ("thing", first)
     # A relative clause about a person: "..., which he never tested".
     if first in _RELATIVES and len(tokens) > 1 and tokens[1:3] != [tokens[1], "'s"]:
         second = tokens[1]
@@ -1261,6 +1485,10 @@ class _Prefixes:
 
 def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> list[_Hit]:
     hits: list[_Hit] = []
+    # One scan to see whether any fault term occurs: most clauses have none, and a reply cut
+    # into 2,000 one-word clauses (":a" * 20,000) would otherwise cost a scan per term each.
+    if _FAULT_GATE_RE.search(clause) is None:
+        return hits
     prefixes = _Prefixes(clause)
     for term in _FAULT_TERMS:
         for m in term.pattern.finditer(clause):
@@ -1278,6 +1506,10 @@ def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> 
                 subject, who = last, last_who
             else:
                 subject, who = _classify(tokens, last)
+                # "Typical Rashid, pushing untested code": a clause that opens with a verb
+                # form is about the previous clause's subject.
+                if subject == "thing" and last == "person" and _is_verb_opener(tokens[0]):
+                    subject, who = last, last_who
             if subject != "person":
                 continue
             if term.kind == "should":
@@ -1292,6 +1524,30 @@ def _pair_hits(clause: str, last: Subject, last_who: str, people: list[str]) -> 
                 )
             )
     return hits
+
+
+def _is_verb_opener(word: str) -> bool:
+    if word in _ADVERB_OPENERS:
+        return True
+    return _VERB_OPENER_RE.fullmatch(word) is not None and word not in _ING_NOUNS
+
+
+# Adverbs that open a clause whose subject is the previous one: "... and still ignored it".
+_ADVERB_OPENERS: Final = _words(
+    "still later even eventually promptly immediately quietly happily somehow repeatedly "
+    "proceeded casually conveniently"
+)
+
+_VERB_OPENER_RE: Final = re.compile(r"[a-z]{2,}(?:ing|ed)")
+# Words ending like verb forms that name things in incident chat: "logging failed to ...".
+_ING_NOUNS: Final = _words(
+    """
+    logging monitoring alerting paging testing caching routing billing scheduling building
+    morning evening thing things setting settings mapping mappings tooling networking hosting
+    staging pricing onboarding offboarding warning warnings ticketing tracing polling
+    pooling batching sharding indexing sampling throttling feed seed speed need shed bed red
+    """
+)
 
 
 def _judgemental_should(phrase: str) -> bool:
@@ -1359,7 +1615,22 @@ def _direct_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[
             # "it was Zofia's change" answers a question unless something tips it over.
             weight, kind = (_WEAK, "fault") if kind == "weak fault" else (_STRONG, kind)
             hits.append(_Hit(weight, kind, f'puts the fault on a person ("{shown}")'))
+    # "whoever set the TTL to a week is an idiot": a person called a name of scorn (the role
+    # pattern made "an idiot" a placeholder of its own).
+    for m in _CALLED_RE.finditer(sentence):
+        index = int(m.group("called"))
+        if index < len(people) and _SCORN_RE.search(people[index].lower()):
+            if prefixes.negated(m.start()):
+                continue
+            shown = _show(m.group(0), people)
+            hits.append(_Hit(_STRONG, "judgement", f'calls a person names ("{shown}")'))
     return hits
+
+
+_CALLED_RE: Final = re.compile(
+    r"(?<!\w)" + _P + r" (?:is|was|are|were|being) (?:(?:such|a|an|total|complete|real|"
+    r"absolute) )*@p(?P<called>\d{1,5})\b"
+)
 
 
 def _cause_hits(sentence: str, people: list[str], prefixes: _Prefixes) -> list[_Hit]:

@@ -13,8 +13,10 @@ from models.coach import blame
 from models.coach.blame import BlameVerdict
 
 EVAL_SET = Path(__file__).parents[2] / "data" / "blame_eval.tsv"
-MIN_PRECISION = 0.9
-MIN_RECALL = 0.85
+# The figures reached on each tuned set (benchmarks/blame_eval.py prints them): a change that
+# loses any of them must say why.
+MIN_PRECISION = 1.0
+MIN_RECALL = 1.0
 
 
 def assess(slack_text: str) -> BlameVerdict:
@@ -243,8 +245,8 @@ def test_empty_text(text: str) -> None:
 # blame_untouched.tsv, is scored once by benchmarks/blame_eval.py and guarded by no test,
 # so that no one tunes the rules against it.
 TUNE_SET = Path(__file__).parents[2] / "data" / "blame_tune.tsv"
-TUNE_MIN_PRECISION = 0.97
-TUNE_MIN_RECALL = 0.95
+TUNE_MIN_PRECISION = 1.0
+TUNE_MIN_RECALL = 1.0
 
 
 def test_precision_and_recall_on_the_blind_sets_tuning_half() -> None:
@@ -335,12 +337,20 @@ def test_system_causes_neutral_agents_and_quoted_blame_are_not_blame(text: str) 
 # before the rule changes it led to (recall 0.75, 0.70, 0.37, 0.57, 0.50 at first look):
 # a tuning set like blame_tune.tsv, so it is guarded as one.
 DEV_SET = Path(__file__).parents[2] / "data" / "blame_dev.tsv"
+DEV_MIN_PRECISION = 1.0
+DEV_MIN_RECALL = 0.965
 
 
 def test_precision_and_recall_on_the_development_set() -> None:
     lines = DEV_SET.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "label\tfamily\ttext"
     assert len(lines) == 359
+    precision, recall, counts = _score_family_set(lines)
+    assert precision >= DEV_MIN_PRECISION, f"precision {precision:.3f} ({counts})"
+    assert recall >= DEV_MIN_RECALL, f"recall {recall:.3f} ({counts})"
+
+
+def _score_family_set(lines: list[str]) -> tuple[float, float, str]:
     tp = fp = fn = 0
     for line in lines[1:]:
         label, _family, text = line.split("\t", 2)
@@ -348,9 +358,70 @@ def test_precision_and_recall_on_the_development_set() -> None:
         tp += flagged and label == "blame"
         fp += flagged and label == "ok"
         fn += not flagged and label == "blame"
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
-    assert precision >= TUNE_MIN_PRECISION, f"precision {precision:.3f} (tp={tp}, fp={fp})"
-    assert recall >= TUNE_MIN_RECALL, f"recall {recall:.3f} (tp={tp}, fn={fn})"
+    return tp / (tp + fp), tp / (tp + fn), f"tp={tp}, fp={fp}, fn={fn}"
+
+
+# tests/data/blame_dev2.tsv: 505 sentences written in issue 15's third round in six
+# batches, each scored before the rule changes it led to (first-look precision / recall
+# 1.000 / 0.775, 0.963 / 0.684, 1.000 / 0.641, 0.943 / 0.717, 1.000 / 0.455, 1.000 / 0.833),
+# then tuned on.
+DEV2_SET = Path(__file__).parents[2] / "data" / "blame_dev2.tsv"
+DEV2_MIN_PRECISION = 1.0
+DEV2_MIN_RECALL = 0.98
+
+
+def test_precision_and_recall_on_the_third_rounds_development_set() -> None:
+    lines = DEV2_SET.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "label\tfamily\ttext"
+    assert len(lines) == 506
+    assert len({line.split("\t", 2)[2] for line in lines[1:]}) == 505, "duplicate sentences"
+    precision, recall, counts = _score_family_set(lines)
+    assert precision >= DEV2_MIN_PRECISION, f"precision {precision:.3f} ({counts})"
+    assert recall >= DEV2_MIN_RECALL, f"recall {recall:.3f} ({counts})"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A person called a judgement noun, or lacking a quality.
+        "Honestly Ottilie is a liability near the load balancers.",
+        "Chibuzo has zero discipline with feature flags.",
+        "Her handling of the failover was shoddy.",
+        # An act aimed at the wrong target, and a clause that opens with a verb.
+        "Nkechi restarted the wrong replica.",
+        "Classic Teodora, merging untested code on a Friday.",
+        # "whoever ..." as a subject, and a role with a possessive determiner.
+        "Whoever rotated those keys last week should be held accountable.",
+        "The agency's developer was completely negligent.",
+        # A cause after "because" or "is why", and a syllable name mid-sentence.
+        "The checkout outage happened because Vusi skipped the canary.",
+        "The cache was clobbered by Min-jun during the cleanup.",
+        # A name typed in lower case, and sarcastic thanks for a bad thing.
+        "yevgenia never reads the alerts",
+        "Big thanks to Paora for the surprise outage at 3am 🙃",
+        # Second person with a fault predicate after a reporting verb.
+        "You should have asked before rebooting the primary.",
+    ],
+)
+def test_blame_in_shapes_the_third_round_added(text: str) -> None:
+    assert assess(text).blames
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I restarted the wrong replica; the hostnames differ by one letter.",
+        "Whoever picks this ticket up should start with the retry loop.",
+        "Back-up was skipped by the scheduler because the disk was full.",
+        "The vendor's engineer joined the bridge at 02:10 and confirmed the fix.",
+        "Thanks to Paora for the quick rollback last night!",
+        "Ewa deleted the stale DNS record as planned.",
+        "Calling it Lior's mistake ignores that the form accepted the typo.",
+        "logging failed to flush before the pod was killed.",
+    ],
+)
+def test_first_person_hard_negatives_and_reports_stay_unflagged_in_new_shapes(text: str) -> None:
+    assert not assess(text).blames
 
 
 @pytest.mark.parametrize(
