@@ -63,6 +63,8 @@ SETS = {
     "untouched": DATA / "blame_untouched.tsv",
     "dev": DATA / "blame_dev.tsv",
     "dev2": DATA / "blame_dev2.tsv",
+    "fresh_tune": DATA / "blame_fresh_tune.tsv",
+    "fresh_untouched": DATA / "blame_fresh_untouched.tsv",
 }
 PASSES = 20
 
@@ -148,7 +150,7 @@ def timing(rows: list[tuple[str, str, str]]) -> None:
 
 def main(names: list[str]) -> int:
     for name in names or list(SETS):
-        score(name, _as_read(load_rows(SETS[name])), show_wrong=name != "untouched")
+        score(name, _as_read(load_rows(SETS[name])), show_wrong="untouched" not in name)
     timing(_as_read(load_rows(SETS["eval"])))
     return 0
 
