@@ -33,6 +33,7 @@ and the target is missed.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import math
 import multiprocessing
@@ -188,6 +189,9 @@ def serve_app(spec: AppSpec, conn: Connection) -> None:
     the listeners still running finish."""
     quiet_logging()
     bolt, engine, inbox, keep_event = build(spec)
+    # As `lessonloop serve` does once started (bot/cli.py: _started): what start-up built
+    # lives as long as the process, and no later collection walks it again.
+    gc.freeze()
     if inbox is not None:
         inbox.start()  # thread replies are stored at the ack and processed in this process
     # Any: waitress's stubs describe neither effective_port, nor the trigger taking a

@@ -12,6 +12,7 @@ worker process whose web process died sees its socket close and stops.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -160,6 +161,9 @@ def run_worker_process(settings: Settings, wakes: socket.socket, with_scheduler:
     lessonloop = create_app(settings, engine=engine)
     workers = lessonloop.inbox
     scheduler = scheduler_for(lessonloop) if with_scheduler else None
+    # What start-up built lives as long as the process: no later collection walks it again
+    # (as in the web process, bot/cli.py).
+    gc.freeze()
     # What was stored but not processed before a crash is taken up at once.
     workers.start()
     if scheduler is not None:
