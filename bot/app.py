@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -21,9 +21,6 @@ from sqlalchemy import Engine
 from bot.config import JiraSettings, Settings
 from bot.installations import InstallationStore
 from bot.workers import BoundedExecutor
-from handlers.jira.client import JiraClient, check
-from handlers.jira.inbound import JiraWebhook, Reconciliation
-from handlers.jira.senders import JiraSenders
 from handlers.slack import register_all
 from handlers.slack.blocks import Blocks
 from handlers.slack.clients import SlackClients
@@ -40,6 +37,9 @@ from models.core.workspaces import WorkspaceDefaults
 from models.jira.owing import NO_JIRA, JiraOwed
 from models.services import Services
 from templates import Templates
+
+if TYPE_CHECKING:  # Jira's client library is imported only when JIRA_URL is set
+    from handlers.jira.inbound import JiraWebhook, Reconciliation
 
 # One per core: processing an event is mostly waiting on the database and Slack.
 INBOX_THREADS = 2
@@ -80,6 +80,10 @@ class JiraSide:
 def jira_side(settings: JiraSettings, services: Services, courier: Courier) -> JiraSide:
     """The Jira senders registered with the courier; one clear message at start when the
     URL or the credential is wrong, and Lessonloop runs on."""
+    from handlers.jira.client import JiraClient, check
+    from handlers.jira.inbound import JiraWebhook, Reconciliation
+    from handlers.jira.senders import JiraSenders
+
     client = JiraClient(settings.url, settings.email, settings.api_token)
     check(client)
     senders = JiraSenders(client, services, courier.email_of, issue_type=settings.issue_type)

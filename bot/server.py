@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy import Engine
 
-from handlers.jira.inbound import JiraWebhook
 from handlers.slack.inbound import (
     MAX_BODY_BYTES,
     Rejection,
@@ -23,10 +22,12 @@ from handlers.slack.inbound import (
     read_slack_request,
     too_large,
 )
-from handlers.teams.documents import PATH_PREFIX as TEAMS_DOCUMENTS
-from handlers.teams.documents import DocumentLinks
-from handlers.teams.inbound import TeamsEndpoint
 from models.core.db import is_reachable
+
+if TYPE_CHECKING:  # imported only where configured: Teams' and Jira's libraries are slow
+    from handlers.jira.inbound import JiraWebhook
+    from handlers.teams.documents import DocumentLinks
+    from handlers.teams.inbound import TeamsEndpoint
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -57,16 +58,22 @@ def make_wsgi_app(
     is then acknowledged here without going through Bolt; without it Bolt's middleware
     stores it."""
 
+    documents_prefix = None
+    if teams_documents is not None:
+        from handlers.teams.documents import PATH_PREFIX
+
+        documents_prefix = PATH_PREFIX
+
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == JIRA_PATH and jira is not None:
             return _jira(jira, environ, start_response)
         if path == TEAMS_PATH and teams is not None:
             return _teams(teams, environ, start_response)
-        if path.startswith(TEAMS_DOCUMENTS) and teams_documents is not None:
+        if teams_documents is not None and documents_prefix and path.startswith(documents_prefix):
             if method not in ("GET", "HEAD"):
                 return _json(start_response, 405, {"error": "GET only"})
-            served = teams_documents.serve(path[len(TEAMS_DOCUMENTS) :])
+            served = teams_documents.serve(path[len(documents_prefix) :])
             start_response(f"{served.status} {_REASONS.get(served.status, '')}", served.headers)
             return [b""] if method == "HEAD" else [served.body]
         if path == SLACK_PATH and bolt is not None:
