@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from models.core.errors import NotFound
 from models.core.tables import Conversation
@@ -36,13 +38,14 @@ class Viewer:
 def readable_channel(
     team_id: SQLColumnExpression[str],
     channel_id: SQLColumnExpression[str],
-    member_of: Collection[str] | Collection[SQLColumnExpression[str]],
+    member_of: Collection[str] | Collection[SQLColumnExpression[str]] | BindParameter[Any],
     *,
     viewer_team: str | SQLColumnExpression[str] | None = None,
 ) -> ColumnElement[bool]:
     """For a row with these team and channel columns: may the viewer read it? With
     `viewer_team`, the row must also be of the viewer's team; without it the caller has
-    already said which team's rows it reads."""
+    already said which team's rows it reads. `member_of` may be an expanding bound
+    parameter, for a statement built once and run with each viewer's channels."""
     # An alias of its own, so the rule also serves queries that join the channel for its
     # name (an EXISTS on the same table would correlate to that join and lose its FROM).
     channel = aliased(Conversation)
@@ -53,7 +56,10 @@ def readable_channel(
             channel.is_private == false(),
         )
     )
-    rule = or_(public, channel_id.in_(list(member_of))) if member_of else public
+    if isinstance(member_of, BindParameter):
+        rule = or_(public, channel_id.in_(member_of))
+    else:
+        rule = or_(public, channel_id.in_(list(member_of))) if member_of else public
     return rule if viewer_team is None else and_(team_id == viewer_team, rule)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    bindparam,
     cast,
     column,
     delete,
@@ -506,17 +507,11 @@ class LessonLibrary:
         # No planner settings: with the GIN indexes written through (migration 0007)
         # PostgreSQL's default costs already choose them for word and tag searches.
         with self._sessions() as session:
-            rows = session.execute(
-                _page(
-                    session,
-                    team_id=team_id,
-                    member_of=member_of,
-                    conditions=_filters(query, postgres=_is_postgres(session)),
-                    query=query,
-                    limit=limit,
-                    offset=offset,
-                )
-            ).all()
+            shape = _Shape.of(query, postgres=_is_postgres(session))
+            values = _values(
+                query, shape, team_id=team_id, member_of=member_of, limit=limit, offset=offset
+            )
+            rows = session.execute(_statement(shape), values).all()
             total = int(rows[0][-1]) if rows else 0
             if not rows and offset:
                 total = offset  # past the end: the page before is the last
@@ -642,82 +637,161 @@ def _hit(row: Sequence[object]) -> LessonHit:
     )
 
 
-def _filters(query: SearchQuery, *, postgres: bool) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if query.kind is not None:
-        conditions.append(Lesson.kind == query.kind)
-    conditions.extend(_has_tag(tag, postgres=postgres) for tag in query.tags)
-    if query.since is not None:
-        conditions.append(Lesson.created_at >= datetime.combine(query.since, time(0), tzinfo=UTC))
-    if query.channel_id is not None:
-        conditions.append(Lesson.channel_id == query.channel_id)
-    elif query.channel_name is not None:
-        conditions.append(Conversation.name == query.channel_name)
-    return conditions
-
-
-def _has_tag(tag: str, *, postgres: bool) -> ColumnElement[bool]:
-    """PostgreSQL: JSON containment, served by the GIN index on `tags::jsonb` (migration
-    0004). SQLite: a LIKE on the JSON text, cheap next to the FTS match it follows."""
-    if postgres:
-        return cast(Lesson.tags, JSONB).contains([tag])
-    return cast(Lesson.tags, String).like(f'%"{_like(tag)}"%')
-
-
-def _like(tag: str) -> str:
-    return tag.replace("\\", "").replace("%", "").replace("_", "\\_").replace('"', "")
-
-
 _FTS = table("lessons_fts")
 _FTS_ROWID: ColumnElement[int] = literal_column("lessons_fts.rowid")
 _FTS_MATCH: ColumnElement[str] = literal_column("lessons_fts")
 _VECTOR: ColumnElement[str] = literal_column("lessons.search_vector")
+_WORDS_IN_TAG = re.compile(r"[^\W_]+")
 
 
-def _page(
-    session: Session,
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a search's statement depends on. Its values are bound at execution, so each
+    shape's statement is built once per process (building one took about 2 ms)."""
+
+    postgres: bool
+    words: bool
+    tags: int
+    indexed_tags: bool  # SQLite: the tags are matched in the full-text index too
+    kind: bool
+    since: bool
+    channel: str | None  # "id", "name" or None
+
+    @classmethod
+    def of(cls, query: SearchQuery, *, postgres: bool) -> _Shape:
+        return cls(
+            postgres=postgres,
+            words=query.has_words,
+            tags=len(query.tags),
+            indexed_tags=not postgres and bool(_fts_tags(query.tags)),
+            kind=query.kind is not None,
+            since=query.since is not None,
+            channel="id" if query.channel_id else "name" if query.channel_name else None,
+        )
+
+
+def _fts_tags(tags: Sequence[str]) -> list[str]:
+    """Each tag as an FTS5 phrase of its words in the tags column (migration 0015), which
+    narrows the lessons to test exactly. A tag without letters or digits is nobody's tag:
+    the exact test alone finds nothing for it."""
+    phrases = (" ".join(_WORDS_IN_TAG.findall(tag)) for tag in tags)
+    return [f'tags : ("{phrase}")' for phrase in phrases if phrase]
+
+
+def _values(
+    query: SearchQuery,
+    shape: _Shape,
     *,
     team_id: str,
     member_of: Collection[str],
-    conditions: Sequence[ColumnElement[bool]],
-    query: SearchQuery,
     limit: int,
     offset: int,
-) -> Select[Lesson, str | None, str | None, str | None, int]:
+) -> dict[str, Any]:
+    """The values `_statement(shape)` binds. Every search term is letters and digits only
+    (models.lessons.wording), so no full-text expression can be malformed."""
+    values: dict[str, Any] = {
+        "team_id": team_id,
+        "member_of": sorted(member_of),
+        "limit": limit,
+        "offset": offset,
+    }
+    if shape.kind:
+        values["kind"] = query.kind
+    for i, tag in enumerate(query.tags):
+        # The exact test: JSON containment, or a LIKE on the JSON text.
+        values[f"tag{i}"] = [tag] if shape.postgres else f'%"{_like(tag)}"%'
+    if query.since is not None:
+        values["since"] = datetime.combine(query.since, time(0), tzinfo=UTC)
+    if shape.channel == "id":
+        values["channel_id"] = query.channel_id
+    elif shape.channel == "name":
+        values["channel_name"] = query.channel_name
+    phrases = [f'"{" ".join(p)}"' for p in query.phrases]
+    if shape.words and shape.postgres:
+        values["words"] = " ".join([*query.terms, *phrases])
+    elif shape.words:
+        text = " ".join([*(f'"{t}"' for t in query.terms), *phrases])
+        values["match"] = " AND ".join([f"text : ({text})", *_fts_tags(query.tags)])
+    elif shape.indexed_tags:
+        values["match"] = " AND ".join(_fts_tags(query.tags))
+    return values
+
+
+def _like(tag: str) -> str:
+    r"""`tag` for a LIKE pattern with `\` as its escape character."""
+    return tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: _Shape) -> Select[Lesson, str | None, str | None, str | None, int]:
     """One statement: the visible, filtered, ranked ids of one page, then only those rows
     joined to their channel and review.
 
-    The total rides along. A word search ranks every match anyway, so it counts them all
-    in the same pass (a window count, no second match); browsing by filters alone walks
-    the newest lessons first and stops counting past COUNT_CAP."""
+    The work is bounded by COUNT_CAP, not by the library's size. A word search ranks the
+    newest COUNT_CAP + 1 visible matches (read from the full-text index in id order and
+    stopped there) and counts them in the same pass; past COUNT_CAP the total reads "more
+    than 1,000" and the best of the newest matches come first, which a narrower search
+    refines. Browsing by filters alone walks the newest lessons and counts the same way."""
+    conditions: list[ColumnElement[bool]] = []
+    if shape.kind:
+        conditions.append(Lesson.kind == bindparam("kind"))
+    for i in range(shape.tags):
+        if shape.postgres:
+            # Served by the GIN index on `tags::jsonb` (migration 0004).
+            tag = bindparam(f"tag{i}", type_=JSONB)
+            conditions.append(cast(Lesson.tags, JSONB).contains(tag))
+        else:
+            tag = bindparam(f"tag{i}", type_=String)
+            conditions.append(cast(Lesson.tags, String).like(tag, escape="\\"))
+    if shape.since:
+        conditions.append(Lesson.created_at >= bindparam("since"))
+    if shape.channel == "id":
+        conditions.append(Lesson.channel_id == bindparam("channel_id"))
+    elif shape.channel == "name":
+        conditions.append(Conversation.name == bindparam("channel_name"))
+    visible = readable_channel(
+        Lesson.team_id,
+        Lesson.channel_id,
+        bindparam("member_of", expanding=True),
+        viewer_team=bindparam("team_id"),
+    )
     ids = (
-        select(Lesson.id.label("id"))
+        select(Lesson.id.label("id"), Lesson.created_at.label("created_at"))
         .outerjoin(
             Conversation,
             (Conversation.team_id == Lesson.team_id)
             & (Conversation.channel_id == Lesson.channel_id),
         )
-        .where(_visible(team_id, member_of), *conditions)
+        .where(visible, *conditions)
     )
-    order: list[ColumnElement[Any]]
-    total: ColumnElement[int]
-    if query.has_words:
-        ids, rank = _ranked(session, ids, query)
-        order = [rank, Lesson.created_at.desc(), Lesson.id.desc()]
-        total = func.count().over()
-    else:
-        rank = literal_column("0")
-        order = [Lesson.created_at.desc(), Lesson.id.desc()]
-        total = (
-            select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+    match = _FTS_MATCH.op("MATCH")(bindparam("match", type_=String))
+    if shape.words:
+        window = _ranked(ids, match, postgres=shape.postgres).limit(COUNT_CAP + 1).subquery()
+        page = (
+            select(window.c.id, window.c.rank, func.count().over().label("total"))
+            .order_by(window.c.rank, window.c.created_at.desc(), window.c.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+            .subquery()
         )
-    page = (
-        ids.add_columns(rank.label("rank"), total.label("total"))
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-        .subquery()
-    )
+    else:
+        # Counting walks only the lessons the full-text index lists under the tags; the
+        # page itself walks the newest lessons, which finds a page sooner.
+        counted = ids
+        if shape.indexed_tags:
+            counted = ids.join(_FTS, Lesson.id == _FTS_ROWID).where(match)
+        total = (
+            select(func.count())
+            .select_from(counted.limit(COUNT_CAP + 1).subquery())
+            .scalar_subquery()
+        )
+        page = (
+            ids.add_columns(literal_column("0").label("rank"), total.label("total"))
+            .order_by(Lesson.created_at.desc(), Lesson.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+            .subquery()
+        )
     return (
         select(Lesson, Conversation.name, Postmortem.title, Postmortem.permalink, page.c.total)
         .join(page, page.c.id == Lesson.id)
@@ -732,27 +806,29 @@ def _page(
 
 
 def _ranked(
-    session: Session, ids: Select[int], query: SearchQuery
-) -> tuple[Select[int], ColumnElement[Any]]:
-    """Match and rank, best first when ordered ascending: FTS5's bm25 on SQLite (lower is
-    better), minus ts_rank on PostgreSQL (ts_rank_cd's cover density costs more and ranks
-    these short texts no better). Every term is letters and digits only (models.lessons.wording),
-    so the expression cannot be malformed."""
-    if _is_postgres(session):
-        parts = list(query.terms) + [f'"{" ".join(p)}"' for p in query.phrases]
+    ids: Select[int, datetime], match: ColumnElement[bool], *, postgres: bool
+) -> Select[int, datetime, float]:
+    """The matches, newest first, each with its rank, best first when ordered ascending:
+    FTS5's bm25 over the text column on SQLite (lower is better; the tags column weighs 0),
+    minus ts_rank on PostgreSQL (ts_rank_cd's cover density costs more and ranks these
+    short texts no better)."""
+    if postgres:
         ts_query = func.websearch_to_tsquery(
-            literal_column("'english'::regconfig"), " ".join(parts)
+            literal_column("'english'::regconfig"), bindparam("words", type_=String)
         )
-        return ids.where(_VECTOR.op("@@")(ts_query)), -func.ts_rank(_VECTOR, ts_query)
-    parts = [f'"{t}"' for t in query.terms] + [f'"{" ".join(p)}"' for p in query.phrases]
-    # bm25() only works where FTS5 drives the scan, so rank in a subquery of its own.
-    ranked = (
-        select(_FTS_ROWID.label("id"), func.bm25(_FTS_MATCH).label("rank"))
-        .select_from(_FTS)
-        .where(_FTS_MATCH.op("MATCH")(" ".join(parts)))
-        .subquery()
+        return (
+            ids.add_columns((-func.ts_rank(_VECTOR, ts_query)).label("rank"))
+            .where(_VECTOR.op("@@")(ts_query))
+            .order_by(Lesson.id.desc())
+        )
+    # FTS5 drives the scan (bm25() only works there) and yields its matches in id order.
+    bm25 = func.bm25(_FTS_MATCH, literal_column("1.0"), literal_column("0.0"))
+    return (
+        ids.add_columns(bm25.label("rank"))
+        .join(_FTS, Lesson.id == _FTS_ROWID)
+        .where(match)
+        .order_by(_FTS_ROWID.desc())
     )
-    return ids.join(ranked, ranked.c.id == Lesson.id), ranked.c.rank
 
 
 def _is_postgres(session: Session) -> bool:
@@ -873,7 +949,9 @@ def similar_candidate_statements(
     for i, word in enumerate(words):
         forms = search_forms([word])
         params[f"w{i}"] = (
-            " ".join(forms) if postgres else " OR ".join(f'"{form}"' for form in forms)
+            " ".join(forms)
+            if postgres
+            else "text : (" + " OR ".join(f'"{form}"' for form in forms) + ")"
         )
     return [(_similar_statement(len(words), postgres=postgres), params)]
 

@@ -487,6 +487,67 @@ def test_browsing_by_filters_lists_the_newest_first_and_tags_match_whole(
     ]
 
 
+def test_tags_match_whole_tags_exactly_with_or_without_words(services: Services) -> None:
+    # SQLite's full-text index matches a tag's words (stemmed, split at - and _); the
+    # exact test behind it keeps "on" from finding #on-call and "deploy" from #deploys.
+    channels(services)
+    capture(services, "Paging worked #on-call #deploys")
+    capture(services, "Paging was slow #on_call #deploy")
+    capture(services, "Paging noise #on #call_out")
+
+    for query, expected in {
+        "tag:on-call": {"Paging worked #on-call #deploys"},
+        "tag:on_call": {"Paging was slow #on_call #deploy"},
+        "tag:on": {"Paging noise #on #call_out"},
+        "tag:call": set(),
+        "tag:deploy": {"Paging was slow #on_call #deploy"},
+        "tag:%": set(),
+        "tag:o_-call": set(),
+        "tag:---": set(),
+    }.items():
+        assert set(texts(search(services, query))) == expected, query
+        assert set(texts(search(services, f"paging {query}"))) == expected, query
+        assert search(services, query).total == len(expected), query
+
+
+def test_a_word_matching_more_than_the_cap_ranks_the_newest_matches(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ranking every match of a common word grew with the library; the newest COUNT_CAP + 1
+    # are ranked and the total says "more than COUNT_CAP".
+    monkeypatch.setattr("models.lessons.library.COUNT_CAP", 3)
+    monkeypatch.setattr("models.lessons.library._statement", _fresh_statements())
+    channels(services)
+    capture(services, "Rollback rollback rollback: the oldest and best match")
+    for i in range(4):
+        capture(services, f"Lesson {i} mentions a rollback once among many other words")
+    capture(services, "Rollback, twice: rollback", channel=SECRET)  # not readable here
+
+    page = search(services, "rollback")
+
+    assert page.total == 4
+    assert page.total_label == "more than 3"
+    assert "Rollback rollback rollback: the oldest and best match" not in texts(page)
+    assert len(texts(search(services, "rollback", limit=10))) == 4
+    # A narrower search reaches it.
+    assert texts(search(services, "rollback oldest")) == [
+        "Rollback rollback rollback: the oldest and best match"
+    ]
+    # Within the window the best match still comes first.
+    assert texts(search(services, "rollback", member_of=(SECRET,)))[0] == (
+        "Rollback, twice: rollback"
+    )
+
+
+def _fresh_statements():  # type: ignore[no-untyped-def]
+    """The search statement builder without the statements cached under other settings."""
+    from functools import lru_cache
+
+    from models.lessons import library
+
+    return lru_cache(maxsize=8)(library._statement.__wrapped__)
+
+
 def test_an_old_lesson_sharing_a_rare_word_is_found_behind_many_newer_common_ones(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
