@@ -88,6 +88,7 @@ class LessonBlocks:
             hits=page.hits,
             total=page.total,
             total_label=page.total_label,
+            newest_ranked=page.newest_ranked,
             offset=page.offset,
             query=query,
         )

@@ -252,6 +252,8 @@ def lesson_saved(capture: Capture) -> Activity:
 
 def lesson_results(page: SearchPage) -> Activity:
     body: list[dict[str, Any]] = [_wording(f"Lessons found: {page.total_label}", weight="Bolder")]
+    if page.newest_ranked:
+        body.append(_wording("The best of the newest matches; add a word or a filter to narrow."))
     for hit in page.hits:
         origin = f" ({hit.postmortem_title})" if hit.postmortem_title else ""
         body.append(plain(f"• {hit.lesson.kind.value}: {hit.lesson.text}{origin}"))

@@ -8,10 +8,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -43,6 +43,7 @@ BUSY_TIMEOUT_MS = 10000
 URGENT_POLL_S = 0.0005
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -277,14 +278,11 @@ class UrgentInsert:
         )
         driver = self._driver()
         with self._turns.turn(urgent=True):
-            _begin_polling(driver)
-            try:
-                new = driver.execute(self._sql, row).fetchone() is not None
-            except BaseException:
-                driver.execute("ROLLBACK")
-                raise
-            driver.execute("COMMIT")
-        return new
+            # One statement in the driver's autocommit mode, a transaction of its own: one
+            # call into SQLite instead of three (BEGIN, INSERT, COMMIT). Each call gives up
+            # the GIL, and under a burst taking it back costs up to a switch interval while
+            # the other request threads verify and parse; the lock is held for less too.
+            return _polling(lambda: driver.execute(self._sql, row).fetchall()) != []
 
     def _driver(self) -> sqlite3.Connection:
         driver: sqlite3.Connection | None = getattr(self._local, "driver", None)
@@ -301,11 +299,16 @@ class UrgentInsert:
 def _begin_polling(driver: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE on a connection whose busy_timeout is 0, looking again every
     `URGENT_POLL_S` for as long as busy_timeout would have waited."""
+    _polling(lambda: driver.execute("BEGIN IMMEDIATE"))
+
+
+def _polling(attempt: Callable[[], _T]) -> _T:
+    """`attempt` (which takes SQLite's write lock, or changes nothing) until the lock is
+    free, looking again every `URGENT_POLL_S` for as long as busy_timeout would wait."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
-            driver.execute("BEGIN IMMEDIATE")
-            return
+            return attempt()
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                 raise

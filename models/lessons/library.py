@@ -150,6 +150,11 @@ class SearchPage:
     def has_previous(self) -> bool:
         return self.offset > 0
 
+    @property
+    def newest_ranked(self) -> bool:
+        """More words matched than are ranked: these are the best of the newest matches."""
+        return self.query.has_words and self.total > COUNT_CAP
+
 
 @dataclass(frozen=True, slots=True)
 class Home:

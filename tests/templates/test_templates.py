@@ -328,6 +328,7 @@ def lesson_messages(blocks: Blocks) -> dict[str, list[Message]]:
         "lesson_results": [
             lb.results(SearchPage(query, (hit(),), 12, 5)),
             lb.results(SearchPage(query, (), 0, 0)),
+            lb.results(SearchPage(query, (hit(),), 1001, 0)),
         ],
         "lesson_hit": [lb.results(SearchPage(query, (hit(),), 1, 0))],
         "timeline_added": [
@@ -345,6 +346,19 @@ def test_search_results_page_with_buttons_that_carry_the_query(blocks: Blocks) -
     buttons = message["blocks"][-1]["elements"]
     assert [b["value"] for b in buttons] == ["0|canary kind:improve", "10|canary kind:improve"]
     assert "12 lessons" in message["text"]
+    assert "newest" not in message["text"]
+
+
+def test_a_search_past_the_cap_says_it_ranked_the_newest(blocks: Blocks) -> None:
+    lb = LessonBlocks(blocks.templates)
+    words, browse = (parse_query(q, today=AT.date()) for q in ("canary", "kind:improve"))
+
+    ranked = lb.results(SearchPage(words, (hit(),) * 5, 1001, 0))["text"]
+    browsed = lb.results(SearchPage(browse, (hit(),) * 5, 1001, 0))["text"]
+
+    assert "more than 1,000 lessons" in ranked
+    assert "the best of the newest matches; add a word or a filter" in ranked
+    assert "more than 1,000 lessons" in browsed and "newest" not in browsed
 
 
 def test_timeline_entries_are_listed_oldest_first_in_the_teams_time_zone() -> None:
