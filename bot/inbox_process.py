@@ -155,10 +155,12 @@ def run_worker_process(settings: Settings, wakes: socket.socket, with_scheduler:
     )
     from bot.app import create_app
     from bot.scheduler import scheduler_for
+    from models.coach import load as load_coach
     from models.core.db import make_engine
 
     engine = make_engine(settings.database_url)
     lessonloop = create_app(settings, engine=engine)
+    load_coach()  # before the first reply, not while it waits
     workers = lessonloop.inbox
     scheduler = scheduler_for(lessonloop) if with_scheduler else None
     # What start-up built lives as long as the process: no later collection walks it again

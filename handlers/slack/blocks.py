@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 from handlers.slack.ids import ActionId, Field, ViewId
 from handlers.slack.slacktext import split_text, truncate
 from models.actions.views import ActionView
-from models.coach.blame import BlameVerdict
+from models.coach import BlameVerdict
 from models.core.errors import StaleRequest
 from models.lessons.tables import LessonKind
 from models.lessons.views import LessonView

@@ -14,7 +14,7 @@ from handlers.slack.ids import Event
 from handlers.slack.lessons import ReplyLessons
 from handlers.slack.markup import read
 from handlers.slack.messages import time_of
-from models.coach.blame import assess
+from models.coach import assess
 from models.core.errors import UserFacingError
 from models.core.references import Platform
 from models.core.views import DeliveryView

@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers.teams.text import escaped
 from models.actions.views import ActionView
-from models.coach.blame import BlameVerdict
+from models.coach import BlameVerdict
 from models.followup.views import AgendaView, ListingView, ScheduleView
 from models.lessons.library import Capture, SearchPage
 from models.postmortems.documents import Format

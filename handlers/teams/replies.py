@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.teams import cards
 from handlers.teams.deliveries import TeamsCourier
 from handlers.teams.errors import word
-from models.coach.blame import assess
+from models.coach import assess
 from models.core.views import DeliveryView
 from models.postmortems.service import (
     ACTION_ADDED_DELIVERY,

@@ -58,16 +58,9 @@ from typing import Final, Literal
 
 from english_words import get_english_words_set
 
+from models.coach.verdict import BlameVerdict
+
 __all__ = ["COACH_LIMIT", "BlameVerdict", "assess"]
-
-
-@dataclass(frozen=True, slots=True)
-class BlameVerdict:
-    blames: bool
-    # Short explanations, e.g. 'pairs a person ("he") with fault language ("forgot")'.
-    reasons: tuple[str, ...]
-    # One or two systems-focused questions fitted to what was said.
-    reframes: tuple[str, ...]
 
 
 _NOT_BLAME: Final = BlameVerdict(blames=False, reasons=(), reframes=())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.actions.tables import Action, ActionStatus
 from models.actions.views import ActionView
-from models.coach.blame import BlameVerdict, assess
+from models.coach import BlameVerdict, assess
 from models.coach.tables import CoachNudge
 from models.core.clock import Clock
 from models.core.dates import UnreadableDate

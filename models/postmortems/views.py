@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.actions.views import ActionView
-from models.coach.blame import BlameVerdict
+from models.coach import BlameVerdict
 from models.core.errors import UserFacingError
 from models.lessons.tables import LessonKind
 from models.lessons.views import LessonView
