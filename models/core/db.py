@@ -173,6 +173,10 @@ class Sessions(sessionmaker[Session]):
         session.connection(execution_options={READ_ONLY: True})
         return session
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     @contextmanager
     def begin(self, *, urgent: bool = False) -> Iterator[Session]:
         """A transaction that writes; `urgent` when someone is waiting on it."""

@@ -54,6 +54,32 @@ class InboundEvent(Base):
     processed_at: Mapped[datetime | None]
 
 
+class InboundProgress(Base):
+    """How far each stored event has got, where events are kept in a file of their own
+    (a SQLite database keeps them beside it: models.core.inbox.inbox_engine).
+
+    Only the web process writes that file, appending each event before its 200; the
+    workers' leases, marks and retries are kept here in the main database instead, so
+    processing never takes the file's write lock while an event waits to be stored.
+    `inbound_id` is the event's id in the file, where ids only grow: the highest one here
+    is how far the workers have read. On PostgreSQL events are stored in the database
+    itself, each row keeps its own progress, and this table stays empty."""
+
+    __tablename__ = "inbound_progress"
+    __table_args__ = (
+        Index(None, "processed_at", "due_at"),
+        {"info": {"shared": "the inbox's progress by event id, purged a day after"}},
+    )
+
+    inbound_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    platform: Mapped[Platform] = mapped_column(string_enum(Platform))
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    processed_at: Mapped[datetime | None]
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from models.core.clock import SystemClock
 from models.core.db import make_engine
-from models.core.inbox import inbox_engine
-from models.core.tables import InboundEvent
 from models.postmortems.tables import Answer
+from models.services import Services
 from tests.e2e.review import BEA, CHANNEL, FACILITATOR
 from tests.e2e.test_serve import Server
 from tests.fakeslack import FakeSlack
@@ -110,7 +110,7 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
         assert response.status == 200
 
     engine = make_engine(database_url)
-    inbox = inbox_engine(engine)  # where events are kept: beside a SQLite file
+    inbox = Services.build(engine, SystemClock()).inbox  # events are kept beside a SQLite file
     try:
 
         def recorded() -> list[str]:
@@ -122,17 +122,13 @@ def test_three_kills_in_a_burst_lose_and_repeat_no_reply(
         answers = recorded()
         assert sorted(answers) == sorted(ts for ts, _ in replies)  # none lost, none twice
 
-        def waiting() -> int:
-            with inbox.connect() as connection:
-                unprocessed = InboundEvent.processed_at.is_(None)
-                return connection.scalar(select(func.count()).where(unprocessed)) or 0
-
         # An event whose effect was recorded just before a kill is marked processed once
         # its lease runs out and a worker takes it again (a no-op then): wait for that.
-        fake.wait_for(lambda: waiting() == 0, timeout=60, what="every stored event processed")
+        fake.wait_for(
+            lambda: inbox.pending_count() == 0, timeout=60, what="every stored event processed"
+        )
         assert sorted(recorded()) == sorted(ts for ts, _ in replies)  # still none twice
         assert unanswered, "the kills should have left some replies without a 200"
         print(f"{len(unanswered)} of {REPLIES} replies got no 200 and were delivered again")
     finally:
-        inbox.dispose()
         engine.dispose()

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from sqlalchemy import Engine, insert
+
+import models.core.db
+import models.core.inbox
 from models.core.clock import FrozenClock
 from models.core.db import make_engine, make_sessions, upgrade_schema
 from models.core.inbox import (
@@ -16,6 +23,7 @@ from models.core.inbox import (
     inbox_engine,
 )
 from models.core.references import Platform
+from models.core.tables import InboundEvent
 from models.services import Services
 
 
@@ -168,3 +176,123 @@ def test_postgresql_and_memory_databases_keep_events_in_themselves() -> None:
     assert inbox_engine(postgres) is postgres  # no connection is made
     memory.dispose()
     postgres.dispose()
+
+
+# --- A SQLite file: events in a file of their own, their progress in the main database ----
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'lessonloop.db'}")
+    upgrade_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def file_engine(engine: Engine) -> Engine:
+    return inbox_engine(engine)
+
+
+def test_processing_never_writes_the_inbox_file(
+    sqlite_file: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims, marks, retries and counts go on while another process holds the inbox
+    file's write lock: only storing an event writes there."""
+    monkeypatch.setattr(models.core.db, "BUSY_TIMEOUT_MS", 200)  # a write there fails fast
+    clock = FrozenClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    services = Services.build(sqlite_file, clock)
+    ids = store(services, 3)
+    holder = file_engine(sqlite_file)
+    try:
+        with holder.begin() as holding:  # BEGIN IMMEDIATE: the file's write lock
+            holding.exec_driver_sql("SELECT 1")
+            first, second, third = services.inbox.claim(limit=10)
+            assert [body["event_id"] for _, body in (first, second, third)] == ids
+            services.inbox.mark_processed(first[0])
+            assert services.inbox.mark_failed(inbound_id=second[0], error="boom") is False
+            assert services.inbox.pending_count() == 2
+            assert services.inbox.claim(limit=10) == []  # leased, and backing off
+            clock.advance(DEFAULT_LEASE * 2)
+            assert [i for i, _ in services.inbox.claim(limit=10)] == [second[0], third[0]]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                services.inbox.store(
+                    platform=Platform.SLACK, event_id="EvLate", team_id="T1", body={}
+                )
+    finally:
+        holder.dispose()
+
+
+def test_events_an_earlier_version_marked_in_the_file_keep_their_state(
+    sqlite_file: Engine,
+) -> None:
+    clock = FrozenClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    services = Services.build(sqlite_file, clock)
+    now = clock.now()
+    row = {"platform": Platform.SLACK, "team_id": "T1", "received_at": now, "due_at": now}
+    holder = file_engine(sqlite_file)
+    with holder.begin() as connection:  # as a version that marked progress in the file
+        connection.execute(
+            insert(InboundEvent),
+            [
+                row | {"event_id": "EvDone", "body": {}, "attempts": 1, "processed_at": now},
+                row
+                | {"event_id": "EvTried", "body": {"n": 1}, "attempts": MAX_ATTEMPTS - 1}
+                | {"processed_at": None},
+            ],
+        )
+    holder.dispose()
+    assert services.inbox.pending_count() == 1
+    [(tried, body)] = services.inbox.claim(limit=10)
+    assert body == {"n": 1}
+    # Its earlier attempts count: this was its last one.
+    assert services.inbox.mark_failed(inbound_id=tried, error="boom") is True
+    assert services.inbox.pending_count() == 0
+
+
+def test_a_replaced_inbox_file_is_read_from_the_start(tmp_path: Path, sqlite_file: Engine) -> None:
+    clock = FrozenClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    services = Services.build(sqlite_file, clock)
+    store(services, 3)
+    services.inbox.mark_processed(*(i for i, _ in services.inbox.claim(limit=10)))
+    (tmp_path / "lessonloop-inbox.db").unlink()
+    for leftover in tmp_path.glob("lessonloop-inbox.db-*"):
+        leftover.unlink()
+    again = Services.build(sqlite_file, clock)  # a restart: a new, empty file
+    again.inbox.store(platform=Platform.SLACK, event_id="EvNew", team_id="T1", body={"new": 1})
+    assert again.inbox.pending_count() == 1
+    assert [body for _, body in again.inbox.claim(limit=10)] == [{"new": 1}]
+
+
+def test_purge_keeps_the_mark_of_how_far_events_were_read(sqlite_file: Engine) -> None:
+    clock = FrozenClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    services = Services.build(sqlite_file, clock)
+    store(services, 4)
+    services.inbox.mark_processed(*(i for i, _ in services.inbox.claim(limit=10)))
+    clock.advance(KEEP_PROCESSED + timedelta(minutes=1))
+    services.inbox.purge()
+    assert services.inbox.stored_count() == 1  # the newest, which marks how far
+    assert services.inbox.pending_count() == 0
+    assert services.inbox.claim(limit=10) == []
+    services.inbox.store(platform=Platform.SLACK, event_id="EvNext", team_id="T1", body={"n": 5})
+    assert [body for _, body in services.inbox.claim(limit=10)] == [{"n": 5}]
+
+
+def test_the_workers_keep_the_inbox_files_log_short(
+    tmp_path: Path, sqlite_file: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing never checkpoints the file's write-ahead log; reading events does, every
+    CHECKPOINT_EVERY events, so the log is reused instead of growing with every event."""
+    monkeypatch.setattr(models.core.inbox, "CHECKPOINT_EVERY", 20)
+    clock = FrozenClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    services = Services.build(sqlite_file, clock)
+    log = tmp_path / "lessonloop-inbox.db-wal"
+    body = {"text": "x" * 2000}
+    sizes = []
+    for n in range(600):
+        services.inbox.store(platform=Platform.SLACK, event_id=f"Ev{n}", team_id="T1", body=body)
+        services.inbox.mark_processed(*(i for i, _ in services.inbox.claim(limit=10)))
+        sizes.append(log.stat().st_size)
+    assert services.inbox.pending_count() == 0
+    # Never checkpointed, 600 events of 2 kB (each writes several pages) make a log of
+    # over 10 MB; checkpointed every 20 events, it is reused from its start.
+    assert max(sizes) < 1_000_000, max(sizes)
