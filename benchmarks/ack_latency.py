@@ -13,17 +13,23 @@ in the "improve" step of another review, each of which becomes a lesson that is 
 with a library of earlier lessons (a similarity note is posted when it recurs). Latency
 is the wall time from sending a signed request over a kept-alive connection to having
 read the whole response: what Slack's 3-second budget counts. Each surface is measured
-with 1 sender and with 8 concurrent senders (each on connections of its own); every
-sender alternates bare and Lessonloop so that noise on the machine hits both alike.
+with 1 sender and with 8 concurrent senders (each a process of its own, on connections of
+its own); every sender alternates bare and Lessonloop so that noise on the machine hits
+both alike.
 
-The layout is Slack's: this process plays Slack (it sends the requests and serves the fake
-Web API of tests/fakeslack.py); each app runs in a process of its own behind waitress on
+The layout is Slack's: this process serves the fake Web API of tests/fakeslack.py, the
+senders play Slack's event senders, and each app runs in a process of its own behind waitress on
 127.0.0.1, as it would in production. Lessonloop runs for real: a migrated SQLite database
 in a temporary directory, the system clock, its listeners going on in background threads
 after the ack, and stored events processed by the inbox worker process that `lessonloop
 serve` starts beside the web process (bot/inbox_process.py). Keeping the client out of the
 apps' processes matters: in CPython, a client thread in the same process competes for the
-GIL with those background threads, which adds latency that Slack would never see.
+GIL with those background threads, which adds latency that Slack would never see. So does
+keeping the senders apart from each other and from the fake Web API: as threads of this
+process, at 8 senders, a sender whose response had arrived waited milliseconds for the
+lock held by another sender, or by the fake answering Lessonloop's own calls, and that wait
+was counted against whichever app it had been talking to (timed inside the apps: 0.5 to
+1.9 ms of handling in a p50 of 5 to 19 ms).
 
 The target, for each surface at each concurrency: Lessonloop's p50 within 1.2x of the bare
 app's and its p99 within 2x. The script exits 0 (it is a report) unless `--check` is given
@@ -46,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -318,48 +324,124 @@ def send_reply_to(thread_ts: str) -> Send:
     return send
 
 
-def measure(
-    send: Send,
-    pairs: list[tuple[KeepAliveDriver, KeepAliveDriver]],
-    *,
-    warmup: int,
-    requests: int,
-    pause: float,
-) -> Samples:
-    """Warm up, then measure, with one sender thread per (bare, lessonloop) pair of
-    connections, all at once; each alternates which app goes first in each round and
-    sleeps `pause` seconds (unmeasured) before each round. `requests` and `warmup` are
-    per app, shared out among the senders."""
-    samples: Samples = {BARE: [], LESSONLOOP: []}
-    lock = threading.Lock()
-    numbers = iter(range(warmup + requests))
-    failures: list[BaseException] = []
+class FakeAt(FakeSlack):
+    """The fake Web API's addresses, for a sender in another process: the requests carry
+    response URLs that point at the one fake, which runs (and answers) in the main
+    process. Nothing is served from here."""
 
-    def sender(pair: tuple[KeepAliveDriver, KeepAliveDriver]) -> None:
-        try:
-            while True:
-                with lock:
-                    i = next(numbers, None)
-                if i is None:
-                    return
-                if pause:
-                    time.sleep(pause)
-                for driver in pair if i % 2 == 0 else pair[::-1]:
-                    seconds = send(driver, i)
-                    if i >= warmup:
-                        with lock:
+    def __init__(self, root: str) -> None:  # no server of its own: FakeSlack's binds one
+        self._root = root
+
+    @property
+    def root(self) -> str:
+        return self._root
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One surface for one sender process: which requests it sends, and how."""
+
+    surface: str
+    thread_ts: str
+    numbers: tuple[int, ...]
+    warmup: int
+    pause: float
+
+
+def sender_for(job: Job) -> Send:
+    if job.surface == START:
+        return send_start
+    if job.surface == BUTTON:
+        return send_button
+    if job.surface == REPLY:
+        return send_reply_to(job.thread_ts)
+    return send_lesson_reply_to(job.thread_ts)
+
+
+def run_sender(ports: dict[str, int], fake_root: str, conn: Connection) -> None:
+    """A sender process: one kept-alive connection to each app, then jobs until told to
+    stop. For each job it says it is ready, waits for "go", sends its requests (bare and
+    Lessonloop in turn, alternating which goes first) and sends back the timings."""
+    fake = FakeAt(fake_root)
+    pair = (
+        KeepAliveDriver(BARE, ports[BARE], fake),
+        KeepAliveDriver(LESSONLOOP, ports[LESSONLOOP], fake),
+    )
+    try:
+        while (job := conn.recv()) != STOP:
+            send = sender_for(job)
+            conn.send("ready")
+            conn.recv()  # go
+            samples: Samples = {BARE: [], LESSONLOOP: []}
+            try:
+                for i in job.numbers:
+                    if job.pause:
+                        time.sleep(job.pause)
+                    for driver in pair if i % 2 == 0 else pair[::-1]:
+                        seconds = send(driver, i)
+                        if i >= job.warmup:
                             samples[driver.name].append(seconds)
-        except BaseException as error:  # reported by the caller, on the main thread
-            failures.append(error)
+            except Exception as error:  # reported by the main process
+                conn.send(f"{type(error).__name__}: {error}")
+                continue
+            conn.send(samples)
+    finally:
+        for driver in pair:
+            driver.close()
 
-    threads = [threading.Thread(target=sender, args=(pair,)) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return samples
+
+class Senders:
+    """Sender processes, started once and kept for every surface. Each sender is a process
+    of its own, as Slack's senders are: threads of one process would wait for each other's
+    interpreter lock, and for that of the fake Web API answering the app's calls in the
+    same process, and that wait (milliseconds at 8 senders, measured inside the apps)
+    would be counted against whichever app's response had just arrived."""
+
+    def __init__(self, count: int, ports: dict[str, int], fake: FakeSlack) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conns: list[Connection] = []
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+        for number in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=run_sender, args=(ports, fake.root, theirs), name=f"sender-{number}"
+            )
+            process.start()
+            theirs.close()
+            self._conns.append(ours)
+            self._processes.append(process)
+
+    def measure(
+        self, surface: str, thread_ts: str, *, level: int, warmup: int, requests: int, pause: float
+    ) -> Samples:
+        """Warm up, then measure, with `level` senders at once; `requests` and `warmup`
+        are per app, shared out among the senders in turn."""
+        conns = self._conns[:level]
+        for k, conn in enumerate(conns):
+            numbers = tuple(range(k, warmup + requests, level))
+            conn.send(Job(surface, thread_ts, numbers, warmup, pause))
+        for conn in conns:
+            if conn.recv() != "ready":
+                raise RuntimeError("a sender process did not get ready")
+        for conn in conns:
+            conn.send("go")
+        samples: Samples = {BARE: [], LESSONLOOP: []}
+        for conn in conns:
+            result = conn.recv()
+            if isinstance(result, str):
+                raise RuntimeError(f"a sender failed: {result}")
+            for name in (BARE, LESSONLOOP):
+                samples[name].extend(result[name])
+        return samples
+
+    def close(self) -> None:
+        for conn in self._conns:
+            with suppress(OSError):
+                conn.send(STOP)
+        for process in self._processes:
+            process.join(timeout=SETTLE_TIMEOUT_S)
+            if process.is_alive():
+                process.terminate()
 
 
 def improve_lesson(i: int) -> str:
@@ -641,38 +723,35 @@ def main(argv: list[str] | None = None) -> int:
             name: stack.enter_context(app_process(AppSpec(name, fake.api_url, database_url)))
             for name in (BARE, LESSONLOOP)
         }
-        pairs: list[tuple[KeepAliveDriver, KeepAliveDriver]] = []
-        for _ in range(max(args.levels)):
-            bare, lessonloop = (KeepAliveDriver(n, ports[n], fake) for n in (BARE, LESSONLOOP))
-            stack.callback(bare.close)
-            stack.callback(lessonloop.close)
-            pairs.append((bare, lessonloop))
-        lessonloop = pairs[0][1]
-
+        lessonloop = KeepAliveDriver(LESSONLOOP, ports[LESSONLOOP], fake)  # to set up
+        stack.callback(lessonloop.close)
         thread_ts = start_review(lessonloop, fake, sessions)
         lesson_thread_ts = review_in_improve_step(lessonloop, fake, sessions)
+        senders = Senders(max(args.levels), ports, fake)
+        stack.callback(senders.close)
         sent = args.warmup + args.requests
         results: dict[str, Samples] = {}
         starts = replies = 0
         for level in args.levels:
 
-            def run(send: Send, level: int = level) -> Samples:
-                return measure(
-                    send,
-                    pairs[:level],
+            def run(surface: str, thread: str = "", level: int = level) -> Samples:
+                return senders.measure(
+                    surface,
+                    thread,
+                    level=level,
                     warmup=args.warmup,
                     requests=args.requests,
                     pause=args.pause_ms / 1000,
                 )
 
             label = f" x{level}"
-            results[START + label] = run(send_start)
+            results[START + label] = run(START)
             starts += sent
             # Let the starts finish, so that what follows is measured on its own.
             wait_until(partial(at_least, partial(prompted_postmortems, sessions), 2 + starts))
-            results[BUTTON + label] = run(send_button)
-            results[REPLY + label] = run(send_reply_to(thread_ts))
-            results[LESSON_REPLY + label] = run(send_lesson_reply_to(lesson_thread_ts))
+            results[BUTTON + label] = run(BUTTON)
+            results[REPLY + label] = run(REPLY, thread_ts)
+            results[LESSON_REPLY + label] = run(LESSON_REPLY, lesson_thread_ts)
             replies += 2 * sent
             wait_until(partial(at_least, partial(count, sessions, Answer), replies))
 
