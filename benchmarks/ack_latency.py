@@ -310,14 +310,23 @@ def send_button(driver: KeepAliveDriver, i: int) -> float:
     return seconds_of(response)
 
 
-def send_reply_to(thread_ts: str) -> Send:
+def unique_message(series: int, i: int) -> tuple[str, str]:
+    """A message time and an event id of their own for request `i` of a series (one
+    surface at one concurrency): the sender processes share no counter, and the app drops a
+    repeated event id, as it should a redelivery."""
+    return f"{int(time.time())}.{series:02d}{i:04d}", f"EvBench{series:02d}{i:04d}"
+
+
+def send_reply_to(thread_ts: str, series: int) -> Send:
     def send(driver: KeepAliveDriver, i: int) -> float:
-        # reply() gives every event a fresh event_id and message ts.
+        ts, event_id = unique_message(series, i)
         _ts, _event_id, response = driver.reply(
             f"Impact note {i}: checkout errors rose for some users",
             user=USERS[i % len(USERS)],
             channel=CHANNEL,
             thread_ts=thread_ts,
+            ts=ts,
+            event_id=event_id,
         )
         return seconds_of(response)
 
@@ -343,6 +352,7 @@ class Job:
 
     surface: str
     thread_ts: str
+    series: int  # which surface and concurrency, for unique event ids
     numbers: tuple[int, ...]
     warmup: int
     pause: float
@@ -354,8 +364,8 @@ def sender_for(job: Job) -> Send:
     if job.surface == BUTTON:
         return send_button
     if job.surface == REPLY:
-        return send_reply_to(job.thread_ts)
-    return send_lesson_reply_to(job.thread_ts)
+        return send_reply_to(job.thread_ts, job.series)
+    return send_lesson_reply_to(job.thread_ts, job.series)
 
 
 def run_sender(ports: dict[str, int], fake_root: str, conn: Connection) -> None:
@@ -400,6 +410,7 @@ class Senders:
     def __init__(self, count: int, ports: dict[str, int], fake: FakeSlack) -> None:
         context = multiprocessing.get_context("spawn")
         self._conns: list[Connection] = []
+        self._series = 0
         self._processes: list[multiprocessing.process.BaseProcess] = []
         for number in range(count):
             ours, theirs = context.Pipe()
@@ -417,9 +428,10 @@ class Senders:
         """Warm up, then measure, with `level` senders at once; `requests` and `warmup`
         are per app, shared out among the senders in turn."""
         conns = self._conns[:level]
+        self._series += 1
         for k, conn in enumerate(conns):
             numbers = tuple(range(k, warmup + requests, level))
-            conn.send(Job(surface, thread_ts, numbers, warmup, pause))
+            conn.send(Job(surface, thread_ts, self._series, numbers, warmup, pause))
         for conn in conns:
             if conn.recv() != "ready":
                 raise RuntimeError("a sender process did not get ready")
@@ -450,13 +462,16 @@ def improve_lesson(i: int) -> str:
     return pattern.format(s=SUBJECTS[(i // len(IMPROVE)) % len(SUBJECTS)]).capitalize()
 
 
-def send_lesson_reply_to(thread_ts: str) -> Send:
+def send_lesson_reply_to(thread_ts: str, series: int) -> Send:
     def send(driver: KeepAliveDriver, i: int) -> float:
+        ts, event_id = unique_message(series, i)
         _ts, _event_id, response = driver.reply(
             f"{improve_lesson(i)} (seen in run {i})",
             user=USERS[i % len(USERS)],
             channel=CHANNEL,
             thread_ts=thread_ts,
+            ts=ts,
+            event_id=event_id,
         )
         return seconds_of(response)
 
@@ -702,6 +717,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--concurrency levels must be at least 1")
     if args.requests < 1 or args.warmup < 0 or args.pause_ms < 0:
         parser.error("--requests must be at least 1; --warmup and --pause-ms at least 0")
+    if args.requests + args.warmup > 9999 or len(args.levels) > 20:
+        parser.error("at most 9,999 requests and warm-ups, and 20 levels (event ids are numbered)")
     return args
 
 
