@@ -201,9 +201,9 @@ class Sessions(sessionmaker[Session]):
         """On SQLite, a connection on which each statement is a transaction of its own, so
         a write holds the lock only while SQLite runs it, not across the Python around it
         (compiling, fetching, committing): for a short write to a file that someone else
-        is waiting to write to (the inbox's claims and marks, done at idle CPU priority,
-        where a preempted transaction would keep the web process waiting). Elsewhere an
-        ordinary transaction."""
+        is waiting to write to (the purge of the inbox file's old events, and its log's
+        checkpoints, done at idle CPU priority, where a preempted transaction would keep the
+        web process waiting). Elsewhere an ordinary transaction."""
         if self._turns is None:
             with self._engine.begin() as connection:
                 yield connection

@@ -195,7 +195,7 @@ def test_an_urgent_write_gives_up_like_busy_timeout_would(
 
 
 def test_a_single_statement_write_holds_the_lock_only_while_it_runs(tmp_path: Path) -> None:
-    """The inbox's claims and marks: once the statement has run, another process can
+    """The inbox file's purge: once the statement has run, another process can
     write at once, before the connection is given back."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
     engine, other = make_engine(url), make_engine(url)
