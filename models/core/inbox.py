@@ -281,7 +281,7 @@ class Inbox:
                 return waiting
             read = _read_up_to(session)
         with self._events() as events:
-            if (events.scalar(select(func.max(InboundEvent.id))) or 0) < read:
+            if _newest_stored(events) < read:
                 waiting = read = 0  # a replaced file, read from the start by the next claim
             unread = events.scalar(
                 select(func.count()).where(InboundEvent.id > read, _NOT_MARKED_IN_FILE)
@@ -310,7 +310,7 @@ class Inbox:
             return False
         read = _read_up_to(session)
         with self._events() as events:
-            newest = events.scalar(select(func.max(InboundEvent.id))) or 0
+            newest = _newest_stored(events)
         return newest != read
 
     def _read_new(self, session: Session) -> int:
@@ -327,7 +327,7 @@ class Inbox:
         read = _read_up_to(session)
         total = 0
         with self._events() as events:
-            newest = events.scalar(select(func.max(InboundEvent.id))) or 0
+            newest = _newest_stored(events)
             if newest < read:
                 log.warning(
                     "the inbox file %s holds fewer events than were read from it: it was "
@@ -424,4 +424,10 @@ _NOT_MARKED_IN_FILE = InboundEvent.processed_at.is_(None)
 
 
 def _read_up_to(session: Session) -> int:
+    """The highest id the workers have read from the inbox file (the main database)."""
     return session.scalar(select(func.max(InboundProgress.inbound_id))) or 0
+
+
+def _newest_stored(events: Session) -> int:
+    """The highest id in the inbox file."""
+    return events.scalar(select(func.max(InboundEvent.id))) or 0
