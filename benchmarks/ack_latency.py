@@ -129,7 +129,7 @@ IMPROVE = (
 STOP = "stop"
 
 Samples = dict[str, list[float]]
-Keep = Callable[[dict[str, Any]], None]
+Keep = Callable[[dict[str, Any]], bool]
 
 
 # --- The apps, each in a process of its own ------------------------------------------------
@@ -194,7 +194,7 @@ def serve_app(spec: AppSpec, conn: Connection) -> None:
     """An app process: serve on a loopback port, send the port, stop when told to, letting
     the listeners still running finish."""
     quiet_logging()
-    bolt, engine, inbox, keep_event = build(spec)
+    bolt, engine, inbox, keep = build(spec)
     # As `lessonloop serve` does once started (bot/cli.py: _started): what start-up built
     # lives as long as the process, and no later collection walks it again.
     gc.freeze()
@@ -203,7 +203,7 @@ def serve_app(spec: AppSpec, conn: Connection) -> None:
     # Any: waitress's stubs describe neither effective_port, nor the trigger taking a
     # callable, nor the socket map used below to stop the server.
     server: Any = create_server(
-        make_wsgi_app(bolt, engine, signing_secret=SIGNING_SECRET, keep_event=keep_event),
+        make_wsgi_app(bolt, engine, signing_secret=SIGNING_SECRET, keep=keep),
         host=HOST,
         port=0,
         threads=WAITRESS_THREADS,
@@ -618,11 +618,12 @@ def at_least(current: Callable[[], int], expected: int) -> bool:
     return current() >= expected
 
 
-def settle(label: str, current: Callable[[], int], expected: int) -> None:
-    """Wait for the app's background work to store `expected` rows; warn if it does not."""
+def settle(label: str, current: Callable[[], int], expected: int, *, verb: str = "Stored") -> None:
+    """Wait for the app's background work to store (or send) `expected`; warn if it does
+    not."""
     wait_until(lambda: current() >= expected)
     stored = current()
-    print(f"Stored {label}: {stored} of {expected} sent")
+    print(f"{verb} {label}: {stored} of {expected} sent")
     if stored != expected:
         print(f"WARNING: expected {expected} {label}, found {stored}", file=sys.stderr)
 
@@ -782,6 +783,14 @@ def main(argv: list[str] | None = None) -> int:
             2 + starts,
         )
         settle("answers", lambda: count(sessions, Answer), replies)
+        # Each Dismiss click's work (run by the inbox workers) deletes the note through
+        # the click's response_url; the bare app calls none.
+        settle(
+            "Dismiss clicks",
+            lambda: sum(path.startswith("/response/action-") for path in fake.response_paths),
+            sent * len(args.levels),
+            verb="Answered",
+        )
         lesson_replies = replies // 2
         settle(
             "lessons from replies", lambda: count(sessions, Lesson), LIBRARY_SIZE + lesson_replies

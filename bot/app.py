@@ -27,7 +27,7 @@ from handlers.slack.clients import SlackClients
 from handlers.slack.conversation import register_senders
 from handlers.slack.deliveries import Courier
 from handlers.slack.deps import Deps
-from handlers.slack.inbox import EventIntake, InboxWorkers, note_failure
+from handlers.slack.inbox import EventIntake, InboxWorkers, RunAtOnce, note_failure
 from handlers.slack.install import BOT_SCOPES, LessonloopOAuthFlow, StoredBotAuthorize
 from handlers.slack.membership import Membership
 from handlers.slack.tracker import register_senders as register_tracker_senders
@@ -144,9 +144,11 @@ def create_app(
         else None
     )
     # Bolt checks the token with auth.test here, so a wrong token fails at start, not later.
-    # process_before_response: each listener's ack function runs on the request thread and
-    # its work ("lazy" functions) goes to the bounded pool afterwards, so an ack never
-    # waits for a free worker nor for Bolt's 10 ms polling of a worker's ack().
+    # Most commands and clicks never reach it over HTTP: they are stored and run by the
+    # inbox workers (handlers/slack/inbox.py). For the rest, process_before_response: each
+    # listener's ack function runs on the request thread and its work ("lazy" functions)
+    # goes to the bounded pool afterwards, so an ack never waits for a free worker nor for
+    # Bolt's 10 ms polling of a worker's ack().
     bolt = App(
         client=client,
         signing_secret=settings.signing_secret,
@@ -158,8 +160,8 @@ def create_app(
             workers=LISTENER_THREADS, backlog=LISTENER_BACKLOG, name="listener"
         ),
     )
-    # The same listeners again, run synchronously on an inbox worker's thread: see
-    # handlers/slack/inbox.py. Its requests were verified when stored.
+    # The same listeners again, run synchronously on an inbox worker's thread, their work
+    # after the ack too: see handlers/slack/inbox.py. Its requests were verified when stored.
     events = App(
         client=client,
         signing_secret=settings.signing_secret,
@@ -169,6 +171,8 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,
     )
+    # As Bolt's own AWS Lambda adapter replaces it for its runtime.
+    events.listener_runner.lazy_listener_runner = RunAtOnce(events.logger)
     workspaces = services.workspaces
     blocks = Blocks(
         templates,

@@ -168,7 +168,7 @@ def _serve(settings: Settings, *, with_scheduler: bool) -> int:
             jira=lessonloop.jira.webhook if lessonloop is not None and lessonloop.jira else None,
             teams=teams.endpoint if teams is not None else None,
             teams_documents=teams.documents if teams is not None else None,
-            keep_event=lessonloop.intake.keep if lessonloop is not None else None,
+            keep=lessonloop.intake.keep if lessonloop is not None else None,
         ),
         host=settings.host,
         port=settings.port,

@@ -51,12 +51,12 @@ def make_wsgi_app(
     jira: JiraWebhook | None = None,
     teams: TeamsEndpoint | None = None,
     teams_documents: DocumentLinks | None = None,
-    keep_event: Callable[[dict[str, Any]], None] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> WsgiApp:
     """`bolt` None: Slack is not configured; `teams` None: Teams is not; `jira` None: no
-    Jira sync. `keep_event`: stores a verified Events API delivery (EventIntake.keep), which
-    is then acknowledged here without going through Bolt; without it Bolt's middleware
-    stores it."""
+    Jira sync. `keep`: stores a verified Events API delivery, command or click when the
+    inbox workers run it (EventIntake.keep, True), which is then acknowledged here without
+    going through Bolt; without it Bolt's middleware stores them."""
 
     documents_prefix = None
     if teams_documents is not None:
@@ -90,8 +90,7 @@ def make_wsgi_app(
                     outcome.reason,
                 )
                 return _json(start_response, outcome.status, {"error": outcome.reason})
-            if keep_event is not None and outcome.body.get("type") == "event_callback":
-                keep_event(outcome.body)
+            if keep is not None and keep(outcome.body):
                 start_response("200 OK", [("Content-Length", "0")])
                 return [b""]
             return _dispatch(bolt, outcome, environ, start_response)

@@ -70,7 +70,7 @@ class AppHarness:
                 engine,
                 signing_secret=SIGNING_SECRET,
                 jira=self.lessonloop.jira.webhook if self.lessonloop.jira else None,
-                keep_event=self.lessonloop.intake.keep,
+                keep=self.lessonloop.intake.keep,
             ),
             host="127.0.0.1",
             port=0,

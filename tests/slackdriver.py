@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +17,15 @@ from slack_sdk.signature import SignatureVerifier
 from tests.fakeslack import TEAM_ID, FakeSlack
 
 _counter = itertools.count(1)
+# Slack's trigger ids are unique; the app keeps commands and clicks by them, so drivers in
+# several processes (the ack benchmark's senders) must not repeat one another's.
+_PROCESS = secrets.token_hex(6)
+
+
+def new_trigger_id() -> str:
+    return f"{next(_counter)}.{_PROCESS}.trigger"
+
+
 _last_ts = 0.0
 
 
@@ -98,7 +108,7 @@ class SlackDriver:
             "api_app_id": "A0LESSON",
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"command-{next(_counter)}"),
-            "trigger_id": f"trigger-{next(_counter)}",
+            "trigger_id": new_trigger_id(),
         }
         return self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
 
@@ -208,7 +218,7 @@ class SlackDriver:
             "api_app_id": "A0LESSON",
             "token": "legacy-unused",
             "container": container,
-            "trigger_id": f"trigger-{next(_counter)}",
+            "trigger_id": new_trigger_id(),
             "team": {"id": self.team_id, "domain": "fake"},
             **extra,
             "actions": [{**action, "action_ts": now_ts()}],
@@ -264,7 +274,7 @@ class SlackDriver:
             "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
             "api_app_id": "A0LESSON",
             "token": "legacy-unused",
-            "trigger_id": f"trigger-{next(_counter)}",
+            "trigger_id": new_trigger_id(),
             "view": {
                 **view,
                 "id": "V0001",

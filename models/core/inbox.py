@@ -251,6 +251,19 @@ class Inbox:
                 .values(processed_at=self._clock.now(), claimed_until=None)
             )
 
+    def take(self, inbound_id: int) -> bool:
+        """Mark a claimed event processed before it is worked on, for work that must not
+        run twice: True for the one caller that gets it, False when it was taken or marked
+        already (another worker claimed it after this one's lease ran out)."""
+        with self._sessions.begin_connection() as connection:
+            taken = connection.execute(
+                update(self._state)
+                .where(self._key == inbound_id, self._state.processed_at.is_(None))
+                .values(processed_at=self._clock.now(), claimed_until=None)
+                .returning(self._key)
+            ).first()
+        return taken is not None
+
     def mark_failed(self, *, inbound_id: int, error: str) -> bool:
         """Try again later with growing back-off; True when the event is given up on."""
         now = self._clock.now()

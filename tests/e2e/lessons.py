@@ -14,6 +14,7 @@ from handlers.slack.ids import Command, Event, Field, Shortcut
 from models.lessons.tables import Lesson
 from tests.fakeslack import TEAM_ID
 from tests.harness import AppHarness
+from tests.slackdriver import new_trigger_id
 
 _counter = itertools.count(1)
 
@@ -91,7 +92,7 @@ def message_shortcut(
         "channel": {"id": channel, "name": "incidents"},
         "is_enterprise_install": False,
         "callback_id": callback_id,
-        "trigger_id": f"trigger-{next(_counter)}",
+        "trigger_id": new_trigger_id(),
         "response_url": app.fake.response_url(f"shortcut-{next(_counter)}"),
         "message_ts": ts,
         "message": {"type": "message", "user": author, "text": text, "ts": ts},

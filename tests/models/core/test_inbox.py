@@ -70,6 +70,21 @@ def test_events_are_claimed_oldest_first_and_held_by_their_lease(
     assert claimed_ids(services) == ids
 
 
+def test_what_must_not_run_twice_is_taken_by_one_worker_only(
+    services: Services, clock: FrozenClock
+) -> None:
+    store(services, 2)
+    [(first, _), (second, _)] = services.inbox.claim(limit=10)
+    clock.advance(DEFAULT_LEASE * 2)  # the first worker is slow: its lease runs out
+    assert [inbound_id for inbound_id, _ in services.inbox.claim(limit=10)] == [first, second]
+    assert services.inbox.take(first) is True  # the second worker gets it
+    assert services.inbox.take(first) is False  # so the first does not run it again
+    assert services.inbox.take(second) is True
+    clock.advance(DEFAULT_LEASE * 2)
+    assert services.inbox.claim(limit=10) == []
+    assert services.inbox.pending_count() == 0
+
+
 def test_a_processed_event_is_not_claimed_again(services: Services, clock: FrozenClock) -> None:
     store(services, 2)
     first, second = services.inbox.claim(limit=10)
