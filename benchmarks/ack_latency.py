@@ -20,9 +20,11 @@ both alike.
 The layout is Slack's: this process serves the fake Web API of tests/fakeslack.py, the
 senders play Slack's event senders, and each app runs in a process of its own behind waitress on
 127.0.0.1, as it would in production. Lessonloop runs for real: a migrated SQLite database
-in a temporary directory, the system clock, its listeners going on in background threads
-after the ack, and stored events processed by the inbox worker process that `lessonloop
-serve` starts beside the web process (bot/inbox_process.py). Keeping the client out of the
+in a temporary directory, the system clock, and what it stores before the ack (events, and
+the commands and clicks whose work opens no form: all four surfaces here) processed by
+the inbox worker process that `lessonloop serve` starts beside the web process
+(bot/inbox_process.py). The bare app answers after Bolt's own dispatch: its listener acks
+on Bolt's pool while the request thread polls for the ack every 10 ms. Keeping the client out of the
 apps' processes matters: in CPython, a client thread in the same process competes for the
 GIL with those background threads, which adds latency that Slack would never see. So does
 keeping the senders apart from each other and from the fake Web API: as threads of this

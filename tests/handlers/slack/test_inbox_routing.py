@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import BoltResponse
 
 from handlers.slack.ids import ActionId, Command
 from handlers.slack.inbox import (
@@ -175,3 +176,20 @@ def test_events_are_answered_at_once_and_only_useful_ones_stored(intake: Intake)
     assert intake.intake.keep(chatter) is True
     assert intake.intake.keep(reply) is True
     assert intake.stored() == [reply]
+
+
+def test_socket_mode_requests_are_routed_the_same_way(intake: Intake) -> None:
+    """Socket Mode requests reach the front app, whose global middleware keeps them."""
+    passed_on: list[bool] = []
+
+    def next_() -> BoltResponse:
+        passed_on.append(True)
+        return BoltResponse(status=200, body="from a listener")
+
+    kept = intake.intake.middleware(command(Command.ACTIONS), next_)
+    assert kept is not None and (kept.status, kept.body) == (200, "")
+    assert passed_on == []
+    answered = intake.intake.middleware(command(Command.OKR), next_)
+    assert answered is not None and answered.body == "from a listener"
+    assert passed_on == [True]
+    assert len(intake.stored()) == 1
