@@ -752,6 +752,7 @@ def main(argv: list[str] | None = None) -> int:
         sent = args.warmup + args.requests
         results: dict[str, Samples] = {}
         starts = replies = 0
+        behind: dict[int, float] = {}
         for level in args.levels:
 
             def run(surface: str, thread: str = "", level: int = level) -> Samples:
@@ -767,8 +768,11 @@ def main(argv: list[str] | None = None) -> int:
             label = f" x{level}"
             results[START + label] = run(START)
             starts += sent
-            # Let the starts finish, so that what follows is measured on its own.
+            # Let the starts finish, so that what follows is measured on its own; how long
+            # that takes is how far the inbox workers are behind the last acknowledgement.
+            acked = time.perf_counter()
             wait_until(partial(at_least, partial(prompted_postmortems, sessions), 2 + starts))
+            behind[level] = time.perf_counter() - acked
             results[BUTTON + label] = run(BUTTON)
             results[REPLY + label] = run(REPLY, thread_ts)
             results[LESSON_REPLY + label] = run(LESSON_REPLY, lesson_thread_ts)
@@ -777,6 +781,11 @@ def main(argv: list[str] | None = None) -> int:
 
         passed = report(results, args)
         print()
+        for level, seconds in behind.items():
+            print(
+                f"{sent} /postmortem start x{level}: the last first prompt posted {seconds:.2f} s"
+                " after the last acknowledgement"
+            )
         # The two reply threads' reviews, the seeded closed one, and one per start.
         settle("post-mortems", lambda: count(sessions, Postmortem), 3 + starts)
         settle(

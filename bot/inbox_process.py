@@ -71,21 +71,25 @@ class InboxProcess:
         return process.pid if process is not None else None
 
     def stop(self, *, timeout: float = STOP_SECONDS) -> None:
-        """Closing our end tells the worker process to finish what it holds and exit."""
+        """Closing our end tells the worker process to finish what it holds and exit. Only
+        the supervisor waits on the process: when two threads wait on one child, the one
+        whose wait finds it already reaped takes it for alive (multiprocessing's `poll`
+        reads "no such child" as "not exited yet"), which made a prompt exit look like a
+        hung one and sent SIGTERM to a pid already reaped."""
         with self._lock:
             self._stopping.set()
             process, sock = self._process, self._socket
             self._socket = None
         if sock is not None:
             sock.close()
-        if process is not None:
-            process.join(timeout)
-            if process.is_alive():
-                log.warning("inbox worker process did not stop in %.0f s; terminating", timeout)
-                process.terminate()
-                process.join(timeout)
-        if self._supervisor is not None:
-            self._supervisor.join(timeout)
+        supervisor = self._supervisor
+        if supervisor is None:
+            return
+        supervisor.join(timeout)  # it returns once the process has exited and is reaped
+        if supervisor.is_alive() and process is not None:
+            log.warning("inbox worker process did not stop in %.0f s; terminating", timeout)
+            process.terminate()
+            supervisor.join(timeout)
 
     def _launch(self) -> None:
         with self._lock:
