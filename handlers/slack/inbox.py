@@ -86,12 +86,12 @@ class EventIntake:
         if body.get("type") == "event_callback":
             event_id, event = body.get("event_id"), body.get("event")
             if isinstance(event_id, str) and isinstance(event, dict) and worth_keeping(event):
-                self._store(event_id, str(body.get("team_id", "")), body)
+                self._store(event_id, body)
             return True
         trigger_id = body.get("trigger_id")
         if not isinstance(trigger_id, str) or not trigger_id or not _run_by_workers(body):
             return False
-        self._store(TRIGGER_PREFIX + trigger_id, _team_of(body), body)
+        self._store(TRIGGER_PREFIX + trigger_id, body)
         return True
 
     def middleware(
@@ -103,11 +103,11 @@ class EventIntake:
             return BoltResponse(status=200, body="")
         return next_()
 
-    def _store(self, key: str, team_id: str, body: dict[str, Any]) -> None:
+    def _store(self, key: str, body: dict[str, Any]) -> None:
         self._inbox.store(
             platform=Platform.SLACK,
             event_id=key[:REF_LENGTH],
-            team_id=team_id[:REF_LENGTH],
+            team_id=_team_of(body)[:REF_LENGTH],
             body=body,
         )
         self._wake()
@@ -135,8 +135,8 @@ def _action_id(action: object) -> str:
 
 
 def _team_of(body: dict[str, Any]) -> str:
-    """A command names its workspace in `team_id`; a click in `team.id` (or, for an
-    organisation-wide app, the user's `team_id`)."""
+    """An event or a command names its workspace in `team_id`; a click in `team.id` (or,
+    for an organisation-wide app, the user's `team_id`)."""
     if isinstance(team_id := body.get("team_id"), str):
         return team_id
     team, user = body.get("team"), body.get("user")
@@ -226,14 +226,15 @@ class InboxWorkers:
             batch := self._inbox.claim(limit=BATCH, platform=Platform.SLACK)
         ):
             taken += len(batch)
-            # Marked done together: a crash before the mark only repeats work, never its
-            # effect (the use cases drop an event id they have applied).
+            # Events are marked done together: a crash before the mark only repeats work,
+            # never its effect (the use cases drop an event id they have applied). A command
+            # or a click is taken on its own just before it runs, so it never runs twice.
             done = []
             for inbound_id, body in batch:
                 if body.get("type") == "event_callback":
                     if self._process(inbound_id, body):
                         done.append(inbound_id)
-                elif self._inbox.take(inbound_id):  # a command or a click: never twice
+                elif self._inbox.take(inbound_id):
                     self._run_once(body)
             self._inbox.mark_processed(*done)
         return taken
