@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Engine,
     Insert,
     Table,
+    Update,
     delete,
     func,
     insert,
@@ -245,24 +247,26 @@ class Inbox:
         if not inbound_ids:
             return
         with self._sessions.begin_connection() as connection:
-            connection.execute(
-                update(self._state)
-                .where(self._key.in_(inbound_ids))
-                .values(processed_at=self._clock.now(), claimed_until=None)
-            )
+            connection.execute(self._processed_now(self._key.in_(inbound_ids)))
 
     def take(self, inbound_id: int) -> bool:
         """Mark a claimed event processed before it is worked on, for work that must not
         run twice: True for the one caller that gets it, False when it was taken or marked
         already (another worker claimed it after this one's lease ran out)."""
+        unprocessed = self._state.processed_at.is_(None)
         with self._sessions.begin_connection() as connection:
             taken = connection.execute(
-                update(self._state)
-                .where(self._key == inbound_id, self._state.processed_at.is_(None))
-                .values(processed_at=self._clock.now(), claimed_until=None)
-                .returning(self._key)
+                self._processed_now(self._key == inbound_id, unprocessed).returning(self._key)
             ).first()
         return taken is not None
+
+    def _processed_now(self, *where: ColumnElement[bool]) -> Update:
+        """The write that marks the events `where` selects processed, and their lease over."""
+        return (
+            update(self._state)
+            .where(*where)
+            .values(processed_at=self._clock.now(), claimed_until=None)
+        )
 
     def mark_failed(self, *, inbound_id: int, error: str) -> bool:
         """Try again later with growing back-off; True when the event is given up on."""
